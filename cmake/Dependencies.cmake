@@ -1,0 +1,18 @@
+# Every dependency comes from Debian 12 / Fedora 43 packages; README.md says why each is here.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd>=252)
+pkg_check_modules(DRM REQUIRED IMPORTED_TARGET libdrm)
+pkg_check_modules(DRM_AMDGPU REQUIRED IMPORTED_TARGET libdrm_amdgpu)
+pkg_check_modules(RPM REQUIRED IMPORTED_TARGET rpm)
+find_package(Vulkan REQUIRED)
+find_package(fmt 9 REQUIRED)
+find_package(tomlplusplus 3 REQUIRED)
+find_package(nlohmann_json 3 REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(CURL REQUIRED)
+find_package(Catch2 2 REQUIRED)
+
+# toml++ 3.3.0 (Debian's only version) aborts on an internal assertion for `[|]` when built
+# header-only without NDEBUG. Linking the compiled library avoids that path in the product; the
+# fuzz build compiles it header-only with assertions off (see docs/rules.md, "Parser safety").
+set(HALO_TOML_TARGET tomlplusplus::tomlplusplus)

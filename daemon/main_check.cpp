@@ -1,0 +1,6 @@
+#include "daemon/cli.hpp"
+
+int main(int argc, char** argv)
+{
+    return halo::daemon::cli_main(argc, argv);
+}

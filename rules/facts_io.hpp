@@ -1,0 +1,30 @@
+#pragma once
+// The facts file: the one interchange format (what `halo-check facts` prints, what `check
+// --facts` reads, what an isolated probe child writes back, what the daemon stores as last known
+// good). TOML, or JSON of the same shape:
+//
+//   [snapshot]  taken, host, halo_check_version
+//   [facts]     "kernel.release" = "6.18.5-200.fc43.x86_64"   (numbers/booleans read as text)
+//   [sources]   "kernel.release" = "kernel:/proc/sys/kernel/osrelease"
+//   [unknown]   "vulkan.*" = "vulkan probe failed: no answer in 5 s"
+//   [probes.NAME] status = "ok|partial|failed|not_applicable|not_run", reason, elapsed_ms
+
+#include "rules/facts.hpp"
+#include "rules/result.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace halo::rules {
+
+enum class FactsFormat { toml, json };
+
+// `origin` names the input in messages ("facts.toml" → "facts.toml:3:7: …").
+Result<Facts> parse_facts(std::string_view text, const std::string& origin);
+Result<Facts> parse_facts_toml(std::string_view text, const std::string& origin);
+Result<Facts> parse_facts_json(std::string_view text, const std::string& origin);
+Result<Facts> load_facts_file(const std::string& path);
+
+std::string serialize_facts(const Facts& facts, FactsFormat format);
+
+} // namespace halo::rules

@@ -1,0 +1,77 @@
+#include "rules/facts.hpp"
+#include "rules/facts_io.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace halo::rules;
+
+TEST_CASE("key patterns match whole segments", "[rules][facts]")
+{
+    CHECK(key_matches("kernel.release", "kernel.release"));
+    CHECK_FALSE(key_matches("kernel.release", "kernel.releases"));
+    CHECK(key_matches("container.*.image.tag", "container.llama-rocm-7.2.image.tag")); // dots in the name
+    CHECK_FALSE(key_matches("container.*.image.tag", "container.image.tag"));
+    CHECK(key_matches("gpu.*.firmware.*", "gpu.0.firmware.mes"));
+    CHECK(key_matches("container.*.image.tag", "container.llama-vulkan-radv.image.tag"));
+    CHECK(key_matches("vulkan.*", "vulkan.0.name"));
+    CHECK_FALSE(key_matches("vulkan.*.name", "vulkan.0.type"));
+    CHECK_FALSE(key_matches("gpu.0", "gpu.0.driver"));
+}
+
+TEST_CASE("unknown patterns make missing keys unknown", "[rules][facts]")
+{
+    Facts facts;
+    facts.mark_unknown("vulkan.*", "vulkan probe failed: crashed");
+    CHECK(facts.unknown_reason("vulkan.0.driver_id") == std::optional<std::string>("vulkan probe failed: crashed"));
+    CHECK_FALSE(facts.unknown_reason("kernel.release"));
+    CHECK(facts.unknown_reason("vulkan.*.driver_id"));
+}
+
+TEST_CASE("facts round-trip through TOML and JSON", "[rules][facts_io]")
+{
+    Facts facts;
+    facts.set("kernel.release", "6.18.5-200.fc43.x86_64", "kernel:/proc/sys/kernel/osrelease");
+    facts.set("kernel.cmdline", "quote\"d \\ back\nslash", "kernel:/proc/cmdline");
+    facts.mark_unknown("vulkan.*", "vulkan probe failed: no answer in 5 s");
+    facts.set_probe_status("vulkan", {ProbeState::failed, "no answer in 5 s", 5000});
+    facts.snapshot.taken = "2026-11-27T10:00:00Z";
+    for (auto format : {FactsFormat::toml, FactsFormat::json}) {
+        const std::string text = serialize_facts(facts, format);
+        auto back = parse_facts(text, "round-trip");
+        REQUIRE(back.ok());
+        CHECK(back->get("kernel.release") == std::optional<std::string>("6.18.5-200.fc43.x86_64"));
+        CHECK(back->find("kernel.release")->source == "kernel:/proc/sys/kernel/osrelease");
+        CHECK(back->get("kernel.cmdline") == std::optional<std::string>("quote\"d \\ back\nslash"));
+        CHECK(back->unknown_reason("vulkan.0.name"));
+        REQUIRE(back->probes().count("vulkan") == 1);
+        CHECK(back->probes().at("vulkan").state == ProbeState::failed);
+        CHECK(back->snapshot.taken == "2026-11-27T10:00:00Z");
+    }
+}
+
+TEST_CASE("facts files accept numbers and booleans as text", "[rules][facts_io]")
+{
+    auto facts = parse_facts_toml("[facts]\n\"engine.ctx_size\" = 65536\n\"rocm.kfd.present\" = true\n", "f.toml");
+    REQUIRE(facts.ok());
+    CHECK(facts->get("engine.ctx_size") == std::optional<std::string>("65536"));
+    CHECK(facts->get("rocm.kfd.present") == std::optional<std::string>("true"));
+}
+
+TEST_CASE("malformed facts files name file, line and column", "[rules][facts_io]")
+{
+    auto bad = parse_facts_toml("[facts]\n\"kernel.release\" = \n", "bad.toml");
+    REQUIRE_FALSE(bad.ok());
+    CHECK_THAT(bad.error().message, Catch::StartsWith("bad.toml:2:"));
+
+    auto nested = parse_facts_toml("[facts]\n\"a.b\" = [1, 2]\n", "nested.toml");
+    REQUIRE_FALSE(nested.ok());
+    CHECK_THAT(nested.error().message, Catch::StartsWith("nested.toml:2:") && Catch::Contains("'a.b'"));
+
+    auto json = parse_facts_json("{\n  \"facts\": {\n    \"a\": \"b\",,\n  }\n}", "bad.json");
+    REQUIRE_FALSE(json.ok());
+    CHECK_THAT(json.error().message, Catch::StartsWith("bad.json:3:"));
+
+    auto missing = parse_facts_toml("[fact]\n", "typo.toml");
+    REQUIRE_FALSE(missing.ok());
+    CHECK_THAT(missing.error().message, Catch::Contains("[facts]"));
+}
