@@ -3,6 +3,7 @@
 #include "rules/embedded_rules.hpp"
 #include "rules/fact_catalogue.hpp"
 #include "rules/spelling.hpp"
+#include "rules/toml_guard.hpp"
 
 #include <fmt/core.h>
 #include <toml++/toml.h>
@@ -498,6 +499,10 @@ bool LoadedRules::has_errors() const
 RulesFile parse_rules_file(std::string_view text, const std::string& origin)
 {
     RulesFile out;
+    if (auto guard = check_toml_input(text, origin); !guard) {
+        out.diagnostics.push_back({Diagnostic::Level::error, guard.error().message});
+        return out;
+    }
     toml::table root;
     try {
         root = toml::parse(text, origin);
