@@ -70,14 +70,15 @@ inline void write_file(const std::filesystem::path& path, std::string_view conte
     REQUIRE(out.good());
 }
 
-// Every path under root with its size and mtime: equal snapshots = nothing created or changed.
+// Every path under root with its size and mtime (files only: a directory's mtime moves when SQLite
+// adds and removes its side files): equal snapshots = nothing created, removed or changed.
 inline std::map<std::string, std::pair<std::uintmax_t, std::int64_t>> snapshot(const std::filesystem::path& root)
 {
     std::map<std::string, std::pair<std::uintmax_t, std::int64_t>> out;
     for (const auto& e : std::filesystem::recursive_directory_iterator(root)) {
         std::error_code ec;
         const auto size = e.is_regular_file(ec) ? e.file_size(ec) : 0;
-        const auto mtime = e.is_symlink(ec) ? 0 : e.last_write_time(ec).time_since_epoch().count();
+        const auto mtime = e.is_symlink(ec) || e.is_directory(ec) ? 0 : e.last_write_time(ec).time_since_epoch().count();
         out[std::filesystem::relative(e.path(), root).string()] = {size, static_cast<std::int64_t>(mtime)};
     }
     return out;
