@@ -32,8 +32,9 @@ TEST_CASE("host probes: registry order and declared keys", "[probes][registry]")
         CHECK_FALSE(probe->sources.empty());
         CHECK_FALSE(probe->isolated);
         test::run(*probe, dir.path() / "root", facts);
-        for (const auto& [key, fact] : facts.all()) {
-            if (!fact.source.starts_with(std::string(id) + ":")) continue;
+        for (const auto& entry : facts.all()) {
+            const std::string& key = entry.first;
+            if (!entry.second.source.starts_with(std::string(id) + ":")) continue;
             const bool declared = std::any_of(probe->provides.begin(), probe->provides.end(),
                                               [&](std::string_view p) { return rules::key_matches(p, key); });
             INFO(id << " sets " << key);
