@@ -13,6 +13,7 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstdlib>
@@ -87,24 +88,34 @@ void put_stanza(std::map<std::string, std::string>& fields, std::map<std::string
 std::map<std::string, PackageVersion> parse_dpkg_status(std::string_view text, const std::set<std::string>& wanted)
 {
     std::map<std::string, PackageVersion> out;
-    std::map<std::string, std::string> fields;
-    std::size_t start = 0;
-    while (start <= text.size()) {
-        auto end = text.find('\n', start);
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        // One stanza: up to the next blank line. Most are unwanted; skip them by their Package line
+        // without splitting their fields (a Debian desktop's status file is several MB).
+        auto end = text.find("\n\n", pos);
         if (end == std::string_view::npos) end = text.size();
-        const std::string_view line = text.substr(start, end - start);
-        start = end + 1;
-        if (trim(line).empty()) {
-            put_stanza(fields, out, wanted);
-            fields.clear();
-            continue;
+        const std::string_view stanza = text.substr(pos, end - pos);
+        pos = end + 2;
+        const auto name_at = stanza.starts_with("Package:") ? 0 : stanza.find("\nPackage:");
+        if (name_at == std::string_view::npos) continue;
+        const auto name_begin = stanza.find(':', name_at) + 1;
+        const auto name_end = std::min(stanza.find('\n', name_begin), stanza.size());
+        if (!wanted.count(std::string(trim(stanza.substr(name_begin, name_end - name_begin))))) continue;
+
+        std::map<std::string, std::string> fields;
+        std::size_t line_pos = 0;
+        while (line_pos < stanza.size()) {
+            auto line_end = stanza.find('\n', line_pos);
+            if (line_end == std::string_view::npos) line_end = stanza.size();
+            const std::string_view line = stanza.substr(line_pos, line_end - line_pos);
+            line_pos = line_end + 1;
+            if (line.empty() || line.front() == ' ' || line.front() == '\t') continue; // continuation line
+            const auto colon = line.find(':');
+            if (colon == std::string_view::npos) continue;
+            fields[std::string(line.substr(0, colon))] = std::string(trim(line.substr(colon + 1)));
         }
-        if (line.front() == ' ' || line.front() == '\t') continue; // continuation of a multi-line field
-        const auto colon = line.find(':');
-        if (colon == std::string_view::npos) continue;
-        fields[std::string(line.substr(0, colon))] = std::string(trim(line.substr(colon + 1)));
+        put_stanza(fields, out, wanted);
     }
-    put_stanza(fields, out, wanted);
     return out;
 }
 
