@@ -1,5 +1,11 @@
 #include "probes/registry.hpp"
 
+#include "probes/boot_probe.hpp"
+#include "probes/kernel_probe.hpp"
+#include "probes/memory_probe.hpp"
+#include "probes/os_probe.hpp"
+#include "probes/packages_probe.hpp"
+
 #include <array>
 
 // Each probe's header declares its ProbeInfo; add one line to k_probes per probe.
@@ -9,7 +15,13 @@ namespace halo::probes {
 namespace {
 
 const ProbeInfo* const k_probes[] = {
-    nullptr, // placeholder keeps the array non-empty until the first probe lands
+    // packages reads host.os.* to pick a manager; boot reads kernel.release and
+    // package.*.installtime: keep os and kernel before packages, packages before boot.
+    &k_os_probe,
+    &k_memory_probe,
+    &k_kernel_probe,
+    &k_packages_probe,
+    &k_boot_probe,
 };
 
 std::vector<ProbeInfo> build_table()
