@@ -1,5 +1,9 @@
 #include "probes/registry.hpp"
 
+#include "probes/drm_probe.hpp"
+#include "probes/kfd_probe.hpp"
+#include "probes/vulkan_probe.hpp"
+
 #include <array>
 
 // Each probe's header declares its ProbeInfo; add one line to k_probes per probe.
@@ -9,7 +13,9 @@ namespace halo::probes {
 namespace {
 
 const ProbeInfo* const k_probes[] = {
-    nullptr, // placeholder keeps the array non-empty until the first probe lands
+    &k_drm_probe,    // isolated: amdgpu ioctls
+    &k_vulkan_probe, // isolated: loads Vulkan drivers
+    &k_kfd_probe,
 };
 
 std::vector<ProbeInfo> build_table()
