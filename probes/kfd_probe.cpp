@@ -130,6 +130,14 @@ bool may_open(const Host& host, const std::string& path, const DeviceAccess& acc
     return ::access(host.path(path).c_str(), R_OK | W_OK) == 0;
 }
 
+// A fixture's user: the USER override, else /halo-fixture/user.
+std::optional<std::string> fixture_user(const Host& host)
+{
+    if (auto user = host.env("USER")) return user;
+    if (auto text = host.read_file("/halo-fixture/user"); text && !trim(*text).empty()) return trim(*text);
+    return std::nullopt;
+}
+
 // The groups of the user the check runs for: the process's own groups live, the USER override's
 // /etc/group memberships on a fixture.
 std::set<std::string> user_groups(const Host& host, const std::vector<GroupEntry>& groups)
@@ -145,7 +153,7 @@ std::set<std::string> user_groups(const Host& host, const std::vector<GroupEntry
                 if (g.gid == gid) names.insert(g.name);
         return names;
     }
-    const auto user = host.env("USER");
+    const auto user = fixture_user(host);
     if (!user) return names;
     for (const auto& g : groups)
         if (std::find(g.members.begin(), g.members.end(), *user) != g.members.end()) names.insert(g.name);
@@ -206,7 +214,7 @@ rules::ProbeStatus collect_kfd(const ProbeContext& context, FactSink& sink)
     sink.set("rocm.kfd.present", kfd.present ? "true" : "false", "/dev/kfd");
     if (kfd.present) {
         const bool in_group = kfd.group && mine.count(*kfd.group);
-        sink.set("rocm.kfd.accessible", may_open(host, "/dev/kfd", kfd, in_group) ? "true" : "false", "/dev/kfd");
+        if (host.is_live() || fixture_user(host)) sink.set("rocm.kfd.accessible", may_open(host, "/dev/kfd", kfd, in_group) ? "true" : "false", "/dev/kfd");
         if (kfd.group) sink.set("rocm.kfd.groups", *kfd.group, "/dev/kfd");
         if (kfd.mode_known) sink.set("rocm.kfd.mode", fmt::format("{:04o}", kfd.mode), "/dev/kfd");
     }
@@ -218,10 +226,10 @@ rules::ProbeStatus collect_kfd(const ProbeContext& context, FactSink& sink)
     sink.set("rocm.render.present", rn.present ? "true" : "false", render);
     if (rn.present) {
         const bool in_group = rn.group && mine.count(*rn.group);
-        sink.set("rocm.render.accessible", may_open(host, render, rn, in_group) ? "true" : "false", render);
+        if (host.is_live() || fixture_user(host)) sink.set("rocm.render.accessible", may_open(host, render, rn, in_group) ? "true" : "false", render);
         if (rn.group) sink.set("rocm.render.groups", *rn.group, render);
     }
-    if (host.is_live() || host.env("USER")) {
+    if (host.is_live() || fixture_user(host)) {
         sink.set("rocm.user_in_render_group", mine.count("render") ? "true" : "false", "/etc/group");
         sink.set("rocm.user_in_video_group", mine.count("video") ? "true" : "false", "/etc/group");
     }
