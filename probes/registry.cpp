@@ -1,10 +1,13 @@
 #include "probes/registry.hpp"
 
 #include "probes/boot_probe.hpp"
+#include "probes/drm_probe.hpp"
 #include "probes/kernel_probe.hpp"
+#include "probes/kfd_probe.hpp"
 #include "probes/memory_probe.hpp"
 #include "probes/os_probe.hpp"
 #include "probes/packages_probe.hpp"
+#include "probes/vulkan_probe.hpp"
 
 #include <array>
 
@@ -22,6 +25,9 @@ const ProbeInfo* const k_probes[] = {
     &k_kernel_probe,
     &k_packages_probe,
     &k_boot_probe,
+    &k_drm_probe,    // isolated: amdgpu ioctls
+    &k_vulkan_probe, // isolated: loads Vulkan drivers
+    &k_kfd_probe,
 };
 
 std::vector<ProbeInfo> build_table()
