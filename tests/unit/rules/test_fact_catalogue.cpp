@@ -241,3 +241,26 @@ TEST_CASE("log patterns match the real lines they were written for", "[rules][kb
     CHECK(matches("log.prefill-incompatible-with-thinking", "Assistant response prefill is incompatible with enable_thinking"));
     CHECK_FALSE(matches("log.gpu-reset", "amdgpu 0000:c1:00.0: amdgpu: GPU reset succeeded, trying to resume"));
 }
+
+TEST_CASE("docs/knowledge-base.md lists exactly the embedded entries", "[rules][kb][docs]")
+{
+    const std::string doc = read_text(std::filesystem::path(HALO_SOURCE_DIR) / "docs" / "knowledge-base.md");
+    std::set<std::string> documented;
+    std::istringstream lines(doc);
+    const std::regex row(R"(^\|\s*`([^`]+)`\s*\|)");
+    for (std::string line; std::getline(lines, line);) {
+        std::smatch m;
+        if (std::regex_search(line, m, row)) documented.insert(m[1].str());
+    }
+    std::set<std::string> embedded;
+    const auto docs = parse_embedded();
+    for (const KbEntry& e : entries(docs)) embedded.insert(e.id);
+    for (const auto& id : embedded) {
+        INFO("not in docs/knowledge-base.md: " << id);
+        CHECK(documented.count(id) == 1);
+    }
+    for (const auto& id : documented) {
+        INFO("in docs/knowledge-base.md but not in rules/kb: " << id);
+        CHECK(embedded.count(id) == 1);
+    }
+}
