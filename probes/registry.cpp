@@ -1,5 +1,8 @@
 #include "probes/registry.hpp"
 
+#include "probes/containers_probe.hpp"
+#include "probes/engine_probe.hpp"
+
 #include <array>
 
 // Each probe's header declares its ProbeInfo; add one line to k_probes per probe.
@@ -9,7 +12,8 @@ namespace halo::probes {
 namespace {
 
 const ProbeInfo* const k_probes[] = {
-    nullptr, // placeholder keeps the array non-empty until the first probe lands
+    &k_containers_probe,
+    &k_engine_probe, // after containers: reads container.* for engine.image.*
 };
 
 std::vector<ProbeInfo> build_table()
