@@ -84,6 +84,7 @@ public:
 
     void write(const std::filesystem::path& path, std::size_t padding = 0) const
     {
+        if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
         std::ofstream out(path, std::ios::binary | std::ios::trunc);
         out.write(reinterpret_cast<const char*>(m_bytes.data()), static_cast<std::streamsize>(m_bytes.size()));
         const std::string pad(padding, '\0');
