@@ -1,5 +1,7 @@
 #include "rules/facts_io.hpp"
 
+#include "rules/toml_guard.hpp"
+
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 #include <toml++/toml.h>
@@ -110,6 +112,7 @@ Result<std::string> json_scalar(const nlohmann::json& value, const std::string& 
 
 Result<Facts> parse_facts_toml(std::string_view text, const std::string& origin)
 {
+    HALO_TRY(check_toml_input(text, origin));
     toml::table root;
     try {
         root = toml::parse(text, origin);

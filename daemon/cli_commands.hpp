@@ -1,0 +1,52 @@
+#pragma once
+// The subcommands of `halo-check`, each a small function over the library. They print and return
+// the exit code; a halo::Fatal thrown from here is printed once by cli_main.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace halo::daemon {
+
+struct CheckOptions {
+    std::optional<std::string> facts;
+    std::vector<std::string> rules;
+    bool no_dropins = false;
+    bool json = false;
+    bool verbose = false;
+    bool next_boot = false;
+    std::string fail_on = "warning";
+    bool strict = false;
+    std::optional<std::string> root;
+    std::vector<std::string> only;
+    std::vector<std::string> skip;
+    std::optional<std::string> config;
+    double probe_timeout_s = 5.0;
+};
+
+struct FactsOptions {
+    CheckOptions probe;
+    bool json = false;
+};
+
+struct RunOptions {
+    CheckOptions check;
+    bool dry_run = false;
+    std::vector<std::string> command;
+};
+
+struct RulesOptions {
+    std::vector<std::string> paths;
+    bool json = false;
+    CheckOptions sources;
+};
+
+int command_check(const CheckOptions& options);
+int command_facts(const FactsOptions& options);
+int command_probes(bool json);
+int command_run(const RunOptions& options);
+int command_rules_validate(const RulesOptions& options);
+int command_rules_list(const RulesOptions& options);
+int command_explain(const std::string& id, const CheckOptions& sources);
+
+} // namespace halo::daemon

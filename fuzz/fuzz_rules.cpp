@@ -1,0 +1,20 @@
+// Rules files: parse, and evaluate what parsed against a small set of facts.
+#include "rules/evaluate.hpp"
+#include "rules/rule_loader.hpp"
+
+#include <cstdint>
+#include <string_view>
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
+{
+    const std::string_view text(reinterpret_cast<const char*>(data), size);
+    halo::rules::RulesFile file = halo::rules::parse_rules_file(text, "fuzz");
+    if (file.has_errors()) return 0;
+    halo::rules::Facts facts;
+    facts.set("kernel.release", "6.18.5-200.fc43.x86_64");
+    facts.set("engine.backend", "rocm");
+    facts.set("container.llama-rocm-7.2.image.tag", "rocm-7.2");
+    facts.mark_unknown("gpu.*", "fuzz");
+    (void)halo::rules::evaluate(file.entries, facts);
+    return 0;
+}

@@ -1,0 +1,98 @@
+#include "rules/evaluate.hpp"
+
+#include <algorithm>
+
+namespace halo::rules {
+
+namespace {
+
+struct WhenOutcome {
+    Tri result = Tri::yes;
+    std::vector<std::pair<std::string, std::string>> matched;
+    std::vector<std::pair<std::string, std::string>> unknown;
+};
+
+// All conditions must hold; one false condition decides at once, unknown ones are collected.
+WhenOutcome evaluate_when(const std::vector<Condition>& when, const Facts& facts)
+{
+    WhenOutcome out;
+    for (const Condition& c : when) {
+        ConditionOutcome o = evaluate(c, facts);
+        if (o.result == Tri::no) {
+            out.result = Tri::no;
+            return out;
+        }
+        if (o.result == Tri::unknown) {
+            out.result = Tri::unknown;
+            out.unknown.emplace_back(c.key, std::move(o.unknown_reason));
+        } else {
+            for (auto& m : o.matched) out.matched.push_back(std::move(m));
+        }
+    }
+    return out;
+}
+
+int severity_rank(Severity s)
+{
+    return s == Severity::broken ? 0 : (s == Severity::warning ? 1 : 2);
+}
+
+} // namespace
+
+std::string_view to_string(Verdict verdict) noexcept
+{
+    switch (verdict) {
+    case Verdict::ok: return "ok";
+    case Verdict::warning: return "warning";
+    case Verdict::broken: return "broken";
+    case Verdict::unknown: return "unknown";
+    }
+    return "unknown";
+}
+
+Report evaluate(const RuleSet& rules, const Facts& facts, const EvaluateOptions& options)
+{
+    Report report;
+    for (const Rule& rule : rules.rules) {
+        WhenOutcome o = evaluate_when(rule.when, facts);
+        if (o.result == Tri::yes) {
+            report.findings.push_back({&rule, std::move(o.matched)});
+        } else if (o.result == Tri::unknown && rule.severity != Severity::info) {
+            report.undecided.push_back({&rule, std::move(o.unknown), std::move(o.matched)});
+        }
+    }
+    std::stable_sort(report.findings.begin(), report.findings.end(), [](const Finding& a, const Finding& b) {
+        return severity_rank(a.rule->severity) < severity_rank(b.rule->severity);
+    });
+    std::stable_sort(report.undecided.begin(), report.undecided.end(), [](const Undecided& a, const Undecided& b) {
+        return severity_rank(a.rule->severity) < severity_rank(b.rule->severity);
+    });
+    for (const KnownGood& good : rules.known_good) {
+        if (evaluate_when(good.when, facts).result == Tri::yes) {
+            report.known_good = &good;
+            break;
+        }
+    }
+
+    const auto has = [&](Severity s) {
+        return std::any_of(report.findings.begin(), report.findings.end(), [s](const Finding& f) { return f.rule->severity == s; });
+    };
+    const bool broken_undecided = std::any_of(report.undecided.begin(), report.undecided.end(),
+                                              [](const Undecided& u) { return u.rule->severity == Severity::broken; });
+    report.untested = options.strict && report.known_good == nullptr;
+    if (has(Severity::broken)) report.verdict = Verdict::broken;
+    else if (has(Severity::warning) || broken_undecided || report.untested) report.verdict = Verdict::warning;
+    else report.verdict = Verdict::ok;
+
+    switch (report.verdict) {
+    case Verdict::broken: report.exit_code = ExitCode::broken; break;
+    case Verdict::warning:
+        report.exit_code = options.fail_on == FailOn::broken ? ExitCode::ok : ExitCode::warning;
+        break;
+    case Verdict::ok: report.exit_code = ExitCode::ok; break;
+    case Verdict::unknown: report.exit_code = ExitCode::unknown; break;
+    }
+    return report;
+}
+
+} // namespace halo::rules

@@ -1,0 +1,48 @@
+#pragma once
+// evaluate(rules, facts) -> Report: the findings (rule + the facts that made it match), the
+// undecided rules (rule + the unknown facts), the matching known-good entry, and the verdict.
+// Linear in rules × conditions. The report points into the RuleSet: keep it alive.
+
+#include "rules/facts.hpp"
+#include "rules/fatal.hpp"
+#include "rules/rule.hpp"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace halo::rules {
+
+enum class Verdict { ok, warning, broken, unknown };
+std::string_view to_string(Verdict verdict) noexcept;
+
+enum class FailOn { warning, broken };
+
+struct EvaluateOptions {
+    FailOn fail_on = FailOn::warning;
+    bool strict = false; // matching no known-good entry is a warning ("untested combination")
+};
+
+struct Finding {
+    const Rule* rule = nullptr;
+    std::vector<std::pair<std::string, std::string>> matched; // fact key -> value
+};
+
+struct Undecided {
+    const Rule* rule = nullptr;
+    std::vector<std::pair<std::string, std::string>> unknown; // fact key -> why it is unknown
+    std::vector<std::pair<std::string, std::string>> matched; // the conditions that did hold
+};
+
+struct Report {
+    std::vector<Finding> findings;    // broken first, then warning, then info; file order within
+    std::vector<Undecided> undecided; // broken and warning rules only
+    const KnownGood* known_good = nullptr;
+    bool untested = false; // strict and no known-good entry matched
+    Verdict verdict = Verdict::ok;
+    ExitCode exit_code = ExitCode::ok;
+};
+
+Report evaluate(const RuleSet& rules, const Facts& facts, const EvaluateOptions& options = {});
+
+} // namespace halo::rules
