@@ -1,5 +1,7 @@
 #include "probes/containers_probe.hpp"
 
+#include "rules/toml_guard.hpp"
+
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 #include <toml++/toml.h>
@@ -170,6 +172,8 @@ Result<std::string> parse_image_config_created(std::string_view text)
 
 Result<StorageConf> parse_storage_conf(std::string_view text, const std::string& origin)
 {
+    // toml++ 3.3.0 has undefined behaviour on some hostile input; rules/toml_guard.hpp says which.
+    HALO_TRY(rules::check_toml_input(text, origin));
     try {
         const toml::table table = toml::parse(text, origin);
         StorageConf conf;

@@ -3,6 +3,8 @@
 #include "probes/engine_command.hpp"
 #include "probes/gguf.hpp"
 
+#include "rules/toml_guard.hpp"
+
 #include <fmt/core.h>
 #include <toml++/toml.h>
 
@@ -10,6 +12,8 @@ namespace halo::probes {
 
 Result<std::optional<EngineConfig>> parse_engine_config(std::string_view text, const std::string& origin)
 {
+    // toml++ 3.3.0 has undefined behaviour on some hostile input; rules/toml_guard.hpp says which.
+    HALO_TRY(rules::check_toml_input(text, origin));
     toml::table table;
     try {
         table = toml::parse(text, origin);
