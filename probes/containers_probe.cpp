@@ -173,9 +173,11 @@ Result<std::string> parse_image_config_created(std::string_view text)
 Result<StorageConf> parse_storage_conf(std::string_view text, const std::string& origin)
 {
     // toml++ 3.3.0 has undefined behaviour on some hostile input; rules/toml_guard.hpp says which.
-    HALO_TRY(rules::check_toml_input(text, origin));
+    auto guarded = rules::prepare_toml_input(text, origin);
+    if (!guarded) return guarded.error();
     try {
-        const toml::table table = toml::parse(text, origin);
+        toml::table table = toml::parse(*guarded, origin);
+        rules::restore_toml_strings(table);
         StorageConf conf;
         if (auto v = table["storage"]["driver"].value<std::string>(); v && !v->empty()) conf.driver = *v;
         if (auto v = table["storage"]["graphroot"].value<std::string>(); v && !v->empty()) conf.graphroot = *v;
@@ -290,6 +292,7 @@ std::map<std::string, LibpodContainerInfo> scan_libpod_db(std::span<const std::b
             toolbox = string_field(*labels, "com.github.containers.toolbox") == "true";
         }
         out[id].toolbox = toolbox;
+        out[id].created = string_field(doc, "createdTime");
     });
     // Container states: {"state":N,"runDir":"…/<id>/userdata",…}
     std::set<std::string> conflicting;
@@ -476,7 +479,12 @@ void emit(const Storage& storage, const Collected& got, FactSink& sink, unsigned
         if (sink.facts().contains(key + "id")) continue; // the user's storage wins over root's
         sink.set(key + "id", c.id, corigin);
         sink.set(key + "storage", storage.kind, corigin);
-        if (auto created = normalise_rfc3339(c.created)) sink.set(key + "created", *created, corigin);
+        // libpod's createdTime is what podman reports; the storage layer's own time comes a few
+        // milliseconds later and may fall in the next second.
+        auto info = got.libpod.find(c.id);
+        const bool from_db = info != got.libpod.end() && !info->second.created.empty();
+        if (auto created = normalise_rfc3339(from_db ? info->second.created : c.created))
+            sink.set(key + "created", *created, from_db ? storage.graphroot + "/libpod" : corigin);
         if (!c.image_name.empty()) {
             const ImageReference ref = parse_image_reference(c.image_name);
             sink.set(key + "image", c.image_name, corigin);
@@ -499,7 +507,6 @@ void emit(const Storage& storage, const Collected& got, FactSink& sink, unsigned
             problems.push_back(fmt::format("container '{}' uses image {} that is not in '{}'", name, c.image_id, origin));
         }
         const std::string dborigin = storage.graphroot + "/libpod";
-        auto info = got.libpod.find(c.id);
         if (info != got.libpod.end() && info->second.toolbox)
             sink.set(key + "toolbox", *info->second.toolbox ? "true" : "false", dborigin);
         else

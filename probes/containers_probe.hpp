@@ -79,6 +79,7 @@ std::optional<std::string> normalise_rfc3339(std::string_view text);
 struct LibpodContainerInfo {
     std::optional<bool> toolbox; // label com.github.containers.toolbox=true
     std::optional<std::string> state;
+    std::string created; // config "createdTime": what `podman ps` reports (storage's is later)
 };
 std::map<std::string, LibpodContainerInfo> scan_libpod_db(std::span<const std::byte> bytes);
 

@@ -13,10 +13,12 @@ namespace halo::probes {
 Result<std::optional<EngineConfig>> parse_engine_config(std::string_view text, const std::string& origin)
 {
     // toml++ 3.3.0 has undefined behaviour on some hostile input; rules/toml_guard.hpp says which.
-    HALO_TRY(rules::check_toml_input(text, origin));
+    auto guarded = rules::prepare_toml_input(text, origin);
+    if (!guarded) return guarded.error();
     toml::table table;
     try {
-        table = toml::parse(text, origin);
+        table = toml::parse(*guarded, origin);
+        rules::restore_toml_strings(table);
     } catch (const toml::parse_error& e) {
         return Error{fmt::format("{}:{}:{}: {}", origin, e.source().begin.line, e.source().begin.column,
                                  e.description())};

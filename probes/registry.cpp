@@ -1,7 +1,15 @@
 #include "probes/registry.hpp"
 
+#include "probes/boot_probe.hpp"
 #include "probes/containers_probe.hpp"
+#include "probes/drm_probe.hpp"
 #include "probes/engine_probe.hpp"
+#include "probes/kernel_probe.hpp"
+#include "probes/kfd_probe.hpp"
+#include "probes/memory_probe.hpp"
+#include "probes/os_probe.hpp"
+#include "probes/packages_probe.hpp"
+#include "probes/vulkan_probe.hpp"
 
 #include <array>
 
@@ -12,6 +20,16 @@ namespace halo::probes {
 namespace {
 
 const ProbeInfo* const k_probes[] = {
+    // packages reads host.os.* to pick a manager; boot reads kernel.release and
+    // package.*.installtime: keep os and kernel before packages, packages before boot.
+    &k_os_probe,
+    &k_memory_probe,
+    &k_kernel_probe,
+    &k_packages_probe,
+    &k_boot_probe,
+    &k_drm_probe,    // isolated: amdgpu ioctls
+    &k_vulkan_probe, // isolated: loads Vulkan drivers
+    &k_kfd_probe,
     &k_containers_probe,
     &k_engine_probe, // after containers: reads container.* for engine.image.*
 };

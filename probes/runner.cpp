@@ -20,6 +20,8 @@ bool contains(const std::vector<std::string>& list, std::string_view id)
     return std::find(list.begin(), list.end(), id) != list.end();
 }
 
+} // namespace
+
 void mark_provides_unknown(const ProbeInfo& probe, rules::Facts& facts, const std::string& reason)
 {
     for (std::string_view pattern : probe.provides) {
@@ -27,8 +29,6 @@ void mark_provides_unknown(const ProbeInfo& probe, rules::Facts& facts, const st
         facts.mark_unknown(std::string(pattern), fmt::format("{} probe {}", probe.id, reason));
     }
 }
-
-} // namespace
 
 void validate_selection(const Selection& selection)
 {

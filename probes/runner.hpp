@@ -21,6 +21,10 @@ void validate_selection(const Selection& selection);
 
 rules::Facts run_probes(const ProbeContext& context, const Selection& selection = {});
 
+// Marks every key pattern the probe provides unknown ("<id> probe <reason>"); keys it did set stay.
+// Shared by the in-process and the isolated runner.
+void mark_provides_unknown(const ProbeInfo& probe, rules::Facts& facts, const std::string& reason);
+
 // Runs one probe in this process, catching everything; records status and unknown keys.
 void run_probe_in_process(const ProbeInfo& probe, const ProbeContext& context, rules::Facts& facts);
 

@@ -112,10 +112,12 @@ Result<std::string> json_scalar(const nlohmann::json& value, const std::string& 
 
 Result<Facts> parse_facts_toml(std::string_view text, const std::string& origin)
 {
-    HALO_TRY(check_toml_input(text, origin));
+    auto guarded = prepare_toml_input(text, origin);
+    if (!guarded) return guarded.error();
     toml::table root;
     try {
-        root = toml::parse(text, origin);
+        root = toml::parse(*guarded, origin);
+        restore_toml_strings(root);
     } catch (const toml::parse_error& e) {
         return Error{fmt::format("{}: {}", toml_where(origin, e.source()), e.description())};
     }
@@ -149,7 +151,20 @@ Result<Facts> parse_facts_toml(std::string_view text, const std::string& origin)
     return facts;
 }
 
+Result<Facts> parse_facts_json_unchecked(std::string_view text, const std::string& origin);
+
 Result<Facts> parse_facts_json(std::string_view text, const std::string& origin)
+{
+    // nlohmann throws more than parse_error (out_of_range for a number too large, type_error for
+    // a snapshot field of the wrong type): all of them are bad input, never a crash.
+    try {
+        return parse_facts_json_unchecked(text, origin);
+    } catch (const nlohmann::json::exception& e) {
+        return Error{fmt::format("{}: {}", origin, e.what())};
+    }
+}
+
+Result<Facts> parse_facts_json_unchecked(std::string_view text, const std::string& origin)
 {
     nlohmann::json root;
     try {

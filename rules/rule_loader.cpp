@@ -499,13 +499,15 @@ bool LoadedRules::has_errors() const
 RulesFile parse_rules_file(std::string_view text, const std::string& origin)
 {
     RulesFile out;
-    if (auto guard = check_toml_input(text, origin); !guard) {
-        out.diagnostics.push_back({Diagnostic::Level::error, guard.error().message});
+    auto guarded = prepare_toml_input(text, origin);
+    if (!guarded) {
+        out.diagnostics.push_back({Diagnostic::Level::error, guarded.error().message});
         return out;
     }
     toml::table root;
     try {
-        root = toml::parse(text, origin);
+        root = toml::parse(*guarded, origin);
+        restore_toml_strings(root);
     } catch (const toml::parse_error& e) {
         out.diagnostics.push_back({Diagnostic::Level::error,
                                    fmt::format("{}: {}", location(origin, e.source()).str(), e.description())});

@@ -1,63 +1,159 @@
 #include "rules/toml_guard.hpp"
 
 #include <fmt/core.h>
+#include <toml++/toml.h>
+
+#include <array>
+#include <vector>
 
 namespace halo::rules {
 
 namespace {
 
-enum class State { code, comment, basic, literal, ml_basic, ml_literal };
+struct Block {
+    char32_t first, last;
+};
+
+// The code points toml++ 3.3.0 mis-handles, in order; each maps to k_private_base + its index.
+constexpr std::array<Block, 3> k_unsafe{{{0xA1, 0x499}, {0x2C4E, 0x3047}, {0xFB26, 0xFEFE}}};
+constexpr char32_t k_private_base = 0xE000;
+constexpr char32_t k_private_last = k_private_base + (0x499 - 0xA1 + 1) + (0x3047 - 0x2C4E + 1) + (0xFEFE - 0xFB26 + 1) - 1;
+
+// Index in the unsafe set, or -1.
+long unsafe_index(char32_t c)
+{
+    if (c == 0x3000) return -1; // the one safe point inside a block (ideographic space)
+    long offset = 0;
+    for (const Block& b : k_unsafe) {
+        if (c >= b.first && c <= b.last) return offset + static_cast<long>(c - b.first);
+        offset += static_cast<long>(b.last - b.first + 1);
+    }
+    return -1;
+}
+
+char32_t from_index(long index)
+{
+    for (const Block& b : k_unsafe) {
+        const long size = static_cast<long>(b.last - b.first + 1);
+        if (index < size) return b.first + static_cast<char32_t>(index);
+        index -= size;
+    }
+    return 0xFFFD;
+}
+
+// Decodes one well-formed UTF-8 sequence at text[i]; returns its length, or 0 when malformed.
+std::size_t decode(std::string_view text, std::size_t i, char32_t& out)
+{
+    const auto b0 = static_cast<unsigned char>(text[i]);
+    std::size_t length = b0 < 0x80 ? 1 : (b0 >> 5) == 0x6 ? 2 : (b0 >> 4) == 0xE ? 3 : (b0 >> 3) == 0x1E ? 4 : 0;
+    if (length == 0 || i + length > text.size()) return 0;
+    char32_t c = length == 1 ? b0 : (b0 & (0x7F >> length));
+    for (std::size_t k = 1; k < length; ++k) {
+        const auto b = static_cast<unsigned char>(text[i + k]);
+        if ((b & 0xC0) != 0x80) return 0;
+        c = (c << 6) | (b & 0x3F);
+    }
+    out = c;
+    return length;
+}
+
+void encode(char32_t c, std::string& out)
+{
+    if (c < 0x80) {
+        out += static_cast<char>(c);
+    } else if (c < 0x800) {
+        out += static_cast<char>(0xC0 | (c >> 6));
+        out += static_cast<char>(0x80 | (c & 0x3F));
+    } else if (c < 0x10000) {
+        out += static_cast<char>(0xE0 | (c >> 12));
+        out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (c & 0x3F));
+    } else {
+        out += static_cast<char>(0xF0 | (c >> 18));
+        out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
+        out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (c & 0x3F));
+    }
+}
+
+void restore_node(toml::node& node)
+{
+    if (auto* s = node.as_string()) {
+        s->get() = restore_toml_text(s->get());
+    } else if (auto* a = node.as_array()) {
+        for (toml::node& element : *a) restore_node(element);
+    } else if (auto* t = node.as_table()) {
+        restore_toml_strings(*t);
+    }
+}
 
 } // namespace
 
-Result<void> check_toml_input(std::string_view text, const std::string& origin)
+Result<std::string> prepare_toml_input(std::string_view text, const std::string& origin)
 {
-    State state = State::code;
+    std::string out;
+    out.reserve(text.size());
     std::size_t line = 1, column = 1;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const char c = text[i];
-        const auto here = [&] { return fmt::format("{}:{}:{}", origin, line, column); };
-        if (c == '\0') return Error{fmt::format("{}: NUL byte in a TOML file; is it a binary file?", here())};
-        const std::string_view rest = text.substr(i);
-        switch (state) {
-        case State::code:
-            if (static_cast<unsigned char>(c) >= 0x80) {
-                return Error{fmt::format("{}: non-ASCII character outside a string or comment; TOML allows such "
-                                         "characters only in quoted strings and keys",
-                                         here())};
-            }
-            if (c == '#') state = State::comment;
-            else if (rest.starts_with("\"\"\"")) state = State::ml_basic, i += 2, column += 2;
-            else if (rest.starts_with("'''")) state = State::ml_literal, i += 2, column += 2;
-            else if (c == '"') state = State::basic;
-            else if (c == '\'') state = State::literal;
-            break;
-        case State::comment:
-            if (c == '\n') state = State::code;
-            break;
-        case State::basic:
-            if (c == '\\' && i + 1 < text.size() && text[i + 1] != '\n') ++i, ++column;
-            else if (c == '"' || c == '\n') state = State::code; // an unterminated string: the parser reports it
-            break;
-        case State::literal:
-            if (c == '\'' || c == '\n') state = State::code;
-            break;
-        case State::ml_basic:
-            if (c == '\\' && i + 1 < text.size()) ++i, ++column;
-            else if (rest.starts_with("\"\"\"")) state = State::code, i += 2, column += 2;
-            break;
-        case State::ml_literal:
-            if (rest.starts_with("'''")) state = State::code, i += 2, column += 2;
-            break;
+    for (std::size_t i = 0; i < text.size();) {
+        char32_t c = 0;
+        const std::size_t length = decode(text, i, c);
+        if (length == 0) { // malformed UTF-8: toml++ reports it
+            out += text[i++];
+            ++column;
+            continue;
         }
-        if (text[i] == '\n') {
+        if (c == 0) return Error{fmt::format("{}:{}:{}: NUL byte in a TOML file; is it a binary file?", origin, line, column)};
+        if (c >= k_private_base && c <= k_private_last) {
+            return Error{fmt::format("{}:{}:{}: private-use character U+{:04X} is not accepted; write it as an escape "
+                                     "(\\u{:04X}) inside a double-quoted string",
+                                     origin, line, column, static_cast<unsigned>(c), static_cast<unsigned>(c))};
+        }
+        const long index = unsafe_index(c);
+        if (index >= 0) encode(k_private_base + static_cast<char32_t>(index), out);
+        else out.append(text.substr(i, length));
+        if (c == '\n') {
             ++line;
             column = 1;
         } else {
             ++column;
         }
+        i += length;
     }
-    return {};
+    return out;
+}
+
+std::string restore_toml_text(std::string_view text)
+{
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size();) {
+        char32_t c = 0;
+        const std::size_t length = decode(text, i, c);
+        if (length == 0) {
+            out += text[i++];
+            continue;
+        }
+        if (c >= k_private_base && c <= k_private_last) encode(from_index(static_cast<long>(c - k_private_base)), out);
+        else out.append(text.substr(i, length));
+        i += length;
+    }
+    return out;
+}
+
+void restore_toml_strings(toml::table& root)
+{
+    std::vector<std::string> renamed;
+    for (auto&& [key, node] : root) {
+        restore_node(node);
+        if (restore_toml_text(key.str()) != key.str()) renamed.emplace_back(key.str());
+    }
+    for (const std::string& old_key : renamed) {
+        auto it = root.find(old_key);
+        const toml::key fresh(restore_toml_text(old_key), it->first.source());
+        // Re-insert under the restored key; a moved node keeps its source region.
+        it->second.visit([&](auto&& node) { root.insert_or_assign(fresh, std::move(node)); });
+        root.erase(root.find(old_key));
+    }
 }
 
 } // namespace halo::rules

@@ -115,7 +115,7 @@ TEST_CASE("libpod database scan: labels, state, stale copies", "[probes][contain
 {
     const std::string junk("\x00\x01\x02\x10page\x00", 9);
     std::string db = junk;
-    db += R"({"spec":{"ociVersion":"1.0.2-dev","process":{"args":["toolbox","init-container"]}},"id":"aaa","name":"llama-vulkan-radv","labels":{"com.github.containers.toolbox":"true"}})";
+    db += R"({"spec":{"ociVersion":"1.0.2-dev","process":{"args":["toolbox","init-container"]}},"id":"aaa","name":"llama-vulkan-radv","createdTime":"2026-01-25T18:21:02.98Z","labels":{"com.github.containers.toolbox":"true"}})";
     db += junk;
     db += R"({"spec":{"ociVersion":"1.0.2-dev"},"id":"bbb","name":"plain","labels":{"x":"y"}})";
     db += junk;
@@ -129,6 +129,7 @@ TEST_CASE("libpod database scan: labels, state, stale copies", "[probes][contain
     auto info = scan_libpod_db(std::as_bytes(std::span(db.data(), db.size())));
     CHECK(info["aaa"].toolbox == std::optional<bool>(true));
     CHECK(info["aaa"].state == std::optional<std::string>("running"));
+    CHECK(info["aaa"].created == "2026-01-25T18:21:02.98Z");
     CHECK(info["bbb"].toolbox == std::optional<bool>(false));
     CHECK_FALSE(info["bbb"].state); // two different states: not guessed
     CHECK_FALSE(info["ccc"].toolbox);

@@ -75,3 +75,13 @@ TEST_CASE("malformed facts files name file, line and column", "[rules][facts_io]
     REQUIRE_FALSE(missing.ok());
     CHECK_THAT(missing.error().message, Catch::Contains("[facts]"));
 }
+
+TEST_CASE("JSON facts with out-of-range numbers or wrong types are errors, not crashes", "[rules][facts_io]")
+{
+    auto big = parse_facts_json("{\"facts\": {\"a\": 1e999999}}", "big.json");
+    REQUIRE_FALSE(big.ok());
+    CHECK_THAT(big.error().message, Catch::StartsWith("big.json"));
+    auto typed = parse_facts_json("{\"facts\": {}, \"snapshot\": {\"taken\": 5}}", "typed.json");
+    REQUIRE_FALSE(typed.ok());
+    CHECK_THAT(typed.error().message, Catch::StartsWith("typed.json"));
+}
