@@ -88,10 +88,8 @@ rules::Facts probe_machine(const CheckOptions& o, const std::optional<std::vecto
                                     *o.root));
         }
     }
-    probes::ProbeContext context{host};
-    context.budget = std::chrono::milliseconds(static_cast<long>(o.probe_timeout_s * 1000));
-    context.engine_command = engine_command;
-    context.config_path = o.config;
+    const probes::ProbeContext context{host, std::chrono::milliseconds(static_cast<long>(o.probe_timeout_s * 1000)),
+                                       engine_command, o.config, {}};
     rules::Facts facts = probes::run_probes(context, {o.only, o.skip});
     facts.snapshot.taken = now_rfc3339();
     facts.snapshot.halo_check_version = HALO_VERSION;

@@ -33,8 +33,6 @@ private:
 };
 
 struct ProbeContext {
-    explicit ProbeContext(const Host& h) : host(h) {}
-
     const Host& host;
     std::chrono::milliseconds budget{5000};
     // The engine's argv when given on the command line (`halo-check run -- CMD…`); otherwise the

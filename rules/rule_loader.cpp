@@ -384,23 +384,37 @@ void remove_id(std::vector<T>& list, const std::string& id)
     list.erase(std::remove_if(list.begin(), list.end(), [&](const T& e) { return e.id == id; }), list.end());
 }
 
-void apply(LoadedRules& loaded, RulesFile file, const std::string& origin)
+struct PendingDisable {
+    std::string id;
+    std::string origin;
+};
+
+void apply(LoadedRules& loaded, RulesFile file, const std::string& origin, std::vector<PendingDisable>& disables)
 {
     for (Diagnostic& d : file.diagnostics) loaded.diagnostics.push_back(std::move(d));
     for (Rule& r : file.entries.rules) replace_or_append(loaded.rules.rules, std::move(r));
     for (KnownGood& g : file.entries.known_good) replace_or_append(loaded.rules.known_good, std::move(g));
     for (LogPattern& p : file.entries.log_patterns) replace_or_append(loaded.rules.log_patterns, std::move(p));
-    for (const std::string& id : file.disabled) {
-        const bool found = loaded.rules.find_rule(id) || loaded.rules.find_known_good(id) || loaded.rules.find_log_pattern(id);
-        if (!found) {
-            loaded.diagnostics.push_back({Diagnostic::Level::warning,
-                                          fmt::format("{}: [[disable]] id '{}' matches nothing loaded before this file", origin, id)});
-        }
-        remove_id(loaded.rules.rules, id);
-        remove_id(loaded.rules.known_good, id);
-        remove_id(loaded.rules.log_patterns, id);
-    }
+    for (std::string& id : file.disabled) disables.push_back({std::move(id), origin});
     loaded.rules.files.push_back(origin);
+}
+
+// Disables apply once everything is loaded, so a drop-in disables an embedded entry whatever the
+// two files are named.
+void apply_disables(LoadedRules& loaded, const std::vector<PendingDisable>& disables)
+{
+    for (const PendingDisable& d : disables) {
+        const bool found = loaded.rules.find_rule(d.id) || loaded.rules.find_known_good(d.id) ||
+                           loaded.rules.find_log_pattern(d.id);
+        if (!found) {
+            loaded.diagnostics.push_back(
+                {Diagnostic::Level::warning,
+                 fmt::format("{}: [[disable]] id '{}' matches no loaded rule, known-good entry or log pattern", d.origin, d.id)});
+        }
+        remove_id(loaded.rules.rules, d.id);
+        remove_id(loaded.rules.known_good, d.id);
+        remove_id(loaded.rules.log_patterns, d.id);
+    }
 }
 
 std::optional<std::string> read_text(const fs::path& path, std::string& error)
@@ -426,7 +440,7 @@ std::vector<fs::path> toml_files_in(const fs::path& dir)
     return files;
 }
 
-void load_path(LoadedRules& loaded, const fs::path& path)
+void load_path(LoadedRules& loaded, const fs::path& path, std::vector<PendingDisable>& disables)
 {
     std::string error;
     auto text = read_text(path, error);
@@ -434,7 +448,7 @@ void load_path(LoadedRules& loaded, const fs::path& path)
         loaded.diagnostics.push_back({Diagnostic::Level::error, error});
         return;
     }
-    apply(loaded, parse_rules_file(*text, path.string()), path.string());
+    apply(loaded, parse_rules_file(*text, path.string()), path.string(), disables);
 }
 
 } // namespace
@@ -536,6 +550,7 @@ std::vector<std::string> default_dropin_dirs(const std::string& root, const std:
 LoadedRules load_rules(const RuleSources& sources)
 {
     LoadedRules loaded;
+    std::vector<PendingDisable> disables;
     // Same-named files: the later (higher-priority) source wins, systemd drop-in style.
     std::map<std::string, std::pair<std::string, std::string_view>> by_name; // name -> (origin, embedded text)
     std::map<std::string, fs::path> dropin_by_name;
@@ -554,20 +569,21 @@ LoadedRules load_rules(const RuleSources& sources)
     for (const auto& [name, _] : dropin_by_name) names.insert(name);
     for (const std::string& name : names) {
         if (auto it = dropin_by_name.find(name); it != dropin_by_name.end()) {
-            load_path(loaded, it->second);
+            load_path(loaded, it->second, disables);
         } else {
             const auto& [origin, text] = by_name.at(name);
-            apply(loaded, parse_rules_file(text, origin), origin);
+            apply(loaded, parse_rules_file(text, origin), origin, disables);
         }
     }
     for (const std::string& extra : sources.extra) {
         std::error_code ec;
         if (fs::is_directory(extra, ec)) {
-            for (const fs::path& file : toml_files_in(extra)) load_path(loaded, file);
+            for (const fs::path& file : toml_files_in(extra)) load_path(loaded, file, disables);
         } else {
-            load_path(loaded, extra);
+            load_path(loaded, extra, disables);
         }
     }
+    apply_disables(loaded, disables);
     return loaded;
 }
 

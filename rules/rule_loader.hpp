@@ -7,7 +7,8 @@
 //
 // Within the directories a file of the same name overrides an earlier one; then files apply in
 // name order, `--rules` paths last in the order given. An entry whose id was already loaded
-// replaces it; `[[disable]] id = "…"` removes an entry loaded earlier.
+// replaces it; `[[disable]] id = "…"` (applied after every file is loaded) removes an entry,
+// whichever file defines it.
 
 #include "rules/rule.hpp"
 

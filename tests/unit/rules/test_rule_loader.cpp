@@ -149,7 +149,7 @@ TEST_CASE("drop-ins override by file name, replace by id and disable", "[rules][
                            "since = 2026-01-01\nwhen = { \"kernel.release\" = \"*\" }\n");
     etc.write("site.toml", "[[rule]]\nid = \"site.one\"\nseverity = \"info\"\ntitle = \"from etc\"\nlinks = [\"x\"]\n"
                            "since = 2026-01-01\nwhen = { \"kernel.release\" = \"*\" }\n");
-    etc.write("zz-disable.toml", "[[disable]]\nid = \"site.two\"\n");
+    etc.write("00-disable.toml", "[[disable]]\nid = \"site.two\"\n");
     usr.write("other.toml", "[[rule]]\nid = \"site.two\"\nseverity = \"info\"\ntitle = \"two\"\nlinks = [\"x\"]\n"
                             "since = 2026-01-01\nwhen = { \"kernel.release\" = \"*\" }\n");
     extra.write("late.toml", "[[rule]]\nid = \"site.one\"\nseverity = \"warning\"\ntitle = \"from --rules\"\nfix = \"f\"\n"
