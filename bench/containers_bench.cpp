@@ -17,7 +17,7 @@ int main(int argc, char** argv)
     const int runs = argc > 1 ? std::atoi(argv[1]) : 200;
     halo::probes::Host host("/");
     host.set_env("HOME", "/nonexistent");
-    halo::probes::ProbeContext context(host);
+    halo::probes::ProbeContext context{host, std::chrono::milliseconds(5000), {}, {}, {}};
     std::vector<double> ms;
     std::size_t facts_count = 0;
     for (int i = 0; i < runs; ++i) {

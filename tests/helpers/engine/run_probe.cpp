@@ -38,7 +38,7 @@ int main(int argc, char** argv)
     }
     halo::probes::Host host(root);
     for (auto& [k, v] : env) host.set_env(k, v);
-    halo::probes::ProbeContext context(host);
+    halo::probes::ProbeContext context{host, std::chrono::milliseconds(5000), {}, {}, {}};
     context.config_path = config;
     halo::rules::Facts facts;
     for (const auto& info : halo::probes::registry()) {

@@ -25,7 +25,7 @@ struct Run {
 Run run(const Host& host)
 {
     Run r;
-    ProbeContext context(host);
+    ProbeContext context{host, std::chrono::milliseconds(5000), {}, {}, {}};
     FactSink sink(r.facts, "containers");
     r.status = k_containers_probe.collect(context, sink);
     return r;

@@ -48,7 +48,7 @@ halo::rules::Facts probe(const ProbeContext& context)
 
 ProbeContext context_for(const Host& host)
 {
-    return ProbeContext(host);
+    return ProbeContext{host, std::chrono::milliseconds(5000), {}, {}, {}};
 }
 
 std::string get(const halo::rules::Facts& f, std::string_view key) { return f.get(key).value_or("<absent>"); }
