@@ -186,8 +186,12 @@ void compose_after_reboot(const NotificationInput& in, Notification& n)
     const Cause* cause = in.causes.empty() ? nullptr : &in.causes.front();
     std::string why = new_kernel ? fmt::format("Kernel {} will start", short_kernel(in.kernel_next))
                                  : std::string("After a reboot");
-    if (cause) why += (new_kernel ? ", and: " : ": ") + cause->title + ".";
-    else why += ".";
+    if (cause) {
+        why += (new_kernel ? ". " : ": ") + cause->title;
+        if (why.back() != '.') why += '.';
+    } else {
+        why += ".";
+    }
     std::vector<std::string> fixes;
     if (new_kernel && !in.kernel_now.empty() && (!cause || cause_involves(*cause, "kernel.release"))) {
         fixes.push_back(in.package_manager == "rpm"

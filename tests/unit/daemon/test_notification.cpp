@@ -92,7 +92,7 @@ TEST_CASE("after-reboot broken: what breaks, why, and how to keep the working ke
     CHECK(n.severity == Severity::broken);
     CHECK(n.details_path == "/state/report.txt");
     CHECK(n.summary == "Rebooting now will break your ROCm engine (llama-rocm-7.1.1)");
-    CHECK_THAT(n.body, Catch::StartsWith("Kernel 6.18.5-200.fc43 will start, and: Kernel 6.18.4 and newer crash ROCm "
+    CHECK_THAT(n.body, Catch::StartsWith("Kernel 6.18.5-200.fc43 will start. Kernel 6.18.4 and newer crash ROCm "
                                          "images without the gfx1151 fix.\n"));
     CHECK_THAT(n.body, Catch::Contains("Fix: keep 6.18.3-200.fc43 as the default (sudo grubby --set-default "
                                        "/boot/vmlinuz-6.18.3-200.fc43.x86_64), or move the engine to an image with the fix."));
