@@ -60,7 +60,7 @@ public:
     }
 
 private:
-    sd_bus_error m_error = SD_BUS_ERROR_NULL;
+    sd_bus_error m_error{nullptr, nullptr, 0}; // SD_BUS_ERROR_NULL is a C compound literal
 };
 
 Error bus_failure(const char* what, int r)
