@@ -41,6 +41,15 @@ struct RulesOptions {
     CheckOptions sources;
 };
 
+// `halo-check diff` (daemon/cli_diff.cpp).
+struct DiffCommandOptions {
+    std::vector<std::string> files; // 0, 1 or 2 facts files
+    bool json = false;
+    bool all = false; // also keys that change by themselves (rules::volatile_key_patterns)
+    std::optional<std::string> state_dir;
+    CheckOptions probe; // --root, --only, --skip, --config for "this machine now"
+};
+
 int command_check(const CheckOptions& options);
 int command_facts(const FactsOptions& options);
 int command_probes(bool json);
@@ -48,5 +57,6 @@ int command_run(const RunOptions& options);
 int command_rules_validate(const RulesOptions& options);
 int command_rules_list(const RulesOptions& options);
 int command_explain(const std::string& id, const CheckOptions& sources);
+int command_diff(const DiffCommandOptions& options);
 
 } // namespace halo::daemon
