@@ -135,6 +135,9 @@ int cli_main(int argc, char** argv)
     explain_cmd->add_option("id", explain_id, "The entry's id")->required();
     add_rule_options(*explain_cmd, explain_sources);
 
+    DaemonOptions daemon_opts; // status, restart, stop, start, reload, smoke (cli_daemon.cpp)
+    add_daemon_commands(&app, daemon_opts);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -150,6 +153,7 @@ int cli_main(int argc, char** argv)
     }
 
     try {
+        if (auto verb = chosen_daemon_verb(daemon_opts); !verb.empty()) return command_daemon(verb, daemon_opts);
         if (*facts_cmd) return command_facts(facts);
         if (*probes_cmd) return command_probes(probes_json);
         if (*run_cmd) return command_run(run);

@@ -13,8 +13,8 @@
 //   abort        SIGABRT FAKE_LLAMA_AFTER_MS (default 300) after ready, after printing
 //                "terminate called after throwing an instance of 'vk::DeviceLostError'"
 //   crash-line   prints a known ROCm crash line, then aborts
-//   hang         after ready: stops answering entirely and ignores SIGTERM
-//   health-dead  after ready: /health never answers (chat still works)
+//   hang         FAKE_LLAMA_AFTER_MS after ready: stops answering entirely and ignores SIGTERM
+//   health-dead  FAKE_LLAMA_AFTER_MS after ready: /health never answers (chat still works)
 //   no-generate  /health ok, /v1/chat/completions never answers
 
 #include <arpa/inet.h>
@@ -167,7 +167,7 @@ int main(int argc, char** argv)
             log_line('E', "Memory access fault by GPU node-1 (Agent handle: 0x55d5) on address 0x7f00. Reason: Page not present or supervisor privilege.");
             abort();
         }
-        const bool hung = ready && mode == "hang";
+        const bool hung = after && mode == "hang";
         if (hung) signal(SIGTERM, SIG_IGN);
 
         std::vector<pollfd> fds;
@@ -214,7 +214,7 @@ int main(int argc, char** argv)
             const bool health = line.rfind("GET /health ", 0) == 0 || line.rfind("GET /v1/health ", 0) == 0;
             const bool chat = line.rfind("POST /v1/chat/completions ", 0) == 0;
             if (health) {
-                if (mode == "health-dead" && ready) {
+                if (mode == "health-dead" && after) {
                     c.parked = true;
                 } else if (!ready) {
                     c.out = response(503, R"({"error":{"code":503,"message":"Loading model","type":"unavailable_error"}})");
