@@ -26,8 +26,8 @@ export WATCHDOG_USEC=30000000 # as under WatchdogSec=30s (no socket: pings are n
 "$B/halo-checkd" --config "$T/config.toml" --facts "$SRC/tests/data/facts/ok-vulkan-radv.toml" \
     --state-dir "$T/state" --no-dropins > "$T/log" 2>&1 &
 D=$!
-state() { tr -d '\n' < "$T/state/state.json" 2>/dev/null | sed -n 's/.*"engine": {[^}]*"state": "\([a-z_]*\)".*/\1/p'; }
-epid() { tr -d '\n' < "$T/state/state.json" 2>/dev/null | sed -n 's/.*"engine": {[^}]*"pid": \([0-9]*\).*/\1/p'; }
+state() { cat "$T/state/state.json" 2>/dev/null | tr -d '\n' | sed -n 's/.*"engine": {[^}]*"state": "\([a-z_]*\)".*/\1/p'; }
+epid() { cat "$T/state/state.json" 2>/dev/null | tr -d '\n' | sed -n 's/.*"engine": {[^}]*"pid": \([0-9]*\).*/\1/p'; }
 for _ in $(seq 200); do [ "$(state)" = ready ] && break; sleep 0.05; done
 sleep 2 # past the smoke test
 tick=$(getconf CLK_TCK)
