@@ -36,7 +36,7 @@ ctx() { awk '/^voluntary_ctxt_switches/ {v=$2} /^nonvoluntary_ctxt_switches/ {n=
 c0=$(cpu); x0=$(ctx); t0=$(date +%s.%N)
 sleep "$IDLE"
 c1=$(cpu); x1=$(ctx); t1=$(date +%s.%N)
-rss=$(awk '/^VmRSS/ {print $2}' /proc/$D/status)
+rss=$(awk "/^VmRSS/ {print \$2}" /proc/$D/status); grep -E "^Rss(Anon|File)" /proc/$D/status | tr -s " \t" " "
 awk -v c0="$c0" -v c1="$c1" -v x0="$x0" -v x1="$x1" -v t0="$t0" -v t1="$t1" -v tick="$tick" -v rss="$rss" 'BEGIN {
     w = t1 - t0
     printf "idle window      %.1f s\n", w
