@@ -146,6 +146,8 @@ int cli_main(int argc, char** argv)
                                                         "$XDG_STATE_HOME/halo-check)")
         ->type_name("DIR");
     add_probe_options(*diff_cmd, diff.probe);
+    DaemonOptions daemon_opts; // status, restart, stop, start, reload, smoke (cli_daemon.cpp)
+    add_daemon_commands(&app, daemon_opts);
 
     try {
         app.parse(argc, argv);
@@ -162,6 +164,7 @@ int cli_main(int argc, char** argv)
     }
 
     try {
+        if (auto verb = chosen_daemon_verb(daemon_opts); !verb.empty()) return command_daemon(verb, daemon_opts);
         if (*facts_cmd) return command_facts(facts);
         if (*probes_cmd) return command_probes(probes_json);
         if (*run_cmd) return command_run(run);

@@ -49,6 +49,18 @@ struct DiffCommandOptions {
     std::optional<std::string> state_dir;
     CheckOptions probe; // --root, --only, --skip, --config for "this machine now"
 };
+// `halo-check status|restart|stop|start|reload|smoke` (daemon/cli_daemon.cpp): talk to halo-checkd
+// through its state directory (state.json, the request file and signals; docs/daemon.md).
+struct DaemonOptions {
+    std::optional<std::string> state_dir;
+    bool json = false;
+    std::vector<std::pair<std::string, const void*>> verbs; // name, its CLI::App (set by add_daemon_commands)
+};
+// Adds the six subcommands to `app` (a CLI::App; void* keeps CLI11 out of this header).
+void add_daemon_commands(void* app, DaemonOptions& options);
+// The verb chosen on the command line, or empty.
+std::string chosen_daemon_verb(const DaemonOptions& options);
+int command_daemon(const std::string& verb, const DaemonOptions& options);
 
 int command_check(const CheckOptions& options);
 int command_facts(const FactsOptions& options);
