@@ -1,5 +1,7 @@
 #include "daemon/config.hpp"
 
+#include "probes/engine_command.hpp"
+
 #include "rules/toml_guard.hpp"
 
 #include <fmt/core.h>
@@ -65,30 +67,18 @@ std::string format_duration(Duration d)
 
 Endpoint endpoint_from_command(const std::vector<std::string>& argv)
 {
+    // The engine probe's parser reads the command as llama-server does; a command it cannot
+    // read (llama-server would refuse it too) leaves the defaults, and the engine's own exit
+    // reports the problem.
     Endpoint ep;
-    auto value_of = [&](std::size_t& i, std::string_view name, std::string& out) {
-        const std::string& a = argv[i];
-        if (a == name && i + 1 < argv.size()) {
-            out = argv[++i];
-            return true;
+    if (auto command = probes::parse_engine_command(argv)) {
+        ep.host = command->host;
+        int port = 0;
+        const auto [end, ec] = std::from_chars(command->port.data(), command->port.data() + command->port.size(), port);
+        if (ec == std::errc() && end == command->port.data() + command->port.size() && port > 0 && port < 65536) {
+            ep.port = port;
         }
-        if (a.size() > name.size() + 1 && a.compare(0, name.size(), name) == 0 && a[name.size()] == '=') {
-            out = a.substr(name.size() + 1);
-            return true;
-        }
-        return false;
-    };
-    for (std::size_t i = 0; i < argv.size(); ++i) {
-        std::string v;
-        if (value_of(i, "--host", v)) {
-            ep.host = v;
-        } else if (value_of(i, "--port", v)) {
-            int port = 0;
-            const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), port);
-            if (ec == std::errc() && end == v.data() + v.size() && port > 0 && port < 65536) ep.port = port;
-        } else if (value_of(i, "--alias", v) || value_of(i, "-a", v)) {
-            ep.alias = v;
-        }
+        if (command->alias) ep.alias = *command->alias;
     }
     // A server listening on every address is reached on loopback.
     if (ep.host == "0.0.0.0" || ep.host.empty()) ep.host = "127.0.0.1";

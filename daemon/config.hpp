@@ -22,7 +22,9 @@ std::string_view to_string(Policy policy) noexcept;
 struct RestartConfig {
     int max = 5;                               // restarts allowed within `window`
     Duration window = std::chrono::minutes(10);
-    Duration backoff_initial = std::chrono::seconds(1); // first delay; doubles per restart
+    // First delay, doubled per restart: 200 ms puts a crashed engine back within a second while a
+    // crash loop still backs off quickly (0.2, 0.4, 0.8, 1.6 s … up to backoff_max).
+    Duration backoff_initial = std::chrono::milliseconds(200);
     Duration backoff_max = std::chrono::seconds(60);
 };
 
