@@ -68,7 +68,7 @@ struct LogMonitorOptions {
     std::string boot_id;
     std::uint64_t coalesce_window_usec = 5'000'000;
     std::size_t max_line_bytes = 4096;
-    std::size_t batch_entries = 256; // journal entries read per loop iteration
+    std::size_t batch_entries = 64; // journal entries read per loop iteration (bounds its latency)
 };
 
 class LogMonitor {
