@@ -135,6 +135,20 @@ int cli_main(int argc, char** argv)
     explain_cmd->add_option("id", explain_id, "The entry's id")->required();
     add_rule_options(*explain_cmd, explain_sources);
 
+    DiffCommandOptions diff;
+    CLI::App* diff_cmd = app.add_subcommand(
+        "diff", "Show what changed between two facts files; with one, FILE_A against this machine now; with none, "
+                "the last known good facts against now. Exit 0 when nothing changed, 1 when something did");
+    diff_cmd->add_option("files", diff.files, "FILE_A [FILE_B]: facts files (TOML or JSON)")->expected(0, 2);
+    diff_cmd->add_flag("--json", diff.json, "Print JSON");
+    diff_cmd->add_flag("--all", diff.all, "Also show keys that change by themselves (container state, install times …)");
+    diff_cmd->add_option("--state-dir", diff.state_dir, "Where the last known good facts are (default: "
+                                                        "$XDG_STATE_HOME/halo-check)")
+        ->type_name("DIR");
+    add_probe_options(*diff_cmd, diff.probe);
+    DaemonOptions daemon_opts; // status, restart, stop, start, reload, smoke (cli_daemon.cpp)
+    add_daemon_commands(&app, daemon_opts);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -150,12 +164,14 @@ int cli_main(int argc, char** argv)
     }
 
     try {
+        if (auto verb = chosen_daemon_verb(daemon_opts); !verb.empty()) return command_daemon(verb, daemon_opts);
         if (*facts_cmd) return command_facts(facts);
         if (*probes_cmd) return command_probes(probes_json);
         if (*run_cmd) return command_run(run);
         if (*validate_cmd) return command_rules_validate(rules_opts);
         if (*list_cmd) return command_rules_list(rules_opts);
         if (*explain_cmd) return command_explain(explain_id, explain_sources);
+        if (*diff_cmd) return command_diff(diff);
         return command_check(check);
     } catch (const Fatal& e) {
         std::fprintf(stderr, "halo-check: error: %s\n", e.what());

@@ -41,6 +41,27 @@ struct RulesOptions {
     CheckOptions sources;
 };
 
+// `halo-check diff` (daemon/cli_diff.cpp).
+struct DiffCommandOptions {
+    std::vector<std::string> files; // 0, 1 or 2 facts files
+    bool json = false;
+    bool all = false; // also keys that change by themselves (rules::volatile_key_patterns)
+    std::optional<std::string> state_dir;
+    CheckOptions probe; // --root, --only, --skip, --config for "this machine now"
+};
+// `halo-check status|restart|stop|start|reload|smoke` (daemon/cli_daemon.cpp): talk to halo-checkd
+// through its state directory (state.json, the request file and signals; docs/daemon.md).
+struct DaemonOptions {
+    std::optional<std::string> state_dir;
+    bool json = false;
+    std::vector<std::pair<std::string, const void*>> verbs; // name, its CLI::App (set by add_daemon_commands)
+};
+// Adds the six subcommands to `app` (a CLI::App; void* keeps CLI11 out of this header).
+void add_daemon_commands(void* app, DaemonOptions& options);
+// The verb chosen on the command line, or empty.
+std::string chosen_daemon_verb(const DaemonOptions& options);
+int command_daemon(const std::string& verb, const DaemonOptions& options);
+
 int command_check(const CheckOptions& options);
 int command_facts(const FactsOptions& options);
 int command_probes(bool json);
@@ -48,5 +69,6 @@ int command_run(const RunOptions& options);
 int command_rules_validate(const RulesOptions& options);
 int command_rules_list(const RulesOptions& options);
 int command_explain(const std::string& id, const CheckOptions& sources);
+int command_diff(const DiffCommandOptions& options);
 
 } // namespace halo::daemon

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdlib>
+#include <optional>
 #include <unistd.h>
 
 namespace halo::daemon {
@@ -51,6 +52,90 @@ std::string matched_text(const std::vector<std::pair<std::string, std::string>>&
     for (const auto& [key, value] : matched) {
         if (!out.empty()) out += ", ";
         out += fmt::format("{} = {}", key, value);
+    }
+    return out;
+}
+
+std::optional<std::string> fact(const rules::Facts& facts, std::string_view key)
+{
+    return facts.get(key);
+}
+
+// "why a part is missing": the probe's reason when it did not report ok.
+std::string missing(const rules::Facts& facts, std::string_view probe, std::string_view fallback)
+{
+    auto it = facts.probes().find(std::string(probe));
+    if (it == facts.probes().end()) return std::string(fallback);
+    const rules::ProbeStatus& st = it->second;
+    if (st.state == rules::ProbeState::ok) return std::string(fallback);
+    if (st.reason.empty()) return fmt::format("{} ({} probe: {})", fallback, probe, rules::to_string(st.state));
+    return fmt::format("{} ({} probe {}: {})", fallback, probe, rules::to_string(st.state), st.reason);
+}
+
+std::string machine_summary(const rules::Facts& facts)
+{
+    std::string out = "\nmachine:\n";
+    auto line = [&](std::string_view label, const std::string& text) { out += fmt::format("  {:<9} {}\n", label, text); };
+
+    if (auto name = fact(facts, "host.os.name")) line("os", *name);
+    else if (auto id = fact(facts, "host.os.id")) line("os", fmt::format("{} {}", *id, fact(facts, "host.os.version_id").value_or("")));
+    else line("os", missing(facts, "os", "unknown"));
+
+    if (auto release = fact(facts, "kernel.release")) {
+        std::string text = *release;
+        if (auto next = fact(facts, "kernel.next_boot.release"); next && *next != *release) {
+            text += fmt::format(" (next boot: {})", *next);
+        }
+        line("kernel", text);
+    } else {
+        line("kernel", missing(facts, "kernel", "unknown"));
+    }
+
+    std::string gpus;
+    for (const std::string& key : facts.keys_matching("gpu.*.pci.device")) {
+        const std::string base = key.substr(0, key.size() - std::string_view(".pci.device").size());
+        std::string text = fmt::format("{}:{} {}", fact(facts, base + ".pci.vendor").value_or("?"),
+                                       facts.get(key).value_or("?"), fact(facts, base + ".driver").value_or(""));
+        if (auto mes = fact(facts, base + ".firmware.mes")) text += fmt::format(", MES {}", *mes);
+        gpus += (gpus.empty() ? "" : "; ") + text;
+    }
+    line("gpu", gpus.empty() ? missing(facts, "drm", "none found") : gpus);
+
+    std::string vulkan;
+    for (const std::string& key : facts.keys_matching("vulkan.*.name")) {
+        const std::string base = key.substr(0, key.size() - std::string_view(".name").size());
+        vulkan += fmt::format("{}{} [{}]", vulkan.empty() ? "" : "; ", facts.get(key).value_or("?"),
+                              fact(facts, base + ".driver_id").value_or("?"));
+    }
+    if (fact(facts, "vulkan.software_only") == std::optional<std::string>("true")) vulkan += " — no GPU Vulkan driver";
+    line("vulkan", vulkan.empty() ? missing(facts, "vulkan", "no devices") : vulkan);
+
+    std::string rocm;
+    for (const std::string& key : facts.keys_matching("rocm.agent.*.gfx_target")) {
+        rocm += (rocm.empty() ? "" : ", ") + facts.get(key).value_or("?");
+    }
+    if (!rocm.empty()) {
+        const auto access = fact(facts, "rocm.kfd.accessible");
+        rocm = fmt::format("agents {}; /dev/kfd {}", rocm, access == std::optional<std::string>("true") ? "accessible" : "NOT accessible");
+    }
+    line("rocm", rocm.empty() ? missing(facts, "kfd", "no KFD agents") : rocm);
+
+    std::string firmware;
+    for (const char* name : {"linux-firmware", "amd-gpu-firmware", "linux-firmware-amdgpu", "firmware-amd-graphics"}) {
+        if (auto evr = fact(facts, fmt::format("package.{}.evr", name))) {
+            firmware += fmt::format("{}{} {}", firmware.empty() ? "" : ", ", name, *evr);
+        }
+    }
+    line("firmware", firmware.empty() ? missing(facts, "packages", "no firmware package found") : firmware);
+
+    if (auto backend = fact(facts, "engine.backend")) {
+        std::string text = fmt::format("{} in {}", *backend, fact(facts, "engine.container").value_or("the host"));
+        if (auto image = fact(facts, "engine.image")) text += fmt::format(" ({})", *image);
+        if (auto model = fact(facts, "engine.model.name")) text += fmt::format(", model {}", *model);
+        if (auto ctx = fact(facts, "engine.ctx_size")) text += fmt::format(", ctx {}", *ctx);
+        line("engine", text);
+    } else {
+        line("engine", missing(facts, "engine", "none configured"));
     }
     return out;
 }
@@ -104,6 +189,7 @@ std::string format_report_text(const rules::Report& report, const rules::Facts& 
     } else if (report.untested) {
         out += fmt::format("\n{} no known-good combination matches this machine (--strict)\n", paint("1;33", "UNTESTED"));
     }
+    if (!facts.empty() || !facts.probes().empty()) out += machine_summary(facts);
     bool header = false;
     for (const auto& [name, status] : facts.probes()) {
         const bool interesting = status.state == rules::ProbeState::failed || status.state == rules::ProbeState::partial;

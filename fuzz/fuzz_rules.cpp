@@ -1,4 +1,7 @@
-// Rules files: parse, and evaluate what parsed against a small set of facts.
+// TOML inputs: rules files (parsed, and evaluated when they parse), and the configuration files
+// the probes read (config.toml's [engine], containers' storage.conf).
+#include "probes/containers_probe.hpp"
+#include "probes/engine_probe.hpp"
 #include "rules/evaluate.hpp"
 #include "rules/rule_loader.hpp"
 
@@ -8,6 +11,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {
     const std::string_view text(reinterpret_cast<const char*>(data), size);
+    (void)halo::probes::parse_engine_config(text, "fuzz");
+    (void)halo::probes::parse_storage_conf(text, "fuzz");
     halo::rules::RulesFile file = halo::rules::parse_rules_file(text, "fuzz");
     if (file.has_errors()) return 0;
     halo::rules::Facts facts;

@@ -1,7 +1,9 @@
 #include "probes/registry.hpp"
 
 #include "probes/boot_probe.hpp"
+#include "probes/containers_probe.hpp"
 #include "probes/drm_probe.hpp"
+#include "probes/engine_probe.hpp"
 #include "probes/kernel_probe.hpp"
 #include "probes/kfd_probe.hpp"
 #include "probes/memory_probe.hpp"
@@ -28,6 +30,8 @@ const ProbeInfo* const k_probes[] = {
     &k_drm_probe,    // isolated: amdgpu ioctls
     &k_vulkan_probe, // isolated: loads Vulkan drivers
     &k_kfd_probe,
+    &k_containers_probe,
+    &k_engine_probe, // after containers: reads container.* for engine.image.*
 };
 
 std::vector<ProbeInfo> build_table()

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 namespace halo::rules {
@@ -199,23 +200,35 @@ Result<Facts> parse_facts_json_unchecked(std::string_view text, const std::strin
         for (const auto& [key, value] : unknown->items())
             facts.mark_unknown(key, value.is_string() ? value.get<std::string>() : value.dump());
     }
+    // Members are read through find() and typed getters: GCC's -Wnull-dereference misreads
+    // nlohmann's const operator[] at -O3.
+    auto string_member = [](const nlohmann::json& object, const char* name) -> std::optional<std::string> {
+        auto it = object.find(name);
+        if (it == object.end() || !it->is_string()) return std::nullopt;
+        return it->get<std::string>();
+    };
     if (auto* probes = table("probes")) {
         for (const auto& [name, value] : probes->items()) {
-            const auto state = value.is_object() && value.contains("status") && value["status"].is_string()
-                                   ? probe_state_from_string(value["status"].get<std::string>())
-                                   : std::nullopt;
+            const auto state_text = value.is_object() ? string_member(value, "status") : std::nullopt;
+            const auto state = state_text ? probe_state_from_string(*state_text) : std::nullopt;
             if (!state) return Error{fmt::format("{}: probe '{}' has no valid \"status\"", origin, name)};
             ProbeStatus status;
             status.state = *state;
-            if (value.contains("reason") && value["reason"].is_string()) status.reason = value["reason"];
-            if (value.contains("elapsed_ms") && value["elapsed_ms"].is_number()) status.elapsed_ms = value["elapsed_ms"];
+            status.reason = string_member(value, "reason").value_or("");
+            if (auto it = value.find("elapsed_ms"); it != value.end() && it->is_number()) status.elapsed_ms = it->get<double>();
             facts.set_probe_status(name, std::move(status));
         }
     }
     if (auto* snapshot = table("snapshot")) {
-        facts.snapshot.taken = snapshot->value("taken", "");
-        facts.snapshot.host = snapshot->value("host", "");
-        facts.snapshot.halo_check_version = snapshot->value("halo_check_version", "");
+        for (const char* field : {"taken", "host", "halo_check_version"}) {
+            auto it = snapshot->find(field);
+            if (it != snapshot->end() && !it->is_string()) {
+                return Error{fmt::format("{}: 'snapshot.{}' must be a string", origin, field)};
+            }
+        }
+        facts.snapshot.taken = string_member(*snapshot, "taken").value_or("");
+        facts.snapshot.host = string_member(*snapshot, "host").value_or("");
+        facts.snapshot.halo_check_version = string_member(*snapshot, "halo_check_version").value_or("");
     }
     return facts;
 }

@@ -32,7 +32,8 @@ VKAPI_ATTR VkResult VKAPI_CALL create_instance(const VkInstanceCreateInfo*, cons
                                                VkInstance* instance)
 {
 #if HALO_ICD_MODE == 1
-    volatile int* null_pointer = nullptr;
+    // The pointer itself is volatile so no optimiser can prove (and warn) that it is null.
+    volatile int* volatile null_pointer = nullptr;
     *null_pointer = 42;
 #elif HALO_ICD_MODE == 2
     for (;;) ::pause();

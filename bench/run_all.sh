@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# One command for every benchmark: builds a Release tree in build-bench/ and runs each bench.
+# Usage: bench/run_all.sh [RUNS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-21}
+cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DHALO_BUILD_TESTS=ON -DHALO_BUILD_BENCH=ON >/dev/null
+cmake --build build-bench -j"$(nproc)" >/dev/null
+export NO_COLOR=1 MESA_SHADER_CACHE_DISABLE=true
+echo "== rules evaluation as the rule set grows"
+build-bench/bench/bench_rules tests/data/facts/broken-fw-20251125-rocm.toml 51
+echo "== whole-process halo-check"
+bench/bench_cli.sh build-bench "$runs"
+echo "== GPU probes: isolation cost and vulkaninfo --summary"
+VK_ICD_FILENAMES=/usr/share/vulkan/icd.d/lvp_icd.x86_64.json build-bench/bench/bench_gpu_probes --runs "$runs" || true
+echo "== container storage: files vs podman CLI"
+bench/containers_bench.sh build-bench "$runs" || true
+for extra in bench/daemon_idle.sh bench/watch_bench.sh; do
+    [ -x "$extra" ] && { echo "== $extra"; "$extra" build-bench || true; }
+done

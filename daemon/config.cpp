@@ -1,0 +1,335 @@
+#include "daemon/config.hpp"
+
+#include "rules/toml_guard.hpp"
+
+#include <fmt/core.h>
+#include <toml++/toml.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace halo::daemon {
+
+std::string_view to_string(Policy policy) noexcept
+{
+    switch (policy) {
+    case Policy::refuse_broken: return "refuse-broken";
+    case Policy::refuse_warning: return "refuse-warning";
+    case Policy::known_good_only: return "known-good-only";
+    }
+    return "refuse-broken";
+}
+
+Result<Duration> parse_duration(std::string_view text)
+{
+    std::size_t i = 0;
+    while (i < text.size() && text[i] == ' ') ++i;
+    text.remove_prefix(i);
+    while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+    long long number = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+    if (ec != std::errc() || end == text.data() || number < 0) {
+        return Error{fmt::format("'{}' is not a duration; write a number of seconds or a number with a unit "
+                                 "(\"500ms\", \"90s\", \"10m\", \"1h\")",
+                                 text)};
+    }
+    const std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
+    long long ms_per = 0;
+    if (unit.empty() || unit == "s") ms_per = 1000;
+    else if (unit == "ms") ms_per = 1;
+    else if (unit == "m" || unit == "min") ms_per = 60'000;
+    else if (unit == "h") ms_per = 3'600'000;
+    else {
+        return Error{fmt::format("'{}' has an unknown unit '{}'; use ms, s, m or h", text, unit)};
+    }
+    // Ten days is far beyond any sensible timeout and keeps every later sum from overflowing.
+    if (number > 10LL * 24 * 3'600'000 / ms_per) {
+        return Error{fmt::format("'{}' is too long; durations stop at 10 days", text)};
+    }
+    return Duration(number * ms_per);
+}
+
+std::string format_duration(Duration d)
+{
+    const long long ms = d.count();
+    if (ms % 3'600'000 == 0 && ms != 0) return fmt::format("{}h", ms / 3'600'000);
+    if (ms % 60'000 == 0 && ms != 0) return fmt::format("{}m", ms / 60'000);
+    if (ms % 1000 == 0) return fmt::format("{}s", ms / 1000);
+    return fmt::format("{}ms", ms);
+}
+
+Endpoint endpoint_from_command(const std::vector<std::string>& argv)
+{
+    Endpoint ep;
+    auto value_of = [&](std::size_t& i, std::string_view name, std::string& out) {
+        const std::string& a = argv[i];
+        if (a == name && i + 1 < argv.size()) {
+            out = argv[++i];
+            return true;
+        }
+        if (a.size() > name.size() + 1 && a.compare(0, name.size(), name) == 0 && a[name.size()] == '=') {
+            out = a.substr(name.size() + 1);
+            return true;
+        }
+        return false;
+    };
+    for (std::size_t i = 0; i < argv.size(); ++i) {
+        std::string v;
+        if (value_of(i, "--host", v)) {
+            ep.host = v;
+        } else if (value_of(i, "--port", v)) {
+            int port = 0;
+            const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), port);
+            if (ec == std::errc() && end == v.data() + v.size() && port > 0 && port < 65536) ep.port = port;
+        } else if (value_of(i, "--alias", v) || value_of(i, "-a", v)) {
+            ep.alias = v;
+        }
+    }
+    // A server listening on every address is reached on loopback.
+    if (ep.host == "0.0.0.0" || ep.host.empty()) ep.host = "127.0.0.1";
+    if (ep.host == "::" || ep.host == "[::]") ep.host = "::1";
+    return ep;
+}
+
+namespace {
+
+struct Parser {
+    const std::string& origin;
+    std::string error;
+
+    std::string where(const toml::node& node) const
+    {
+        const auto& s = node.source();
+        return fmt::format("{}:{}:{}", origin, s.begin.line, s.begin.column);
+    }
+    void fail(const toml::node& node, const std::string& message)
+    {
+        if (error.empty()) error = fmt::format("{}: {}", where(node), message);
+    }
+
+    std::optional<std::string> string(const toml::table& t, std::string_view key, std::string_view table)
+    {
+        const toml::node* n = t.get(key);
+        if (!n) return std::nullopt;
+        if (auto s = n->value<std::string>()) return rules::restore_toml_text(*s);
+        fail(*n, fmt::format("[{}] {} must be a string (write {} = \"…\")", table, key, key));
+        return std::nullopt;
+    }
+    void duration(const toml::table& t, std::string_view key, std::string_view table, Duration& out, bool allow_zero = false)
+    {
+        const toml::node* n = t.get(key);
+        if (!n) return;
+        Result<Duration> d = Error{};
+        if (auto i = n->value_exact<int64_t>()) {
+            if (*i < 0) return fail(*n, fmt::format("[{}] {} must not be negative", table, key));
+            d = parse_duration(std::to_string(*i));
+        } else if (auto s = n->value<std::string>()) {
+            d = parse_duration(*s);
+        } else {
+            return fail(*n, fmt::format("[{}] {} must be a duration: seconds (30) or a string with a unit (\"30s\", "
+                                        "\"10m\")",
+                                        table, key));
+        }
+        if (!d) return fail(*n, fmt::format("[{}] {}: {}", table, key, d.error().message));
+        if (!allow_zero && d->count() == 0) return fail(*n, fmt::format("[{}] {} must be longer than 0", table, key));
+        out = *d;
+    }
+    void integer(const toml::table& t, std::string_view key, std::string_view table, int& out, int min, int max)
+    {
+        const toml::node* n = t.get(key);
+        if (!n) return;
+        auto i = n->value_exact<int64_t>();
+        if (!i) return fail(*n, fmt::format("[{}] {} must be an integer", table, key));
+        if (*i < min || *i > max) return fail(*n, fmt::format("[{}] {} must be between {} and {}", table, key, min, max));
+        out = static_cast<int>(*i);
+    }
+    void boolean(const toml::table& t, std::string_view key, std::string_view table, bool& out)
+    {
+        const toml::node* n = t.get(key);
+        if (!n) return;
+        auto b = n->value_exact<bool>();
+        if (!b) return fail(*n, fmt::format("[{}] {} must be true or false", table, key));
+        out = *b;
+    }
+    void unknown_keys(const toml::table& t, std::string_view table, std::initializer_list<std::string_view> known)
+    {
+        for (const auto& [k, v] : t) {
+            bool found = false;
+            for (std::string_view name : known) found = found || k.str() == name;
+            if (!found) {
+                fail(v, fmt::format("unknown key '{}' in [{}]; see docs/config.md for the keys it takes", k.str(), table));
+            }
+        }
+    }
+};
+
+void parse_engine(Parser& p, const toml::table& t, EngineConfig& e, const toml::node& at)
+{
+    p.unknown_keys(t, "engine",
+                   {"name", "container", "command", "backend", "health_url", "ready_timeout", "liveness_interval",
+                    "liveness_failures", "stop_timeout", "smoke_timeout", "early_exit", "env", "restart"});
+    const toml::node* cmd = t.get("command");
+    if (!cmd) {
+        return p.fail(at, "[engine] has no 'command'; write the engine's argv as an array, e.g. command = "
+                          "[\"toolbox\", \"run\", \"-c\", \"llama-vulkan-radv\", \"llama-server\", \"-m\", \"…\"]");
+    }
+    const toml::array* arr = cmd->as_array();
+    if (!arr || arr->empty()) {
+        return p.fail(*cmd, "[engine] command must be a non-empty array of strings (argv, run without a shell)");
+    }
+    for (const toml::node& a : *arr) {
+        auto s = a.value_exact<std::string>();
+        if (!s || s->empty()) return p.fail(a, "[engine] command must hold non-empty strings only");
+        e.command.push_back(rules::restore_toml_text(*s));
+    }
+    e.name = p.string(t, "name", "engine").value_or("");
+    if (e.name.empty()) e.name = std::filesystem::path(e.command.front()).filename().string();
+    e.container = p.string(t, "container", "engine");
+    e.backend = p.string(t, "backend", "engine");
+    const Endpoint ep = endpoint_from_command(e.command);
+    const std::string host = ep.host.find(':') != std::string::npos ? "[" + ep.host + "]" : ep.host;
+    e.base_url = fmt::format("http://{}:{}", host, ep.port);
+    e.alias = ep.alias;
+    if (auto url = p.string(t, "health_url", "engine")) {
+        if (url->rfind("http://", 0) != 0 && url->rfind("https://", 0) != 0) {
+            p.fail(*t.get("health_url"), "[engine] health_url must start with http:// or https://");
+        }
+        e.health_url = *url;
+        // The chat endpoint sits beside /health on the same server.
+        const std::size_t scheme = url->find("://");
+        const std::size_t slash = url->find('/', scheme + 3);
+        e.base_url = url->substr(0, slash);
+    } else {
+        e.health_url = e.base_url + "/health";
+    }
+    p.duration(t, "ready_timeout", "engine", e.ready_timeout);
+    p.duration(t, "liveness_interval", "engine", e.liveness_interval);
+    p.integer(t, "liveness_failures", "engine", e.liveness_failures, 1, 1000);
+    p.duration(t, "stop_timeout", "engine", e.stop_timeout);
+    p.duration(t, "smoke_timeout", "engine", e.smoke_timeout);
+    p.duration(t, "early_exit", "engine", e.early_exit, true);
+    if (const toml::node* env = t.get("env")) {
+        const toml::table* et = env->as_table();
+        if (!et) return p.fail(*env, "[engine] env must be a table of strings ([engine.env] NAME = \"value\")");
+        for (const auto& [k, v] : *et) {
+            auto s = v.value_exact<std::string>();
+            if (!s) return p.fail(v, fmt::format("[engine.env] {} must be a string", k.str()));
+            if (k.str().empty() || k.str().find('=') != std::string_view::npos) {
+                return p.fail(v, fmt::format("[engine.env] '{}' is not a valid variable name", k.str()));
+            }
+            e.env[std::string(k.str())] = rules::restore_toml_text(*s);
+        }
+    }
+    if (const toml::node* r = t.get("restart")) {
+        const toml::table* rt = r->as_table();
+        if (!rt) return p.fail(*r, "[engine] restart must be a table ([engine.restart])");
+        p.unknown_keys(*rt, "engine.restart", {"max", "window", "backoff_initial", "backoff_max"});
+        p.integer(*rt, "max", "engine.restart", e.restart.max, 0, 10000);
+        p.duration(*rt, "window", "engine.restart", e.restart.window);
+        p.duration(*rt, "backoff_initial", "engine.restart", e.restart.backoff_initial, true);
+        p.duration(*rt, "backoff_max", "engine.restart", e.restart.backoff_max);
+    }
+}
+
+void parse_daemon(Parser& p, const toml::table& t, DaemonConfig& d)
+{
+    p.unknown_keys(t, "daemon", {"policy", "stop_on_refusal", "state_dir"});
+    if (auto policy = p.string(t, "policy", "daemon")) {
+        if (*policy == "refuse-broken") d.policy = Policy::refuse_broken;
+        else if (*policy == "refuse-warning") d.policy = Policy::refuse_warning;
+        else if (*policy == "known-good-only") d.policy = Policy::known_good_only;
+        else {
+            p.fail(*t.get("policy"), fmt::format("[daemon] policy '{}' is not known; use \"refuse-broken\", "
+                                                 "\"refuse-warning\" or \"known-good-only\"",
+                                                 *policy));
+        }
+    }
+    p.boolean(t, "stop_on_refusal", "daemon", d.stop_on_refusal);
+    d.state_dir = p.string(t, "state_dir", "daemon");
+}
+
+void parse_notify(Parser& p, const toml::table& t, NotifyConfig& n)
+{
+    p.unknown_keys(t, "notify", {"enabled", "min_severity"});
+    p.boolean(t, "enabled", "notify", n.enabled);
+    if (auto s = p.string(t, "min_severity", "notify")) {
+        if (*s != "info" && *s != "warning" && *s != "broken") {
+            p.fail(*t.get("min_severity"), "[notify] min_severity must be \"info\", \"warning\" or \"broken\"");
+        }
+        n.min_severity = *s;
+    }
+}
+
+} // namespace
+
+Result<Config> parse_config(std::string_view text, const std::string& origin)
+{
+    auto guarded = rules::prepare_toml_input(text, origin);
+    if (!guarded) return guarded.error();
+    toml::table root;
+    try {
+        root = toml::parse(*guarded, origin);
+    } catch (const toml::parse_error& e) {
+        return Error{fmt::format("{}:{}:{}: {}; fix the TOML syntax", origin, e.source().begin.line,
+                                 e.source().begin.column, e.description())};
+    }
+    Config config;
+    config.path = origin;
+    Parser p{origin, {}};
+    for (const auto& [k, v] : root) {
+        if (k.str() != "engine" && k.str() != "daemon" && k.str() != "notify") {
+            p.fail(v, fmt::format("unknown table or key '{}'; the config holds [engine], [daemon] and [notify]", k.str()));
+        }
+    }
+    const toml::node* engine = root.get("engine");
+    if (!engine) return Error{fmt::format("{}:1:1: no [engine] table; the daemon needs the engine's command", origin)};
+    if (!engine->is_table()) p.fail(*engine, "engine must be a table ([engine])");
+    else parse_engine(p, *engine->as_table(), config.engine, *engine);
+    if (const toml::node* d = root.get("daemon")) {
+        if (!d->is_table()) p.fail(*d, "daemon must be a table ([daemon])");
+        else parse_daemon(p, *d->as_table(), config.daemon);
+    }
+    if (const toml::node* n = root.get("notify")) {
+        if (!n->is_table()) p.fail(*n, "notify must be a table ([notify])");
+        else parse_notify(p, *n->as_table(), config.notify);
+    }
+    if (!p.error.empty()) return Error{p.error};
+    return config;
+}
+
+Result<Config> load_config(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        const int err = errno;
+        return Error{fmt::format("Failed to read config '{}': {}; create it (see docs/config.md) or pass --config FILE",
+                                 path, std::strerror(err)),
+                     err};
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (text.str().size() > 1024 * 1024) {
+        return Error{fmt::format("Failed to read config '{}': larger than 1 MiB; this is not a config file", path)};
+    }
+    return parse_config(text.str(), path);
+}
+
+std::string default_config_path()
+{
+    std::string base;
+    if (const char* x = std::getenv("XDG_CONFIG_HOME"); x && *x) base = x;
+    else if (const char* h = std::getenv("HOME"); h && *h) base = std::string(h) + "/.config";
+    if (!base.empty()) {
+        const std::string user = base + "/halo-check/config.toml";
+        std::error_code ec;
+        if (std::filesystem::exists(user, ec)) return user;
+    }
+    return "/etc/halo-check/config.toml";
+}
+
+} // namespace halo::daemon

@@ -1,0 +1,88 @@
+#pragma once
+// The daemon's configuration: config.toml with [engine], [engine.restart], [daemon] and [notify].
+// Every key is documented in docs/config.md. Durations are integers (seconds) or strings with a
+// unit ("500ms", "90s", "10m", "1h"). Errors read `file:line:col: what is wrong, how to fix it`.
+
+#include "rules/result.hpp"
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace halo::daemon {
+
+using Duration = std::chrono::milliseconds;
+
+enum class Policy { refuse_broken, refuse_warning, known_good_only };
+std::string_view to_string(Policy policy) noexcept;
+
+struct RestartConfig {
+    int max = 5;                               // restarts allowed within `window`
+    Duration window = std::chrono::minutes(10);
+    Duration backoff_initial = std::chrono::seconds(1); // first delay; doubles per restart
+    Duration backoff_max = std::chrono::seconds(60);
+};
+
+struct EngineConfig {
+    std::string name;                     // journal identifier and status name
+    std::optional<std::string> container; // the toolbox/podman container it runs in, when any
+    std::vector<std::string> command;     // argv, run without a shell
+    std::optional<std::string> backend;   // "vulkan-radv", "rocm-7.2" … for the status line
+    std::string health_url;               // defaulted from --host/--port in the command
+    std::string base_url;                 // scheme://host:port, for /v1/chat/completions
+    std::optional<std::string> alias;     // --alias / -a from the command (smoke-test model name)
+    Duration ready_timeout = std::chrono::minutes(10);
+    Duration liveness_interval = std::chrono::seconds(30);
+    int liveness_failures = 3;
+    Duration stop_timeout = std::chrono::seconds(30);
+    Duration smoke_timeout = std::chrono::seconds(60);
+    // Exit status 1 within this long after start means "will not work": no restart.
+    Duration early_exit = std::chrono::seconds(30);
+    std::map<std::string, std::string> env; // added to the daemon's own environment
+    RestartConfig restart;
+};
+
+struct DaemonConfig {
+    Policy policy = Policy::refuse_broken;
+    bool stop_on_refusal = false;
+    std::optional<std::string> state_dir;
+};
+
+// Kept for the notifications component (issue 6); the daemon only parses and validates it.
+struct NotifyConfig {
+    bool enabled = true;
+    std::string min_severity = "warning"; // info | warning | broken
+};
+
+struct Config {
+    std::string path; // where it was read from, for messages
+    EngineConfig engine;
+    DaemonConfig daemon;
+    NotifyConfig notify;
+};
+
+// Parses "90s", "10m", "1h", "500ms" or a bare number of seconds.
+Result<Duration> parse_duration(std::string_view text);
+std::string format_duration(Duration d);
+
+// Parses config text; `origin` names the file in messages.
+Result<Config> parse_config(std::string_view text, const std::string& origin);
+Result<Config> load_config(const std::string& path);
+
+// $XDG_CONFIG_HOME/halo-check/config.toml (or ~/.config/…) when it exists, else
+// /etc/halo-check/config.toml.
+std::string default_config_path();
+
+// host and port from llama-server style arguments (--host H, --port P, also --host=H);
+// defaults 127.0.0.1 and 8080 as llama-server uses. 0.0.0.0 and :: map to loopback.
+struct Endpoint {
+    std::string host = "127.0.0.1";
+    int port = 8080;
+    std::optional<std::string> alias;
+};
+Endpoint endpoint_from_command(const std::vector<std::string>& argv);
+
+} // namespace halo::daemon

@@ -1,0 +1,153 @@
+#include "daemon/state_store.hpp"
+
+#include "daemon/sd_handles.hpp"
+
+#include <fmt/core.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace halo::daemon {
+
+std::string default_state_dir()
+{
+    if (const char* s = std::getenv("STATE_DIRECTORY"); s && *s) {
+        // systemd may pass several, separated by ':'; ours is the first.
+        const std::string dirs(s);
+        return dirs.substr(0, dirs.find(':'));
+    }
+    if (const char* x = std::getenv("XDG_STATE_HOME"); x && *x) return std::string(x) + "/halo-check";
+    if (const char* h = std::getenv("HOME"); h && *h && ::getuid() != 0) return std::string(h) + "/.local/state/halo-check";
+    return "/var/lib/halo-check";
+}
+
+Result<void> StateStore::prepare() const
+{
+    std::error_code ec;
+    std::filesystem::create_directories(m_dir, ec);
+    if (ec) {
+        return Error{fmt::format("Failed to create state directory '{}': {}; pass --state-dir DIR", m_dir, ec.message())};
+    }
+    return {};
+}
+
+Result<void> StateStore::write(const nlohmann::ordered_json& state) const
+{
+    const std::string final_path = path();
+    const std::string tmp = fmt::format("{}.tmp.{}", final_path, ::getpid());
+    const std::string text = state.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!fd) return Error{fmt::format("Failed to write state file '{}': {}", tmp, std::strerror(errno)), errno};
+    std::string_view rest(text);
+    while (!rest.empty()) {
+        const ssize_t n = ::write(fd.get(), rest.data(), rest.size());
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            const int err = errno;
+            ::unlink(tmp.c_str());
+            return Error{fmt::format("Failed to write state file '{}': {}", tmp, std::strerror(err)), err};
+        }
+        rest.remove_prefix(static_cast<std::size_t>(n));
+    }
+    if (::fsync(fd.get()) < 0 || ::close(fd.release()) < 0) {
+        const int err = errno;
+        ::unlink(tmp.c_str());
+        return Error{fmt::format("Failed to write state file '{}': {}", tmp, std::strerror(err)), err};
+    }
+    if (::rename(tmp.c_str(), final_path.c_str()) < 0) {
+        const int err = errno;
+        ::unlink(tmp.c_str());
+        return Error{fmt::format("Failed to replace state file '{}': {}", final_path, std::strerror(err)), err};
+    }
+    // The rename itself is durable only once the directory is synced.
+    Fd dir(::open(m_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dir) ::fsync(dir.get());
+    return {};
+}
+
+Result<nlohmann::json> StateStore::read() const
+{
+    std::ifstream in(path(), std::ios::binary);
+    if (!in) {
+        const int err = errno;
+        return Error{fmt::format("Failed to read state file '{}': {}", path(), std::strerror(err)), err};
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    auto j = nlohmann::json::parse(text.str(), nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+        return Error{fmt::format("Failed to read state file '{}': not a JSON object", path())};
+    }
+    return j;
+}
+
+nlohmann::ordered_json to_json(const SmokeFigures& f)
+{
+    nlohmann::ordered_json j = {{"ok", f.ok},
+                                {"at", f.at},
+                                {"latency_ms", f.latency_ms},
+                                {"prompt_tokens", f.prompt_tokens},
+                                {"completion_tokens", f.completion_tokens},
+                                {"prompt_per_second", f.prompt_per_second},
+                                {"predicted_per_second", f.predicted_per_second}};
+    if (!f.error.empty()) j["error"] = f.error;
+    return j;
+}
+
+std::optional<SmokeFigures> smoke_from_json(const nlohmann::json& j)
+{
+    if (!j.is_object()) return std::nullopt;
+    SmokeFigures f;
+    try {
+        f.ok = j.value("ok", false);
+        f.at = j.value("at", "");
+        f.latency_ms = j.value("latency_ms", 0.0);
+        f.prompt_tokens = j.value("prompt_tokens", 0L);
+        f.completion_tokens = j.value("completion_tokens", 0L);
+        f.prompt_per_second = j.value("prompt_per_second", 0.0);
+        f.predicted_per_second = j.value("predicted_per_second", 0.0);
+        f.error = j.value("error", "");
+    } catch (const nlohmann::json::exception&) {
+        return std::nullopt; // a hand-edited or foreign file: start without the old figures
+    }
+    return f;
+}
+
+nlohmann::ordered_json to_json(const EngineStatus& s, std::size_t output_lines)
+{
+    nlohmann::ordered_json j = {{"state", std::string(to_string(s.state))},
+                                {"since", s.since},
+                                {"reason", s.reason},
+                                {"pid", s.pid > 0 ? nlohmann::ordered_json(s.pid) : nlohmann::ordered_json(nullptr)},
+                                {"liveness_failures", s.liveness_failures}};
+    nlohmann::ordered_json restarts = nlohmann::ordered_json::array();
+    for (const RestartRecord& r : s.restarts) restarts.push_back({{"at", r.at}, {"reason", r.reason}});
+    j["restarts"] = restarts;
+    if (s.last_crash) {
+        const CrashReason& c = *s.last_crash;
+        j["last_crash"] = {{"at", c.at}, {"exit", c.exit}};
+        if (!c.pattern_id.empty()) {
+            j["last_crash"]["pattern"] = {{"id", c.pattern_id}, {"title", c.title}, {"severity", c.severity},
+                                          {"fix", c.fix}, {"line", c.line}};
+        }
+    } else {
+        j["last_crash"] = nullptr;
+    }
+    j["smoke"] = s.smoke ? to_json(*s.smoke) : nlohmann::ordered_json(nullptr);
+    j["smoke_last_good"] = s.smoke_good ? to_json(*s.smoke_good) : nlohmann::ordered_json(nullptr);
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    const std::size_t skip = s.output.size() > output_lines ? s.output.size() - output_lines : 0;
+    for (std::size_t i = skip; i < s.output.size(); ++i) out.push_back(s.output[i]);
+    j["output_tail"] = out;
+    return j;
+}
+
+} // namespace halo::daemon

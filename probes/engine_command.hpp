@@ -1,0 +1,50 @@
+#pragma once
+// The engine's command line, understood the way the programs in it understand it: first the
+// wrapper that picks the container (`toolbox run -c NAME …`, `podman exec [opts] NAME …`,
+// `distrobox enter NAME -- …`, or nothing: the host), then llama-server's own flags (as
+// llama.cpp common/arg.cpp parses them: last occurrence wins, `--flag=value` accepted, unknown
+// flags ignored here because newer builds add flags faster than we can list them).
+// Pure: reads nothing. Used by the engine probe (config `[engine] command`) and by
+// `halo-check run -- COMMAND…`. Introduced in 0.1.0.
+
+#include "rules/result.hpp"
+
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace halo::probes {
+
+struct EngineCommand {
+    std::string wrapper = "host"; // toolbox | podman | distrobox | host
+    std::optional<std::string> container;
+    std::string binary;           // as written: "llama-server", "/opt/llama/bin/llama-server"
+    std::vector<std::string> args; // the engine's own arguments, after the binary
+
+    std::optional<std::string> model_path; // -m / --model, as written
+    std::optional<std::string> hf_repo;    // -hf / --hf-repo
+    std::optional<std::string> ctx_size;   // -c / --ctx-size, validated as an integer
+    std::string flash_attn = "auto";       // on | off | auto
+    std::string host = "127.0.0.1";
+    std::string port = "8080";
+    std::string mmap = "on";                 // on | off
+    std::optional<std::string> n_gpu_layers; // -ngl: a number, or "auto"/"all" in newer builds
+    std::optional<std::string> jinja;        // on | off when given (--jinja / --no-jinja)
+    std::optional<std::string> reasoning_budget;
+    std::string prefill_assistant = "on"; // off with --no-prefill-assistant
+    std::optional<std::string> alias;
+    std::optional<std::string> load_mode;
+};
+
+// Fails for what llama-server itself would refuse (a flag without its value, `-c abc`,
+// `--flash-attn maybe`, `--port 70000`) and for an argv that names no program.
+Result<EngineCommand> parse_engine_command(std::span<const std::string> argv);
+
+// (key, value) pairs under `engine.`: engine.wrapper, engine.container, engine.binary,
+// engine.model.path, engine.ctx_size, engine.flash_attn, … Optional values that are absent
+// produce no key.
+std::vector<std::pair<std::string, std::string>> engine_command_facts(const EngineCommand& command);
+
+} // namespace halo::probes

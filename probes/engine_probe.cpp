@@ -1,0 +1,237 @@
+#include "probes/engine_probe.hpp"
+
+#include "probes/engine_command.hpp"
+#include "probes/gguf.hpp"
+
+#include "rules/toml_guard.hpp"
+
+#include <fmt/core.h>
+#include <toml++/toml.h>
+
+namespace halo::probes {
+
+Result<std::optional<EngineConfig>> parse_engine_config(std::string_view text, const std::string& origin)
+{
+    // toml++ 3.3.0 has undefined behaviour on some hostile input; rules/toml_guard.hpp says which.
+    auto guarded = rules::prepare_toml_input(text, origin);
+    if (!guarded) return guarded.error();
+    toml::table table;
+    try {
+        table = toml::parse(*guarded, origin);
+        rules::restore_toml_strings(table);
+    } catch (const toml::parse_error& e) {
+        return Error{fmt::format("{}:{}:{}: {}", origin, e.source().begin.line, e.source().begin.column,
+                                 e.description())};
+    }
+    const toml::node* engine_node = table.get("engine");
+    if (!engine_node) return std::optional<EngineConfig>();
+    const toml::table* engine = engine_node->as_table();
+    if (!engine) return Error{fmt::format("{}: 'engine' must be a table", origin)};
+    EngineConfig config;
+    auto string_key = [&](const char* key, std::optional<std::string>& out) -> Result<void> {
+        const toml::node* node = engine->get(key);
+        if (!node) return {};
+        auto value = node->value<std::string>();
+        if (!value) {
+            return Error{fmt::format("{}:{}: engine.{} must be a string", origin, node->source().begin.line, key)};
+        }
+        out = *value;
+        return {};
+    };
+    std::optional<std::string> name;
+    HALO_TRY(string_key("name", name));
+    config.name = name.value_or("");
+    HALO_TRY(string_key("container", config.container));
+    HALO_TRY(string_key("backend", config.backend));
+    const toml::node* command = engine->get("command");
+    if (!command) return Error{fmt::format("{}: [engine] has no 'command' (an array of strings)", origin)};
+    const toml::array* argv = command->as_array();
+    if (!argv) {
+        return Error{fmt::format("{}:{}: engine.command must be an array of strings, like [\"toolbox\", \"run\", …]",
+                                 origin, command->source().begin.line)};
+    }
+    for (const auto& item : *argv) {
+        auto word = item.value<std::string>();
+        if (!word) {
+            return Error{fmt::format("{}:{}: engine.command holds a value that is not a string", origin,
+                                     item.source().begin.line)};
+        }
+        config.command.push_back(*word);
+    }
+    return std::optional<EngineConfig>(std::move(config));
+}
+
+std::string guess_backend(std::string_view tag, std::string_view container, std::string_view binary)
+{
+    auto from_name = [](std::string_view s) -> std::string {
+        if (s.starts_with("rocm") || s.starts_with("therock")) return "rocm";
+        if (s.starts_with("vulkan")) return "vulkan";
+        return {};
+    };
+    if (auto b = from_name(tag); !b.empty()) return b;
+    if (container.starts_with("llama-")) container.remove_prefix(6);
+    if (auto b = from_name(container); !b.empty()) return b;
+    if (binary.find("rocm") != std::string_view::npos || binary.find("hip") != std::string_view::npos) return "rocm";
+    if (binary.find("vulkan") != std::string_view::npos) return "vulkan";
+    return {};
+}
+
+namespace {
+
+struct Source {
+    std::vector<std::string> argv;
+    std::optional<EngineConfig> config;
+    std::string origin; // "command line" or the config path
+};
+
+// nullopt + empty error = no engine configured.
+Result<std::optional<Source>> find_command(const ProbeContext& context)
+{
+    const Host& host = context.host;
+    if (context.engine_command) return std::optional<Source>(Source{*context.engine_command, std::nullopt, "command line"});
+    std::vector<std::string> candidates;
+    if (context.config_path) {
+        candidates.push_back(*context.config_path);
+    } else {
+        if (auto xdg = host.env("XDG_CONFIG_HOME")) candidates.push_back(*xdg + "/halo-check/config.toml");
+        else if (auto home = host.env("HOME")) candidates.push_back(*home + "/.config/halo-check/config.toml");
+        candidates.push_back("/etc/halo-check/config.toml");
+    }
+    for (const auto& path : candidates) {
+        if (!context.config_path && !host.exists(path)) continue;
+        auto text = host.read_file(path, 1u << 20);
+        if (!text) return text.error();
+        auto config = parse_engine_config(*text, path);
+        if (!config) return config.error();
+        if (!*config) return std::optional<Source>();
+        auto argv = (*config)->command;
+        return std::optional<Source>(Source{std::move(argv), std::move(**config), path});
+    }
+    return std::optional<Source>();
+}
+
+std::string expand_home(const Host& host, const std::string& path)
+{
+    if (path == "~" || path.starts_with("~/")) {
+        if (auto home = host.env("HOME")) return *home + path.substr(1);
+    }
+    return path;
+}
+
+// engine.model.*: an empty string = ok, else the reason for a partial status.
+std::string model_facts(const Host& host, const std::string& model_path, FactSink& sink)
+{
+    const std::string path = expand_home(host, model_path);
+    if (!path.starts_with('/')) {
+        const std::string reason = fmt::format("model path '{}' is not absolute; its header was not read", model_path);
+        sink.unknown("engine.model.*", reason);
+        return reason;
+    }
+    GgufOptions options;
+    options.stop_at_model_keys = true;
+    auto header = read_gguf_header(host.path(path), options);
+    if (!header) {
+        sink.unknown("engine.model.*", header.error().message);
+        return header.error().message;
+    }
+    if (auto v = header->string("general.name")) sink.set("engine.model.name", *v, path);
+    if (auto v = header->architecture()) sink.set("engine.model.architecture", *v, path);
+    if (auto v = header->unsigned_value("general.file_type")) {
+        sink.set("engine.model.file_type", std::to_string(*v), path);
+        if (auto name = gguf_file_type_name(*v); !name.empty()) sink.set("engine.model.file_type_name", std::string(name), path);
+    }
+    if (auto v = header->context_length()) sink.set("engine.model.context_length", std::to_string(*v), path);
+    sink.set("engine.model.gguf_version", std::to_string(header->version), path);
+
+    const auto slash = path.rfind('/');
+    const std::string dir = path.substr(0, slash);
+    const auto split = parse_gguf_split_name(std::string_view(path).substr(slash + 1));
+    const unsigned parts = split ? split->count : 1;
+    std::uint64_t total = 0;
+    for (unsigned n = 1; n <= parts; ++n) {
+        const std::string part = split ? dir + "/" + gguf_split_file_name(split->prefix, n, parts) : path;
+        auto info = host.stat(part);
+        if (!info) {
+            const std::string reason = fmt::format("split part {} of {} is missing: {}", n, parts, info.error().message);
+            sink.unknown("engine.model.size_bytes", reason);
+            sink.set("engine.model.split_count", std::to_string(parts), path);
+            return reason;
+        }
+        total += info->size;
+    }
+    sink.set("engine.model.size_bytes", std::to_string(total), path);
+    sink.set("engine.model.split_count", std::to_string(parts), path);
+    return {};
+}
+
+void image_facts(const std::string& container, FactSink& sink)
+{
+    const rules::Facts& facts = sink.facts();
+    const std::string prefix = "container." + container + ".";
+    for (const char* suffix : {"image", "image.tag", "image.tag_base", "image.created", "image.digest", "image.id"}) {
+        if (auto v = facts.get(prefix + suffix)) sink.set(std::string("engine.") + suffix, *v, "containers");
+    }
+    auto status = facts.probes().find("containers");
+    if (facts.get(prefix + "id")) {
+        sink.set("engine.container.exists", "true", "containers");
+    } else if (status != facts.probes().end()
+               && (status->second.state == rules::ProbeState::ok
+                   || status->second.state == rules::ProbeState::not_applicable)) {
+        sink.set("engine.container.exists", "false", "containers");
+    } else {
+        sink.unknown("engine.image.*", "the containers probe did not read the container's image");
+    }
+}
+
+rules::ProbeStatus collect(const ProbeContext& context, FactSink& sink)
+{
+    auto found = find_command(context);
+    if (!found) return status_failed(found.error().message);
+    if (!*found) return status_not_applicable("no engine configured (no [engine] table in the configuration)");
+    const Source& source = **found;
+    auto command = parse_engine_command(source.argv);
+    if (!command) return status_failed(fmt::format("engine command from {}: {}", source.origin, command.error().message));
+    EngineCommand& c = *command;
+    if (!c.container && source.config && source.config->container) c.container = source.config->container;
+    for (auto& [key, value] : engine_command_facts(c)) sink.set(key, value, source.origin);
+    if (source.config && !source.config->name.empty()) sink.set("engine.name", source.config->name, source.origin);
+    if (c.model_path) sink.set("engine.model.path", expand_home(context.host, *c.model_path), source.origin);
+
+    if (c.container) image_facts(*c.container, sink);
+    if (source.config && source.config->backend) {
+        sink.set("engine.backend", *source.config->backend, source.origin);
+    } else {
+        const std::string tag = sink.facts().get("engine.image.tag").value_or("");
+        if (auto backend = guess_backend(tag, c.container.value_or(""), c.binary); !backend.empty())
+            sink.set("engine.backend", backend, tag.empty() ? "container name" : "image tag");
+    }
+    if (!c.model_path) {
+        sink.unknown("engine.model.*", c.hf_repo ? "the model comes from -hf; no local file to read"
+                                                 : "the engine command has no -m/--model");
+        return status_ok();
+    }
+    if (auto reason = model_facts(context.host, *c.model_path, sink); !reason.empty()) return status_partial(reason);
+    return status_ok();
+}
+
+constexpr std::string_view k_sources[] = {
+    "halo-check run -- COMMAND…",
+    "$XDG_CONFIG_HOME/halo-check/config.toml",
+    "~/.config/halo-check/config.toml",
+    "/etc/halo-check/config.toml",
+    "the model file's GGUF header (-m)",
+};
+constexpr std::string_view k_provides[] = {"engine.*"};
+
+} // namespace
+
+const ProbeInfo k_engine_probe{
+    "engine",
+    "the engine command (container, llama-server flags) and its model's GGUF header",
+    k_sources,
+    k_provides,
+    false,
+    &collect,
+};
+
+} // namespace halo::probes

@@ -1,0 +1,114 @@
+#include "daemon/config.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace halo::daemon;
+using namespace std::chrono_literals;
+
+TEST_CASE("durations: seconds, units, and bad input with a reason", "[daemon][config]")
+{
+    CHECK(parse_duration("90").value() == 90s);
+    CHECK(parse_duration("90s").value() == 90s);
+    CHECK(parse_duration("10m").value() == 600s);
+    CHECK(parse_duration("1h").value() == 3600s);
+    CHECK(parse_duration("500ms").value() == 500ms);
+    CHECK(parse_duration(" 2m ").value() == 120s);
+    for (const char* bad : {"", "s", "-1s", "10 parsecs", "1.5s", "10d", "99999999999999999999", "1e9h"}) {
+        INFO(bad);
+        CHECK_FALSE(parse_duration(bad).ok());
+    }
+    CHECK(format_duration(600s) == "10m");
+    CHECK(format_duration(1500ms) == "1500ms");
+}
+
+TEST_CASE("endpoint from llama-server arguments", "[daemon][config]")
+{
+    auto ep = endpoint_from_command({"toolbox", "run", "-c", "llama-vulkan-radv", "llama-server", "--host", "0.0.0.0",
+                                     "--port", "9000", "-a", "glm"});
+    CHECK(ep.host == "127.0.0.1");
+    CHECK(ep.port == 9000);
+    CHECK(ep.alias == "glm");
+    auto def = endpoint_from_command({"llama-server", "--port=abc"});
+    CHECK(def.port == 8080);
+    CHECK(endpoint_from_command({"llama-server", "--host=::"}).host == "::1");
+    CHECK(endpoint_from_command({"llama-server", "--port"}).port == 8080); // a dangling flag is ignored
+}
+
+TEST_CASE("a full config parses with defaults filled in", "[daemon][config]")
+{
+    auto c = parse_config(R"(
+[engine]
+name = "glm-4.7-flash"
+container = "llama-vulkan-radv"
+command = ["toolbox", "run", "-c", "llama-vulkan-radv", "llama-server", "-m", "/m.gguf", "--port", "8081"]
+ready_timeout = "15m"
+liveness_interval = 10
+[engine.env]
+HSA_OVERRIDE = "1"
+[engine.restart]
+max = 2
+[daemon]
+policy = "known-good-only"
+[notify]
+min_severity = "broken"
+)",
+                          "c.toml");
+    REQUIRE(c.ok());
+    CHECK(c->engine.name == "glm-4.7-flash");
+    CHECK(c->engine.health_url == "http://127.0.0.1:8081/health");
+    CHECK(c->engine.base_url == "http://127.0.0.1:8081");
+    CHECK(c->engine.ready_timeout == 15min);
+    CHECK(c->engine.liveness_interval == 10s);
+    CHECK(c->engine.liveness_failures == 3);
+    CHECK(c->engine.stop_timeout == 30s);
+    CHECK(c->engine.env.at("HSA_OVERRIDE") == "1");
+    CHECK(c->engine.restart.max == 2);
+    CHECK(c->engine.restart.window == 10min);
+    CHECK(c->engine.restart.backoff_max == 60s);
+    CHECK(c->daemon.policy == Policy::known_good_only);
+    CHECK_FALSE(c->daemon.stop_on_refusal);
+    CHECK(c->notify.min_severity == "broken");
+}
+
+TEST_CASE("health_url overrides the default and sets the chat base", "[daemon][config]")
+{
+    auto c = parse_config("[engine]\ncommand = [\"x\"]\nhealth_url = \"http://127.0.0.1:7000/v1/health\"\n", "c.toml");
+    REQUIRE(c.ok());
+    CHECK(c->engine.base_url == "http://127.0.0.1:7000");
+    CHECK(c->engine.name == "x");
+}
+
+TEST_CASE("config errors name file:line:col and the fix", "[daemon][config]")
+{
+    struct Case {
+        const char* text;
+        const char* message;
+    };
+    const Case cases[] = {
+        {"[engine]\ncommand = \"llama-server\"\n", "c.toml:2:11: [engine] command must be a non-empty array"},
+        {"[engine]\ncommand = []\n", "c.toml:2:11: [engine] command must be a non-empty array"},
+        {"[engine]\nname = \"x\"\n", "c.toml:1:1: [engine] has no 'command'"},
+        {"[daemon]\npolicy = \"x\"\n", "no [engine] table"},
+        {"[engine]\ncommand = [\"x\"]\nready_timeout = \"10 minutes\"\n", "c.toml:3:17: [engine] ready_timeout: '10 minutes' has an unknown unit"},
+        {"[engine]\ncommand = [\"x\"]\nready_timeout = 0\n", "must be longer than 0"},
+        {"[engine]\ncommand = [\"x\"]\n[daemon]\npolicy = \"yolo\"\n", "c.toml:4:10: [daemon] policy 'yolo' is not known"},
+        {"[engine]\ncommand = [\"x\"]\ncomand = 1\n", "c.toml:3:10: unknown key 'comand' in [engine]"},
+        {"[engine]\ncommand = [\"x\"]\n[engine.restart]\nmax = -1\n", "[engine.restart] max must be between 0 and 10000"},
+        {"[engine]\ncommand = [\"x\"]\n[engine.env]\nA = 1\n", "[engine.env] A must be a string"},
+        {"[engine\ncommand = [\"x\"]\n", "c.toml:1:"},
+        {"garbage \x01\x02", "c.toml:1:"},
+    };
+    for (const Case& c : cases) {
+        INFO(c.text);
+        auto r = parse_config(c.text, "c.toml");
+        REQUIRE_FALSE(r.ok());
+        CHECK_THAT(r.error().message, Catch::Contains(c.message));
+    }
+}
+
+TEST_CASE("a missing config file says how to fix it", "[daemon][config]")
+{
+    auto r = load_config(HALO_TEST_DATA "/no-such-config.toml");
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.error().message, Catch::Contains("Failed to read config") && Catch::Contains("No such file"));
+}

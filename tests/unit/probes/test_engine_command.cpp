@@ -1,0 +1,169 @@
+#include "probes/engine_command.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <sstream>
+
+using halo::probes::engine_command_facts;
+using halo::probes::parse_engine_command;
+
+namespace {
+
+std::vector<std::string> split(const std::string& line)
+{
+    std::istringstream in(line);
+    std::vector<std::string> out;
+    for (std::string word; in >> word;) out.push_back(word);
+    return out;
+}
+
+std::map<std::string, std::string> facts_of(const std::string& line)
+{
+    const auto argv = split(line);
+    auto parsed = parse_engine_command(argv);
+    REQUIRE(parsed.ok());
+    std::map<std::string, std::string> facts;
+    for (auto& [k, v] : engine_command_facts(*parsed)) facts[k] = v;
+    return facts;
+}
+
+std::string error_of(const std::string& line)
+{
+    const auto argv = split(line);
+    auto parsed = parse_engine_command(argv);
+    REQUIRE_FALSE(parsed.ok());
+    return parsed.error().message;
+}
+
+} // namespace
+
+TEST_CASE("the field report's production command", "[probes][engine_command]")
+{
+    const auto f = facts_of(
+        "nohup toolbox run -c llama-vulkan-radv llama-server "
+        "-m /mnt/ai-models/GLM-4.7-Flash-REAP-23B-A3B/GLM-4.7-Flash-REAP-23B-A3B-Q8_K_XL.gguf "
+        "--alias glm-4.7-flash-reap --jinja --ctx-size 65536 --temp 0.7 --top-p 1.0 --fit on "
+        "--sleep-idle-seconds 300 --host 0.0.0.0 --port 8080 -ngl 999 --no-mmap "
+        "--no-prefill-assistant --reasoning-budget 0");
+    const std::map<std::string, std::string> expected{
+        {"engine.wrapper", "toolbox"},
+        {"engine.container", "llama-vulkan-radv"},
+        {"engine.binary", "llama-server"},
+        {"engine.model.path", "/mnt/ai-models/GLM-4.7-Flash-REAP-23B-A3B/GLM-4.7-Flash-REAP-23B-A3B-Q8_K_XL.gguf"},
+        {"engine.alias", "glm-4.7-flash-reap"},
+        {"engine.jinja", "on"},
+        {"engine.ctx_size", "65536"},
+        {"engine.flash_attn", "auto"},
+        {"engine.host", "0.0.0.0"},
+        {"engine.port", "8080"},
+        {"engine.n_gpu_layers", "999"},
+        {"engine.mmap", "off"},
+        {"engine.prefill_assistant", "off"},
+        {"engine.reasoning_budget", "0"},
+    };
+    CHECK(f == expected);
+}
+
+TEST_CASE("defaults when flags are absent", "[probes][engine_command]")
+{
+    const auto f = facts_of("llama-server -m model.gguf");
+    CHECK(f.at("engine.wrapper") == "host");
+    CHECK_FALSE(f.count("engine.container"));
+    CHECK(f.at("engine.flash_attn") == "auto");
+    CHECK(f.at("engine.host") == "127.0.0.1");
+    CHECK(f.at("engine.port") == "8080");
+    CHECK(f.at("engine.mmap") == "on");
+    CHECK(f.at("engine.prefill_assistant") == "on");
+    CHECK_FALSE(f.count("engine.ctx_size"));
+    CHECK_FALSE(f.count("engine.jinja"));
+    CHECK_FALSE(f.count("engine.n_gpu_layers"));
+}
+
+TEST_CASE("flash attention spellings", "[probes][engine_command]")
+{
+    CHECK(facts_of("llama-server -fa 1").at("engine.flash_attn") == "on");
+    CHECK(facts_of("llama-server -fa on").at("engine.flash_attn") == "on");
+    CHECK(facts_of("llama-server -fa true").at("engine.flash_attn") == "on");
+    CHECK(facts_of("llama-server --flash-attn off").at("engine.flash_attn") == "off");
+    CHECK(facts_of("llama-server --flash-attn=0").at("engine.flash_attn") == "off");
+    CHECK(facts_of("llama-server --flash-attn false").at("engine.flash_attn") == "off");
+    CHECK(facts_of("llama-server -fa auto").at("engine.flash_attn") == "auto");
+    // Older builds: bare -fa = on, and the next flag is not its value.
+    const auto bare = facts_of("llama-server -fa --no-mmap");
+    CHECK(bare.at("engine.flash_attn") == "on");
+    CHECK(bare.at("engine.mmap") == "off");
+    CHECK(facts_of("llama-server -m x.gguf -fa").at("engine.flash_attn") == "on");
+    // Last one wins.
+    CHECK(facts_of("llama-server -fa on -fa off").at("engine.flash_attn") == "off");
+    CHECK_THAT(error_of("llama-server --flash-attn=maybe"), Catch::Contains("invalid --flash-attn value 'maybe'"));
+}
+
+TEST_CASE("wrappers", "[probes][engine_command]")
+{
+    auto f = facts_of("toolbox run --container llama-rocm-7.2 llama-server -m /m.gguf");
+    CHECK(f.at("engine.wrapper") == "toolbox");
+    CHECK(f.at("engine.container") == "llama-rocm-7.2");
+    f = facts_of("/usr/bin/toolbox run --container=llama-rocm-7.1.1 /usr/local/bin/llama-server --port 9000");
+    CHECK(f.at("engine.container") == "llama-rocm-7.1.1");
+    CHECK(f.at("engine.binary") == "/usr/local/bin/llama-server");
+    CHECK(f.at("engine.port") == "9000");
+    f = facts_of("toolbox --log-level debug run -c llama-vulkan-radv -- llama-server");
+    CHECK(f.at("engine.container") == "llama-vulkan-radv");
+    CHECK(f.at("engine.binary") == "llama-server");
+    f = facts_of("toolbox run llama-server");
+    CHECK(f.at("engine.wrapper") == "toolbox");
+    CHECK_FALSE(f.count("engine.container")); // toolbox's default container
+
+    f = facts_of("podman exec -it -e HSA_OVERRIDE=1 --workdir /srv llama-rocm-7.2 llama-server -c 8192");
+    CHECK(f.at("engine.wrapper") == "podman");
+    CHECK(f.at("engine.container") == "llama-rocm-7.2");
+    CHECK(f.at("engine.ctx_size") == "8192");
+    f = facts_of("podman container exec --env=A=B llama-vulkan-radv llama-server");
+    CHECK(f.at("engine.container") == "llama-vulkan-radv");
+
+    f = facts_of("distrobox enter llama-vulkan-radv -- llama-server -m /m.gguf");
+    CHECK(f.at("engine.wrapper") == "distrobox");
+    CHECK(f.at("engine.container") == "llama-vulkan-radv");
+    CHECK(f.at("engine.model.path") == "/m.gguf");
+    f = facts_of("distrobox enter --name llama-rocm-7.2 -- llama-server");
+    CHECK(f.at("engine.container") == "llama-rocm-7.2");
+    f = facts_of("distrobox-enter -n llama-rocm-7.2 -- llama-server");
+    CHECK(f.at("engine.container") == "llama-rocm-7.2");
+
+    f = facts_of("env HIP_VISIBLE_DEVICES=0 /opt/llama/llama-server --mmap");
+    CHECK(f.at("engine.wrapper") == "host");
+    CHECK(f.at("engine.binary") == "/opt/llama/llama-server");
+}
+
+TEST_CASE("flag spellings and values", "[probes][engine_command]")
+{
+    auto f = facts_of("llama-server --model=/a.gguf --ctx-size=4096 --n-gpu-layers=all -a glm --load-mode stream "
+                      "--gpu-layers 12 --no-mmap --mmap --reasoning-budget=-1 --no-jinja");
+    CHECK(f.at("engine.model.path") == "/a.gguf");
+    CHECK(f.at("engine.ctx_size") == "4096");
+    CHECK(f.at("engine.n_gpu_layers") == "12");
+    CHECK(f.at("engine.alias") == "glm");
+    CHECK(f.at("engine.load_mode") == "stream");
+    CHECK(f.at("engine.mmap") == "on");
+    CHECK(f.at("engine.reasoning_budget") == "-1");
+    CHECK(f.at("engine.jinja") == "off");
+    f = facts_of("llama-server -hf unsloth/GLM-4.7-Flash-GGUF:Q8_0 --unknown-flag 5 --another");
+    CHECK(f.at("engine.model.hf_repo") == "unsloth/GLM-4.7-Flash-GGUF:Q8_0");
+    CHECK_FALSE(f.count("engine.model.path"));
+}
+
+TEST_CASE("bad engine commands are errors with a reason", "[probes][engine_command]")
+{
+    CHECK_THAT(error_of(""), Catch::Contains("empty"));
+    CHECK_THAT(error_of("llama-server -m"), Catch::Contains("option '-m' needs a value"));
+    CHECK_THAT(error_of("llama-server -c lots"), Catch::Contains("invalid context size 'lots'"));
+    CHECK_THAT(error_of("llama-server --port 70000"), Catch::Contains("invalid port '70000'"));
+    CHECK_THAT(error_of("llama-server -ngl many"), Catch::Contains("invalid GPU layer count"));
+    CHECK_THAT(error_of("toolbox run -c llama-vulkan-radv"), Catch::Contains("names no program"));
+    CHECK_THAT(error_of("toolbox create foo"), Catch::Contains("expected 'toolbox run'"));
+    CHECK_THAT(error_of("toolbox run -c"), Catch::Contains("needs a value"));
+    CHECK_THAT(error_of("podman run -it img llama-server"), Catch::Contains("'podman run' is not supported"));
+    CHECK_THAT(error_of("podman exec -it"), Catch::Contains("names no container"));
+    CHECK_THAT(error_of("distrobox create x"), Catch::Contains("distrobox enter"));
+}

@@ -1,0 +1,228 @@
+#include "probes/engine_probe.hpp"
+
+#include "probes/containers_probe.hpp"
+#include "probes/host.hpp"
+#include "probes/runner.hpp"
+#include "rules/facts.hpp"
+
+#include "gguf_writer.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
+using namespace halo::probes;
+using halo::rules::ProbeState;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string k_hosts = std::string(HALO_TEST_DATA) + "/hosts/";
+
+struct TempDir {
+    fs::path path;
+    TempDir()
+    {
+        std::string tmpl = (fs::temp_directory_path() / "halo-engine-XXXXXX").string();
+        path = ::mkdtemp(tmpl.data());
+    }
+    ~TempDir() { fs::remove_all(path); }
+};
+
+void write(const fs::path& file, std::string_view text)
+{
+    fs::create_directories(file.parent_path());
+    std::ofstream(file, std::ios::binary) << text;
+}
+
+// containers, then engine, as the registry runs them.
+halo::rules::Facts probe(const ProbeContext& context)
+{
+    halo::rules::Facts facts;
+    run_probe_in_process(k_containers_probe, context, facts);
+    run_probe_in_process(k_engine_probe, context, facts);
+    return facts;
+}
+
+ProbeContext context_for(const Host& host)
+{
+    return ProbeContext{host, std::chrono::milliseconds(5000), {}, {}, {}};
+}
+
+std::string get(const halo::rules::Facts& f, std::string_view key) { return f.get(key).value_or("<absent>"); }
+
+ProbeState state(const halo::rules::Facts& f) { return f.probes().at("engine").state; }
+
+} // namespace
+
+TEST_CASE("good host: RADV toolbox, GLM-4.7-Flash Q8_0", "[probes][engine]")
+{
+    Host host(k_hosts + "strix-fedora43-good");
+    const auto f = probe(context_for(host));
+    CHECK(state(f) == ProbeState::ok);
+    CHECK(get(f, "engine.name") == "glm-4.7-flash");
+    CHECK(get(f, "engine.wrapper") == "toolbox");
+    CHECK(get(f, "engine.container") == "llama-vulkan-radv");
+    CHECK(get(f, "engine.container.exists") == "true");
+    CHECK(get(f, "engine.image") == "docker.io/kyuz0/amd-strix-halo-toolboxes:vulkan-radv");
+    CHECK(get(f, "engine.image.tag") == "vulkan-radv");
+    CHECK(get(f, "engine.image.created") == "2026-04-26T03:12:44Z");
+    CHECK(get(f, "engine.image.digest").starts_with("sha256:"));
+    CHECK(get(f, "engine.backend") == "vulkan");
+    CHECK(get(f, "engine.ctx_size") == "65536");
+    CHECK(get(f, "engine.flash_attn") == "auto");
+    CHECK(get(f, "engine.mmap") == "off");
+    CHECK(get(f, "engine.model.name") == "GLM-4.7-Flash");
+    CHECK(get(f, "engine.model.architecture") == "deepseek2");
+    CHECK(get(f, "engine.model.context_length") == "202752");
+    CHECK(get(f, "engine.model.file_type") == "7");
+    CHECK(get(f, "engine.model.file_type_name") == "Q8_0");
+    CHECK(get(f, "engine.model.split_count") == "1");
+    CHECK(get(f, "engine.model.size_bytes")
+          == std::to_string(fs::file_size(k_hosts + "strix-fedora43-good/mnt/ai-models/GLM-4.7-Flash-Q8/GLM-4.7-Flash-UD-Q8_K_XL.gguf")));
+}
+
+TEST_CASE("ROCm hosts: backend from the tag, split model sizes summed", "[probes][engine]")
+{
+    Host rocm(k_hosts + "strix-fedora43-fw20251125-rocm");
+    auto f = probe(context_for(rocm));
+    CHECK(get(f, "engine.backend") == "rocm");
+    CHECK(get(f, "engine.image.tag") == "rocm-7.2");
+    CHECK(get(f, "engine.flash_attn") == "on");
+
+    Host broken(k_hosts + "strix-fedora43-nextboot-broken");
+    f = probe(context_for(broken));
+    CHECK(state(f) == ProbeState::ok);
+    CHECK(get(f, "engine.container") == "llama-rocm-7.1.1");
+    CHECK(get(f, "engine.image.created") == "2025-12-20T11:42:07Z");
+    CHECK(get(f, "engine.model.split_count") == "2");
+    const std::string dir = k_hosts + "strix-fedora43-nextboot-broken/mnt/ai-models/GLM-4.7-Flash-BF16/";
+    CHECK(get(f, "engine.model.size_bytes")
+          == std::to_string(fs::file_size(dir + "GLM-4.7-Flash-BF16-00001-of-00002.gguf")
+                            + fs::file_size(dir + "GLM-4.7-Flash-BF16-00002-of-00002.gguf")));
+    CHECK(get(f, "engine.model.file_type_name") == "BF16");
+}
+
+TEST_CASE("model not readable: partial, path named, model facts unknown", "[probes][engine]")
+{
+    Host host(k_hosts + "debian12-nogpu");
+    const auto f = probe(context_for(host));
+    CHECK(state(f) == ProbeState::partial);
+    CHECK_THAT(f.probes().at("engine").reason, Catch::Contains("GLM-4.7-Flash-UD-Q8_K_XL.gguf") && Catch::Contains("No such file"));
+    CHECK(get(f, "engine.wrapper") == "distrobox");
+    CHECK(get(f, "engine.container") == "llama-vulkan-radv");
+    CHECK(get(f, "engine.model.path") == "/mnt/ai-models/GLM-4.7-Flash-Q8/GLM-4.7-Flash-UD-Q8_K_XL.gguf");
+    CHECK_FALSE(f.contains("engine.model.context_length"));
+    CHECK(f.unknown_reason("engine.model.context_length"));
+}
+
+TEST_CASE("no engine configured: not applicable, no facts", "[probes][engine]")
+{
+    TempDir dir;
+    Host host(dir.path);
+    auto f = probe(context_for(host));
+    CHECK(state(f) == ProbeState::not_applicable);
+    CHECK(f.keys_matching("engine.*").empty());
+
+    write(dir.path / "etc/halo-check/config.toml", "[daemon]\ninterval = 60\n");
+    f = probe(context_for(host));
+    CHECK(state(f) == ProbeState::not_applicable);
+}
+
+TEST_CASE("config lookup order and errors", "[probes][engine]")
+{
+    TempDir dir;
+    Host host(dir.path);
+    write(dir.path / "etc/halo-check/config.toml", "[engine]\ncommand = [\"llama-server\", \"--port\", \"1\"]\n");
+    write(dir.path / "home/u/.config/halo-check/config.toml", "[engine]\ncommand = [\"llama-server\", \"--port\", \"2\"]\n");
+    CHECK(get(probe(context_for(host)), "engine.port") == "1"); // no $HOME on a fixture host
+    host.set_env("HOME", "/home/u");
+    CHECK(get(probe(context_for(host)), "engine.port") == "2");
+    host.set_env("XDG_CONFIG_HOME", "/xdg");
+    CHECK(get(probe(context_for(host)), "engine.port") == "1"); // $XDG_CONFIG_HOME wins, but has no file
+
+    auto context = context_for(host);
+    context.config_path = "/missing.toml";
+    auto f = probe(context);
+    CHECK(state(f) == ProbeState::failed);
+    CHECK_THAT(f.probes().at("engine").reason, Catch::Contains("missing.toml"));
+
+    write(dir.path / "bad.toml", "[engine]\ncommand = \"llama-server -m x\"\n");
+    context.config_path = "/bad.toml";
+    f = probe(context);
+    CHECK(state(f) == ProbeState::failed);
+    CHECK_THAT(f.probes().at("engine").reason, Catch::Contains("engine.command must be an array of strings"));
+
+    write(dir.path / "bad.toml", "[engine\n");
+    f = probe(context);
+    CHECK_THAT(f.probes().at("engine").reason, Catch::Contains("/bad.toml:1:"));
+
+    write(dir.path / "bad.toml", "[engine]\ncommand = [\"llama-server\", \"-c\", \"big\"]\n");
+    f = probe(context);
+    CHECK(state(f) == ProbeState::failed);
+    CHECK_THAT(f.probes().at("engine").reason, Catch::Contains("invalid context size 'big'"));
+}
+
+TEST_CASE("command line overrides config; ~ expands; backend override; missing container", "[probes][engine]")
+{
+    TempDir dir;
+    Host host(dir.path);
+    host.set_env("HOME", "/home/u");
+    halo::test::GgufWriter::glm_flash(true).write(dir.path / "home/u/models/GLM-4.7-Flash-Q8_0.gguf", 4096);
+    write(dir.path / "etc/halo-check/config.toml",
+          "[engine]\nname = \"x\"\ncontainer = \"llama-rocm-7.2\"\nbackend = \"cpu\"\n"
+          "command = [\"llama-server\", \"-m\", \"~/models/GLM-4.7-Flash-Q8_0.gguf\"]\n");
+    auto f = probe(context_for(host));
+    CHECK(state(f) == ProbeState::ok);
+    CHECK(get(f, "engine.model.path") == "/home/u/models/GLM-4.7-Flash-Q8_0.gguf");
+    CHECK(get(f, "engine.model.context_length") == "202752"); // stored as uint64
+    CHECK(get(f, "engine.container") == "llama-rocm-7.2");    // from config: the command names none
+    CHECK(get(f, "engine.backend") == "cpu");
+    CHECK(get(f, "engine.container.exists") == "false"); // no storage: containers not applicable
+
+    auto context = context_for(host);
+    context.engine_command = std::vector<std::string>{"toolbox", "run", "-c", "llama-vulkan-radv", "llama-server", "-hf", "a/b"};
+    f = probe(context);
+    CHECK(state(f) == ProbeState::ok);
+    CHECK(get(f, "engine.container") == "llama-vulkan-radv");
+    CHECK(get(f, "engine.backend") == "vulkan"); // from the container name: no image tag known
+    CHECK_FALSE(f.contains("engine.name"));
+    CHECK(f.unknown_reason("engine.model.name"));
+}
+
+TEST_CASE("hostile model file: partial with the reason", "[probes][engine]")
+{
+    TempDir dir;
+    Host host(dir.path);
+    halo::test::GgufWriter w(1);
+    w.key("general.name", halo::test::GgufWriter::str).pod<std::uint64_t>(1ull << 60);
+    w.write(dir.path / "m/model.gguf");
+    auto context = context_for(host);
+    context.engine_command = std::vector<std::string>{"llama-server", "-m", "/m/model.gguf"};
+    auto f = probe(context);
+    CHECK(state(f) == ProbeState::partial);
+    CHECK_THAT(f.probes().at("engine").reason, Catch::Contains("model.gguf") && Catch::Contains("string length 1152921504606846976"));
+
+    // A split set missing a part: the header is read, the size is unknown.
+    halo::test::GgufWriter::glm_flash().write(dir.path / "m/GLM-00001-of-00003.gguf");
+    halo::test::GgufWriter::glm_flash().write(dir.path / "m/GLM-00002-of-00003.gguf");
+    context.engine_command = std::vector<std::string>{"llama-server", "-m", "/m/GLM-00001-of-00003.gguf"};
+    f = probe(context);
+    CHECK(state(f) == ProbeState::partial);
+    CHECK_THAT(f.probes().at("engine").reason, Catch::Contains("split part 3 of 3 is missing"));
+    CHECK(get(f, "engine.model.name") == "GLM-4.7-Flash");
+    CHECK(get(f, "engine.model.split_count") == "3");
+    CHECK_FALSE(f.contains("engine.model.size_bytes"));
+}
+
+TEST_CASE("backend guess", "[probes][engine]")
+{
+    CHECK(guess_backend("rocm-7.2", "", "") == "rocm");
+    CHECK(guess_backend("therock-nightly", "", "") == "rocm");
+    CHECK(guess_backend("vulkan-amdvlk", "llama-rocm-7.2", "") == "vulkan");
+    CHECK(guess_backend("", "llama-rocm7-nightlies", "") == "rocm");
+    CHECK(guess_backend("", "", "/opt/llama-vulkan/bin/llama-server") == "vulkan");
+    CHECK(guess_backend("latest", "mybox", "llama-server").empty());
+}
