@@ -20,7 +20,7 @@
 // directory; `_TRANSPORT=kernel` and `_BOOT_ID=<boot>`. Nothing else is touched.
 // Introduced in 0.1.0.
 
-#include "daemon/watch_handles.hpp"
+#include "daemon/sd_handles.hpp"
 #include "rules/facts.hpp"
 #include "rules/result.hpp"
 #include "rules/rule.hpp"
@@ -139,11 +139,11 @@ private:
     LogMonitorOptions m_options;
 
     sd_event* m_event = nullptr;
-    SdJournalPtr m_journal;
-    SdEventSourcePtr m_journal_io;
-    SdEventSourcePtr m_journal_timer;
-    SdEventSourcePtr m_drain;
-    SdEventSourcePtr m_window_timer;
+    SdJournal m_journal;
+    SdEventSource m_journal_io;
+    SdEventSource m_journal_timer;
+    SdEventSource m_drain;
+    SdEventSource m_window_timer;
 
     std::map<std::string, Window, std::less<>> m_windows; // by pattern id
     std::string m_cursor;

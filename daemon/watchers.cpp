@@ -69,7 +69,7 @@ struct Watchers::Armed {
     bool glob = false;   // the target's last component is a glob
     bool existed = false;
     bool rearm = false;
-    SdEventSourcePtr source;
+    SdEventSource source;
 };
 
 std::string_view to_string(WatchCategory category) noexcept {

@@ -19,7 +19,7 @@
 // /boot/initrd.img-*, the grubenv files, /usr/lib/modules, podman storage (containers.json,
 // images.json; root and the user's), /dev/kfd, /dev/dri/renderD*. Introduced in 0.1.0.
 
-#include "daemon/watch_handles.hpp"
+#include "daemon/sd_handles.hpp"
 #include "probes/host.hpp"
 #include "rules/result.hpp"
 
@@ -126,8 +126,8 @@ private:
     Callback m_on_batch;
     WatchOptions m_options;
     sd_event* m_event = nullptr;
-    SdEventSourcePtr m_rearm;
-    SdEventSourcePtr m_timer;
+    SdEventSource m_rearm;
+    SdEventSource m_timer;
 
     CategorySet m_pending;
     std::set<std::string> m_pending_paths;
