@@ -3,7 +3,7 @@
 # (SIGKILL) to restarted-and-ready. Run from a build directory, or pass it:
 #   bench/daemon_idle.sh [BUILD_DIR] [IDLE_SECONDS] [CRASHES]
 # The restart window is 5 s here so each measured crash is a first restart. Values that matter: liveness_interval 30s (the only periodic work besides the
-# watchdog), backoff_initial 1s (the first restart's delay).
+# watchdog), backoff_initial 200ms (the default first-restart delay).
 set -eu
 B=$(cd "${1:-build}" && pwd); IDLE=${2:-60}; CRASHES=${3:-5}
 FAKE="$B/tests/helpers/daemon/fake_llama_server"
@@ -20,7 +20,7 @@ FAKE_LLAMA_LOAD_MS = "${LOAD_MS:-200}"
 [engine.restart]
 max = 100
 window = "5s"
-backoff_initial = "${BACKOFF:-1s}"
+backoff_initial = "${BACKOFF:-200ms}"
 EOC
 export WATCHDOG_USEC=30000000 # as under WatchdogSec=30s (no socket: pings are no-ops but timed)
 "$B/halo-checkd" --config "$T/config.toml" --facts "$SRC/tests/data/facts/ok-vulkan-radv.toml" \
@@ -44,7 +44,7 @@ awk -v c0="$c0" -v c1="$c1" -v x0="$x0" -v x1="$x1" -v t0="$t0" -v t1="$t1" -v t
     printf "CPU              %.3f s/hour (%d ticks of 1/%d s in the window)\n", (c1 - c0) / tick * 3600 / w, c1 - c0, tick
     printf "wakeups          %.1f /min (context switches)\n", (x1 - x0) * 60 / w
 }'
-echo "crash → restarted-and-ready (SIGKILL of the engine, backoff_initial ${BACKOFF:-1s}, load ${LOAD_MS:-200} ms):"
+echo "crash → restarted-and-ready (SIGKILL of the engine, backoff_initial ${BACKOFF:-200ms}, load ${LOAD_MS:-200} ms):"
 for i in $(seq "$CRASHES"); do
     old=$(epid); s=$(date +%s%N); kill -KILL "$old"
     launched=""; while :; do

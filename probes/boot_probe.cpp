@@ -1,5 +1,7 @@
 #include "probes/boot_probe.hpp"
 
+#include "probes/text.hpp"
+
 #include "probes/kernel_probe.hpp"
 #include "rules/version.hpp"
 
@@ -13,14 +15,6 @@
 namespace halo::probes {
 
 namespace {
-
-std::string_view trim(std::string_view s)
-{
-    auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
-    while (!s.empty() && blank(s.front())) s.remove_prefix(1);
-    while (!s.empty() && blank(s.back())) s.remove_suffix(1);
-    return s;
-}
 
 template <typename F>
 void for_each_line(std::string_view text, F&& f)

@@ -1,5 +1,7 @@
 #include "probes/drm_probe.hpp"
 
+#include "probes/text.hpp"
+
 #include <fmt/core.h>
 
 #include <amdgpu.h>
@@ -21,6 +23,11 @@
 namespace halo::probes {
 
 namespace {
+
+std::string trimmed(std::string_view s)
+{
+    return std::string(trim(s));
+}
 
 // Kernel UAPI values newer than bookworm's libdrm 2.4.114 headers (include/uapi/drm/amdgpu_drm.h).
 constexpr unsigned k_fw_cap = 0x16, k_fw_rlcp = 0x17, k_fw_rlcv = 0x18, k_fw_mes_kiq = 0x19, k_fw_mes = 0x1a,
@@ -61,22 +68,6 @@ constexpr Ucode k_ucodes[] = {
     {"MES", k_fw_mes, 0},
     {"VPE", k_fw_vpe, 0},
 };
-
-std::string trim(std::string_view s)
-{
-    const auto b = s.find_first_not_of(" \t\r\n");
-    if (b == std::string_view::npos) return {};
-    const auto e = s.find_last_not_of(" \t\r\n");
-    return std::string(s.substr(b, e - b + 1));
-}
-
-std::optional<unsigned long> to_number(std::string_view s)
-{
-    unsigned long v = 0;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-    return v;
-}
 
 std::string hex_word(std::uint32_t v) { return fmt::format("0x{:08x}", v); }
 
@@ -158,11 +149,11 @@ void read_sysfs_memory(const Host& host, const Device& d, FactSink& sink)
     for (auto [file, key] : {std::pair{"mem_info_vram_total", "mem.vram_total"},
                              std::pair{"mem_info_gtt_total", "mem.gtt_total"}}) {
         const std::string path = d.sysfs + "/" + file;
-        if (auto text = host.read_file(path); text && to_number(trim(*text)))
-            sink.set(d.prefix + key, trim(*text), path);
+        if (auto text = host.read_file(path); text && to_number(trimmed(*text)))
+            sink.set(d.prefix + key, trimmed(*text), path);
     }
     const std::string vbios = d.sysfs + "/vbios_version";
-    if (auto text = host.read_file(vbios); text && !trim(*text).empty()) sink.set(d.prefix + "vbios", trim(*text), vbios);
+    if (auto text = host.read_file(vbios); text && !trimmed(*text).empty()) sink.set(d.prefix + "vbios", trimmed(*text), vbios);
 }
 
 // The second source (and a fixture's only one). Fills what the ioctls did not give.
@@ -211,7 +202,7 @@ bool query_amdgpu(int fd, const Device& d, FactSink& sink)
     if (drmCommandWrite(fd, DRM_AMDGPU_INFO, &request, sizeof request) == 0) {
         const auto* pn = reinterpret_cast<const char*>(vbios.vbios_pn);
         std::string text(pn, strnlen(pn, sizeof vbios.vbios_pn));
-        if (!trim(text).empty()) sink.set(d.prefix + "vbios", trim(text), "AMDGPU_INFO_VBIOS_INFO");
+        if (!trimmed(text).empty()) sink.set(d.prefix + "vbios", trimmed(text), "AMDGPU_INFO_VBIOS_INFO");
     }
     drm_amdgpu_memory_info memory{};
     if (amdgpu_query_info(dev.get(), AMDGPU_INFO_MEMORY, sizeof memory, &memory) == 0) {
@@ -305,7 +296,7 @@ rules::ProbeStatus collect_sysfs(const Host& host, FactSink& sink, std::vector<s
         const auto uevent = parse_uevent(*uevent_text);
         for (auto [file, key] : {std::pair{"vendor", "pci.vendor"}, std::pair{"device", "pci.device"},
                                  std::pair{"revision", "pci.revision"}}) {
-            if (auto text = host.read_file(d.sysfs + "/" + file)) sink.set(d.prefix + key, trim(*text), d.sysfs + "/" + file);
+            if (auto text = host.read_file(d.sysfs + "/" + file)) sink.set(d.prefix + key, trimmed(*text), d.sysfs + "/" + file);
         }
         if (auto it = uevent.find("PCI_SLOT_NAME"); it != uevent.end()) {
             d.slot = it->second;
@@ -330,10 +321,10 @@ rules::ProbeStatus collect_sysfs(const Host& host, FactSink& sink, std::vector<s
 void collect_modules(const Host& host, FactSink& sink)
 {
     const char* pages = "/sys/module/ttm/parameters/pages_limit";
-    if (auto text = host.read_file(pages); text && to_number(trim(*text))) sink.set("kernel.ttm.pages_limit", trim(*text), pages);
+    if (auto text = host.read_file(pages); text && to_number(trimmed(*text))) sink.set("kernel.ttm.pages_limit", trimmed(*text), pages);
     if (host.exists("/sys/module/amdgpu")) {
-        if (auto version = host.read_file("/sys/module/amdgpu/version"); version && !trim(*version).empty()) {
-            sink.set("gpu.amdgpu.module_version", trim(*version), "/sys/module/amdgpu/version");
+        if (auto version = host.read_file("/sys/module/amdgpu/version"); version && !trimmed(*version).empty()) {
+            sink.set("gpu.amdgpu.module_version", trimmed(*version), "/sys/module/amdgpu/version");
             sink.set("gpu.amdgpu.in_tree", "false", "/sys/module/amdgpu/version");
         } else {
             // The in-tree driver has no version file: normal, not a failure.
@@ -375,7 +366,7 @@ constexpr std::string_view k_provides[] = {"gpu.*", "kernel.ttm.pages_limit"};
 std::string firmware_key(std::string_view ucode_name)
 {
     std::string key;
-    for (char c : trim(ucode_name)) {
+    for (char c : trimmed(ucode_name)) {
         if (c == ' ' || c == '-') key += '_';
         else key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     }
@@ -388,7 +379,7 @@ AmdgpuFirmwareInfo parse_amdgpu_firmware_info(std::string_view text)
     std::istringstream in{std::string(text)};
     for (std::string line; std::getline(in, line);) {
         if (line.starts_with("VBIOS version:")) {
-            auto v = trim(std::string_view(line).substr(14));
+            auto v = trimmed(std::string_view(line).substr(14));
             if (!v.empty()) info.vbios = v;
             continue;
         }
@@ -415,7 +406,7 @@ std::map<std::string, std::string> parse_uevent(std::string_view text)
     for (std::string line; std::getline(in, line);) {
         const auto eq = line.find('=');
         if (eq == std::string::npos || eq == 0) continue;
-        values[line.substr(0, eq)] = trim(std::string_view(line).substr(eq + 1));
+        values[line.substr(0, eq)] = trimmed(std::string_view(line).substr(eq + 1));
     }
     return values;
 }

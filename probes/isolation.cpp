@@ -77,15 +77,7 @@ bool write_all(int fd, std::string_view data) noexcept
     int code = 0;
     try {
         rules::Facts facts;
-        rules::ProbeStatus status;
-        try {
-            FactSink sink(facts, std::string(probe.id));
-            status = probe.collect(context, sink);
-        } catch (const std::exception& e) {
-            status = status_failed(fmt::format("internal error: {}", e.what()));
-        } catch (...) {
-            status = status_failed("internal error");
-        }
+        rules::ProbeStatus status = collect_guarded(probe, context, facts);
         facts.set_probe_status(std::string(probe.id), std::move(status));
         if (!write_all(write_fd, rules::serialize_facts(facts, rules::FactsFormat::toml))) code = 3;
     } catch (...) {

@@ -1,5 +1,7 @@
 #include "probes/kfd_probe.hpp"
 
+#include "probes/text.hpp"
+
 #include <fmt/core.h>
 
 #include <fcntl.h>
@@ -18,23 +20,12 @@ namespace halo::probes {
 
 namespace {
 
+std::string trimmed(std::string_view s)
+{
+    return std::string(trim(s));
+}
+
 constexpr std::string_view k_nodes_dir = "/sys/class/kfd/kfd/topology/nodes";
-
-std::string trim(std::string_view s)
-{
-    const auto b = s.find_first_not_of(" \t\r\n");
-    if (b == std::string_view::npos) return {};
-    const auto e = s.find_last_not_of(" \t\r\n");
-    return std::string(s.substr(b, e - b + 1));
-}
-
-std::optional<unsigned long> to_number(std::string_view s)
-{
-    unsigned long v = 0;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-    return v;
-}
 
 struct GroupEntry {
     std::string name;
@@ -134,7 +125,7 @@ bool may_open(const Host& host, const std::string& path, const DeviceAccess& acc
 std::optional<std::string> fixture_user(const Host& host)
 {
     if (auto user = host.env("USER")) return user;
-    if (auto text = host.read_file("/halo-fixture/user"); text && !trim(*text).empty()) return trim(*text);
+    if (auto text = host.read_file("/halo-fixture/user"); text && !trimmed(*text).empty()) return trimmed(*text);
     return std::nullopt;
 }
 
@@ -199,8 +190,8 @@ rules::ProbeStatus collect_kfd(const ProbeContext& context, FactSink& sink)
         for (const char* key : {"vendor_id", "device_id"})
             if (auto it = props.find(key); it != props.end())
                 sink.set(prefix + key, fmt::format("0x{:04x}", it->second), origin);
-        if (auto name = host.read_file(dir + "/name"); name && !trim(*name).empty())
-            sink.set(prefix + "name", trim(*name), dir + "/name");
+        if (auto name = host.read_file(dir + "/name"); name && !trimmed(*name).empty())
+            sink.set(prefix + "name", trimmed(*name), dir + "/name");
     }
     sink.set("rocm.agent_count", std::to_string(agent), std::string(k_nodes_dir));
 
@@ -233,8 +224,8 @@ rules::ProbeStatus collect_kfd(const ProbeContext& context, FactSink& sink)
         sink.set("rocm.user_in_render_group", mine.count("render") ? "true" : "false", "/etc/group");
         sink.set("rocm.user_in_video_group", mine.count("video") ? "true" : "false", "/etc/group");
     }
-    if (auto version = host.read_file("/opt/rocm/.info/version"); version && !trim(*version).empty())
-        sink.set("rocm.host.version", trim(*version), "/opt/rocm/.info/version");
+    if (auto version = host.read_file("/opt/rocm/.info/version"); version && !trimmed(*version).empty())
+        sink.set("rocm.host.version", trimmed(*version), "/opt/rocm/.info/version");
 
     if (!problems.empty()) {
         std::string reason = problems.front();

@@ -1,5 +1,7 @@
 #include "probes/os_probe.hpp"
 
+#include "probes/text.hpp"
+
 #include <fmt/core.h>
 
 #include <array>
@@ -13,13 +15,6 @@ namespace {
 bool is_key_char(char c)
 {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-}
-
-std::string_view trim(std::string_view s)
-{
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-    return s;
 }
 
 // One value in shell-quoting form: a sequence of unquoted, '…' and "…" parts. Returns nullopt for

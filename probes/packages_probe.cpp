@@ -1,5 +1,7 @@
 #include "probes/packages_probe.hpp"
 
+#include "probes/text.hpp"
+
 #include "rules/version.hpp"
 
 #include <fmt/format.h>
@@ -49,14 +51,6 @@ PackageVersion split_version(std::string_view full)
 }
 
 namespace {
-
-std::string_view trim(std::string_view s)
-{
-    auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
-    while (!s.empty() && blank(s.front())) s.remove_prefix(1);
-    while (!s.empty() && blank(s.back())) s.remove_suffix(1);
-    return s;
-}
 
 std::optional<std::int64_t> to_int(std::string_view s)
 {

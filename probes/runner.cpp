@@ -45,18 +45,22 @@ void validate_selection(const Selection& selection)
     }
 }
 
+rules::ProbeStatus collect_guarded(const ProbeInfo& probe, const ProbeContext& context, rules::Facts& facts) noexcept
+{
+    try {
+        FactSink sink(facts, std::string(probe.id));
+        return probe.collect(context, sink);
+    } catch (const std::exception& e) {
+        return status_failed(fmt::format("internal error: {}", e.what()));
+    } catch (...) {
+        return status_failed("internal error");
+    }
+}
+
 void run_probe_in_process(const ProbeInfo& probe, const ProbeContext& context, rules::Facts& facts)
 {
     const auto start = std::chrono::steady_clock::now();
-    rules::ProbeStatus status;
-    try {
-        FactSink sink(facts, std::string(probe.id));
-        status = probe.collect(context, sink);
-    } catch (const std::exception& e) {
-        status = status_failed(fmt::format("internal error: {}", e.what()));
-    } catch (...) {
-        status = status_failed("internal error");
-    }
+    rules::ProbeStatus status = collect_guarded(probe, context, facts);
     status.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     if (status.state == rules::ProbeState::failed) mark_provides_unknown(probe, facts, "failed: " + status.reason);
     facts.set_probe_status(std::string(probe.id), std::move(status));

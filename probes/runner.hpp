@@ -28,4 +28,7 @@ void mark_provides_unknown(const ProbeInfo& probe, rules::Facts& facts, const st
 // Runs one probe in this process, catching everything; records status and unknown keys.
 void run_probe_in_process(const ProbeInfo& probe, const ProbeContext& context, rules::Facts& facts);
 
+// Calls probe.collect into `facts`; an exception becomes a failed status ("internal error: …").
+rules::ProbeStatus collect_guarded(const ProbeInfo& probe, const ProbeContext& context, rules::Facts& facts) noexcept;
+
 } // namespace halo::probes
