@@ -77,7 +77,15 @@ std::string now_rfc3339()
     return buffer;
 }
 
-rules::Facts probe_machine(const CheckOptions& o, const std::optional<std::vector<std::string>>& engine_command = {})
+
+rules::EvaluateOptions evaluate_options(const CheckOptions& o)
+{
+    return {o.fail_on == "broken" ? rules::FailOn::broken : rules::FailOn::warning, o.strict};
+}
+
+} // namespace
+
+rules::Facts probe_machine(const CheckOptions& o, const std::optional<std::vector<std::string>>& engine_command)
 {
     probes::Host host(o.root.value_or("/"));
     if (o.root) {
@@ -95,13 +103,6 @@ rules::Facts probe_machine(const CheckOptions& o, const std::optional<std::vecto
     facts.snapshot.halo_check_version = HALO_VERSION;
     return facts;
 }
-
-rules::EvaluateOptions evaluate_options(const CheckOptions& o)
-{
-    return {o.fail_on == "broken" ? rules::FailOn::broken : rules::FailOn::warning, o.strict};
-}
-
-} // namespace
 
 int command_check(const CheckOptions& o)
 {

@@ -2,6 +2,8 @@
 // The subcommands of `halo-check`, each a small function over the library. They print and return
 // the exit code; a halo::Fatal thrown from here is printed once by cli_main.
 
+#include "rules/facts.hpp"
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -61,6 +63,11 @@ void add_daemon_commands(void* app, DaemonOptions& options);
 // The verb chosen on the command line, or empty.
 std::string chosen_daemon_verb(const DaemonOptions& options);
 int command_daemon(const std::string& verb, const DaemonOptions& options);
+
+// Probes this machine (or --root) as the options select, with the snapshot filled in. Throws
+// halo::Fatal for a --root that is not a directory or an unknown probe id.
+rules::Facts probe_machine(const CheckOptions& options,
+                           const std::optional<std::vector<std::string>>& engine_command = std::nullopt);
 
 int command_check(const CheckOptions& options);
 int command_facts(const FactsOptions& options);

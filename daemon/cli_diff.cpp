@@ -45,23 +45,7 @@ Side from_file(const std::string& path)
 
 Side from_machine(const CheckOptions& o)
 {
-    if (o.root) {
-        std::error_code ec;
-        if (!std::filesystem::is_directory(*o.root, ec))
-            throw Fatal(fmt::format("Failed to read root '{}': not a directory; --root takes a directory that holds a "
-                                    "machine's files",
-                                    *o.root));
-    }
-    probes::Host host(o.root.value_or("/"));
-    const probes::ProbeContext context{host, std::chrono::milliseconds(static_cast<long>(o.probe_timeout_s * 1000)),
-                                       std::nullopt, o.config, {}};
-    Side side{probes::run_probes(context, {o.only, o.skip}), "this machine now", "probe"};
-    std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buffer[32];
-    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    side.facts.snapshot.taken = buffer;
+    Side side{probe_machine(o), "this machine now", "probe"};
     return side;
 }
 
