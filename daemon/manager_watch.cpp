@@ -139,6 +139,15 @@ void Manager::attach_watchers()
             if (m_options.root != "/" && (p.category == WatchCategory::rules || p.category == WatchCategory::config)) continue;
             machine.push_back(std::move(p));
         }
+        // Every user's rootless podman storage, as the containers probe reads it (the daemon's
+        // own $HOME is only one of them when it runs as a system service).
+        if (auto homes = host.list_dir("/home")) {
+            for (const std::string& user : *homes) {
+                for (WatchPath& p : Watchers::container_storage_paths("/home/" + user + "/.local/share/containers/storage")) {
+                    machine.push_back(std::move(p));
+                }
+            }
+        }
         m_watchers.push_back(std::make_unique<Watchers>(host, std::move(machine), callback, wo));
     }
     for (auto& w : m_watchers) {
