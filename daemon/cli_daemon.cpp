@@ -97,6 +97,36 @@ int print_status(const StateStore& store, const nlohmann::json& j, bool alive)
     out += fmt::format("smoke test:  {}\n", smoke_text(e.value("smoke", nlohmann::json())));
     out += fmt::format("last good:   {}\n", smoke_text(e.value("smoke_last_good", nlohmann::json())));
     if (!text_of(d, "reload_error", "").empty()) out += fmt::format("reload:      {}\n", text_of(d, "reload_error"));
+    // Issue 6: the after-reboot view, the kernel log, the last known good configuration.
+    if (j.contains("next_boot") && j["next_boot"].is_object()) {
+        const auto& n = j["next_boot"];
+        out += fmt::format("after boot:  {}", text_of(n, "verdict"));
+        if (!text_of(n, "kernel", "").empty()) out += fmt::format(" (kernel {})", text_of(n, "kernel"));
+        if (n.contains("findings") && n["findings"].is_array() && !n["findings"].empty()) {
+            std::string ids;
+            for (const auto& f : n["findings"]) ids += (ids.empty() ? "" : ", ") + text_of(f, "id");
+            out += " (" + ids + ")";
+        }
+        out += "\n";
+    }
+    if (j.contains("log_events") && j["log_events"].is_array() && !j["log_events"].empty()) {
+        const auto& last = j["log_events"].back();
+        out += fmt::format("log events:  {} (latest: {}, {} line(s), {})\n", j["log_events"].size(), text_of(last, "pattern"),
+                           text_of(last, "count"), text_of(last, "last"));
+    }
+    if (j.contains("last_known_good") && j["last_known_good"].is_object()) {
+        const auto& l = j["last_known_good"];
+        out += fmt::format("last known good: recorded {} ({})\n", text_of(l, "recorded"), text_of(l, "path"));
+        if (l.contains("changes") && l["changes"].is_array()) {
+            if (l["changes"].empty()) out += "changed since last known good: nothing\n";
+            else out += "changed since last known good:\n";
+            for (const auto& c : l["changes"]) {
+                if (c.is_string()) out += "  " + c.get<std::string>() + "\n";
+            }
+        }
+    } else if (j.contains("last_known_good")) {
+        out += "last known good: none recorded yet\n";
+    }
     out += fmt::format("state file:  {}\n", store.path());
     std::fwrite(out.data(), 1, out.size(), stdout);
     return alive ? 0 : 3;

@@ -228,7 +228,7 @@ void parse_engine(Parser& p, const toml::table& t, EngineConfig& e, const toml::
 
 void parse_daemon(Parser& p, const toml::table& t, DaemonConfig& d)
 {
-    p.unknown_keys(t, "daemon", {"policy", "stop_on_refusal", "state_dir"});
+    p.unknown_keys(t, "daemon", {"policy", "stop_on_refusal", "state_dir", "last_known_good_after", "watch", "watch_quiet"});
     if (auto policy = p.string(t, "policy", "daemon")) {
         if (*policy == "refuse-broken") d.policy = Policy::refuse_broken;
         else if (*policy == "refuse-warning") d.policy = Policy::refuse_warning;
@@ -241,6 +241,9 @@ void parse_daemon(Parser& p, const toml::table& t, DaemonConfig& d)
     }
     p.boolean(t, "stop_on_refusal", "daemon", d.stop_on_refusal);
     d.state_dir = p.string(t, "state_dir", "daemon");
+    p.duration(t, "last_known_good_after", "daemon", d.last_known_good_after, true);
+    p.boolean(t, "watch", "daemon", d.watch);
+    p.duration(t, "watch_quiet", "daemon", d.watch_quiet);
 }
 
 void parse_notify(Parser& p, const toml::table& t, NotifyConfig& n)

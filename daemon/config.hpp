@@ -51,9 +51,15 @@ struct DaemonConfig {
     Policy policy = Policy::refuse_broken;
     bool stop_on_refusal = false;
     std::optional<std::string> state_dir;
+    // The engine ready with a passing smoke test this long → its facts become last known good.
+    Duration last_known_good_after = std::chrono::minutes(10);
+    // Watch the machine for changes (packages, boot entries, containers, devices, rules, config).
+    bool watch = true;
+    // A change is acted on after this long without further changes (bursts become one re-check).
+    Duration watch_quiet = std::chrono::seconds(2);
 };
 
-// Kept for the notifications component (issue 6); the daemon only parses and validates it.
+// [notify]: desktop notifications (docs/notifications.md).
 struct NotifyConfig {
     bool enabled = true;
     std::string min_severity = "warning"; // info | warning | broken

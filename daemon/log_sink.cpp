@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -97,6 +98,43 @@ void LogSink::daemon(int priority, std::string_view message, const std::map<std:
         if (sd_journal_sendv(iov.data(), static_cast<int>(iov.size())) >= 0) return;
     }
     write_all(STDERR_FILENO, fmt::format("<{}>{}\n", priority, one_line(message)));
+}
+
+void LogSink::record(const JournalRecord& record)
+{
+    const std::vector<std::string> fields = journal_fields(record);
+    if (m_export) {
+        std::string entry = fmt::format("__REALTIME_TIMESTAMP={}\n__MONOTONIC_TIMESTAMP={}\n", usec_of(CLOCK_REALTIME),
+                                        usec_of(CLOCK_MONOTONIC));
+        if (!m_boot_id.empty()) entry += fmt::format("_BOOT_ID={}\n", m_boot_id);
+        entry += fmt::format("_PID={}\n", getpid());
+        for (const std::string& f : fields) {
+            const std::size_t eq = f.find('=');
+            if (eq == std::string::npos) continue;
+            const std::string_view value = std::string_view(f).substr(eq + 1);
+            if (value.find('\n') == std::string_view::npos) {
+                entry += f + '\n';
+                continue;
+            }
+            entry.append(f, 0, eq);
+            entry += '\n';
+            std::uint64_t size = value.size();
+            for (int i = 0; i < 8; ++i) entry += static_cast<char>((size >> (8 * i)) & 0xff);
+            entry += value;
+            entry += '\n';
+        }
+        entry += '\n';
+        write_all(m_export.get(), entry);
+    }
+    if (m_journal_stderr) {
+        std::vector<std::string> strings = fields;
+        std::vector<iovec> iov;
+        for (std::string& f : strings) iov.push_back({f.data(), f.size()});
+        if (sd_journal_sendv(iov.data(), static_cast<int>(iov.size())) >= 0) return;
+    }
+    std::string extra;
+    if (!record.rule.empty()) extra += " [" + record.rule + "]";
+    write_all(STDERR_FILENO, fmt::format("<{}>{}{}\n", record.priority, one_line(record.message), extra));
 }
 
 void LogSink::open_engine_stream(const std::string& identifier)

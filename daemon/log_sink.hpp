@@ -9,6 +9,7 @@
 //    (--journal-export FILE); systemd-journal-remote turns it into a .journal file that
 //    journalctl reads. That is how the tests prove the fields without a running journald.
 
+#include "daemon/journal_event.hpp"
 #include "daemon/sd_handles.hpp"
 
 #include <map>
@@ -24,6 +25,9 @@ public:
 
     // `fields`: extra journal fields, upper-case names ("HALO_ENGINE_STATE" → "ready").
     void daemon(int priority, std::string_view message, const std::map<std::string, std::string>& fields = {});
+    // A structured event (docs/journal.md): to the journal with its fields, to stderr as one
+    // line, and to the export file (multi-line values in the format's binary-safe form).
+    void record(const JournalRecord& record);
     // Opens the engine's journal stream for a new process (identifier = the engine's name).
     void open_engine_stream(const std::string& identifier);
     void engine_line(std::string_view line);

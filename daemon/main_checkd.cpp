@@ -12,6 +12,8 @@
 
 #include <cstdio>
 #include <exception>
+#include <string>
+#include <vector>
 
 int main(int argc, char** argv)
 {
@@ -37,6 +39,16 @@ int main(int argc, char** argv)
     app.add_option("--journal-export", options.journal_export,
                    "Also write every log entry to FILE in the Journal Export Format")
         ->type_name("FILE");
+    std::vector<std::string> journal_files;
+    std::string journal_dir;
+    bool no_journal = false;
+    app.add_option("--journal-file", journal_files,
+                   "Follow the kernel messages in this journal file instead of the local journal (repeatable)")
+        ->type_name("FILE");
+    app.add_option("--journal-dir", journal_dir, "Follow the kernel messages of the journal files in DIR")
+        ->type_name("DIR");
+    app.add_flag("--no-journal", no_journal, "Do not follow the kernel log (the engine's output is still matched)");
+    app.add_flag("--no-watch", options.no_watch, "Do not watch the machine for changes (re-check on SIGHUP only)");
     app.set_version_flag("--version", "halo-checkd " HALO_VERSION);
     try {
         app.parse(argc, argv);
@@ -44,6 +56,19 @@ int main(int argc, char** argv)
         return app.exit(e);
     }
     if (options.config_path.empty()) options.config_path = default_config_path();
+    if (static_cast<int>(!journal_files.empty()) + static_cast<int>(!journal_dir.empty()) + static_cast<int>(no_journal) > 1) {
+        std::fprintf(stderr, "<3>halo-checkd: error: --journal-file, --journal-dir and --no-journal exclude each other\n");
+        return 2;
+    }
+    if (!journal_files.empty()) {
+        options.journal = LogMonitorOptions::Journal::files;
+        options.journal_paths = journal_files;
+    } else if (!journal_dir.empty()) {
+        options.journal = LogMonitorOptions::Journal::directory;
+        options.journal_paths = {journal_dir};
+    } else if (no_journal) {
+        options.journal = LogMonitorOptions::Journal::none;
+    }
 
     try {
         auto config = load_config(options.config_path);

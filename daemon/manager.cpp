@@ -91,7 +91,8 @@ Decision decide(Policy policy, const rules::Report& report)
 Manager::Manager(ManagerOptions options, Config config)
     : m_options(std::move(options)), m_config(std::move(config)), m_log(m_options.journal_export),
       m_store(m_options.state_dir ? *m_options.state_dir
-                                  : m_config.daemon.state_dir.value_or(default_state_dir()))
+                                  : m_config.daemon.state_dir.value_or(default_state_dir())),
+      m_notifier(notify_policy(m_config.notify))
 {
     m_started_at = now_rfc3339();
     sd_event* e = nullptr;
@@ -117,7 +118,10 @@ Manager::Manager(ManagerOptions options, Config config)
         if (old->contains("engine") && (*old)["engine"].is_object()) {
             m_supervisor->set_last_good_smoke(smoke_from_json((*old)["engine"].value("smoke_last_good", nlohmann::json())));
         }
+        restore_watch_state(*old);
     }
+    if (auto lkg = load_last_known_good(m_store.dir())) m_lkg = std::move(*lkg);
+    m_notifier.set_event(e);
     std::string error;
     auto set = std::make_shared<rules::RuleSet>();
     if (!load_rules_into(*set, error)) throw Fatal(error);
@@ -125,6 +129,14 @@ Manager::Manager(ManagerOptions options, Config config)
 }
 
 Manager::~Manager() = default;
+
+NotifyPolicy notify_policy(const NotifyConfig& c)
+{
+    NotifyPolicy p;
+    p.enabled = c.enabled;
+    p.min_severity = rules::severity_from_string(c.min_severity).value_or(rules::Severity::warning);
+    return p;
+}
 
 bool Manager::load_rules_into(rules::RuleSet& out, std::string& error) const
 {
@@ -154,6 +166,7 @@ void Manager::evaluate(const std::string& why, bool reload_files)
         if (config) {
             m_config = std::move(*config);
             m_supervisor->configure(m_config.engine); // applies at the next launch
+            m_notifier.set_policy(notify_policy(m_config.notify));
         } else {
             problems.push_back(config.error().message + "; running on the last good config");
         }
@@ -174,13 +187,23 @@ void Manager::evaluate(const std::string& why, bool reload_files)
         }
     } else {
         probes::Host host(m_options.root);
-        const probes::ProbeContext context{host, std::chrono::milliseconds(5000), m_config.engine.command,
-                                           m_options.config_path, {}};
+        // The probes read through the root; a config inside a fixture root is named from it.
+        std::string config_for_probes = m_options.config_path;
+        const std::string root = std::filesystem::path(m_options.root).lexically_normal().string();
+        if (root != "/" && root.size() > 1) {
+            const std::string prefix = root.back() == '/' ? root : root + '/';
+            if (config_for_probes.rfind(prefix, 0) == 0) config_for_probes = config_for_probes.substr(prefix.size() - 1);
+        }
+        // The engine probe reads [engine] from the config itself: the container (and so the
+        // image and backend) is there, not in the command.
+        const probes::ProbeContext context{host, std::chrono::milliseconds(5000), {}, config_for_probes, {}};
         facts = probes::run_probes(context);
         facts.snapshot.taken = now_rfc3339();
         facts.snapshot.halo_check_version = HALO_VERSION;
     }
     const bool changed = m_evaluated && fingerprint(facts) != fingerprint(m_facts);
+    std::optional<rules::Facts> previous;
+    if (m_evaluated) previous = std::move(m_facts);
     m_facts = std::move(facts);
     m_report = rules::evaluate(*m_rules, m_facts, {});
     m_decision = decide(m_config.daemon.policy, m_report);
@@ -198,6 +221,7 @@ void Manager::evaluate(const std::string& why, bool reload_files)
                                                 : "; the policy refuses the engine: " + m_decision.reason),
                  {{"HALO_VERDICT", std::string(rules::to_string(m_report.verdict))}});
     m_evaluated = true;
+    after_evaluation(why, previous ? &*previous : nullptr, !problems.empty(), reload_files);
     for (Events* e : m_events) e->verdict_changed(m_report, m_facts, m_decision);
     act_on_decision(why, changed);
     publish();
@@ -238,7 +262,9 @@ void Manager::act_on_decision(const std::string& why, bool facts_changed)
 int Manager::run()
 {
     StoppingGuard stopping;
+    attach_watchers(); // before the first probe: a change during it is not lost
     evaluate("start", false);
+    attach_log_monitor();
     sd_notify(0, "READY=1");
     const int r = sd_event_loop(m_event.get());
     if (r < 0) {
@@ -270,6 +296,8 @@ void Manager::shutdown(const std::string& why)
     m_stopping = true;
     sd_notify(0, "STOPPING=1");
     m_log.daemon(LOG_INFO, fmt::format("shutting down: {}", why));
+    if (m_monitor) m_monitor->flush();
+    publish(); // keeps the journal cursor: a restart does not report the same lines again
     m_supervisor->stop("daemon shutting down: " + why, [this] { sd_event_exit(m_event.get(), 0); });
 }
 
@@ -335,14 +363,15 @@ void Manager::engine_changed(const EngineStatus& status)
                  {{"HALO_ENGINE_STATE", std::string(to_string(status.state))}});
     }
     for (Events* e : m_events) e->engine_changed(status);
+    engine_events(status);
     if (m_evaluated) publish();
 }
 
 void Manager::engine_line(std::string_view line)
 {
-    // The engine's lines are matched against crash patterns by the supervisor; here they go on
-    // to the log monitor's receivers.
-    (void)line;
+    // The supervisor matches the lines against crash patterns; the log monitor reports the
+    // known errors that do not crash it (coalesced, with the fix).
+    if (m_monitor) m_monitor->feed_engine_line(line);
 }
 
 std::string Manager::status_line() const
@@ -402,6 +431,8 @@ nlohmann::ordered_json Manager::state_json() const
     engine["health_url"] = m_supervisor->config().health_url;
     engine["user_stopped"] = m_user_stopped;
     j["engine"] = engine;
+    const nlohmann::ordered_json watch = watch_state_json();
+    for (const auto& [k, v] : watch.items()) j[k] = v;
     j["facts"] = nlohmann::ordered_json::parse(rules::serialize_facts(m_facts, rules::FactsFormat::json), nullptr, false);
     return j;
 }

@@ -16,15 +16,22 @@
 //   add_events(Events*)           be told about verdicts, engine transitions, log matches
 
 #include "daemon/config.hpp"
+#include "daemon/last_known_good.hpp"
+#include "daemon/notification.hpp"
 #include "daemon/http_client.hpp"
+#include "daemon/log_monitor.hpp"
 #include "daemon/log_sink.hpp"
+#include "daemon/notifier.hpp"
 #include "daemon/sd_handles.hpp"
 #include "daemon/state_store.hpp"
 #include "daemon/supervisor.hpp"
+#include "daemon/watchers.hpp"
 #include "rules/evaluate.hpp"
 #include "rules/facts.hpp"
+#include "rules/facts_diff.hpp"
 #include "rules/rule.hpp"
 
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,6 +47,10 @@ struct ManagerOptions {
     std::vector<std::string> rules;        // extra rules files or directories
     bool no_dropins = false;
     std::optional<std::string> journal_export; // also write entries in Journal Export Format here
+    // The kernel log to follow: the local journal (default), these files, this directory, or none.
+    LogMonitorOptions::Journal journal = LogMonitorOptions::Journal::local;
+    std::vector<std::string> journal_paths;
+    bool no_watch = false; // do not watch the machine for changes
 };
 
 // The policy's answer for one report.
@@ -48,6 +59,7 @@ struct Decision {
     std::string reason; // "broken: rocm.firmware-20251125" when refused
 };
 Decision decide(Policy policy, const rules::Report& report);
+NotifyPolicy notify_policy(const NotifyConfig& config);
 
 // Receivers of what the manager sees (notifications, a future D-Bus interface). Called from the
 // event loop; must not block.
@@ -91,6 +103,23 @@ private:
     void engine_changed(const EngineStatus& status) override;
     void engine_line(std::string_view line) override;
 
+    // Issue 6: watching, the two views, the kernel log, notifications, last known good
+    // (manager_watch.cpp).
+    void restore_watch_state(const nlohmann::json& old);
+    void attach_watchers();
+    std::vector<WatchPath> watch_paths() const;
+    void on_watch_batch(const WatchBatch& batch);
+    void attach_log_monitor();
+    void on_log_event(const LogEvent& event);
+    void after_evaluation(const std::string& why, const rules::Facts* previous, bool reload_failed, bool reloaded);
+    void notify(NotificationKind kind, const rules::Facts& facts, const rules::Report& report,
+                const std::function<void(NotificationInput&)>& adjust = {});
+    void engine_events(const EngineStatus& status);
+    void arm_last_known_good(bool ready_and_smoke_ok);
+    void record_last_known_good();
+    nlohmann::ordered_json watch_state_json() const;
+    static int on_lkg_timer(sd_event_source* s, uint64_t usec, void* userdata) noexcept;
+
     static int on_signal(sd_event_source* s, const struct signalfd_siginfo* si, void* userdata) noexcept;
 
     ManagerOptions m_options;
@@ -115,6 +144,22 @@ private:
     std::string m_last_status;
     std::optional<EngineState> m_logged_state;
     std::string m_started_at;
+
+    std::vector<std::unique_ptr<Watchers>> m_watchers;
+    std::unique_ptr<LogMonitor> m_monitor;
+    DesktopNotifier m_notifier;
+    rules::Report m_next_report;                 // the "after reboot" view
+    std::optional<rules::Verdict> m_prev_now;    // verdicts of the previous evaluation (or the
+    std::optional<rules::Verdict> m_prev_next;   // state file's, so a daemon restart does not re-report)
+    std::vector<std::string> m_changes;          // the last re-check's facts diff, as lines
+    std::string m_changes_at;
+    std::string m_changes_why;
+    std::deque<nlohmann::ordered_json> m_log_events; // the latest log events, newest last
+    std::string m_journal_cursor;
+    std::optional<LastKnownGood> m_lkg;
+    SdEventSource m_lkg_timer;
+    bool m_engine_had_failure = false;
+    std::optional<EngineState> m_notified_state;
 };
 
 } // namespace halo::daemon

@@ -222,6 +222,7 @@ void Supervisor::launch()
     m_pid = pid;
     m_started = steady_clock::now();
     m_run_match.reset();
+    m_suspect = false;
     m_after_exit = AfterExit::classify;
     m_status.liveness_failures = 0;
     m_partial.clear();
@@ -297,8 +298,19 @@ bool Supervisor::refuse(const std::string& reason)
     return true;
 }
 
+bool Supervisor::mark_unhealthy(const std::string& reason)
+{
+    if (m_pid <= 0 || m_status.state != EngineState::ready) return false;
+    m_log.daemon(LOG_WARNING, fmt::format("engine {} marked unhealthy: {}; checking its health now", m_config.name, reason));
+    m_suspect = true;
+    set_state(EngineState::unhealthy, reason);
+    poll_health();
+    return true;
+}
+
 void Supervisor::kill_for_restart(const std::string& reason)
 {
+    m_suspect = false;
     m_log.daemon(LOG_WARNING, fmt::format("engine {} unhealthy: {}; restarting it", m_config.name, reason));
     cancel_checks();
     m_after_exit = AfterExit::restart_backoff;
@@ -566,9 +578,14 @@ void Supervisor::on_health(const HttpResponse& r)
         arm_timer(m_health_timer, duration_cast<microseconds>(next), &Supervisor::on_health_timer);
         return;
     }
-    if (s != EngineState::ready) return;
+    if (s != EngineState::ready && !(s == EngineState::unhealthy && m_suspect)) return;
     if (r.status == 200) {
-        if (m_status.liveness_failures != 0) {
+        if (m_suspect) {
+            m_suspect = false;
+            m_status.liveness_failures = 0;
+            m_log.daemon(LOG_INFO, fmt::format("engine {} answers its health check again; keeping it", m_config.name));
+            set_state(EngineState::ready, {});
+        } else if (m_status.liveness_failures != 0) {
             m_status.liveness_failures = 0;
             m_events.engine_changed(m_status);
         }

@@ -104,6 +104,10 @@ public:
     void restart(const std::string& why);
     // Marks the engine refused; only valid while no process runs (returns false otherwise).
     bool refuse(const std::string& reason);
+    // A GPU reset (kernel log) while the engine runs: ready → unhealthy at once, and a health
+    // check now decides: it answers → ready again; it fails liveness_failures times → restart.
+    // False when the engine is not ready.
+    bool mark_unhealthy(const std::string& reason);
     // On-demand smoke test; false (with reason) when the engine is not ready.
     bool smoke(std::string& why_not);
 
@@ -156,6 +160,7 @@ private:
     std::optional<std::uint64_t> m_smoke_request;
     std::chrono::steady_clock::time_point m_smoke_started;
     std::optional<CrashReason> m_run_match; // the first crash line seen in this run
+    bool m_suspect = false;                 // unhealthy by mark_unhealthy(): health decides
 
     // What to do when the running process exits.
     enum class AfterExit { classify, stop, restart_now, restart_backoff };
