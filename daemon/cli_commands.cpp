@@ -1,4 +1,5 @@
 #include "daemon/cli_commands.hpp"
+#include "daemon/environment.hpp"
 
 #include "daemon/report_output.hpp"
 #include "probes/host.hpp"
@@ -38,16 +39,10 @@ void warn(const std::string& message)
     print(stderr, fmt::format("halo-check: warning: {}\n", message));
 }
 
-std::optional<std::string> env(const char* name)
-{
-    const char* v = std::getenv(name);
-    return v && *v ? std::optional<std::string>(v) : std::nullopt;
-}
-
 rules::RuleSources rule_sources(const CheckOptions& o)
 {
     rules::RuleSources sources;
-    if (!o.no_dropins) sources.dropin_dirs = rules::default_dropin_dirs("/", env("XDG_CONFIG_HOME"), env("HOME"));
+    if (!o.no_dropins) sources.dropin_dirs = rules::default_dropin_dirs("/", env_value("XDG_CONFIG_HOME"), env_value("HOME"));
     sources.extra = o.rules;
     return sources;
 }
@@ -65,16 +60,6 @@ rules::LoadedRules load_rules_or_die(const CheckOptions& o, bool show_warnings =
                     "with 'halo-check rules validate FILE'");
     }
     return loaded;
-}
-
-std::string now_rfc3339()
-{
-    const std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buffer[32];
-    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buffer;
 }
 
 

@@ -5,6 +5,7 @@
 // Exit 0 when nothing changed, 1 when something did, 3 when a side cannot be read.
 
 #include "daemon/cli_commands.hpp"
+#include "daemon/environment.hpp"
 #include "daemon/last_known_good.hpp"
 #include "probes/host.hpp"
 #include "probes/runner.hpp"
@@ -30,12 +31,6 @@ struct Side {
     std::string origin; // a path, or "probe"
 };
 
-std::optional<std::string> env(const char* name)
-{
-    const char* v = std::getenv(name);
-    return v && *v ? std::optional<std::string>(v) : std::nullopt;
-}
-
 Side from_file(const std::string& path)
 {
     auto facts = rules::load_facts_file(path);
@@ -53,7 +48,7 @@ Side from_last_known_good(const DiffCommandOptions& o)
 {
     // The user service's state dir first, then the system service's.
     std::filesystem::path dir = o.state_dir ? std::filesystem::path(*o.state_dir)
-                                            : default_state_dir(false, env("XDG_STATE_HOME"), env("HOME"));
+                                            : default_state_dir(false, env_value("XDG_STATE_HOME"), env_value("HOME"));
     std::error_code ec;
     if (!o.state_dir && (dir.empty() || !std::filesystem::exists(last_known_good_path(dir), ec))) {
         const std::filesystem::path system = default_state_dir(true, std::nullopt, std::nullopt);

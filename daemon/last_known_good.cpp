@@ -1,4 +1,5 @@
 #include "daemon/last_known_good.hpp"
+#include "daemon/environment.hpp"
 
 #include "rules/facts_io.hpp"
 
@@ -18,15 +19,6 @@ namespace halo::daemon {
 namespace {
 
 constexpr std::string_view k_header = "# halo-check last known good, recorded ";
-
-std::string rfc3339(std::time_t t)
-{
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buffer[32];
-    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buffer;
-}
 
 Error os_error(const char* what, const std::filesystem::path& path, int err)
 {
@@ -106,7 +98,7 @@ Result<void> store_last_known_good(const std::filesystem::path& state_dir, const
     std::filesystem::create_directories(state_dir, ec);
     if (ec) return os_error("create the state directory", state_dir, ec.value());
     std::string text(k_header);
-    text += rfc3339(std::chrono::system_clock::to_time_t(when));
+    text += rfc3339_utc(std::chrono::system_clock::to_time_t(when));
     text += '\n';
     text += rules::serialize_facts(facts, rules::FactsFormat::toml);
     return write_file_atomically(last_known_good_path(state_dir), text, 0600);
@@ -136,7 +128,7 @@ Result<LastKnownGood> load_last_known_good(const std::filesystem::path& state_di
         good.recorded = text.substr(k_header.size(), text.find('\n') - k_header.size());
     } else {
         struct stat st {};
-        if (::stat(path.c_str(), &st) == 0) good.recorded = rfc3339(st.st_mtime);
+        if (::stat(path.c_str(), &st) == 0) good.recorded = rfc3339_utc(st.st_mtime);
     }
     return good;
 }

@@ -1,4 +1,5 @@
 #include "daemon/manager.hpp"
+#include "daemon/environment.hpp"
 
 #include "probes/host.hpp"
 #include "probes/runner.hpp"
@@ -25,22 +26,6 @@
 namespace halo::daemon {
 
 namespace {
-
-std::optional<std::string> env(const char* name)
-{
-    const char* v = std::getenv(name);
-    return v && *v ? std::optional<std::string>(v) : std::nullopt;
-}
-
-std::string now_rfc3339()
-{
-    const std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buffer[32];
-    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buffer;
-}
 
 std::string first_finding(const rules::Report& report, rules::Severity at_least)
 {
@@ -141,7 +126,7 @@ NotifyPolicy notify_policy(const NotifyConfig& c)
 bool Manager::load_rules_into(rules::RuleSet& out, std::string& error) const
 {
     rules::RuleSources sources;
-    if (!m_options.no_dropins) sources.dropin_dirs = rules::default_dropin_dirs("/", env("XDG_CONFIG_HOME"), env("HOME"));
+    if (!m_options.no_dropins) sources.dropin_dirs = rules::default_dropin_dirs("/", env_value("XDG_CONFIG_HOME"), env_value("HOME"));
     sources.extra = m_options.rules;
     rules::LoadedRules loaded = rules::load_rules(sources);
     if (loaded.has_errors()) {

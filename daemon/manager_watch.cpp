@@ -4,6 +4,7 @@
 // last_known_good.
 
 #include "daemon/manager.hpp"
+#include "daemon/environment.hpp"
 
 #include "daemon/report_output.hpp"
 #include "rules/rule_loader.hpp"
@@ -20,22 +21,6 @@
 namespace halo::daemon {
 
 namespace {
-
-std::optional<std::string> env_value(const char* name)
-{
-    const char* v = std::getenv(name);
-    return v && *v ? std::optional<std::string>(v) : std::nullopt;
-}
-
-std::string rfc3339_now()
-{
-    const std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buffer[32];
-    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buffer;
-}
 
 std::string first_rule(const rules::Report& report)
 {
@@ -79,12 +64,7 @@ std::optional<rules::Verdict> verdict_from(const nlohmann::json& j, const char* 
 
 std::string usec_text(std::uint64_t usec)
 {
-    const std::time_t t = static_cast<std::time_t>(usec / 1'000'000);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buffer[32];
-    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buffer;
+    return rfc3339_utc(static_cast<std::time_t>(usec / 1'000'000));
 }
 
 } // namespace
@@ -188,7 +168,7 @@ void Manager::after_evaluation(const std::string& why, const rules::Facts* previ
         const rules::FactsDiff d = rules::diff_facts(*previous, m_facts);
         if (!d.empty()) {
             m_changes = rules::format_diff_lines(d);
-            m_changes_at = rfc3339_now();
+            m_changes_at = now_rfc3339();
             m_changes_why = why;
         }
     }

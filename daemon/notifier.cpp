@@ -1,5 +1,7 @@
 #include "daemon/notifier.hpp"
 
+#include "daemon/sd_handles.hpp"
+
 #include <fmt/core.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
@@ -29,20 +31,9 @@ constexpr const char* k_app_name = "halo-check";
 constexpr const char* k_desktop_entry = "halo-check";
 constexpr const char* k_details_label = "Show details";
 
-// The shared deleters live in daemon/sd_handles.hpp on the daemon branch; these are local so
-// this file builds on its own until the two meet.
-struct BusDeleter {
-    void operator()(sd_bus* b) const noexcept { sd_bus_flush_close_unref(b); }
-};
-struct MessageDeleter {
-    void operator()(sd_bus_message* m) const noexcept { sd_bus_message_unref(m); }
-};
-struct SlotDeleter {
-    void operator()(sd_bus_slot* s) const noexcept { sd_bus_slot_unref(s); }
-};
-using Bus = std::unique_ptr<sd_bus, BusDeleter>;
-using Message = std::unique_ptr<sd_bus_message, MessageDeleter>;
-using Slot = std::unique_ptr<sd_bus_slot, SlotDeleter>;
+using Bus = SdBus;
+using Message = SdBusMessage;
+using Slot = SdBusSlot;
 
 class BusError {
 public:
