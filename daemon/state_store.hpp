@@ -6,7 +6,7 @@
 // Where: --state-dir, else [daemon] state_dir, else $STATE_DIRECTORY (systemd's StateDirectory=),
 // else $XDG_STATE_HOME/halo-check, else ~/.local/state/halo-check, else /var/lib/halo-check.
 
-#include "daemon/supervisor.hpp"
+#include "daemon/engine_status.hpp"
 #include "rules/result.hpp"
 
 #include <nlohmann/json.hpp>

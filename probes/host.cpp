@@ -51,7 +51,12 @@ Result<std::string> Host::read_file(std::string_view absolute, std::size_t max_b
     ScopedFd f{::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)};
     if (f.fd < 0) return os_error("read", p, errno);
     std::string data;
-    char buffer[16384];
+    // Regular files say their size: one allocation. /proc and /sys files report 0 or a page.
+    if (struct stat st {}; ::fstat(f.fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+                           static_cast<std::uint64_t>(st.st_size) <= max_bytes) {
+        data.reserve(static_cast<std::size_t>(st.st_size) + 1);
+    }
+    char buffer[65536];
     while (true) {
         const ssize_t n = ::read(f.fd, buffer, sizeof buffer);
         if (n < 0) {

@@ -1,17 +1,13 @@
 #include "probes/packages_probe.hpp"
 
+#include "probes/rpm_library.hpp"
+
 #include "probes/text.hpp"
 
 #include "rules/version.hpp"
 
 #include <fmt/format.h>
 
-#include <rpm/header.h>
-#include <rpm/rpmdb.h>
-#include <rpm/rpmlib.h>
-#include <rpm/rpmlog.h>
-#include <rpm/rpmmacro.h>
-#include <rpm/rpmts.h>
 
 #include <fcntl.h>
 
@@ -82,6 +78,7 @@ void put_stanza(std::map<std::string, std::string>& fields, std::map<std::string
 std::map<std::string, PackageVersion> parse_dpkg_status(std::string_view text, const std::set<std::string>& wanted)
 {
     std::map<std::string, PackageVersion> out;
+    const std::set<std::string_view> wanted_names(wanted.begin(), wanted.end()); // looked up without copies
     std::size_t pos = 0;
     while (pos < text.size()) {
         // One stanza: up to the next blank line. Most are unwanted; skip them by their Package line
@@ -94,7 +91,7 @@ std::map<std::string, PackageVersion> parse_dpkg_status(std::string_view text, c
         if (name_at == std::string_view::npos) continue;
         const auto name_begin = stanza.find(':', name_at) + 1;
         const auto name_end = std::min(stanza.find('\n', name_begin), stanza.size());
-        if (!wanted.count(std::string(trim(stanza.substr(name_begin, name_end - name_begin))))) continue;
+        if (!wanted_names.count(trim(stanza.substr(name_begin, name_end - name_begin)))) continue;
 
         std::map<std::string, std::string> fields;
         std::size_t line_pos = 0;
@@ -154,9 +151,9 @@ struct c_deleter {
     }
 };
 
-void free_ts(rpmts ts) noexcept { rpmtsFree(ts); }
-void free_iterator(rpmdbMatchIterator mi) noexcept { rpmdbFreeIterator(mi); }
-void free_header(Header h) noexcept { headerFree(h); }
+void free_ts(rpmts ts) noexcept { rpm_library().rpmtsFree(ts); }
+void free_iterator(rpmdbMatchIterator mi) noexcept { rpm_library().rpmdbFreeIterator(mi); }
+void free_header(Header h) noexcept { rpm_library().headerFree(h); }
 void free_c(char* p) noexcept { std::free(p); }
 
 using TsPtr = std::unique_ptr<std::remove_pointer_t<rpmts>, c_deleter<free_ts>>;
@@ -170,7 +167,7 @@ int collect_rpm_log(rpmlogRec rec, rpmlogCallbackData data) noexcept
 {
     try {
         auto* messages = static_cast<std::string*>(data);
-        std::string_view text = rpmlogRecMessage(rec) ? rpmlogRecMessage(rec) : "";
+        std::string_view text = rpm_library().rpmlogRecMessage(rec) ? rpm_library().rpmlogRecMessage(rec) : "";
         while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
         if (!text.empty() && messages->size() < 4096) {
             if (!messages->empty()) *messages += "; ";
@@ -186,17 +183,17 @@ class RpmSession {
 public:
     RpmSession(const std::string& dbpath)
     {
-        m_previous_log = rpmlogSetCallback(collect_rpm_log, &m_log);
-        m_configured = rpmReadConfigFiles(nullptr, nullptr) == 0;
+        m_previous_log = rpm_library().rpmlogSetCallback(collect_rpm_log, &m_log);
+        m_configured = rpm_library().rpmReadConfigFiles(nullptr, nullptr) == 0;
         // Debian's rpm defaults to ~/.rpmdb; ask for the distribution's path explicitly.
-        if (m_configured) rpmPushMacro(nullptr, "_dbpath", nullptr, dbpath.c_str(), RMIL_CMDLINE);
+        if (m_configured) rpm_library().rpmPushMacro(nullptr, "_dbpath", nullptr, dbpath.c_str(), RMIL_CMDLINE);
     }
     ~RpmSession()
     {
-        rpmFreeRpmrc();
-        rpmFreeMacros(nullptr);
-        rpmlogSetCallback(m_previous_log, nullptr);
-        rpmlogClose();
+        rpm_library().rpmFreeRpmrc();
+        rpm_library().rpmFreeMacros(nullptr);
+        rpm_library().rpmlogSetCallback(m_previous_log, nullptr);
+        rpm_library().rpmlogClose();
     }
     RpmSession(const RpmSession&) = delete;
     RpmSession& operator=(const RpmSession&) = delete;
@@ -214,19 +211,19 @@ PackageVersion from_header(Header h)
 {
     PackageVersion v;
     auto str = [&](rpmTagVal tag) {
-        const char* s = headerGetString(h, tag);
+        const char* s = rpm_library().headerGetString(h, tag);
         return std::string(s ? s : "");
     };
     v.name = str(RPMTAG_NAME);
     v.version = str(RPMTAG_VERSION);
     v.release = str(RPMTAG_RELEASE);
     v.arch = str(RPMTAG_ARCH);
-    if (headerIsEntry(h, RPMTAG_EPOCH)) {
-        CStringPtr epoch(headerGetAsString(h, RPMTAG_EPOCH));
+    if (rpm_library().headerIsEntry(h, RPMTAG_EPOCH)) {
+        CStringPtr epoch(rpm_library().headerGetAsString(h, RPMTAG_EPOCH));
         if (epoch) v.epoch = epoch.get();
     }
-    if (headerIsEntry(h, RPMTAG_INSTALLTIME))
-        v.installtime = static_cast<std::int64_t>(headerGetNumber(h, RPMTAG_INSTALLTIME));
+    if (rpm_library().headerIsEntry(h, RPMTAG_INSTALLTIME))
+        v.installtime = static_cast<std::int64_t>(rpm_library().headerGetNumber(h, RPMTAG_INSTALLTIME));
     return v;
 }
 
@@ -279,24 +276,26 @@ Result<std::map<std::string, PackageVersion>> query_rpmdb(const std::string& roo
     // Asking librpm about a missing database makes it create an empty one: check first.
     if (!rpmdb_present(dir)) return Error{fmt::format("No RPM database in '{}'", dir.string())};
 
+    auto library = load_rpm_library();
+    if (!library) return library.error();
     SideFileGuard side_files(dir, abs_root != "/");
     RpmSession session(dbpath);
     if (!session.configured())
         return Error{fmt::format("Failed to read the rpm configuration: {}", session.log().empty() ? "unknown error" : session.log())};
 
-    TsPtr ts(rpmtsCreate());
+    TsPtr ts(rpm_library().rpmtsCreate());
     if (!ts) return Error{"Failed to create an rpm transaction set"};
-    if (rpmtsSetRootDir(ts.get(), abs_root.c_str()) != 0)
+    if (rpm_library().rpmtsSetRootDir(ts.get(), abs_root.c_str()) != 0)
         return Error{fmt::format("Failed to set rpm root '{}'", abs_root.string())};
-    if (rpmtsOpenDB(ts.get(), O_RDONLY) != 0)
+    if (rpm_library().rpmtsOpenDB(ts.get(), O_RDONLY) != 0)
         return Error{fmt::format("Failed to open the RPM database in '{}': {}", dir.string(),
                                  session.log().empty() ? "unknown error" : session.log())};
 
     std::map<std::string, PackageVersion> found;
     for (const std::string& name : names) {
-        IteratorPtr mi(rpmtsInitIterator(ts.get(), RPMDBI_NAME, name.c_str(), 0));
+        IteratorPtr mi(rpm_library().rpmtsInitIterator(ts.get(), RPMDBI_NAME, name.c_str(), 0));
         if (!mi) continue; // no match (or the index is unreadable: checked below via the log)
-        while (Header h = rpmdbNextIterator(mi.get())) {
+        while (Header h = rpm_library().rpmdbNextIterator(mi.get())) {
             PackageVersion v = from_header(h); // h belongs to the iterator
             auto it = found.find(name);
             if (it == found.end() || rules::evr_compare(v.evr(), it->second.evr()) > 0) found[name] = std::move(v);
@@ -323,7 +322,7 @@ constexpr std::array<std::string_view, 2> k_rpm_dbpaths = {"/usr/lib/sysimage/rp
 
 constexpr std::array<std::string_view, 7> k_sources = {
     "librpm: /usr/lib/sysimage/rpm", "librpm: /var/lib/rpm", "/var/lib/dpkg/status", "/var/lib/dpkg/info/*.list",
-    "/var/lib/pacman/local/*/desc", "facts: host.os.id, host.os.id_like", "rpmReadConfigFiles()"};
+    "/var/lib/pacman/local/*/desc", "facts: host.os.id, host.os.id_like", "rpm_library().rpmReadConfigFiles()"};
 constexpr std::array<std::string_view, 2> k_provides = {"packages.manager", "package.*"};
 
 void emit(FactSink& sink, const PackageVersion& v, std::string_view origin)

@@ -3,7 +3,13 @@
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 
+// The loader is opened with dlopen (load_vulkan below), not linked: the probe runs in an
+// isolated child, so the checker itself never loads it, and every other run of halo-check skips
+// its load cost.
+#define VK_NO_PROTOTYPES
 #include <vulkan/vulkan.h>
+
+#include <dlfcn.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -20,6 +26,55 @@ namespace {
 constexpr std::string_view k_summary_path = "/halo-fixture/vulkaninfo-summary.txt";
 constexpr const char* k_loader_variables[] = {"VK_DRIVER_FILES", "VK_ICD_FILENAMES", "VK_ADD_DRIVER_FILES",
                                               "VK_LOADER_DEBUG"};
+
+// The loader's entry points, resolved through vkGetInstanceProcAddr as the loader intends.
+PFN_vkGetInstanceProcAddr vkGetInstanceProcAddr = nullptr;
+PFN_vkEnumerateInstanceVersion vkEnumerateInstanceVersion = nullptr;
+PFN_vkCreateInstance vkCreateInstance = nullptr;
+PFN_vkDestroyInstance vkDestroyInstance = nullptr;
+PFN_vkEnumeratePhysicalDevices vkEnumeratePhysicalDevices = nullptr;
+PFN_vkGetPhysicalDeviceProperties vkGetPhysicalDeviceProperties = nullptr;
+PFN_vkGetPhysicalDeviceProperties2 vkGetPhysicalDeviceProperties2 = nullptr;
+PFN_vkGetPhysicalDeviceMemoryProperties vkGetPhysicalDeviceMemoryProperties = nullptr;
+PFN_vkEnumerateDeviceExtensionProperties vkEnumerateDeviceExtensionProperties = nullptr;
+
+// Opens libvulkan.so.1 once and resolves the global entry points.
+Result<void> load_vulkan()
+{
+    static const Result<void> loaded = []() -> Result<void> {
+        void* handle = ::dlopen("libvulkan.so.1", RTLD_NOW | RTLD_LOCAL);
+        if (!handle) {
+            const char* why = ::dlerror();
+            return Error{fmt::format("Failed to load the Vulkan loader 'libvulkan.so.1': {}; install libvulkan1 "
+                                     "(vulkan-loader)",
+                                     why ? why : "unknown error")};
+        }
+        vkGetInstanceProcAddr = reinterpret_cast<PFN_vkGetInstanceProcAddr>(::dlsym(handle, "vkGetInstanceProcAddr"));
+        if (!vkGetInstanceProcAddr) return Error{"'libvulkan.so.1' has no vkGetInstanceProcAddr"};
+        auto global = [](const char* name) { return vkGetInstanceProcAddr(VK_NULL_HANDLE, name); };
+        vkEnumerateInstanceVersion = reinterpret_cast<PFN_vkEnumerateInstanceVersion>(global("vkEnumerateInstanceVersion"));
+        vkCreateInstance = reinterpret_cast<PFN_vkCreateInstance>(global("vkCreateInstance"));
+        if (!vkCreateInstance) return Error{"the Vulkan loader has no vkCreateInstance"};
+        return {};
+    }();
+    return loaded;
+}
+
+// Instance-level entry points, after vkCreateInstance.
+bool load_instance_functions(VkInstance instance)
+{
+    auto get = [instance](const char* name) { return vkGetInstanceProcAddr(instance, name); };
+    vkDestroyInstance = reinterpret_cast<PFN_vkDestroyInstance>(get("vkDestroyInstance"));
+    vkEnumeratePhysicalDevices = reinterpret_cast<PFN_vkEnumeratePhysicalDevices>(get("vkEnumeratePhysicalDevices"));
+    vkGetPhysicalDeviceProperties = reinterpret_cast<PFN_vkGetPhysicalDeviceProperties>(get("vkGetPhysicalDeviceProperties"));
+    vkGetPhysicalDeviceProperties2 = reinterpret_cast<PFN_vkGetPhysicalDeviceProperties2>(get("vkGetPhysicalDeviceProperties2"));
+    vkGetPhysicalDeviceMemoryProperties =
+        reinterpret_cast<PFN_vkGetPhysicalDeviceMemoryProperties>(get("vkGetPhysicalDeviceMemoryProperties"));
+    vkEnumerateDeviceExtensionProperties =
+        reinterpret_cast<PFN_vkEnumerateDeviceExtensionProperties>(get("vkEnumerateDeviceExtensionProperties"));
+    return vkDestroyInstance && vkEnumeratePhysicalDevices && vkGetPhysicalDeviceProperties &&
+           vkGetPhysicalDeviceProperties2 && vkGetPhysicalDeviceMemoryProperties && vkEnumerateDeviceExtensionProperties;
+}
 
 struct InstanceDeleter {
     void operator()(VkInstance instance) const noexcept { vkDestroyInstance(instance, nullptr); }
@@ -173,8 +228,9 @@ rules::ProbeStatus summarize(int total, int gpus, const std::vector<std::string>
 rules::ProbeStatus collect_live(const Host& host, FactSink& sink)
 {
     ScopedLoaderEnv env(host);
+    if (auto loaded = load_vulkan(); !loaded) return status_failed(loaded.error().message);
     std::uint32_t loader = VK_API_VERSION_1_0;
-    if (vkEnumerateInstanceVersion(&loader) != VK_SUCCESS) loader = VK_API_VERSION_1_0;
+    if (!vkEnumerateInstanceVersion || vkEnumerateInstanceVersion(&loader) != VK_SUCCESS) loader = VK_API_VERSION_1_0;
     sink.set("vulkan.loader_version", api_version(loader), "vkEnumerateInstanceVersion");
     if (loader < VK_API_VERSION_1_1)
         return status_failed(fmt::format("the Vulkan loader is {} but 1.1 or newer is needed to read driver properties",
@@ -200,6 +256,10 @@ rules::ProbeStatus collect_live(const Host& host, FactSink& sink)
                              "for a malformed ICD manifest (JSON in /usr/share/vulkan/icd.d, /etc/vulkan/icd.d or "
                              "VK_DRIVER_FILES); run 'VK_LOADER_DEBUG=error,warn vulkaninfo --summary' to see which");
     if (r != VK_SUCCESS) return status_failed(fmt::format("vkCreateInstance failed: {}", result_name(r)));
+    if (!load_instance_functions(raw)) {
+        if (vkDestroyInstance) vkDestroyInstance(raw, nullptr);
+        return status_failed("the Vulkan loader did not provide the instance functions (vkGetInstanceProcAddr)");
+    }
     InstancePtr instance(raw);
 
     std::uint32_t count = 0;

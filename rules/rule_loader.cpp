@@ -37,7 +37,7 @@ SourceLocation location(const std::string& origin, const toml::source_region& re
 // Collects diagnostics for one file; each message starts with file:line:col.
 class FileParser {
 public:
-    FileParser(const std::string& origin, RulesFile& out) : m_origin(origin), m_out(out) {}
+    FileParser(const std::string& origin, RulesFile& out, bool lint) : m_origin(origin), m_out(out), m_lint(lint) {}
 
     void error(const toml::source_region& at, const std::string& what)
     {
@@ -226,7 +226,7 @@ private:
             }
             auto matcher = parse_condition_value(value, what, k);
             if (!matcher) continue;
-            if (!in_catalogue(k)) {
+            if (m_lint && !in_catalogue(k)) {
                 std::vector<std::string> known;
                 for (const CatalogueEntry& e : fact_catalogue()) known.emplace_back(e.pattern);
                 std::string message = fmt::format("{}: fact key '{}' is not in the catalogue (docs/facts.md)", what, k);
@@ -367,6 +367,7 @@ private:
 
     const std::string& m_origin;
     RulesFile& m_out;
+    bool m_lint;
     std::set<std::string> m_ids;
 };
 
@@ -510,7 +511,7 @@ bool LoadedRules::has_errors() const
                        [](const Diagnostic& d) { return d.level == Diagnostic::Level::error; });
 }
 
-RulesFile parse_rules_file(std::string_view text, const std::string& origin)
+RulesFile parse_rules_file(std::string_view text, const std::string& origin, bool lint)
 {
     RulesFile out;
     auto guarded = prepare_toml_input(text, origin);
@@ -527,7 +528,7 @@ RulesFile parse_rules_file(std::string_view text, const std::string& origin)
                                    fmt::format("{}: {}", location(origin, e.source()).str(), e.description())});
         return out;
     }
-    FileParser(origin, out).parse(root);
+    FileParser(origin, out, lint).parse(root);
     // A file with errors is rejected whole: half a file could disable a rule by omission.
     if (out.has_errors()) {
         out.entries = {};
@@ -572,7 +573,7 @@ LoadedRules load_rules(const RuleSources& sources)
             load_path(loaded, it->second, disables);
         } else {
             const auto& [origin, text] = by_name.at(name);
-            apply(loaded, parse_rules_file(text, origin), origin, disables);
+            apply(loaded, parse_rules_file(text, origin, false), origin, disables);
         }
     }
     for (const std::string& extra : sources.extra) {

@@ -89,34 +89,47 @@ void restore_node(toml::node& node)
 
 } // namespace
 
+// "origin:line:col" of byte `offset` (columns count code points), for messages only.
+static std::string where(std::string_view text, std::size_t offset, const std::string& origin)
+{
+    std::size_t line = 1, column = 1;
+    for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+        if (text[i] == '\n') {
+            ++line;
+            column = 1;
+        } else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+            ++column;
+        }
+    }
+    return fmt::format("{}:{}:{}", origin, line, column);
+}
+
 Result<std::string> prepare_toml_input(std::string_view text, const std::string& origin)
 {
     std::string out;
-    out.reserve(text.size());
-    std::size_t line = 1, column = 1;
+    out.reserve(text.size() + 16);
     for (std::size_t i = 0; i < text.size();) {
+        // ASCII runs (nearly all of a rules file) are copied whole; only NUL needs a look.
+        std::size_t run = i;
+        while (run < text.size() && static_cast<unsigned char>(text[run]) < 0x80 && text[run] != '\0') ++run;
+        out.append(text.substr(i, run - i));
+        i = run;
+        if (i >= text.size()) break;
+        if (text[i] == '\0') return Error{fmt::format("{}: NUL byte in a TOML file; is it a binary file?", where(text, i, origin))};
         char32_t c = 0;
         const std::size_t length = decode(text, i, c);
         if (length == 0) { // malformed UTF-8: toml++ reports it
             out += text[i++];
-            ++column;
             continue;
         }
-        if (c == 0) return Error{fmt::format("{}:{}:{}: NUL byte in a TOML file; is it a binary file?", origin, line, column)};
         if (c >= k_private_base && c <= k_private_last) {
-            return Error{fmt::format("{}:{}:{}: private-use character U+{:04X} is not accepted; write it as an escape "
+            return Error{fmt::format("{}: private-use character U+{:04X} is not accepted; write it as an escape "
                                      "(\\u{:04X}) inside a double-quoted string",
-                                     origin, line, column, static_cast<unsigned>(c), static_cast<unsigned>(c))};
+                                     where(text, i, origin), static_cast<unsigned>(c), static_cast<unsigned>(c))};
         }
         const long index = unsafe_index(c);
         if (index >= 0) encode(k_private_base + static_cast<char32_t>(index), out);
         else out.append(text.substr(i, length));
-        if (c == '\n') {
-            ++line;
-            column = 1;
-        } else {
-            ++column;
-        }
         i += length;
     }
     return out;
