@@ -79,4 +79,7 @@ kill -TERM "$DPID"; wait "$DPID" 2>/dev/null
 pings=$(grep -c 'WATCHDOG=1' "$T/notify.out")
 gaps=$(grep 'WATCHDOG=1' "$T/notify.out" | sed -n 's/^+\([0-9]*\) .*/\1/p' | awk 'NR>1 {d=$1-p; if (d>m) m=d} {p=$1} END {print m+0}')
 echo "flood: $FLOOD lines → events cover ${got:-0} lines; $(( (t1 - t0) / 1000000 )) ms from start to the coalesced event in the state file"
+# Which notifications those were: the summary is the third string argument of each Notify call.
+awk -v skip="$before" '/member=Notify/ {n++; s=0; next} n>skip && /^ *string "/ {s++; if (s==3) print "flood: notification: " $0}' "$T/monitor"
+python3 -c "import json; [print('flood: event', e['pattern_id'], 'x', e['count']) for e in json.load(open('$STATE/state.json'))['log_events']]" 2>/dev/null || true
 echo "flood: Notify calls: $(( $(grep -c 'member=Notify' "$T/monitor") - before )); watchdog pings: $pings, largest gap ${gaps} ms (WATCHDOG_USEC 200 ms → a ping every 100 ms)"

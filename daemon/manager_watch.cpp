@@ -291,7 +291,8 @@ void Manager::on_log_event(const LogEvent& event)
     if (event.gpu_reset && m_supervisor->process_running()) {
         m_supervisor->mark_unhealthy(fmt::format("GPU reset in the kernel log: {}", event.title));
     }
-    notify(NotificationKind::gpu_reset, m_facts, m_report, [&event](NotificationInput& in) {
+    const NotificationKind kind = event.gpu_reset ? NotificationKind::gpu_reset : NotificationKind::log_event;
+    notify(kind, m_facts, m_report, [&event](NotificationInput& in) {
         in.detail = event.count > 1 ? fmt::format("{} ({} lines)", event.title, event.count) : event.title;
         in.fix = event.fix;
         in.event_severity = event.severity;

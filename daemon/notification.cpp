@@ -260,6 +260,15 @@ Notification compose_notification(const NotificationInput& in)
         if (!in.fix.empty()) n.body += "\nFix: " + first_sentence(in.fix);
         n.body += diff_section(in);
         break;
+    case NotificationKind::log_event:
+        n.topic = k_topic_gpu; // one topic for the logs: a later event replaces an earlier one
+        set_level(n, in.event_severity);
+        n.summary = in.detail.empty() ? std::string("A known failure appeared in the logs") : in.detail;
+        if (!in.engine.empty()) n.summary += fmt::format(" ({})", in.engine);
+        n.body = "Seen in the kernel log or the engine's output.";
+        if (!in.fix.empty()) n.body += "\nFix: " + first_sentence(in.fix);
+        n.body += diff_section(in);
+        break;
     case NotificationKind::engine_ready_again:
         n.topic = k_topic_engine;
         set_level(n, rules::Severity::info);

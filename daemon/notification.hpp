@@ -60,7 +60,8 @@ enum class NotificationKind {
     verdict_changed,     // the "now" view's verdict changed
     broken_after_reboot, // the "after reboot" view turned broken
     engine_given_up,     // too many restarts; waiting for a change or `halo-check restart`
-    gpu_reset,           // the kernel log reported a GPU reset (or another log pattern)
+    gpu_reset,           // the kernel log reported a GPU reset or an MES hang
+    log_event,           // another known failure in the kernel log or the engine's output
     engine_ready_again,  // the engine is ready after a failure
 };
 
@@ -83,7 +84,7 @@ struct NotificationInput {
     std::string kernel_now;                      // kernel.release
     std::string kernel_next;                     // kernel.next_boot.release
     std::string package_manager;                 // packages.manager: "rpm" → grubby
-    std::string detail; // given up: why; GPU reset: the matched log pattern's title or line
+    std::string detail; // given up: why; GPU reset / log event: the matched log pattern's title
     std::string fix;    // given up / GPU reset: the known fix, when there is one
     rules::Severity event_severity = rules::Severity::broken; // GPU reset: the log pattern's severity
     std::optional<rules::FactsDiff> diff;      // against the last known good, when there is one

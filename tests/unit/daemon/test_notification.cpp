@@ -192,12 +192,23 @@ TEST_CASE("engine given up, GPU reset and ready again share topics so updates re
     CHECK(reset.urgency == Urgency::normal);
     CHECK(reset.summary == "The GPU was reset while llama-vulkan-radv was running");
     CHECK(reset.body == in.detail + "\nFix: Install linux-firmware 20260110 or later.");
+
+    // Another log pattern (a page fault, an engine error) says what it is, not "GPU reset".
+    in.kind = NotificationKind::log_event;
+    in.event_severity = Severity::broken;
+    in.detail = "GPU page fault with MES firmware 0x83 (10000 lines)";
+    const Notification fault = compose_notification(in);
+    CHECK(fault.topic == k_topic_gpu);
+    CHECK(fault.urgency == Urgency::critical);
+    CHECK(fault.summary == "GPU page fault with MES firmware 0x83 (10000 lines) (llama-vulkan-radv)");
+    CHECK_THAT(fault.body, Catch::Contains("Fix: Install linux-firmware 20260110 or later."));
+    CHECK_THAT(fault.summary, !Catch::Contains("reset"));
 }
 
 TEST_CASE("compose copes with empty input: no engine, no causes, no kernels", "[daemon][notification]")
 {
     for (auto kind : {NotificationKind::verdict_changed, NotificationKind::broken_after_reboot,
-                      NotificationKind::engine_given_up, NotificationKind::gpu_reset,
+                      NotificationKind::engine_given_up, NotificationKind::gpu_reset, NotificationKind::log_event,
                       NotificationKind::engine_ready_again}) {
         for (auto verdict : {Verdict::ok, Verdict::warning, Verdict::broken, Verdict::unknown}) {
             NotificationInput in;
