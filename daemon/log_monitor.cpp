@@ -1,5 +1,7 @@
 #include "daemon/log_monitor.hpp"
 
+#include "rules/log_match.hpp"
+
 #include "rules/condition.hpp"
 
 #include <fmt/core.h>
@@ -55,41 +57,15 @@ LogMonitor::~LogMonitor() = default;
 
 void LogMonitor::set_rules(const rules::RuleSet& rules) {
     m_patterns = rules.log_patterns;
-    m_when_cache.assign(m_patterns.size(), -1);
 }
 
 void LogMonitor::set_facts(rules::Facts facts) {
     m_facts = std::move(facts);
-    m_when_cache.assign(m_patterns.size(), -1);
 }
 
 const rules::LogPattern* LogMonitor::match(LogOrigin origin, std::string_view line) {
-    line = line.substr(0, m_options.max_line_bytes);
     const auto wanted = origin == LogOrigin::kernel ? rules::LogSource::kernel : rules::LogSource::engine;
-    for (std::size_t i = 0; i < m_patterns.size(); ++i) {
-        const auto& p = m_patterns[i];
-        if (!p.regex || (p.source != rules::LogSource::any && p.source != wanted)) continue;
-        bool found = false;
-        try {
-            found = std::regex_search(line.begin(), line.end(), *p.regex);
-        } catch (const std::regex_error&) {
-            continue; // complexity/stack limits on a hostile line: not a match
-        }
-        if (!found) continue;
-        if (p.when.empty()) return &p;
-        if (m_when_cache[i] < 0) {
-            bool all = true;
-            for (const auto& c : p.when) {
-                if (rules::evaluate(c, m_facts).result != rules::Tri::yes) {
-                    all = false;
-                    break;
-                }
-            }
-            m_when_cache[i] = all ? 1 : 0;
-        }
-        if (m_when_cache[i] == 1) return &p;
-    }
-    return nullptr;
+    return rules::match_log_line(m_patterns, wanted, line.substr(0, m_options.max_line_bytes), m_facts);
 }
 
 void LogMonitor::feed_engine_line(std::string_view line, std::uint64_t realtime_usec) noexcept {

@@ -133,7 +133,6 @@ private:
     std::uint64_t now_mono() const noexcept;
 
     std::vector<rules::LogPattern> m_patterns;
-    std::vector<signed char> m_when_cache; // per pattern: -1 not evaluated, 0 no, 1 yes
     rules::Facts m_facts;
     Callback m_on_event;
     LogMonitorOptions m_options;

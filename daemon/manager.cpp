@@ -207,7 +207,6 @@ void Manager::evaluate(const std::string& why, bool reload_files)
                  {{"HALO_VERDICT", std::string(rules::to_string(m_report.verdict))}});
     m_evaluated = true;
     after_evaluation(why, previous ? &*previous : nullptr, !problems.empty(), reload_files);
-    for (Events* e : m_events) e->verdict_changed(m_report, m_facts, m_decision);
     act_on_decision(why, changed);
     publish();
 }
@@ -257,22 +256,6 @@ int Manager::run()
         return 1;
     }
     return 0;
-}
-
-void Manager::on_facts_changed(const std::string& why) { evaluate(why, false); }
-
-void Manager::on_log_line(std::string_view source, std::string_view line)
-{
-    const rules::LogSource want = source == "kernel" ? rules::LogSource::kernel : rules::LogSource::engine;
-    for (const rules::LogPattern& p : m_rules->log_patterns) {
-        if (!p.regex || (p.source != want && p.source != rules::LogSource::any)) continue;
-        if (!std::regex_search(line.begin(), line.end(), *p.regex)) continue;
-        bool holds = true;
-        for (const rules::Condition& c : p.when) holds = holds && rules::evaluate(c, m_facts).result == rules::Tri::yes;
-        if (!holds) continue;
-        for (Events* e : m_events) e->log_matched(source, p, line);
-        return;
-    }
 }
 
 void Manager::shutdown(const std::string& why)
@@ -347,7 +330,6 @@ void Manager::engine_changed(const EngineStatus& status)
                              status.reason.empty() ? "" : ": " + status.reason),
                  {{"HALO_ENGINE_STATE", std::string(to_string(status.state))}});
     }
-    for (Events* e : m_events) e->engine_changed(status);
     engine_events(status);
     if (m_evaluated) publish();
 }

@@ -10,10 +10,8 @@
 //   SIGUSR1          read and run the verbs in <state dir>/request (restart, stop, start, smoke,
 //                    reload), written there by `halo-check restart|stop|start|smoke`
 //
-// Hook points for the change watchers, kernel-log monitor and notifier (issue 6):
-//   on_facts_changed()            something on the machine changed: re-probe, re-evaluate
-//   on_log_line(source, line)     a log line from "kernel" (or another source) to match
-//   add_events(Events*)           be told about verdicts, engine transitions, log matches
+// The watchers (manager_watch.cpp) re-probe on changes and judge two views (now and after a
+// reboot); the kernel-log monitor and the notifier are wired there too.
 
 #include "daemon/config.hpp"
 #include "daemon/last_known_good.hpp"
@@ -61,16 +59,6 @@ struct Decision {
 Decision decide(Policy policy, const rules::Report& report);
 NotifyPolicy notify_policy(const NotifyConfig& config);
 
-// Receivers of what the manager sees (notifications, a future D-Bus interface). Called from the
-// event loop; must not block.
-class Events {
-public:
-    virtual ~Events() = default;
-    virtual void verdict_changed(const rules::Report& /*report*/, const rules::Facts& /*facts*/, const Decision&) {}
-    virtual void engine_changed(const EngineStatus& /*status*/) {}
-    virtual void log_matched(std::string_view /*source*/, const rules::LogPattern& /*pattern*/, std::string_view /*line*/) {}
-};
-
 class Manager final : private SupervisorEvents {
 public:
     // Loads rules and state; throws halo::Fatal with a clear message when it cannot start.
@@ -83,9 +71,6 @@ public:
     int run();
 
     // Hooks (see the header comment).
-    void on_facts_changed(const std::string& why);
-    void on_log_line(std::string_view source, std::string_view line);
-    void add_events(Events* events) { m_events.push_back(events); }
 
     sd_event* event() const { return m_event.get(); }
 
@@ -130,7 +115,6 @@ private:
     StateStore m_store;
     std::unique_ptr<HttpClient> m_http;
     std::unique_ptr<Supervisor> m_supervisor;
-    std::vector<Events*> m_events;
 
     std::shared_ptr<const rules::RuleSet> m_rules;
     rules::Facts m_facts;

@@ -56,11 +56,6 @@ std::string matched_text(const std::vector<std::pair<std::string, std::string>>&
     return out;
 }
 
-std::optional<std::string> fact(const rules::Facts& facts, std::string_view key)
-{
-    return facts.get(key);
-}
-
 // "why a part is missing": the probe's reason when it did not report ok.
 std::string missing(const rules::Facts& facts, std::string_view probe, std::string_view fallback)
 {
@@ -77,13 +72,13 @@ std::string machine_summary(const rules::Facts& facts)
     std::string out = "\nmachine:\n";
     auto line = [&](std::string_view label, const std::string& text) { out += fmt::format("  {:<9} {}\n", label, text); };
 
-    if (auto name = fact(facts, "host.os.name")) line("os", *name);
-    else if (auto id = fact(facts, "host.os.id")) line("os", fmt::format("{} {}", *id, fact(facts, "host.os.version_id").value_or("")));
+    if (auto name = facts.get("host.os.name")) line("os", *name);
+    else if (auto id = facts.get("host.os.id")) line("os", fmt::format("{} {}", *id, facts.get("host.os.version_id").value_or("")));
     else line("os", missing(facts, "os", "unknown"));
 
-    if (auto release = fact(facts, "kernel.release")) {
+    if (auto release = facts.get("kernel.release")) {
         std::string text = *release;
-        if (auto next = fact(facts, "kernel.next_boot.release"); next && *next != *release) {
+        if (auto next = facts.get("kernel.next_boot.release"); next && *next != *release) {
             text += fmt::format(" (next boot: {})", *next);
         }
         line("kernel", text);
@@ -94,9 +89,9 @@ std::string machine_summary(const rules::Facts& facts)
     std::string gpus;
     for (const std::string& key : facts.keys_matching("gpu.*.pci.device")) {
         const std::string base = key.substr(0, key.size() - std::string_view(".pci.device").size());
-        std::string text = fmt::format("{}:{} {}", fact(facts, base + ".pci.vendor").value_or("?"),
-                                       facts.get(key).value_or("?"), fact(facts, base + ".driver").value_or(""));
-        if (auto mes = fact(facts, base + ".firmware.mes")) text += fmt::format(", MES {}", *mes);
+        std::string text = fmt::format("{}:{} {}", facts.get(base + ".pci.vendor").value_or("?"),
+                                       facts.get(key).value_or("?"), facts.get(base + ".driver").value_or(""));
+        if (auto mes = facts.get(base + ".firmware.mes")) text += fmt::format(", MES {}", *mes);
         gpus += (gpus.empty() ? "" : "; ") + text;
     }
     line("gpu", gpus.empty() ? missing(facts, "drm", "none found") : gpus);
@@ -105,9 +100,9 @@ std::string machine_summary(const rules::Facts& facts)
     for (const std::string& key : facts.keys_matching("vulkan.*.name")) {
         const std::string base = key.substr(0, key.size() - std::string_view(".name").size());
         vulkan += fmt::format("{}{} [{}]", vulkan.empty() ? "" : "; ", facts.get(key).value_or("?"),
-                              fact(facts, base + ".driver_id").value_or("?"));
+                              facts.get(base + ".driver_id").value_or("?"));
     }
-    if (fact(facts, "vulkan.software_only") == std::optional<std::string>("true")) vulkan += " — no GPU Vulkan driver";
+    if (facts.get("vulkan.software_only") == std::optional<std::string>("true")) vulkan += " — no GPU Vulkan driver";
     line("vulkan", vulkan.empty() ? missing(facts, "vulkan", "no devices") : vulkan);
 
     std::string rocm;
@@ -115,24 +110,24 @@ std::string machine_summary(const rules::Facts& facts)
         rocm += (rocm.empty() ? "" : ", ") + facts.get(key).value_or("?");
     }
     if (!rocm.empty()) {
-        const auto access = fact(facts, "rocm.kfd.accessible");
+        const auto access = facts.get("rocm.kfd.accessible");
         rocm = fmt::format("agents {}; /dev/kfd {}", rocm, access == std::optional<std::string>("true") ? "accessible" : "NOT accessible");
     }
     line("rocm", rocm.empty() ? missing(facts, "kfd", "no KFD agents") : rocm);
 
     std::string firmware;
     for (const char* name : {"linux-firmware", "amd-gpu-firmware", "linux-firmware-amdgpu", "firmware-amd-graphics"}) {
-        if (auto evr = fact(facts, fmt::format("package.{}.evr", name))) {
+        if (auto evr = facts.get(fmt::format("package.{}.evr", name))) {
             firmware += fmt::format("{}{} {}", firmware.empty() ? "" : ", ", name, *evr);
         }
     }
     line("firmware", firmware.empty() ? missing(facts, "packages", "no firmware package found") : firmware);
 
-    if (auto backend = fact(facts, "engine.backend")) {
-        std::string text = fmt::format("{} in {}", *backend, fact(facts, "engine.container").value_or("the host"));
-        if (auto image = fact(facts, "engine.image")) text += fmt::format(" ({})", *image);
-        if (auto model = fact(facts, "engine.model.name")) text += fmt::format(", model {}", *model);
-        if (auto ctx = fact(facts, "engine.ctx_size")) text += fmt::format(", ctx {}", *ctx);
+    if (auto backend = facts.get("engine.backend")) {
+        std::string text = fmt::format("{} in {}", *backend, facts.get("engine.container").value_or("the host"));
+        if (auto image = facts.get("engine.image")) text += fmt::format(" ({})", *image);
+        if (auto model = facts.get("engine.model.name")) text += fmt::format(", model {}", *model);
+        if (auto ctx = facts.get("engine.ctx_size")) text += fmt::format(", ctx {}", *ctx);
         line("engine", text);
     } else {
         line("engine", missing(facts, "engine", "none configured"));

@@ -1,5 +1,7 @@
 #include "daemon/supervisor.hpp"
 
+#include "rules/log_match.hpp"
+
 #include "rules/condition.hpp"
 
 #include <fmt/core.h>
@@ -82,10 +84,7 @@ void Supervisor::configure(const EngineConfig& config) { m_config = config; }
 
 void Supervisor::set_log_patterns(std::vector<rules::LogPattern> patterns, rules::Facts facts)
 {
-    m_patterns.clear();
-    for (rules::LogPattern& p : patterns) {
-        if (p.source != rules::LogSource::kernel && p.regex) m_patterns.push_back(std::move(p));
-    }
+    m_patterns = std::move(patterns); // match_log_line keeps to those for engine lines
     m_facts = std::move(facts);
 }
 
@@ -492,15 +491,10 @@ void Supervisor::handle_line(std::string line)
     if (!line.empty() && line.back() == '\r') line.pop_back();
     m_log.engine_line(line);
     if (!m_run_match) {
-        for (const rules::LogPattern& p : m_patterns) {
-            if (!std::regex_search(line, *p.regex)) continue;
-            bool holds = true;
-            for (const rules::Condition& c : p.when) holds = holds && rules::evaluate(c, m_facts).result == rules::Tri::yes;
-            if (!holds) continue;
-            m_run_match = CrashReason{{}, p.id, p.title, std::string(rules::to_string(p.severity)), p.fix, line, now_rfc3339()};
-            m_log.daemon(LOG_WARNING, fmt::format("engine {} printed a known crash line: {} ({})", m_config.name, p.title, p.id),
-                         {{"HALO_LOG_PATTERN", p.id}});
-            break;
+        if (const rules::LogPattern* p = rules::match_log_line(m_patterns, rules::LogSource::engine, line, m_facts)) {
+            m_run_match = CrashReason{{}, p->id, p->title, std::string(rules::to_string(p->severity)), p->fix, line, now_rfc3339()};
+            m_log.daemon(LOG_WARNING, fmt::format("engine {} printed a known crash line: {} ({})", m_config.name, p->title, p->id),
+                         {{"HALO_LOG_PATTERN", p->id}});
         }
     }
     m_status.output.push_back(line);

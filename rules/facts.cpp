@@ -119,14 +119,11 @@ void Facts::set_probe_status(std::string probe, ProbeStatus status)
 
 void Facts::merge(const Facts& other)
 {
-    for (const auto& [key, fact] : other.m_facts) m_facts[key] = fact;
     for (const auto& [pattern, reason] : other.m_unknown) m_unknown[pattern] = reason;
     for (const auto& [probe, status] : other.m_probes) m_probes[probe] = status;
     for (const auto& [key, fact] : other.m_facts) {
-        for (auto it = m_unknown.begin(); it != m_unknown.end();) {
-            if (it->first == key) it = m_unknown.erase(it);
-            else ++it;
-        }
+        m_facts[key] = fact;
+        m_unknown.erase(key); // a fact that is known now is no longer unknown
     }
     if (!other.snapshot.taken.empty()) snapshot = other.snapshot;
 }

@@ -9,19 +9,11 @@
 set -u
 send="$HALO_BINARY_DIR/tests/helpers/notify/halo_notify_send"
 [ -x "$send" ] || { echo "skip: $send not built"; exit 77; }
-for tool in dbus-daemon Xvfb dunst dunstctl python3; do
-    command -v "$tool" >/dev/null || { echo "skip: $tool is not installed (apt install dbus xvfb dunst python3)"; exit 77; }
-done
+. "$HALO_SOURCE_DIR/tests/support/desktop.sh"
+desktop_need
 
 W=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-    [ -s "$W/bus.pid" ] && kill "$(cat "$W/bus.pid")" 2>/dev/null
-    rm -rf "$W"
-}
-trap cleanup EXIT
+trap 'desktop_stop; rm -rf "$W"' EXIT
 fail=0
 ok() { echo "ok: $1"; }
 bad() { echo "FAIL: $1"; shift; [ $# -gt 0 ] && printf '%s\n' "$@"; fail=1; }
@@ -39,19 +31,13 @@ else
 fi
 
 # --- a private session bus, no notification server yet -------------------------------------
-dbus-daemon --session --fork --print-address=3 --print-pid=4 3>"$W/addr" 4>"$W/bus.pid" || { bad "dbus-daemon"; exit 1; }
-export DBUS_SESSION_BUS_ADDRESS=$(cat "$W/addr")
+desktop_bus || { bad "dbus-daemon"; exit 1; }
 # dbus-daemon has no DISPLAY, so activating dunst fails: the "bus but no server" case.
 out=$("$send" send t "no server" body normal); rc=$?
 if [ $rc -eq 3 ] && grep -q "No desktop notification server answers" <<<"$out"; then ok "bus without a server: clear error"; else bad "no server" "rc=$rc" "$out"; fi
 
 # --- Xvfb on a free display, dunst started explicitly ---------------------------------------
-n=$(( 100 + $$ % 400 ))
-while [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ]; do n=$((n + 1)); done
-Xvfb ":$n" -screen 0 1280x720x24 -nolisten tcp >"$W/xvfb.log" 2>&1 & pids+=($!)
-for _ in $(seq 100); do [ -S "/tmp/.X11-unix/X$n" ] && break; sleep 0.05; done
-[ -S "/tmp/.X11-unix/X$n" ] || { bad "Xvfb :$n did not start" "$(cat "$W/xvfb.log")"; exit 1; }
-export DISPLAY=":$n"
+desktop_display || { bad "Xvfb did not start" "$(cat "$W/xvfb.log")"; exit 1; }
 
 # A rule script records what dunst received, urgency included.
 cat >"$W/record.sh" <<SCRIPT
@@ -59,50 +45,9 @@ cat >"$W/record.sh" <<SCRIPT
 printf '%s|%s|%s\n' "\$5" "\$2" "\$1" >> "$W/received"
 SCRIPT
 chmod +x "$W/record.sh"
-cat >"$W/dunstrc" <<CONF
-[global]
-    font = DejaVu Sans 13
-    width = 760
-    height = 400
-    origin = top-right
-    offset = 12x12
-    padding = 12
-    horizontal_padding = 14
-    frame_width = 2
-    markup = full
-    format = "<b>%s</b>\n%b"
-    word_wrap = yes
-    icon_position = off
-[urgency_normal]
-    background = "#2b2b2b"
-    foreground = "#ffffff"
-    timeout = 0
-[urgency_critical]
-    background = "#7a0e0e"
-    foreground = "#ffffff"
-    frame_color = "#ff5555"
-    timeout = 0
-[record]
+desktop_dunst "[record]
     appname = halo-check
-    script = $W/record.sh
-CONF
-dunst -config "$W/dunstrc" >"$W/dunst.log" 2>&1 & pids+=($!)
-dunst_pid=$!
-for _ in $(seq 100); do
-    dbus-send --session --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.NameHasOwner \
-        string:org.freedesktop.Notifications 2>/dev/null | grep -q 'boolean true' && break
-    sleep 0.05
-done
-
-history() { # the history as "appname|summary|body" lines
-    dunstctl close-all
-    sleep 0.2
-    dunstctl history | python3 -c '
-import json, sys
-for group in json.load(sys.stdin)["data"]:
-    for n in group:
-        print("{}|{}|{}".format(n["appname"]["data"], n["summary"]["data"], n["body"]["data"].replace("\n", "\\n")))'
-}
+    script = $W/record.sh" || { bad "dunst did not start" "$(cat "$W/dunst.log")"; exit 1; }
 
 out=$("$send" caps)
 if grep -q '^server dunst' <<<"$out" && grep -q '^actions yes' <<<"$out" && grep -q '^capability body-markup' <<<"$out"; then
@@ -115,7 +60,7 @@ fi
 out=$("$send" send verdict.now "First title" "first body" critical verdict.now "Second title" "second body" critical)
 ids=$(sed -n 's/^id //p' <<<"$out" | sort -u)
 if [ "$(wc -l <<<"$ids")" = 1 ] && [ -n "$ids" ]; then ok "same topic twice: same id $ids"; else bad "replaces_id" "$out"; fi
-h=$(history)
+h=$(desktop_history)
 if [ "$(grep -c '^halo-check|' <<<"$h")" = 1 ] && grep -q '^halo-check|Second title|second body$' <<<"$h"; then
     ok "history: one entry for the topic, with the second text"
 else
@@ -125,7 +70,7 @@ if grep -q '^CRITICAL|Second title|halo-check$' "$W/received" 2>/dev/null; then 
 
 # --- markup in the body is shown as text ------------------------------------------------------
 out=$("$send" send gpu "Markup test" 'ring <gfx_0.0.0> timeout & <b>no bold</b>' normal)
-h=$(history)
+h=$(desktop_history)
 # dunst keeps the body as received: escaped once, and its markup parser accepted it.
 if grep -qF 'halo-check|Markup test|ring &lt;gfx_0.0.0&gt; timeout &amp; &lt;b&gt;no bold&lt;/b&gt;' <<<"$h" \
    && ! grep -q "Unable to parse markup" "$W/dunst.log"; then
@@ -148,7 +93,7 @@ if command -v import >/dev/null; then
 else
     echo "note: imagemagick's import is missing; no screenshot"
 fi
-h=$(history)
+h=$(desktop_history)
 if grep -q '^halo-check|Rebooting now will break your ROCm engine (llama-rocm-7.1.1)|Kernel 6.18.5-200.fc43 will start. Kernel 6.18.4 and newer crash ROCm images without the gfx1151 fix.\\nFix: keep 6.18.3-200.fc43 as the default (sudo grubby --set-default /boot/vmlinuz-6.18.3-200.fc43.x86_64), or move the engine to an image with the fix.' <<<"$h" \
    && grep -q 'Changed since it last worked (2026-01-12T08:54:03Z):\\nkernel.next_boot.release 6.18.3-200.fc43.x86_64 → 6.18.5-200.fc43.x86_64\\npackage.kernel.evr 6.18.3-200.fc43 → 6.18.5-200.fc43' <<<"$h"; then
     ok "after-reboot text in history"
@@ -161,7 +106,6 @@ mkdir "$W/bin"
 printf '#!/bin/sh\nprintf "%%s\\n" "$1" > "%s/opened"\n' "$W" >"$W/bin/xdg-open"
 chmod +x "$W/bin/xdg-open"
 PATH="$W/bin:$PATH" "$send" action "$W/report.txt" 10 >"$W/action.out" & helper=$!
-pids+=($helper)
 for _ in $(seq 100); do grep -q '^id ' "$W/action.out" && break; sleep 0.05; done
 sleep 0.2
 dunstctl action 0
@@ -171,15 +115,15 @@ if [ $rc -eq 0 ] && grep -q "^action default topic engine" "$W/action.out" && [ 
 else
     bad "action" "rc=$rc" "$(cat "$W/action.out")"
 fi
-history >/dev/null
+desktop_history >/dev/null
 
 # --- the gate with a server: every event sent, nothing to log --------------------------------
 out=$("$send" gate 3)
 if [ "$(grep -c '^outcome sent' <<<"$out")" = 3 ] && ! grep -q '^log' <<<"$out"; then ok "gate sends, no log lines"; else bad "gate" "$out"; fi
-history >/dev/null
+desktop_history >/dev/null
 
 # --- the server goes away: an error, not a hang -------------------------------------------------
-kill "$dunst_pid"; wait "$dunst_pid" 2>/dev/null
+kill "$desktop_dunst_pid"; wait "$desktop_dunst_pid" 2>/dev/null
 out=$("$send" send t "after dunst" body normal); rc=$?
 if [ $rc -eq 3 ] && grep -q "No desktop notification server answers" <<<"$out"; then ok "server gone: clear error"; else bad "server gone" "rc=$rc" "$out"; fi
 
