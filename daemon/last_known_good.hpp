@@ -41,8 +41,4 @@ Result<void> store_last_known_good(const std::filesystem::path& state_dir, const
 // or not a facts file.
 Result<LastKnownGood> load_last_known_good(const std::filesystem::path& state_dir);
 
-// Writes `content` to `path` atomically (temporary file in the same directory, fsync, rename,
-// fsync of the directory), with `mode` permissions.
-Result<void> write_file_atomically(const std::filesystem::path& path, std::string_view content, unsigned mode = 0644);
-
 } // namespace halo::daemon

@@ -4,6 +4,7 @@
 // last_known_good.
 
 #include "daemon/manager.hpp"
+#include "daemon/atomic_file.hpp"
 #include "daemon/environment.hpp"
 
 #include "daemon/report_output.hpp"

@@ -1,5 +1,7 @@
 #include "daemon/state_store.hpp"
 
+#include "daemon/atomic_file.hpp"
+
 #include "daemon/sd_handles.hpp"
 
 #include <fmt/core.h>
@@ -41,36 +43,8 @@ Result<void> StateStore::prepare() const
 
 Result<void> StateStore::write(const nlohmann::ordered_json& state) const
 {
-    const std::string final_path = path();
-    const std::string tmp = fmt::format("{}.tmp.{}", final_path, ::getpid());
     const std::string text = state.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (!fd) return Error{fmt::format("Failed to write state file '{}': {}", tmp, std::strerror(errno)), errno};
-    std::string_view rest(text);
-    while (!rest.empty()) {
-        const ssize_t n = ::write(fd.get(), rest.data(), rest.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            const int err = errno;
-            ::unlink(tmp.c_str());
-            return Error{fmt::format("Failed to write state file '{}': {}", tmp, std::strerror(err)), err};
-        }
-        rest.remove_prefix(static_cast<std::size_t>(n));
-    }
-    if (::fsync(fd.get()) < 0 || ::close(fd.release()) < 0) {
-        const int err = errno;
-        ::unlink(tmp.c_str());
-        return Error{fmt::format("Failed to write state file '{}': {}", tmp, std::strerror(err)), err};
-    }
-    if (::rename(tmp.c_str(), final_path.c_str()) < 0) {
-        const int err = errno;
-        ::unlink(tmp.c_str());
-        return Error{fmt::format("Failed to replace state file '{}': {}", final_path, std::strerror(err)), err};
-    }
-    // The rename itself is durable only once the directory is synced.
-    Fd dir(::open(m_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (dir) ::fsync(dir.get());
-    return {};
+    return write_file_atomically(path(), text, 0644);
 }
 
 Result<nlohmann::json> StateStore::read() const

@@ -1,5 +1,7 @@
 #include "probes/host.hpp"
 
+#include "probes/fd.hpp"
+
 #include <fmt/core.h>
 
 #include <cerrno>
@@ -15,15 +17,6 @@
 namespace halo::probes {
 
 namespace {
-
-// Closes on scope exit; probes/fd.hpp has the general move-only Fd.
-struct ScopedFd {
-    int fd;
-    ~ScopedFd()
-    {
-        if (fd >= 0) ::close(fd);
-    }
-};
 
 Error os_error(std::string_view verb, const std::filesystem::path& path, int err)
 {
@@ -48,17 +41,17 @@ std::filesystem::path Host::path(std::string_view absolute) const
 Result<std::string> Host::read_file(std::string_view absolute, std::size_t max_bytes) const
 {
     const auto p = path(absolute);
-    ScopedFd f{::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)};
-    if (f.fd < 0) return os_error("read", p, errno);
+    Fd f(::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+    if (f.get() < 0) return os_error("read", p, errno);
     std::string data;
     // Regular files say their size: one allocation. /proc and /sys files report 0 or a page.
-    if (struct stat st {}; ::fstat(f.fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+    if (struct stat st {}; ::fstat(f.get(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
                            static_cast<std::uint64_t>(st.st_size) <= max_bytes) {
         data.reserve(static_cast<std::size_t>(st.st_size) + 1);
     }
     char buffer[65536];
     while (true) {
-        const ssize_t n = ::read(f.fd, buffer, sizeof buffer);
+        const ssize_t n = ::read(f.get(), buffer, sizeof buffer);
         if (n < 0) {
             if (errno == EINTR) continue;
             return os_error("read", p, errno);

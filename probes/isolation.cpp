@@ -1,5 +1,7 @@
 #include "probes/isolation.hpp"
 
+#include "probes/fd.hpp"
+
 #include "probes/runner.hpp"
 #include "rules/facts_io.hpp"
 
@@ -21,35 +23,6 @@ namespace halo::probes {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-class Fd {
-public:
-    explicit Fd(int fd = -1) noexcept : m_fd(fd) {}
-    Fd(Fd&& other) noexcept : m_fd(other.release()) {}
-    Fd& operator=(Fd&& other) noexcept
-    {
-        reset(other.release());
-        return *this;
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() { reset(); }
-    int get() const noexcept { return m_fd; }
-    int release() noexcept
-    {
-        const int fd = m_fd;
-        m_fd = -1;
-        return fd;
-    }
-    void reset(int fd = -1) noexcept
-    {
-        if (m_fd >= 0) ::close(m_fd);
-        m_fd = fd;
-    }
-
-private:
-    int m_fd;
-};
 
 bool write_all(int fd, std::string_view data) noexcept
 {

@@ -1,3 +1,4 @@
+#include "daemon/atomic_file.hpp"
 #include "daemon/last_known_good.hpp"
 
 #include "rules/facts_io.hpp"
