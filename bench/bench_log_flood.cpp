@@ -11,8 +11,8 @@
 // Usage: bench_log_flood [LINES] [RUNS]
 
 #define HALO_TEST_DATA ""
-#include "../tests/unit/daemon/watch_test_support.hpp"
-#include "daemon/log_monitor.hpp"
+#include "../tests/unit/daemon/checkd/watch_test_support.hpp"
+#include "daemon/checkd/log_monitor.hpp"
 #include "rules/rule_loader.hpp"
 
 #include <fmt/core.h>
@@ -79,12 +79,12 @@ RunResult run_once(const rules::RuleSet& rules, std::size_t lines, bool append) 
     rules::Facts facts;
     facts.set("gpu.0.firmware.mes", "0x00000083");
     RunResult res;
-    std::vector<daemon::LogEvent> events;
-    daemon::LogMonitorOptions o;
-    o.journal = daemon::LogMonitorOptions::Journal::files;
+    std::vector<checkd::LogEvent> events;
+    checkd::LogMonitorOptions o;
+    o.journal = checkd::LogMonitorOptions::Journal::files;
     o.journal_paths = {journal.string()};
     o.start_cursor = append ? "" : "head";
-    daemon::LogMonitor m(rules, facts, [&](const daemon::LogEvent& e) { events.push_back(e); }, o);
+    checkd::LogMonitor m(rules, facts, [&](const checkd::LogEvent& e) { events.push_back(e); }, o);
 
     test::EventLoop loop;
     Ticker ticker;

@@ -10,8 +10,8 @@
 // Usage: bench_watch_latency [RUNS] [QUIET_MS]   (env HALO_SOURCE_DIR: the source tree, default .)
 
 #define HALO_TEST_DATA ""
-#include "../tests/unit/daemon/watch_test_support.hpp"
-#include "daemon/watchers.hpp"
+#include "../tests/unit/daemon/checkd/watch_test_support.hpp"
+#include "daemon/checkd/watchers.hpp"
 
 #include <fmt/core.h>
 
@@ -47,8 +47,8 @@ int main(int argc, char** argv) {
     test::EventLoop loop;
     std::uint64_t callback_at = 0;
     std::size_t batches = 0;
-    daemon::Watchers w(host, daemon::Watchers::default_paths(host),
-                       [&](const daemon::WatchBatch&) {
+    checkd::Watchers w(host, checkd::Watchers::default_paths(host),
+                       [&](const checkd::WatchBatch&) {
                            callback_at = test::mono_usec();
                            ++batches;
                        },

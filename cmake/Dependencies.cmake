@@ -10,7 +10,7 @@ find_package(tomlplusplus 3 REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(CURL REQUIRED)
-find_package(Catch2 2 REQUIRED)
+
 
 # librpm is loaded with dlopen when an RPM database is queried (probes/rpm_library.cpp), so the
 # core only needs its headers and the soname of the library the headers belong to.

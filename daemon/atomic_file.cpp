@@ -1,6 +1,6 @@
 #include "daemon/atomic_file.hpp"
 
-#include "probes/fd.hpp"
+#include "common/fd.hpp"
 
 #include <fmt/core.h>
 
@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-namespace halo::daemon {
+namespace halo::app {
 
 namespace {
 
@@ -25,7 +25,7 @@ Result<void> write_file_atomically(const std::filesystem::path& path, std::strin
 {
     const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
     std::string temp = (dir / ("." + path.filename().string() + ".XXXXXX")).string();
-    probes::Fd fd(::mkostemp(temp.data(), O_CLOEXEC));
+    halo::Fd fd(::mkostemp(temp.data(), O_CLOEXEC));
     if (fd.get() < 0) return os_error("create a temporary file in", dir, errno);
     auto fail = [&](const char* what, int err) {
         ::unlink(temp.c_str());
@@ -46,9 +46,9 @@ Result<void> write_file_atomically(const std::filesystem::path& path, std::strin
         return os_error("replace", path, err);
     }
     // The rename itself lives in the directory: without this a power cut may undo it.
-    probes::Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    halo::Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (dfd.get() >= 0) (void)::fsync(dfd.get());
     return {};
 }
 
-} // namespace halo::daemon
+} // namespace halo::app

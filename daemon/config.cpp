@@ -15,7 +15,7 @@
 #include <fstream>
 #include <sstream>
 
-namespace halo::daemon {
+namespace halo::app {
 
 std::string_view to_string(Policy policy) noexcept
 {
@@ -325,4 +325,4 @@ std::string default_config_path()
     return "/etc/halo-check/config.toml";
 }
 
-} // namespace halo::daemon
+} // namespace halo::app

@@ -3,7 +3,7 @@
 // Every key is documented in docs/config.md. Durations are integers (seconds) or strings with a
 // unit ("500ms", "90s", "10m", "1h"). Errors read `file:line:col: what is wrong, how to fix it`.
 
-#include "rules/result.hpp"
+#include "common/result.hpp"
 
 #include <chrono>
 #include <map>
@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-namespace halo::daemon {
+namespace halo::app {
 
 using Duration = std::chrono::milliseconds;
 
@@ -93,4 +93,4 @@ struct Endpoint {
 };
 Endpoint endpoint_from_command(const std::vector<std::string>& argv);
 
-} // namespace halo::daemon
+} // namespace halo::app

@@ -1,6 +1,6 @@
 #include "daemon/engine_status.hpp"
 
-namespace halo::daemon {
+namespace halo::app {
 
 std::string_view to_string(EngineState state) noexcept
 {
@@ -19,4 +19,4 @@ std::string_view to_string(EngineState state) noexcept
     return "stopped";
 }
 
-} // namespace halo::daemon
+} // namespace halo::app

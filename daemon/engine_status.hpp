@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-namespace halo::daemon {
+namespace halo::app {
 
 enum class EngineState { stopped, refused, starting, loading, ready, unhealthy, stopping, backoff, given_up, failed };
 std::string_view to_string(EngineState state) noexcept;
@@ -56,4 +56,4 @@ struct EngineStatus {
     std::deque<std::string> output;         // the last lines the engine printed (bounded)
 };
 
-} // namespace halo::daemon
+} // namespace halo::app

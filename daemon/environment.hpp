@@ -1,17 +1,12 @@
 #pragma once
-// What the front ends read from their process: environment variables and the wall clock.
+// What the programs read from their process environment.
 
-#include <ctime>
 #include <optional>
 #include <string>
 
-namespace halo::daemon {
+namespace halo::app {
 
 // The variable's value, or nullopt when it is unset or empty.
 std::optional<std::string> env_value(const char* name);
 
-// "2026-11-27T10:00:00Z": UTC, RFC 3339, whole seconds.
-std::string rfc3339_utc(std::time_t t);
-std::string now_rfc3339();
-
-} // namespace halo::daemon
+} // namespace halo::app

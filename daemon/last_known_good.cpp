@@ -1,4 +1,6 @@
 #include "daemon/last_known_good.hpp"
+
+#include "common/clock.hpp"
 #include "daemon/atomic_file.hpp"
 #include "daemon/environment.hpp"
 
@@ -15,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-namespace halo::daemon {
+namespace halo::app {
 
 namespace {
 
@@ -88,4 +90,4 @@ Result<LastKnownGood> load_last_known_good(const std::filesystem::path& state_di
     return good;
 }
 
-} // namespace halo::daemon
+} // namespace halo::app

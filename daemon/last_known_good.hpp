@@ -9,7 +9,7 @@
 //   # halo-check last known good, recorded 2026-01-12T09:14:03Z
 
 #include "rules/facts.hpp"
-#include "rules/result.hpp"
+#include "common/result.hpp"
 
 #include <chrono>
 #include <filesystem>
@@ -17,7 +17,7 @@
 #include <string>
 #include <string_view>
 
-namespace halo::daemon {
+namespace halo::app {
 
 struct LastKnownGood {
     rules::Facts facts;
@@ -41,4 +41,4 @@ Result<void> store_last_known_good(const std::filesystem::path& state_dir, const
 // or not a facts file.
 Result<LastKnownGood> load_last_known_good(const std::filesystem::path& state_dir);
 
-} // namespace halo::daemon
+} // namespace halo::app

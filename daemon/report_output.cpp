@@ -7,7 +7,7 @@
 #include <optional>
 #include <unistd.h>
 
-namespace halo::daemon {
+namespace halo::app {
 
 namespace {
 
@@ -237,4 +237,4 @@ std::string format_report_json(const rules::Report& report, const rules::Facts& 
     return root.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
-} // namespace halo::daemon
+} // namespace halo::app

@@ -7,7 +7,7 @@
 
 #include <string>
 
-namespace halo::daemon {
+namespace halo::app {
 
 struct OutputStyle {
     bool colour = false;
@@ -20,4 +20,4 @@ std::string format_report_json(const rules::Report& report, const rules::Facts& 
 // Colour on a terminal unless NO_COLOR is set (https://no-color.org).
 bool want_colour(int fd);
 
-} // namespace halo::daemon
+} // namespace halo::app

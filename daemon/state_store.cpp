@@ -2,7 +2,6 @@
 
 #include "daemon/atomic_file.hpp"
 
-#include "daemon/sd_handles.hpp"
 
 #include <fmt/core.h>
 
@@ -17,7 +16,7 @@
 #include <fstream>
 #include <sstream>
 
-namespace halo::daemon {
+namespace halo::app {
 
 std::string default_state_dir()
 {
@@ -124,4 +123,4 @@ nlohmann::ordered_json to_json(const EngineStatus& s, std::size_t output_lines)
     return j;
 }
 
-} // namespace halo::daemon
+} // namespace halo::app

@@ -7,14 +7,14 @@
 // else $XDG_STATE_HOME/halo-check, else ~/.local/state/halo-check, else /var/lib/halo-check.
 
 #include "daemon/engine_status.hpp"
-#include "rules/result.hpp"
+#include "common/result.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <optional>
 #include <string>
 
-namespace halo::daemon {
+namespace halo::app {
 
 std::string default_state_dir();
 
@@ -38,4 +38,4 @@ nlohmann::ordered_json to_json(const SmokeFigures& f);
 std::optional<SmokeFigures> smoke_from_json(const nlohmann::json& j);
 nlohmann::ordered_json to_json(const EngineStatus& s, std::size_t output_lines = 20);
 
-} // namespace halo::daemon
+} // namespace halo::app

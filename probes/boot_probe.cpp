@@ -1,6 +1,6 @@
 #include "probes/boot_probe.hpp"
 
-#include "probes/text.hpp"
+#include "common/text.hpp"
 
 #include "probes/kernel_probe.hpp"
 #include "rules/version.hpp"

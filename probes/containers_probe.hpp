@@ -16,7 +16,7 @@
 // Feeds the container/image rules and the engine probe (engine.image.*). Introduced in 0.1.0.
 
 #include "probes/probe.hpp"
-#include "rules/result.hpp"
+#include "common/result.hpp"
 
 #include <cstddef>
 #include <map>

@@ -1,6 +1,8 @@
 #include "probes/drm_probe.hpp"
 
-#include "probes/text.hpp"
+#include "common/c_handle.hpp"
+#include "common/fd.hpp"
+#include "common/text.hpp"
 
 #include <fmt/core.h>
 
@@ -71,19 +73,7 @@ constexpr Ucode k_ucodes[] = {
 
 std::string hex_word(std::uint32_t v) { return fmt::format("0x{:08x}", v); }
 
-struct FdCloser {
-    int fd;
-    ~FdCloser()
-    {
-        if (fd >= 0) ::close(fd);
-    }
-};
-
-template <auto F>
-struct CDeleter {
-    void operator()(auto* p) const noexcept { F(p); }
-};
-using VersionPtr = std::unique_ptr<drmVersion, CDeleter<drmFreeVersion>>;
+using VersionPtr = CHandle<drmVersion, drmFreeVersion>;
 
 class DrmDevices {
 public:
@@ -251,18 +241,18 @@ rules::ProbeStatus collect_live(const Host& host, FactSink& sink, std::vector<st
         if (has_render) sink.set(d.prefix + "render_node", node, "drmGetDevices2");
         read_sysfs_memory(host, d, sink);
         bool ioctl = false;
-        FdCloser fd{::open(node, O_RDWR | O_CLOEXEC | O_NOCTTY)};
-        if (fd.fd < 0) {
+        const Fd fd(::open(node, O_RDWR | O_CLOEXEC | O_NOCTTY));
+        if (!fd) {
             problems.push_back(fmt::format("Failed to open '{}': {}; firmware versions come from debugfs only",
                                            node, std::strerror(errno)));
-        } else if (VersionPtr version{drmGetVersion(fd.fd)}) {
+        } else if (VersionPtr version{drmGetVersion(fd.get())}) {
             d.driver.assign(version->name, static_cast<std::size_t>(std::max(version->name_len, 0)));
             sink.set(d.prefix + "driver", d.driver, "drmGetVersion");
             sink.set(d.prefix + "driver_version",
                      fmt::format("{}.{}.{}", version->version_major, version->version_minor,
                                  version->version_patchlevel),
                      "drmGetVersion");
-            if (d.driver == "amdgpu") ioctl = query_amdgpu(fd.fd, d, sink);
+            if (d.driver == "amdgpu") ioctl = query_amdgpu(fd.get(), d, sink);
         }
         finish_firmware_source(host, d, ioctl, dirs, sink);
     }

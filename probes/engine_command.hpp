@@ -7,7 +7,7 @@
 // Pure: reads nothing. Used by the engine probe (config `[engine] command`) and by
 // `halo-check run -- COMMAND…`. Introduced in 0.1.0.
 
-#include "rules/result.hpp"
+#include "common/result.hpp"
 
 #include <optional>
 #include <span>

@@ -9,7 +9,7 @@
 // Privileges: read access to the model file. Runs after the containers probe. Introduced in 0.1.0.
 
 #include "probes/probe.hpp"
-#include "rules/result.hpp"
+#include "common/result.hpp"
 
 #include <optional>
 #include <string>

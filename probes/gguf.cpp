@@ -1,5 +1,7 @@
 #include "probes/gguf.hpp"
 
+#include "common/fd.hpp"
+
 #include <fmt/core.h>
 
 #include <cerrno>
@@ -63,17 +65,9 @@ private:
     std::span<const std::byte> m_bytes;
 };
 
-struct FdCloser {
-    void operator()(int* fd) const noexcept
-    {
-        ::close(*fd);
-        delete fd;
-    }
-};
-
 class FileSource final : public Source {
 public:
-    FileSource(int fd, std::uint64_t size) : m_fd(new int(fd)), m_size(size) {}
+    FileSource(Fd fd, std::uint64_t size) : m_fd(std::move(fd)), m_size(size) {}
     Result<void> read(void* dst, std::size_t n) override
     {
         if (n > remaining()) return truncated(m_offset, n, remaining());
@@ -99,7 +93,7 @@ public:
         if (n <= buffered) {
             m_pos += n;
         } else {
-            if (::lseek(*m_fd, static_cast<off_t>(n - buffered), SEEK_CUR) < 0)
+            if (::lseek(m_fd.get(), static_cast<off_t>(n - buffered), SEEK_CUR) < 0)
                 return Error{fmt::format("seek failed: {}", std::strerror(errno)), errno};
             m_pos = m_end = 0;
         }
@@ -112,7 +106,7 @@ private:
     Result<void> fill()
     {
         while (true) {
-            const ssize_t got = ::read(*m_fd, m_buffer.data(), m_buffer.size());
+            const ssize_t got = ::read(m_fd.get(), m_buffer.data(), m_buffer.size());
             if (got < 0 && errno == EINTR) continue;
             if (got < 0) return Error{fmt::format("read failed: {}", std::strerror(errno)), errno};
             // The file shrank under us: report it as truncation rather than spinning.
@@ -123,7 +117,7 @@ private:
         }
     }
 
-    std::unique_ptr<int, FdCloser> m_fd;
+    Fd m_fd;
     std::uint64_t m_size;
     std::array<unsigned char, 64 * 1024> m_buffer{};
     std::size_t m_pos = 0;
@@ -434,17 +428,15 @@ Result<GgufHeader> parse_gguf_header(std::span<const std::byte> bytes, const Ggu
 
 Result<GgufHeader> read_gguf_header(const std::filesystem::path& file, const GgufOptions& options)
 {
-    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) {
+    Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+    if (!fd) {
         return Error{fmt::format("Failed to read '{}': {}", file.string(), std::strerror(errno)), errno};
     }
     struct stat st {};
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        const int err = errno;
-        ::close(fd);
-        return Error{fmt::format("Failed to read '{}': not a regular file", file.string()), err};
+    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+        return Error{fmt::format("Failed to read '{}': not a regular file", file.string()), errno};
     }
-    FileSource source(fd, static_cast<std::uint64_t>(st.st_size));
+    FileSource source(std::move(fd), static_cast<std::uint64_t>(st.st_size));
     auto header = Parser(source, options).run();
     if (!header) {
         return Error{fmt::format("Failed to read the GGUF header of '{}': {}", file.string(), header.error().message),

@@ -6,7 +6,7 @@
 // Reads: the model file only, sequentially, at most GgufLimits::max_header_bytes.
 // Privileges: read access to the model file. Introduced in 0.1.0.
 
-#include "rules/result.hpp"
+#include "common/result.hpp"
 
 #include <cstddef>
 #include <cstdint>

@@ -1,6 +1,6 @@
 #include "probes/host.hpp"
 
-#include "probes/fd.hpp"
+#include "common/fd.hpp"
 
 #include <fmt/core.h>
 

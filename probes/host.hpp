@@ -4,7 +4,7 @@
 // probe names ("/proc/cmdline") is resolved under the root. Environment lookups go through here
 // too, so tests can give a probe a $HOME or $XDG_CONFIG_HOME without touching the process's.
 
-#include "rules/result.hpp"
+#include "common/result.hpp"
 
 #include <cstdint>
 #include <filesystem>

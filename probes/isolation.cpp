@@ -1,6 +1,6 @@
 #include "probes/isolation.hpp"
 
-#include "probes/fd.hpp"
+#include "common/fd.hpp"
 
 #include "probes/runner.hpp"
 #include "rules/facts_io.hpp"

@@ -8,7 +8,7 @@
 // amd_iommu / nomodeset rules, taint rules. Since: 0.1.0.
 
 #include "probes/probe.hpp"
-#include "rules/result.hpp"
+#include "common/result.hpp"
 
 #include <cstdint>
 #include <string>

@@ -1,6 +1,6 @@
 #include "probes/kfd_probe.hpp"
 
-#include "probes/text.hpp"
+#include "common/text.hpp"
 
 #include <fmt/core.h>
 

@@ -4,7 +4,7 @@
 // Sets: host.mem.total_bytes. Since: 0.1.0.
 
 #include "probes/probe.hpp"
-#include "rules/result.hpp"
+#include "common/result.hpp"
 
 #include <cstdint>
 #include <string_view>

@@ -7,7 +7,7 @@
 // Since: 0.1.0.
 
 #include "probes/probe.hpp"
-#include "rules/result.hpp"
+#include "common/result.hpp"
 
 #include <map>
 #include <string>

@@ -2,7 +2,8 @@
 
 #include "probes/rpm_library.hpp"
 
-#include "probes/text.hpp"
+#include "common/c_handle.hpp"
+#include "common/text.hpp"
 
 #include "rules/version.hpp"
 
@@ -142,24 +143,15 @@ Result<PackageVersion> parse_pacman_desc(std::string_view text)
 
 namespace {
 
-template <auto F>
-struct c_deleter {
-    template <typename T>
-    void operator()(T* p) const noexcept
-    {
-        F(p);
-    }
-};
-
 void free_ts(rpmts ts) noexcept { rpm_library().rpmtsFree(ts); }
 void free_iterator(rpmdbMatchIterator mi) noexcept { rpm_library().rpmdbFreeIterator(mi); }
 void free_header(Header h) noexcept { rpm_library().headerFree(h); }
 void free_c(char* p) noexcept { std::free(p); }
 
-using TsPtr = std::unique_ptr<std::remove_pointer_t<rpmts>, c_deleter<free_ts>>;
-using IteratorPtr = std::unique_ptr<std::remove_pointer_t<rpmdbMatchIterator>, c_deleter<free_iterator>>;
-using HeaderPtr = std::unique_ptr<std::remove_pointer_t<Header>, c_deleter<free_header>>;
-using CStringPtr = std::unique_ptr<char, c_deleter<free_c>>;
+using TsPtr = CHandle<std::remove_pointer_t<rpmts>, free_ts>;
+using IteratorPtr = CHandle<std::remove_pointer_t<rpmdbMatchIterator>, free_iterator>;
+using HeaderPtr = CHandle<std::remove_pointer_t<Header>, free_header>;
+using CStringPtr = CHandle<char, free_c>;
 
 // librpm's messages go to stderr by default; library code never prints, so collect them for the
 // status reason instead.

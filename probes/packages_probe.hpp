@@ -15,7 +15,7 @@
 // it down within one call, so it must not run concurrently with other librpm users.
 
 #include "probes/probe.hpp"
-#include "rules/result.hpp"
+#include "common/result.hpp"
 
 #include <cstdint>
 #include <map>

@@ -4,7 +4,7 @@
 // of a 5 ms check) on machines that have no RPM database at all. The soname is the one the build
 // found (cmake/Dependencies.cmake), so the ABI is the one these headers describe.
 
-#include "rules/result.hpp"
+#include "common/result.hpp"
 
 #include <rpm/header.h>
 #include <rpm/rpmdb.h>

@@ -2,8 +2,8 @@
 
 #include "probes/isolation.hpp"
 #include "probes/registry.hpp"
-#include "rules/fatal.hpp"
-#include "rules/spelling.hpp"
+#include "common/fatal.hpp"
+#include "common/spelling.hpp"
 
 #include <fmt/core.h>
 

@@ -1,5 +1,6 @@
 #include "rules/condition.hpp"
 
+#include "common/text.hpp"
 #include "rules/version.hpp"
 
 #include <fmt/core.h>
@@ -12,13 +13,6 @@
 namespace halo::rules {
 
 namespace {
-
-std::string_view trim(std::string_view s)
-{
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
 
 bool glob_matches(const std::string& pattern, std::string_view value)
 {

@@ -3,7 +3,7 @@
 // at load time; evaluation never re-parses strings.
 
 #include "rules/facts.hpp"
-#include "rules/result.hpp"
+#include "common/result.hpp"
 
 #include <string>
 #include <string_view>

@@ -4,7 +4,7 @@
 // Linear in rules × conditions. The report points into the RuleSet: keep it alive.
 
 #include "rules/facts.hpp"
-#include "rules/fatal.hpp"
+#include "common/fatal.hpp"
 #include "rules/rule.hpp"
 
 #include <string>

@@ -10,7 +10,7 @@
 //   [probes.NAME] status = "ok|partial|failed|not_applicable|not_run", reason, elapsed_ms
 
 #include "rules/facts.hpp"
-#include "rules/result.hpp"
+#include "common/result.hpp"
 
 #include <string>
 #include <string_view>

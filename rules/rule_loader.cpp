@@ -2,7 +2,7 @@
 
 #include "rules/embedded_rules.hpp"
 #include "rules/fact_catalogue.hpp"
-#include "rules/spelling.hpp"
+#include "common/spelling.hpp"
 #include "rules/toml_guard.hpp"
 
 #include <fmt/core.h>

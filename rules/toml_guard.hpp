@@ -12,7 +12,7 @@
 // range used is refused with a clear message. The product links the compiled library (built with
 // NDEBUG), which turns `[|]` into an ordinary parse error.
 
-#include "rules/result.hpp"
+#include "common/result.hpp"
 
 #include <string>
 #include <string_view>

@@ -1,15 +1,32 @@
 #!/usr/bin/env bash
-# The dependency direction daemon/ -> probes/ -> rules/: rules/ includes neither probes/ nor
-# daemon/, probes/ does not include daemon/.
+# The layers, bottom up: common/ -> rules/ -> probes/ -> daemon/ (shared) -> daemon/check/ and
+# daemon/checkd/ (ARCHITECTURE.md). A layer includes only itself and the layers below it, and
+# halo-check's code (daemon/check/) includes neither halo-checkd's nor libsystemd/libcurl.
 source "$HALO_SOURCE_DIR/tests/support/assert.sh"
 cd "$HALO_SOURCE_DIR"
-bad=$(grep -rnE '#include "(probes|daemon)/' rules/ || true)
-[ -z "$bad" ] || { out=$bad; fail "rules/ includes probes/ or daemon/"; }
-checks=$((checks + 1))
-bad=$(grep -rnE '#include "daemon/' probes/ || true)
-[ -z "$bad" ] || { out=$bad; fail "probes/ includes daemon/"; }
-checks=$((checks + 1))
-# And the check itself can see includes: daemon/ does include probes/ and rules/.
-grep -rqE '#include "probes/' daemon/ || fail "found no probes/ include in daemon/: the pattern is wrong"
-checks=$((checks + 1))
+# forbid DIR FILTER PATTERN WHAT: no file directly in (or, with FILTER=-r, under) DIR includes PATTERN.
+forbid() {
+    local dir=$1 depth=$2 pattern=$3 what=$4 bad
+    if [ "$depth" = top ]; then
+        bad=$(grep -nE "$pattern" "$dir"/*.hpp "$dir"/*.cpp 2>/dev/null || true)
+    else
+        bad=$(grep -rnE "$pattern" "$dir" || true)
+    fi
+    [ -z "$bad" ] || { out=$bad; fail "$what"; }
+    checks=$((checks + 1))
+}
+forbid common all '#include "(rules|probes|daemon)/' "common/ includes a layer above it"
+forbid rules all '#include "(probes|daemon)/' "rules/ includes probes/ or daemon/"
+forbid probes all '#include "daemon/' "probes/ includes daemon/"
+forbid daemon top '#include "daemon/(check|checkd)/' "daemon/ (shared by both programs) includes one program's code"
+forbid daemon top '#include <(systemd|curl)/' "daemon/ (shared, so linked into halo-check) includes libsystemd or libcurl"
+forbid daemon/check all '#include "daemon/checkd/' "daemon/check/ (halo-check) includes halo-checkd's code"
+forbid daemon/check all '#include <(systemd|curl)/' "daemon/check/ (halo-check) includes libsystemd or libcurl"
+forbid daemon/checkd all '#include "daemon/check/' "daemon/checkd/ (halo-checkd) includes halo-check's code"
+# And the check itself can see includes: each layer does include the one below it.
+for pair in "rules common/" "probes rules/" "daemon/check daemon/" "daemon/checkd daemon/"; do
+    set -- $pair
+    grep -rqE "#include \"$2" "$1" || fail "found no $2 include in $1: the pattern is wrong"
+    checks=$((checks + 1))
+done
 done_ok

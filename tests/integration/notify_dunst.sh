@@ -1,6 +1,6 @@
 #!/bin/bash
 # Desktop notifications against a real notification server: a private dbus-daemon, Xvfb and
-# dunst started here (never D-Bus activation), driven through daemon::Notifier by
+# dunst started here (never D-Bus activation), driven through checkd::DesktopNotifier by
 # tests/helpers/notify/halo_notify_send. Asserts on `dunstctl history` (after close-all) and on
 # what a dunst rule script receives (dunst 1.9's history has no urgency). Also: no session bus,
 # no notification server, one notification per topic, escaped markup, the "Show details" action

@@ -1,4 +1,4 @@
-// Drives daemon::Notifier against whatever notification server the session bus has, for the
+// Drives checkd::DesktopNotifier against whatever notification server the session bus has, for the
 // dunst integration test. Prints one line per result; exit 0 on success, 3 on an error.
 //
 //   halo_notify_send caps
@@ -10,8 +10,8 @@
 //   halo_notify_send gate N                           N events through DesktopNotifier; print
 //       each outcome and the lines it asks to log
 
-#include "daemon/notification.hpp"
-#include "daemon/notifier.hpp"
+#include "daemon/checkd/notification.hpp"
+#include "daemon/checkd/notifier.hpp"
 #include "rules/evaluate.hpp"
 #include "rules/facts_io.hpp"
 #include "rules/rule_loader.hpp"
@@ -28,7 +28,7 @@
 #include <vector>
 
 using namespace halo;
-using namespace halo::daemon;
+using namespace halo::checkd;
 
 namespace {
 

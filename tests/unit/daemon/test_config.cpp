@@ -2,7 +2,7 @@
 
 #include <catch2/catch.hpp>
 
-using namespace halo::daemon;
+using namespace halo::app;
 using namespace std::chrono_literals;
 
 TEST_CASE("durations: seconds, units, and bad input with a reason", "[daemon][config]")

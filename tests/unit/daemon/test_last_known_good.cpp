@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-using namespace halo::daemon;
+using namespace halo::app;
 namespace fs = std::filesystem;
 
 namespace {

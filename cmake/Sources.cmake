@@ -1,0 +1,65 @@
+# The sources of each layer, listed (not globbed) so a new file is a deliberate change to the
+# build graph. ARCHITECTURE.md says which layer a file belongs to.
+set(HALO_COMMON_SOURCES
+  common/clock.cpp
+  common/spelling.cpp
+  common/text.cpp)
+set(HALO_RULES_SOURCES
+  rules/condition.cpp
+  rules/evaluate.cpp
+  rules/fact_catalogue.cpp
+  rules/facts.cpp
+  rules/facts_diff.cpp
+  rules/facts_io.cpp
+  rules/log_match.cpp
+  rules/rule_loader.cpp
+  rules/toml_guard.cpp
+  rules/version.cpp
+  rules/views.cpp)
+set(HALO_PROBES_SOURCES
+  probes/boot_probe.cpp
+  probes/containers_probe.cpp
+  probes/drm_probe.cpp
+  probes/engine_command.cpp
+  probes/engine_probe.cpp
+  probes/gguf.cpp
+  probes/host.cpp
+  probes/isolation.cpp
+  probes/kernel_probe.cpp
+  probes/kfd_probe.cpp
+  probes/memory_probe.cpp
+  probes/os_probe.cpp
+  probes/packages_probe.cpp
+  probes/probe.cpp
+  probes/registry.cpp
+  probes/rpm_library.cpp
+  probes/runner.cpp
+  probes/vulkan_probe.cpp)
+# daemon/: what both programs use.
+set(HALO_APP_SOURCES
+  daemon/atomic_file.cpp
+  daemon/config.cpp
+  daemon/engine_status.cpp
+  daemon/environment.cpp
+  daemon/last_known_good.cpp
+  daemon/report_output.cpp
+  daemon/state_store.cpp)
+# daemon/check/: halo-check alone.
+set(HALO_CHECK_SOURCES
+  daemon/check/cli.cpp
+  daemon/check/cli_commands.cpp
+  daemon/check/cli_daemon.cpp
+  daemon/check/cli_diff.cpp)
+# daemon/checkd/: halo-checkd alone (the only code that links libsystemd and libcurl).
+set(HALO_CHECKD_SOURCES
+  daemon/checkd/callback_guard.cpp
+  daemon/checkd/http_client.cpp
+  daemon/checkd/journal_event.cpp
+  daemon/checkd/log_monitor.cpp
+  daemon/checkd/log_sink.cpp
+  daemon/checkd/manager.cpp
+  daemon/checkd/manager_watch.cpp
+  daemon/checkd/notification.cpp
+  daemon/checkd/notifier.cpp
+  daemon/checkd/supervisor.cpp
+  daemon/checkd/watchers.cpp)

@@ -1,0 +1,185 @@
+#include "daemon/check/cli.hpp"
+
+#include "daemon/check/cli_commands.hpp"
+#include "common/fatal.hpp"
+#include "common/spelling.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+namespace halo::check {
+
+namespace {
+
+void add_rule_options(CLI::App& app, CheckOptions& o)
+{
+    app.add_option("--rules", o.rules, "Rules file or directory, after the defaults (repeatable)")->type_name("PATH");
+    app.add_flag("--no-dropins", o.no_dropins,
+                 "Ignore the drop-in directories (/usr/share, /etc, $XDG_CONFIG_HOME halo-check/rules.d)");
+}
+
+void add_probe_options(CLI::App& app, CheckOptions& o)
+{
+    app.add_option("--root", o.root, "Read the machine under DIR instead of / (fixture trees)")->type_name("DIR");
+    app.add_option("--only", o.only, "Run only these probes (comma-separated)")->delimiter(',')->type_name("LIST");
+    app.add_option("--skip", o.skip, "Skip these probes (comma-separated)")->delimiter(',')->type_name("LIST");
+    app.add_option("--config", o.config, "Configuration file (default: $XDG_CONFIG_HOME/halo-check/config.toml, "
+                                         "then /etc/halo-check/config.toml)")
+        ->type_name("FILE");
+    app.add_option("--probe-timeout", o.probe_timeout_s, "Time limit for each isolated GPU probe, in seconds")
+        ->type_name("SECONDS")
+        ->check(CLI::Range(0.1, 600.0));
+}
+
+void add_verdict_options(CLI::App& app, CheckOptions& o)
+{
+    app.add_option("--fail-on", o.fail_on, "Exit non-zero from this severity on: warning (default) or broken")
+        ->check(CLI::IsMember({"warning", "broken"}));
+    app.add_flag("--strict", o.strict, "Warn when no known-good combination matches (untested combination)");
+}
+
+void add_check_options(CLI::App& app, CheckOptions& o)
+{
+    app.add_option("--facts", o.facts, "Judge this facts file (TOML or JSON) instead of probing the machine")
+        ->type_name("FILE");
+    app.add_flag("--next-boot", o.next_boot, "Judge the machine as it will be after a reboot");
+    app.add_flag("--json", o.json, "Print the report as JSON");
+    app.add_flag("-v,--verbose", o.verbose, "Also list every probe's status");
+    add_rule_options(app, o);
+    add_probe_options(app, o);
+    add_verdict_options(app, o);
+}
+
+// Every option and subcommand name, for "did you mean" on a typo.
+void collect_names(const CLI::App& app, std::vector<std::string>& names)
+{
+    for (const CLI::Option* option : app.get_options()) {
+        for (const std::string& name : option->get_lnames()) names.push_back("--" + name);
+    }
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+        names.push_back(sub->get_name());
+        collect_names(*sub, names);
+    }
+}
+
+std::string suggestion(const CLI::App& app, int argc, char** argv)
+{
+    std::vector<std::string> names;
+    collect_names(app, names);
+    for (int i = 1; i < argc; ++i) {
+        std::string arg = argv[i];
+        if (arg == "--") break;
+        if (arg.rfind("--", 0) == 0) arg = arg.substr(0, arg.find('='));
+        else if (!arg.empty() && arg[0] == '-') continue;
+        if (std::find(names.begin(), names.end(), arg) != names.end()) continue;
+        if (auto guess = nearest(arg, names); guess && *guess != arg) {
+            return fmt::format("; did you mean '{}' instead of '{}'?", *guess, arg);
+        }
+    }
+    return {};
+}
+
+} // namespace
+
+int cli_main(int argc, char** argv)
+{
+    CLI::App app{"halo-check: checks that this machine can run local LLM inference on AMD Strix Halo "
+                 "safely.\n\nExit codes: 0 OK, 1 WARNING, 2 BROKEN, 3 UNKNOWN (could not decide).",
+                 "halo-check"};
+    app.set_version_flag("--version", std::string("halo-check ") + HALO_VERSION);
+    app.require_subcommand(0, 1);
+
+    CheckOptions check;
+    add_check_options(app, check);
+    CLI::App* check_cmd = app.add_subcommand("check", "Probe (or read --facts), evaluate the rules, print the report");
+    add_check_options(*check_cmd, check);
+
+    FactsOptions facts;
+    CLI::App* facts_cmd = app.add_subcommand("facts", "Print this machine's facts file (attach it to bug reports)");
+    facts_cmd->add_flag("--json", facts.json, "Print JSON instead of TOML");
+    add_probe_options(*facts_cmd, facts.probe);
+
+    CLI::App* probes_cmd = app.add_subcommand("probes", "List the probes and what each reads");
+    bool probes_json = false;
+    probes_cmd->add_flag("--json", probes_json, "Print JSON");
+
+    RunOptions run;
+    CLI::App* run_cmd = app.add_subcommand(
+        "run", "Check, then exec COMMAND only if the verdict passes --fail-on (default broken)");
+    run_cmd->add_flag("--dry-run", run.dry_run, "Show the decision; do not exec");
+    run_cmd->add_flag("--json", run.check.json, "Print the report as JSON");
+    add_rule_options(*run_cmd, run.check);
+    add_probe_options(*run_cmd, run.check);
+    add_verdict_options(*run_cmd, run.check);
+    run.check.fail_on = "broken";
+    run_cmd->add_option("command", run.command, "The engine command line, after --")->required()->expected(1, -1);
+
+    CLI::App* rules_cmd = app.add_subcommand("rules", "Work with rules files");
+    rules_cmd->require_subcommand(1);
+    RulesOptions rules_opts;
+    CLI::App* validate_cmd = rules_cmd->add_subcommand("validate", "Parse and lint rules files (exit 0 or 3)");
+    validate_cmd->add_option("paths", rules_opts.paths, "Files or directories (default: every loaded rules file)");
+    validate_cmd->add_flag("--json", rules_opts.json, "Print JSON");
+    CLI::App* list_cmd = rules_cmd->add_subcommand("list", "List the loaded rules, known-good entries and log patterns");
+    list_cmd->add_flag("--json", rules_opts.json, "Print JSON");
+    for (CLI::App* sub : {validate_cmd, list_cmd}) add_rule_options(*sub, rules_opts.sources);
+
+    std::string explain_id;
+    CheckOptions explain_sources;
+    CLI::App* explain_cmd = app.add_subcommand("explain", "Show one rule, known-good entry or log pattern in full");
+    explain_cmd->add_option("id", explain_id, "The entry's id")->required();
+    add_rule_options(*explain_cmd, explain_sources);
+
+    DiffCommandOptions diff;
+    CLI::App* diff_cmd = app.add_subcommand(
+        "diff", "Show what changed between two facts files; with one, FILE_A against this machine now; with none, "
+                "the last known good facts against now. Exit 0 when nothing changed, 1 when something did");
+    diff_cmd->add_option("files", diff.files, "FILE_A [FILE_B]: facts files (TOML or JSON)")->expected(0, 2);
+    diff_cmd->add_flag("--json", diff.json, "Print JSON");
+    diff_cmd->add_flag("--all", diff.all, "Also show keys that change by themselves (container state, install times …)");
+    diff_cmd->add_option("--state-dir", diff.state_dir, "Where the last known good facts are (default: "
+                                                        "$XDG_STATE_HOME/halo-check)")
+        ->type_name("DIR");
+    add_probe_options(*diff_cmd, diff.probe);
+    DaemonOptions daemon_opts; // status, restart, stop, start, reload, smoke (cli_daemon.cpp)
+    add_daemon_commands(&app, daemon_opts);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::fprintf(stderr, "halo-check: error: %s%s\nRun 'halo-check --help' for usage.\n", e.what(),
+                     suggestion(app, argc, argv).c_str());
+        return static_cast<int>(ExitCode::unknown);
+    }
+
+    try {
+        if (auto verb = chosen_daemon_verb(daemon_opts); !verb.empty()) return command_daemon(verb, daemon_opts);
+        if (*facts_cmd) return command_facts(facts);
+        if (*probes_cmd) return command_probes(probes_json);
+        if (*run_cmd) return command_run(run);
+        if (*validate_cmd) return command_rules_validate(rules_opts);
+        if (*list_cmd) return command_rules_list(rules_opts);
+        if (*explain_cmd) return command_explain(explain_id, explain_sources);
+        if (*diff_cmd) return command_diff(diff);
+        return command_check(check);
+    } catch (const Fatal& e) {
+        std::fprintf(stderr, "halo-check: error: %s\n", e.what());
+        return static_cast<int>(e.code());
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "halo-check: error: internal error: %s\n", e.what());
+        return static_cast<int>(ExitCode::unknown);
+    }
+}
+
+} // namespace halo::check

@@ -1,0 +1,321 @@
+#include "daemon/check/cli_commands.hpp"
+
+#include "common/clock.hpp"
+#include "daemon/environment.hpp"
+
+#include "daemon/report_output.hpp"
+#include "probes/host.hpp"
+#include "probes/registry.hpp"
+#include "probes/runner.hpp"
+#include "rules/evaluate.hpp"
+#include "rules/facts_io.hpp"
+#include "common/fatal.hpp"
+#include "rules/rule_loader.hpp"
+#include "common/spelling.hpp"
+#include "rules/views.hpp"
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <unistd.h>
+
+namespace halo::check {
+
+namespace {
+
+void print(std::FILE* out, const std::string& text)
+{
+    std::fwrite(text.data(), 1, text.size(), out);
+    std::fflush(out);
+}
+
+void warn(const std::string& message)
+{
+    print(stderr, fmt::format("halo-check: warning: {}\n", message));
+}
+
+rules::RuleSources rule_sources(const CheckOptions& o)
+{
+    rules::RuleSources sources;
+    if (!o.no_dropins) sources.dropin_dirs = rules::default_dropin_dirs("/", app::env_value("XDG_CONFIG_HOME"), app::env_value("HOME"));
+    sources.extra = o.rules;
+    return sources;
+}
+
+// Loads the rules; errors are fatal (exit 3), lint warnings go to stderr.
+rules::LoadedRules load_rules_or_die(const CheckOptions& o, bool show_warnings = true)
+{
+    rules::LoadedRules loaded = rules::load_rules(rule_sources(o));
+    for (const rules::Diagnostic& d : loaded.diagnostics) {
+        if (d.level == rules::Diagnostic::Level::error) print(stderr, fmt::format("halo-check: error: {}\n", d.message));
+        else if (show_warnings) warn(d.message);
+    }
+    if (loaded.has_errors()) {
+        throw Fatal("Failed to load the rules; no verdict without them. Fix the file named above, or check it "
+                    "with 'halo-check rules validate FILE'");
+    }
+    return loaded;
+}
+
+
+rules::EvaluateOptions evaluate_options(const CheckOptions& o)
+{
+    return {o.fail_on == "broken" ? rules::FailOn::broken : rules::FailOn::warning, o.strict};
+}
+
+} // namespace
+
+rules::Facts probe_machine(const CheckOptions& o, const std::optional<std::vector<std::string>>& engine_command)
+{
+    probes::Host host(o.root.value_or("/"));
+    if (o.root) {
+        std::error_code ec;
+        if (!std::filesystem::is_directory(*o.root, ec)) {
+            throw Fatal(fmt::format("Failed to read root '{}': not a directory; --root takes a directory that holds "
+                                    "a machine's files",
+                                    *o.root));
+        }
+    }
+    const probes::ProbeContext context{host, std::chrono::milliseconds(static_cast<long>(o.probe_timeout_s * 1000)),
+                                       engine_command, o.config, {}};
+    rules::Facts facts = probes::run_probes(context, {o.only, o.skip});
+    facts.snapshot.taken = now_rfc3339();
+    facts.snapshot.halo_check_version = HALO_VERSION;
+    return facts;
+}
+
+int command_check(const CheckOptions& o)
+{
+    const rules::LoadedRules loaded = load_rules_or_die(o);
+    rules::Facts facts;
+    if (o.facts) {
+        if (o.root || !o.only.empty() || !o.skip.empty()) {
+            throw Fatal("--facts judges a facts file; --root, --only and --skip select probes and cannot be "
+                        "combined with it");
+        }
+        auto read = rules::load_facts_file(*o.facts);
+        if (!read) throw Fatal(read.error().message + "; no verdict without facts");
+        facts = std::move(*read);
+    } else {
+        facts = probe_machine(o);
+    }
+    if (o.next_boot) facts = rules::next_boot_view(facts);
+    const rules::Report report = rules::evaluate(loaded.rules, facts, evaluate_options(o));
+    if (o.json) print(stdout, app::format_report_json(report, facts));
+    else print(stdout, app::format_report_text(report, facts, {app::want_colour(STDOUT_FILENO), o.verbose}));
+    return static_cast<int>(report.exit_code);
+}
+
+int command_facts(const FactsOptions& o)
+{
+    const rules::Facts facts = probe_machine(o.probe);
+    print(stdout, rules::serialize_facts(facts, o.json ? rules::FactsFormat::json : rules::FactsFormat::toml));
+    return 0;
+}
+
+int command_probes(bool json)
+{
+    if (json) {
+        nlohmann::ordered_json list = nlohmann::ordered_json::array();
+        for (const probes::ProbeInfo& p : probes::registry()) {
+            list.push_back({{"id", p.id},
+                            {"summary", p.summary},
+                            {"isolated", p.isolated},
+                            {"sources", std::vector<std::string>(p.sources.begin(), p.sources.end())},
+                            {"provides", std::vector<std::string>(p.provides.begin(), p.provides.end())}});
+        }
+        print(stdout, list.dump(2) + "\n");
+        return 0;
+    }
+    std::string out;
+    for (const probes::ProbeInfo& p : probes::registry()) {
+        out += fmt::format("{:<11} {}{}\n", p.id, p.summary, p.isolated ? " [isolated: child process, time limit]" : "");
+        for (std::string_view s : p.sources) out += fmt::format("            reads    {}\n", s);
+        for (std::string_view s : p.provides) out += fmt::format("            provides {}\n", s);
+    }
+    print(stdout, out);
+    return 0;
+}
+
+int command_run(const RunOptions& o)
+{
+    const rules::LoadedRules loaded = load_rules_or_die(o.check);
+    const rules::Facts facts = probe_machine(o.check, o.command);
+    const rules::Report report = rules::evaluate(loaded.rules, facts, evaluate_options(o.check));
+    const bool allowed = report.exit_code == ExitCode::ok;
+    std::string command_line;
+    for (const std::string& arg : o.command) command_line += (command_line.empty() ? "" : " ") + arg;
+
+    if (o.check.json) print(stdout, app::format_report_json(report, facts));
+    else if (!allowed || o.dry_run || report.verdict != rules::Verdict::ok) {
+        // stdout belongs to the command about to run: the report goes to stderr.
+        print(stderr, app::format_report_text(report, facts, {app::want_colour(STDERR_FILENO), false}));
+    }
+    if (!allowed) {
+        print(stderr, fmt::format("halo-check: refusing to run '{}': verdict {} (--fail-on {})\n", command_line,
+                                  rules::to_string(report.verdict), o.check.fail_on));
+        return static_cast<int>(report.exit_code);
+    }
+    if (o.dry_run) {
+        print(stderr, fmt::format("halo-check: would run '{}' (verdict {}, --fail-on {})\n", command_line,
+                                  rules::to_string(report.verdict), o.check.fail_on));
+        return 0;
+    }
+    std::vector<char*> argv;
+    for (const std::string& arg : o.command) argv.push_back(const_cast<char*>(arg.c_str()));
+    argv.push_back(nullptr);
+    ::execvp(argv[0], argv.data());
+    const int err = errno;
+    print(stderr, fmt::format("halo-check: error: Failed to run '{}': {}; check the command and PATH\n", o.command[0],
+                              std::strerror(err)));
+    return err == ENOENT ? 127 : 126; // as a shell reports a command it cannot start
+}
+
+int command_rules_validate(const RulesOptions& o)
+{
+    std::vector<rules::Diagnostic> diagnostics;
+    std::size_t files = 0, rule_count = 0, good = 0, patterns = 0;
+    if (o.paths.empty()) {
+        const rules::LoadedRules loaded = rules::load_rules(rule_sources(o.sources));
+        diagnostics = loaded.diagnostics;
+        files = loaded.rules.files.size();
+        rule_count = loaded.rules.rules.size();
+        good = loaded.rules.known_good.size();
+        patterns = loaded.rules.log_patterns.size();
+    } else {
+        for (const std::string& path : o.paths) {
+            rules::RuleSources one;
+            one.embedded = false;
+            one.extra = {path};
+            const rules::LoadedRules loaded = rules::load_rules(one);
+            diagnostics.insert(diagnostics.end(), loaded.diagnostics.begin(), loaded.diagnostics.end());
+            files += loaded.rules.files.size();
+            rule_count += loaded.rules.rules.size();
+            good += loaded.rules.known_good.size();
+            patterns += loaded.rules.log_patterns.size();
+            std::error_code ec;
+            if (loaded.rules.files.empty() && std::filesystem::is_directory(path, ec)) {
+                warn(fmt::format("no *.toml files in '{}'", path));
+            }
+        }
+    }
+    std::size_t errors = 0, warnings = 0;
+    for (const rules::Diagnostic& d : diagnostics) (d.level == rules::Diagnostic::Level::error ? errors : warnings)++;
+    if (o.json) {
+        nlohmann::ordered_json out;
+        out["ok"] = errors == 0;
+        out["files"] = files;
+        out["rules"] = rule_count;
+        out["known_good"] = good;
+        out["log_patterns"] = patterns;
+        out["diagnostics"] = nlohmann::ordered_json::array();
+        for (const rules::Diagnostic& d : diagnostics) {
+            out["diagnostics"].push_back(
+                {{"level", d.level == rules::Diagnostic::Level::error ? "error" : "warning"}, {"message", d.message}});
+        }
+        print(stdout, out.dump(2) + "\n");
+    } else {
+        for (const rules::Diagnostic& d : diagnostics) {
+            print(stderr, fmt::format("halo-check: {}: {}\n", d.level == rules::Diagnostic::Level::error ? "error" : "warning",
+                                      d.message));
+        }
+        print(stdout, fmt::format("{} file{}, {} rules, {} known-good, {} log patterns: {} error{}, {} warning{}\n", files,
+                                  files == 1 ? "" : "s", rule_count, good, patterns, errors, errors == 1 ? "" : "s",
+                                  warnings, warnings == 1 ? "" : "s"));
+    }
+    return errors == 0 ? 0 : static_cast<int>(ExitCode::unknown);
+}
+
+int command_rules_list(const RulesOptions& o)
+{
+    const rules::LoadedRules loaded = load_rules_or_die(o.sources);
+    const rules::RuleSet& set = loaded.rules;
+    if (o.json) {
+        nlohmann::ordered_json out;
+        out["rules"] = nlohmann::ordered_json::array();
+        for (const rules::Rule& r : set.rules) {
+            out["rules"].push_back({{"id", r.id},
+                                    {"severity", std::string(rules::to_string(r.severity))},
+                                    {"title", r.title},
+                                    {"since", r.since},
+                                    {"source", r.where.str()}});
+        }
+        out["known_good"] = nlohmann::ordered_json::array();
+        for (const rules::KnownGood& g : set.known_good) {
+            out["known_good"].push_back({{"id", g.id}, {"title", g.title}, {"since", g.since}, {"source", g.where.str()}});
+        }
+        out["log_patterns"] = nlohmann::ordered_json::array();
+        for (const rules::LogPattern& p : set.log_patterns) {
+            out["log_patterns"].push_back({{"id", p.id},
+                                           {"severity", std::string(rules::to_string(p.severity))},
+                                           {"title", p.title},
+                                           {"since", p.since},
+                                           {"source", p.where.str()}});
+        }
+        print(stdout, out.dump(2) + "\n");
+        return 0;
+    }
+    std::string text;
+    for (const rules::Rule& r : set.rules) {
+        text += fmt::format("{:<8} {:<10} {:<48} {}\n", rules::to_string(r.severity), r.since, r.id, r.title);
+    }
+    for (const rules::KnownGood& g : set.known_good) {
+        text += fmt::format("{:<8} {:<10} {:<48} {}\n", "good", g.since, g.id, g.title);
+    }
+    for (const rules::LogPattern& p : set.log_patterns) {
+        text += fmt::format("{:<8} {:<10} {:<48} {}\n", "log", p.since, p.id, p.title);
+    }
+    print(stdout, text);
+    return 0;
+}
+
+int command_explain(const std::string& id, const CheckOptions& sources)
+{
+    const rules::LoadedRules loaded = load_rules_or_die(sources);
+    const rules::RuleSet& set = loaded.rules;
+    auto links = [](const std::vector<std::string>& list) {
+        std::string out;
+        for (const std::string& l : list) out += fmt::format("  see:      {}\n", l);
+        return out;
+    };
+    auto conditions = [](const std::vector<rules::Condition>& when) {
+        std::string out;
+        for (const rules::Condition& c : when) out += fmt::format("  when:     {}\n", c.key);
+        return out;
+    };
+    if (const rules::Rule* r = set.find_rule(id)) {
+        print(stdout, fmt::format("{} ({})\n  {}\n  since:    {}\n  defined:  {}\n{}  why:      {}\n  fix:      {}\n{}", r->id,
+                                  rules::to_string(r->severity), r->title, r->since, r->where.str(), conditions(r->when),
+                                  r->explain, r->fix, links(r->links)));
+        return 0;
+    }
+    if (const rules::KnownGood* g = set.find_known_good(id)) {
+        print(stdout, fmt::format("{} (known good)\n  {}\n  since:    {}\n  defined:  {}\n{}  about:    {}\n{}", g->id,
+                                  g->title, g->since, g->where.str(), conditions(g->when), g->explain, links(g->links)));
+        return 0;
+    }
+    if (const rules::LogPattern* p = set.find_log_pattern(id)) {
+        print(stdout, fmt::format("{} (log pattern, {})\n  {}\n  regex:    {}\n  since:    {}\n  defined:  {}\n{}  why:      "
+                                  "{}\n  fix:      {}\n{}",
+                                  p->id, rules::to_string(p->severity), p->title, p->regex_text, p->since,
+                                  p->where.str(), conditions(p->when), p->explain, p->fix, links(p->links)));
+        return 0;
+    }
+    std::vector<std::string> ids;
+    for (const auto& r : set.rules) ids.push_back(r.id);
+    for (const auto& g : set.known_good) ids.push_back(g.id);
+    for (const auto& p : set.log_patterns) ids.push_back(p.id);
+    std::string message = fmt::format("no rule, known-good entry or log pattern has the id '{}'", id);
+    if (auto guess = nearest(id, ids)) message += fmt::format("; did you mean '{}'?", *guess);
+    else message += "; 'halo-check rules list' shows them all";
+    throw Fatal(message);
+}
+
+} // namespace halo::check

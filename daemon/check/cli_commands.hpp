@@ -1,0 +1,81 @@
+#pragma once
+// The subcommands of `halo-check`, each a small function over the library. They print and return
+// the exit code; a halo::Fatal thrown from here is printed once by cli_main.
+
+#include "rules/facts.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace halo::check {
+
+struct CheckOptions {
+    std::optional<std::string> facts;
+    std::vector<std::string> rules;
+    bool no_dropins = false;
+    bool json = false;
+    bool verbose = false;
+    bool next_boot = false;
+    std::string fail_on = "warning";
+    bool strict = false;
+    std::optional<std::string> root;
+    std::vector<std::string> only;
+    std::vector<std::string> skip;
+    std::optional<std::string> config;
+    double probe_timeout_s = 5.0;
+};
+
+struct FactsOptions {
+    CheckOptions probe;
+    bool json = false;
+};
+
+struct RunOptions {
+    CheckOptions check;
+    bool dry_run = false;
+    std::vector<std::string> command;
+};
+
+struct RulesOptions {
+    std::vector<std::string> paths;
+    bool json = false;
+    CheckOptions sources;
+};
+
+// `halo-check diff` (daemon/cli_diff.cpp).
+struct DiffCommandOptions {
+    std::vector<std::string> files; // 0, 1 or 2 facts files
+    bool json = false;
+    bool all = false; // also keys that change by themselves (rules::volatile_key_patterns)
+    std::optional<std::string> state_dir;
+    CheckOptions probe; // --root, --only, --skip, --config for "this machine now"
+};
+// `halo-check status|restart|stop|start|reload|smoke` (daemon/cli_daemon.cpp): talk to halo-checkd
+// through its state directory (state.json, the request file and signals; docs/daemon.md).
+struct DaemonOptions {
+    std::optional<std::string> state_dir;
+    bool json = false;
+    std::vector<std::pair<std::string, const void*>> verbs; // name, its CLI::App (set by add_daemon_commands)
+};
+// Adds the six subcommands to `app` (a CLI::App; void* keeps CLI11 out of this header).
+void add_daemon_commands(void* app, DaemonOptions& options);
+// The verb chosen on the command line, or empty.
+std::string chosen_daemon_verb(const DaemonOptions& options);
+int command_daemon(const std::string& verb, const DaemonOptions& options);
+
+// Probes this machine (or --root) as the options select, with the snapshot filled in. Throws
+// halo::Fatal for a --root that is not a directory or an unknown probe id.
+rules::Facts probe_machine(const CheckOptions& options,
+                           const std::optional<std::vector<std::string>>& engine_command = std::nullopt);
+
+int command_check(const CheckOptions& options);
+int command_facts(const FactsOptions& options);
+int command_probes(bool json);
+int command_run(const RunOptions& options);
+int command_rules_validate(const RulesOptions& options);
+int command_rules_list(const RulesOptions& options);
+int command_explain(const std::string& id, const CheckOptions& sources);
+int command_diff(const DiffCommandOptions& options);
+
+} // namespace halo::check

@@ -1,0 +1,50 @@
+#pragma once
+// The one way into our code from a C library's callback (sd-event, sd-bus, libcurl). An
+// exception must not cross the C frames above it, and must not vanish either: guard_callback
+// catches it, reports it with the callback's name to the daemon's log (the reporter the manager
+// installs), runs the caller's recovery step so the state stays consistent, and returns the
+// caller's error value to the loop.
+//
+//   return guard_callback("supervisor.on_child", 0, [&] { self->on_exit(*si); return 0; },
+//                         [&] { self->on_internal_error("on_child"); });
+
+#include <exception>
+#include <string_view>
+#include <type_traits>
+
+namespace halo::checkd {
+
+// Where guarded callbacks report what they caught. Never throws; the default writes a
+// journal-prefixed line to stderr.
+using CallbackErrorReporter = void (*)(std::string_view callback, std::string_view what) noexcept;
+void set_callback_error_reporter(CallbackErrorReporter reporter) noexcept;
+void report_callback_error(std::string_view callback, std::string_view what) noexcept;
+
+struct NoRecovery {
+    void operator()() const noexcept {}
+};
+
+template <typename R, typename Body, typename Recover = NoRecovery>
+R guard_callback(std::string_view name, R on_error, Body&& body, Recover&& recover = {}) noexcept
+{
+    try {
+        if constexpr (std::is_void_v<std::invoke_result_t<Body>>) {
+            body();
+            return R{};
+        } else {
+            return body();
+        }
+    } catch (const std::exception& e) {
+        report_callback_error(name, e.what());
+    } catch (...) {
+        report_callback_error(name, "an exception of unknown type");
+    }
+    try {
+        recover();
+    } catch (...) {
+        report_callback_error(name, "its recovery step failed too");
+    }
+    return on_error;
+}
+
+} // namespace halo::checkd

@@ -1,0 +1,419 @@
+#include "daemon/checkd/manager.hpp"
+
+#include "common/clock.hpp"
+#include "daemon/environment.hpp"
+
+#include "probes/host.hpp"
+#include "probes/runner.hpp"
+#include "rules/facts_io.hpp"
+#include "common/fatal.hpp"
+#include "rules/rule_loader.hpp"
+#include "rules/condition.hpp"
+
+#include <fmt/core.h>
+#include <systemd/sd-daemon.h>
+
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace halo::checkd {
+
+namespace {
+
+std::string first_finding(const rules::Report& report, rules::Severity at_least)
+{
+    for (const rules::Finding& f : report.findings) {
+        if (f.rule && f.rule->severity >= at_least) return f.rule->id;
+    }
+    for (const rules::Undecided& u : report.undecided) {
+        if (u.rule && u.rule->severity >= at_least) return u.rule->id + " (undecided)";
+    }
+    return {};
+}
+
+// The facts without the snapshot: what changed on the machine, not when we looked.
+std::string fingerprint(const rules::Facts& facts)
+{
+    std::string out;
+    for (const auto& [k, f] : facts.all()) out += k + '=' + f.value + '\n';
+    for (const auto& [k, r] : facts.unknown()) out += k + "?\n";
+    return out;
+}
+
+// STOPPING=1 on every way out of run(), exceptions included.
+struct StoppingGuard {
+    ~StoppingGuard() { sd_notify(0, "STOPPING=1"); }
+};
+
+} // namespace
+
+Decision decide(app::Policy policy, const rules::Report& report)
+{
+    using rules::Verdict;
+    const std::string verdict(rules::to_string(report.verdict));
+    switch (policy) {
+    case app::Policy::refuse_broken:
+        if (report.verdict == Verdict::broken) return {false, "broken: " + first_finding(report, rules::Severity::broken)};
+        return {true, {}};
+    case app::Policy::refuse_warning:
+        if (report.verdict == Verdict::ok) return {true, {}};
+        return {false, fmt::format("{}: {}", verdict, first_finding(report, rules::Severity::warning))};
+    case app::Policy::known_good_only:
+        if (report.verdict == Verdict::broken) return {false, "broken: " + first_finding(report, rules::Severity::broken)};
+        if (!report.known_good) return {false, "no known-good combination matches this machine (policy known-good-only)"};
+        return {true, {}};
+    }
+    return {true, {}};
+}
+
+Manager::Manager(ManagerOptions options, app::Config config)
+    : m_options(std::move(options)), m_config(std::move(config)), m_log(m_options.journal_export),
+      m_store(m_options.state_dir ? *m_options.state_dir
+                                  : m_config.daemon.state_dir.value_or(app::default_state_dir())),
+      m_notifier(notify_policy(m_config.notify))
+{
+    m_started_at = now_rfc3339();
+    sd_event* e = nullptr;
+    int r = sd_event_new(&e);
+    if (r < 0) throw Fatal(fmt::format("Failed to create the event loop: {}", std::strerror(-r)));
+    m_event.reset(e);
+    // WATCHDOG=1 from the loop itself: if the loop wedges, systemd notices and restarts us.
+    sd_event_set_watchdog(e, 1);
+    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) {
+        sd_event_source* s = nullptr;
+        r = sd_event_add_signal(e, &s, sig, &Manager::on_signal, this);
+        if (r < 0) throw Fatal(fmt::format("Failed to watch signal {}: {}", sig, std::strerror(-r)));
+        m_signal_sources.emplace_back(s);
+    }
+    if (auto ok = m_store.prepare(); !ok) throw Fatal(ok.error().message);
+    auto http = HttpClient::create(e);
+    if (!http) throw Fatal(http.error().message);
+    m_http = std::move(*http);
+    m_supervisor = std::make_unique<Supervisor>(e, *m_http, m_log, static_cast<SupervisorEvents&>(*this));
+    m_supervisor->configure(m_config.engine);
+    // The last good smoke figures survive a daemon restart, so a slowdown stays visible.
+    if (auto old = m_store.read()) {
+        if (old->contains("engine") && (*old)["engine"].is_object()) {
+            m_supervisor->set_last_good_smoke(app::smoke_from_json((*old)["engine"].value("smoke_last_good", nlohmann::json())));
+        }
+        restore_watch_state(*old);
+    }
+    if (auto lkg = app::load_last_known_good(m_store.dir())) m_lkg = std::move(*lkg);
+    m_notifier.set_event(e);
+    std::string error;
+    auto set = std::make_shared<rules::RuleSet>();
+    if (!load_rules_into(*set, error)) throw Fatal(error);
+    m_rules = set;
+}
+
+Manager::~Manager() = default;
+
+NotifyPolicy notify_policy(const app::NotifyConfig& c)
+{
+    NotifyPolicy p;
+    p.enabled = c.enabled;
+    p.min_severity = rules::severity_from_string(c.min_severity).value_or(rules::Severity::warning);
+    return p;
+}
+
+bool Manager::load_rules_into(rules::RuleSet& out, std::string& error) const
+{
+    rules::RuleSources sources;
+    if (!m_options.no_dropins) sources.dropin_dirs = rules::default_dropin_dirs("/", app::env_value("XDG_CONFIG_HOME"), app::env_value("HOME"));
+    sources.extra = m_options.rules;
+    rules::LoadedRules loaded = rules::load_rules(sources);
+    if (loaded.has_errors()) {
+        for (const rules::Diagnostic& d : loaded.diagnostics) {
+            if (d.level == rules::Diagnostic::Level::error) {
+                if (!error.empty()) error += "; ";
+                error += d.message;
+            }
+        }
+        error = "Failed to load the rules: " + error;
+        return false;
+    }
+    out = std::move(loaded.rules);
+    return true;
+}
+
+void Manager::evaluate(const std::string& why, bool reload_files)
+{
+    std::vector<std::string> problems;
+    if (reload_files) {
+        auto config = app::load_config(m_options.config_path);
+        if (config) {
+            m_config = std::move(*config);
+            m_supervisor->configure(m_config.engine); // applies at the next launch
+            m_notifier.set_policy(notify_policy(m_config.notify));
+        } else {
+            problems.push_back(config.error().message + "; running on the last good config");
+        }
+        std::string error;
+        auto set = std::make_shared<rules::RuleSet>();
+        if (load_rules_into(*set, error)) m_rules = set;
+        else problems.push_back(error + "; running on the last good rules");
+    }
+
+    rules::Facts facts;
+    if (m_options.facts_path) {
+        auto read = rules::load_facts_file(*m_options.facts_path);
+        if (read) {
+            facts = std::move(*read);
+        } else {
+            problems.push_back(read.error().message + "; judging the last facts");
+            facts = m_facts;
+        }
+    } else {
+        probes::Host host(m_options.root);
+        // The probes read through the root; a config inside a fixture root is named from it.
+        std::string config_for_probes = m_options.config_path;
+        const std::string root = std::filesystem::path(m_options.root).lexically_normal().string();
+        if (root != "/" && root.size() > 1) {
+            const std::string prefix = root.back() == '/' ? root : root + '/';
+            if (config_for_probes.rfind(prefix, 0) == 0) config_for_probes = config_for_probes.substr(prefix.size() - 1);
+        }
+        // The engine probe reads [engine] from the config itself: the container (and so the
+        // image and backend) is there, not in the command.
+        const probes::ProbeContext context{host, std::chrono::milliseconds(5000), {}, config_for_probes, {}};
+        facts = probes::run_probes(context);
+        facts.snapshot.taken = now_rfc3339();
+        facts.snapshot.halo_check_version = HALO_VERSION;
+    }
+    const bool changed = m_evaluated && fingerprint(facts) != fingerprint(m_facts);
+    std::optional<rules::Facts> previous;
+    if (m_evaluated) previous = std::move(m_facts);
+    m_facts = std::move(facts);
+    m_report = rules::evaluate(*m_rules, m_facts, {});
+    m_decision = decide(m_config.daemon.policy, m_report);
+    m_supervisor->set_log_patterns(m_rules->log_patterns, m_facts);
+
+    m_reload_error.clear();
+    for (const std::string& p : problems) {
+        m_log.daemon(LOG_ERR, "reload: " + p);
+        m_reload_error += (m_reload_error.empty() ? "" : "; ") + p;
+    }
+    m_log.daemon(m_decision.allowed ? LOG_INFO : LOG_WARNING,
+                 fmt::format("evaluated ({}): verdict {}, {} finding(s){}", why, rules::to_string(m_report.verdict),
+                             m_report.findings.size(),
+                             m_decision.allowed ? "; the policy allows the engine"
+                                                : "; the policy refuses the engine: " + m_decision.reason),
+                 {{"HALO_VERDICT", std::string(rules::to_string(m_report.verdict))}});
+    m_evaluated = true;
+    after_evaluation(why, previous ? &*previous : nullptr, !problems.empty(), reload_files);
+    act_on_decision(why, changed);
+    publish();
+}
+
+void Manager::act_on_decision(const std::string& why, bool facts_changed)
+{
+    m_refusal_note.clear();
+    const app::EngineState state = m_supervisor->status().state;
+    if (!m_decision.allowed) {
+        const std::string reason = "refusing to start engine: " + m_decision.reason + " · waiting for a fix";
+        if (m_supervisor->process_running()) {
+            if (m_config.daemon.stop_on_refusal) {
+                m_supervisor->stop(reason, [this, reason] { m_supervisor->refuse(reason); });
+            } else {
+                m_refusal_note = fmt::format("verdict now {} (engine kept running; stop_on_refusal = false)",
+                                             m_decision.reason);
+                m_log.daemon(LOG_WARNING, m_refusal_note);
+            }
+        } else {
+            m_supervisor->refuse(reason);
+        }
+        return;
+    }
+    if (m_user_stopped) return;
+    switch (state) {
+    case app::EngineState::stopped:
+    case app::EngineState::refused: m_supervisor->start(why); break;
+    case app::EngineState::given_up:
+    case app::EngineState::failed:
+        // Waiting for a change or an explicit restart: a changed machine is a change.
+        if (facts_changed) m_supervisor->start(why + "; the machine changed");
+        break;
+    default: break;
+    }
+}
+
+int Manager::run()
+{
+    StoppingGuard stopping;
+    attach_watchers(); // before the first probe: a change during it is not lost
+    evaluate("start", false);
+    attach_log_monitor();
+    sd_notify(0, "READY=1");
+    const int r = sd_event_loop(m_event.get());
+    if (r < 0) {
+        m_log.daemon(LOG_ERR, fmt::format("event loop failed: {}", std::strerror(-r)));
+        return 1;
+    }
+    return 0;
+}
+
+void Manager::shutdown(const std::string& why)
+{
+    if (m_stopping) return;
+    m_stopping = true;
+    sd_notify(0, "STOPPING=1");
+    m_log.daemon(LOG_INFO, fmt::format("shutting down: {}", why));
+    if (m_monitor) m_monitor->flush();
+    publish(); // keeps the journal cursor: a restart does not report the same lines again
+    m_supervisor->stop("daemon shutting down: " + why, [this] { sd_event_exit(m_event.get(), 0); });
+}
+
+void Manager::handle_requests()
+{
+    const std::string path = m_store.request_path();
+    const std::string taken = path + ".taken";
+    // Renaming first: a verb written while we read lands in a new file and its own signal.
+    if (::rename(path.c_str(), taken.c_str()) < 0) return;
+    std::ifstream in(taken);
+    std::string verb;
+    int count = 0;
+    while (std::getline(in, verb) && ++count <= 16) {
+        if (verb == "restart") {
+            m_user_stopped = false;
+            evaluate("halo-check restart", false);
+            if (m_decision.allowed) m_supervisor->restart("halo-check restart");
+        } else if (verb == "stop") {
+            m_user_stopped = true;
+            m_supervisor->stop("stopped by halo-check stop");
+        } else if (verb == "start") {
+            m_user_stopped = false;
+            evaluate("halo-check start", false);
+            if (m_decision.allowed && !m_supervisor->process_running()) m_supervisor->start("halo-check start");
+        } else if (verb == "smoke") {
+            std::string why_not;
+            if (!m_supervisor->smoke(why_not)) m_log.daemon(LOG_WARNING, "smoke test not run: " + why_not);
+        } else if (verb == "reload") {
+            evaluate("reload", true);
+        } else if (!verb.empty()) {
+            m_log.daemon(LOG_WARNING, fmt::format("ignoring unknown request '{}' in '{}'", verb.substr(0, 64), path));
+        }
+    }
+    in.close();
+    ::unlink(taken.c_str());
+}
+
+int Manager::on_signal(sd_event_source*, const struct signalfd_siginfo* si, void* userdata) noexcept
+{
+    auto* self = static_cast<Manager*>(userdata);
+    try {
+        switch (si->ssi_signo) {
+        case SIGTERM:
+        case SIGINT: self->shutdown(si->ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT"); break;
+        case SIGHUP: self->evaluate("reload (SIGHUP)", true); break;
+        case SIGUSR1: self->handle_requests(); break;
+        default: break;
+        }
+    } catch (const std::exception& e) {
+        self->m_log.daemon(LOG_ERR, fmt::format("error while handling signal {}: {}", si->ssi_signo, e.what()));
+    } catch (...) {
+    }
+    return 0;
+}
+
+void Manager::engine_changed(const app::EngineStatus& status)
+{
+    if (m_logged_state != status.state) {
+        m_logged_state = status.state;
+        m_log.daemon(LOG_INFO,
+                 fmt::format("engine {} → {}{}", m_config.engine.name, to_string(status.state),
+                             status.reason.empty() ? "" : ": " + status.reason),
+                 {{"HALO_ENGINE_STATE", std::string(to_string(status.state))}});
+    }
+    engine_events(status);
+    if (m_evaluated) publish();
+}
+
+void Manager::engine_line(std::string_view line)
+{
+    // The supervisor matches the lines against crash patterns; the log monitor reports the
+    // known errors that do not crash it (coalesced, with the fix).
+    if (m_monitor) m_monitor->feed_engine_line(line);
+}
+
+std::string Manager::status_line() const
+{
+    const app::EngineStatus& s = m_supervisor->status();
+    const app::EngineConfig& e = m_supervisor->config();
+    std::string backend = e.backend.value_or(e.container.value_or(""));
+    if (backend.empty()) backend = m_facts.get("engine.backend").value_or("");
+    const std::string name = backend.empty() ? e.name : fmt::format("{} ({})", e.name, backend);
+    const std::string verdict = fmt::format("verdict {}", rules::to_string(m_report.verdict));
+    std::string line;
+    switch (s.state) {
+    case app::EngineState::refused: line = s.reason; break;
+    case app::EngineState::ready: line = fmt::format("engine ready: {} · {}", name, verdict); break;
+    case app::EngineState::starting:
+    case app::EngineState::loading: line = fmt::format("engine {}: {} · {}", to_string(s.state), name, verdict); break;
+    default:
+        line = fmt::format("engine {}: {}{} · {}", to_string(s.state), name, s.reason.empty() ? "" : " · " + s.reason, verdict);
+    }
+    if (!m_refusal_note.empty()) line += " · " + m_refusal_note;
+    if (!m_reload_error.empty()) line += " · reload failed, running on the last good config and rules";
+    for (char& c : line) {
+        if (c == '\n') c = ' ';
+    }
+    return line;
+}
+
+nlohmann::ordered_json Manager::state_json() const
+{
+    nlohmann::ordered_json j;
+    j["version"] = 1;
+    j["daemon"] = {{"pid", ::getpid()},
+                   {"started", m_started_at},
+                   {"updated", now_rfc3339()},
+                   {"config", m_config.path},
+                   {"policy", std::string(to_string(m_config.daemon.policy))},
+                   {"status", status_line()},
+                   {"reload_error", m_reload_error.empty() ? nlohmann::ordered_json(nullptr)
+                                                           : nlohmann::ordered_json(m_reload_error)}};
+    nlohmann::ordered_json findings = nlohmann::ordered_json::array();
+    for (const rules::Finding& f : m_report.findings) {
+        if (f.rule) findings.push_back({{"id", f.rule->id}, {"severity", std::string(rules::to_string(f.rule->severity))}});
+    }
+    nlohmann::ordered_json undecided = nlohmann::ordered_json::array();
+    for (const rules::Undecided& u : m_report.undecided) {
+        if (u.rule) undecided.push_back(u.rule->id);
+    }
+    j["verdict"] = {{"verdict", std::string(rules::to_string(m_report.verdict))},
+                    {"findings", findings},
+                    {"undecided", undecided},
+                    {"known_good", m_report.known_good ? nlohmann::ordered_json(m_report.known_good->id)
+                                                       : nlohmann::ordered_json(nullptr)},
+                    {"allowed", m_decision.allowed},
+                    {"reason", m_decision.reason}};
+    nlohmann::ordered_json engine = to_json(m_supervisor->status());
+    engine["name"] = m_supervisor->config().name;
+    engine["health_url"] = m_supervisor->config().health_url;
+    engine["user_stopped"] = m_user_stopped;
+    j["engine"] = engine;
+    const nlohmann::ordered_json watch = watch_state_json();
+    for (const auto& [k, v] : watch.items()) j[k] = v;
+    j["facts"] = nlohmann::ordered_json::parse(rules::serialize_facts(m_facts, rules::FactsFormat::json), nullptr, false);
+    return j;
+}
+
+void Manager::publish()
+{
+    const std::string line = status_line();
+    if (line != m_last_status) {
+        sd_notifyf(0, "STATUS=%s", line.c_str());
+        m_last_status = line;
+    }
+    if (auto ok = m_store.write(state_json()); !ok) m_log.daemon(LOG_WARNING, ok.error().message);
+}
+
+} // namespace halo::checkd

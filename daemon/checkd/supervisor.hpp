@@ -1,0 +1,133 @@
+#pragma once
+// The engine as an explicit state machine:
+//
+//   stopped → starting → loading → ready ⇄ unhealthy → backoff → starting … → given_up
+//   plus refused (the verdict forbids a launch), failed (exit status 1 soon after start: bad
+//   arguments, port in use, model failed to load — restarting will not help) and stopping.
+//
+// The supervisor launches the configured argv (no shell) in its own process group with
+// PR_SET_PDEATHSIG, reads its output line by line from a pipe, reaps it with sd_event_add_child,
+// polls /health for readiness and liveness, runs the generation smoke test, classifies exits and
+// restarts with exponential backoff. Health, liveness and the smoke test are inputs to it. Every
+// transition goes to SupervisorEvents::engine_changed (the manager logs it, writes the state file
+// and updates STATUS=).
+
+#include "daemon/config.hpp"
+#include "daemon/engine_status.hpp"
+#include "daemon/checkd/http_client.hpp"
+#include "daemon/checkd/log_sink.hpp"
+#include "daemon/checkd/sd_handles.hpp"
+#include "rules/facts.hpp"
+#include "rules/rule.hpp"
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace halo::checkd {
+
+class SupervisorEvents {
+public:
+    virtual ~SupervisorEvents() = default;
+    virtual void engine_changed(const app::EngineStatus& status) = 0;
+    virtual void engine_line(std::string_view line) = 0;
+};
+
+class Supervisor {
+public:
+    static constexpr std::size_t k_output_lines = 200;
+
+    Supervisor(sd_event* event, HttpClient& http, LogSink& log, SupervisorEvents& events);
+    ~Supervisor();
+    Supervisor(const Supervisor&) = delete;
+    Supervisor& operator=(const Supervisor&) = delete;
+
+    // Applies at the next launch.
+    void configure(const app::EngineConfig& config);
+    // Patterns (source engine or any) to explain crashes; `facts` for their `when` conditions.
+    void set_log_patterns(std::vector<rules::LogPattern> patterns, rules::Facts facts);
+    // Remembered from an earlier run of the daemon (state file).
+    void set_last_good_smoke(std::optional<app::SmokeFigures> figures);
+
+    // Launches now unless a process is running; clears the restart history.
+    void start(const std::string& why);
+    // SIGTERM to the group, SIGKILL after stop_timeout; `then` runs once the engine is gone.
+    void stop(const std::string& why, std::function<void()> then = {});
+    // stop, then start (history cleared).
+    void restart(const std::string& why);
+    // Marks the engine refused; only valid while no process runs (returns false otherwise).
+    bool refuse(const std::string& reason);
+    // A GPU reset (kernel log) while the engine runs: ready → unhealthy at once, and a health
+    // check now decides: it answers → ready again; it fails liveness_failures times → restart.
+    // False when the engine is not ready.
+    bool mark_unhealthy(const std::string& reason);
+    // On-demand smoke test; false (with reason) when the engine is not ready.
+    bool smoke(std::string& why_not);
+
+    bool process_running() const { return m_pid > 0; }
+    const app::EngineStatus& status() const { return m_status; }
+    const app::EngineConfig& config() const { return m_config; }
+
+private:
+    void launch();
+    void set_state(app::EngineState state, std::string reason);
+    void on_exit(const siginfo_t& info);
+    void schedule_restart(const std::string& reason);
+    void kill_for_restart(const std::string& reason);
+    void signal_group(int sig);
+    void arm_timer(SdEventSource& source, std::chrono::microseconds after, sd_event_time_handler_t handler);
+    void poll_health();
+    void on_health(const HttpResponse& r);
+    void run_smoke();
+    void on_smoke(const HttpResponse& r);
+    void read_output(bool drain_only);
+    void handle_line(std::string line);
+    void close_output();
+    void cancel_checks();
+    std::chrono::steady_clock::duration uptime() const;
+
+    static int on_child(sd_event_source* s, const siginfo_t* si, void* userdata) noexcept;
+    static int on_output(sd_event_source* s, int fd, uint32_t revents, void* userdata) noexcept;
+    static int on_health_timer(sd_event_source* s, uint64_t usec, void* userdata) noexcept;
+    static int on_kill_timer(sd_event_source* s, uint64_t usec, void* userdata) noexcept;
+    static int on_backoff_timer(sd_event_source* s, uint64_t usec, void* userdata) noexcept;
+
+    sd_event* m_event;
+    HttpClient& m_http;
+    LogSink& m_log;
+    SupervisorEvents& m_events;
+    app::EngineConfig m_config;
+    std::vector<rules::LogPattern> m_patterns;
+    rules::Facts m_facts;
+
+    pid_t m_pid = 0;
+    std::chrono::steady_clock::time_point m_started;
+    SdEventSource m_child;
+    SdEventSource m_output_source;
+    Fd m_output;
+    std::string m_partial;
+    SdEventSource m_health_timer;
+    SdEventSource m_kill_timer;
+    SdEventSource m_backoff_timer;
+    std::optional<std::uint64_t> m_health_request;
+    std::optional<std::uint64_t> m_smoke_request;
+    std::chrono::steady_clock::time_point m_smoke_started;
+    std::optional<app::CrashReason> m_run_match; // the first crash line seen in this run
+    bool m_suspect = false;                 // unhealthy by mark_unhealthy(): health decides
+
+    // What to do when the running process exits.
+    enum class AfterExit { classify, stop, restart_now, restart_backoff };
+    AfterExit m_after_exit = AfterExit::classify;
+    std::string m_after_reason;
+    std::function<void()> m_then;
+    std::deque<std::chrono::steady_clock::time_point> m_restart_times;
+
+    app::EngineStatus m_status;
+};
+
+} // namespace halo::checkd

@@ -1,8 +1,0 @@
-#pragma once
-// The `halo-check` command: a subcommand table over the library.
-
-namespace halo::daemon {
-
-int cli_main(int argc, char** argv);
-
-} // namespace halo::daemon

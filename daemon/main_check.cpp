@@ -1,6 +1,0 @@
-#include "daemon/cli.hpp"
-
-int main(int argc, char** argv)
-{
-    return halo::daemon::cli_main(argc, argv);
-}
