@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Whole-process benchmarks of halo-check (issues 2 and 3), medians of RUNS runs, side by side,
+# Whole-process benchmarks of halo-check, medians of RUNS runs, side by side,
 # timed by bench_exec (fork/exec/wait, no shell in the measurement):
 #  1. halo-check check --facts FILE (goal: < 10 ms)
 #  2. halo-check with every host probe (os, memory, kernel, packages, boot, containers, engine)

@@ -26,5 +26,5 @@ message(STATUS "librpm is loaded at run time as ${HALO_LIBRPM_SONAME}")
 
 # toml++ 3.3.0 (Debian's only version) aborts on an internal assertion for `[|]` when built
 # header-only without NDEBUG. Linking the compiled library avoids that path in the product; the
-# fuzz build compiles it header-only with assertions off (see docs/rules.md, "Parser safety").
+# fuzz build compiles it header-only with assertions off (see README.md, "Parser safety").
 set(HALO_TOML_TARGET tomlplusplus::tomlplusplus)

@@ -84,6 +84,87 @@ std::string suggestion(const CLI::App& app, int argc, char** argv)
     return {};
 }
 
+// Every subcommand's options, and the CLI11 node that says whether it was chosen.
+struct Commands {
+    CheckOptions check;
+    FactsOptions facts;
+    bool probes_json = false;
+    RunOptions run;
+    RulesOptions rules;
+    std::string explain_id;
+    CheckOptions explain_sources;
+    DiffCommandOptions diff;
+    DaemonOptions daemon; // status, restart, stop, start, reload, smoke (cli_daemon.cpp)
+    CLI::App* facts_cmd = nullptr;
+    CLI::App* probes_cmd = nullptr;
+    CLI::App* run_cmd = nullptr;
+    CLI::App* validate_cmd = nullptr;
+    CLI::App* list_cmd = nullptr;
+    CLI::App* explain_cmd = nullptr;
+    CLI::App* diff_cmd = nullptr;
+};
+
+void add_commands(CLI::App& app, Commands& c)
+{
+    add_check_options(app, c.check);
+    CLI::App* check_cmd = app.add_subcommand("check", "Probe (or read --facts), evaluate the rules, print the report");
+    add_check_options(*check_cmd, c.check);
+
+    c.facts_cmd = app.add_subcommand("facts", "Print this machine's facts file (attach it to bug reports)");
+    c.facts_cmd->add_flag("--json", c.facts.json, "Print JSON instead of TOML");
+    add_probe_options(*c.facts_cmd, c.facts.probe);
+
+    c.probes_cmd = app.add_subcommand("probes", "List the probes and what each reads");
+    c.probes_cmd->add_flag("--json", c.probes_json, "Print JSON");
+
+    c.run_cmd = app.add_subcommand("run", "Check, then exec COMMAND only if the verdict passes --fail-on (default broken)");
+    c.run_cmd->add_flag("--dry-run", c.run.dry_run, "Show the decision; do not exec");
+    c.run_cmd->add_flag("--json", c.run.check.json, "Print the report as JSON");
+    add_rule_options(*c.run_cmd, c.run.check);
+    add_probe_options(*c.run_cmd, c.run.check);
+    add_verdict_options(*c.run_cmd, c.run.check);
+    c.run.check.fail_on = "broken";
+    c.run_cmd->add_option("command", c.run.command, "The engine command line, after --")->required()->expected(1, -1);
+
+    CLI::App* rules_cmd = app.add_subcommand("rules", "Work with rules files");
+    rules_cmd->require_subcommand(1);
+    c.validate_cmd = rules_cmd->add_subcommand("validate", "Parse and lint rules files (exit 0 or 3)");
+    c.validate_cmd->add_option("paths", c.rules.paths, "Files or directories (default: every loaded rules file)");
+    c.validate_cmd->add_flag("--json", c.rules.json, "Print JSON");
+    c.list_cmd = rules_cmd->add_subcommand("list", "List the loaded rules, known-good entries and log patterns");
+    c.list_cmd->add_flag("--json", c.rules.json, "Print JSON");
+    for (CLI::App* sub : {c.validate_cmd, c.list_cmd}) add_rule_options(*sub, c.rules.sources);
+
+    c.explain_cmd = app.add_subcommand("explain", "Show one rule, known-good entry or log pattern in full");
+    c.explain_cmd->add_option("id", c.explain_id, "The entry's id")->required();
+    add_rule_options(*c.explain_cmd, c.explain_sources);
+
+    c.diff_cmd = app.add_subcommand(
+        "diff", "Show what changed between two facts files; with one, FILE_A against this machine now; with none, "
+                "the last known good facts against now. Exit 0 when nothing changed, 1 when something did");
+    c.diff_cmd->add_option("files", c.diff.files, "FILE_A [FILE_B]: facts files (TOML or JSON)")->expected(0, 2);
+    c.diff_cmd->add_flag("--json", c.diff.json, "Print JSON");
+    c.diff_cmd->add_flag("--all", c.diff.all, "Also show keys that change by themselves (container state, install times …)");
+    c.diff_cmd->add_option("--state-dir", c.diff.state_dir, "Where the last known good facts are (default: "
+                                                            "$XDG_STATE_HOME/halo-check)")
+        ->type_name("DIR");
+    add_probe_options(*c.diff_cmd, c.diff.probe);
+    add_daemon_commands(&app, c.daemon);
+}
+
+int run_chosen(const Commands& c)
+{
+    if (auto verb = chosen_daemon_verb(c.daemon); !verb.empty()) return command_daemon(verb, c.daemon);
+    if (*c.facts_cmd) return command_facts(c.facts);
+    if (*c.probes_cmd) return command_probes(c.probes_json);
+    if (*c.run_cmd) return command_run(c.run);
+    if (*c.validate_cmd) return command_rules_validate(c.rules);
+    if (*c.list_cmd) return command_rules_list(c.rules);
+    if (*c.explain_cmd) return command_explain(c.explain_id, c.explain_sources);
+    if (*c.diff_cmd) return command_diff(c.diff);
+    return command_check(c.check);
+}
+
 } // namespace
 
 int cli_main(int argc, char** argv)
@@ -93,61 +174,8 @@ int cli_main(int argc, char** argv)
                  "halo-check"};
     app.set_version_flag("--version", std::string("halo-check ") + HALO_VERSION);
     app.require_subcommand(0, 1);
-
-    CheckOptions check;
-    add_check_options(app, check);
-    CLI::App* check_cmd = app.add_subcommand("check", "Probe (or read --facts), evaluate the rules, print the report");
-    add_check_options(*check_cmd, check);
-
-    FactsOptions facts;
-    CLI::App* facts_cmd = app.add_subcommand("facts", "Print this machine's facts file (attach it to bug reports)");
-    facts_cmd->add_flag("--json", facts.json, "Print JSON instead of TOML");
-    add_probe_options(*facts_cmd, facts.probe);
-
-    CLI::App* probes_cmd = app.add_subcommand("probes", "List the probes and what each reads");
-    bool probes_json = false;
-    probes_cmd->add_flag("--json", probes_json, "Print JSON");
-
-    RunOptions run;
-    CLI::App* run_cmd = app.add_subcommand(
-        "run", "Check, then exec COMMAND only if the verdict passes --fail-on (default broken)");
-    run_cmd->add_flag("--dry-run", run.dry_run, "Show the decision; do not exec");
-    run_cmd->add_flag("--json", run.check.json, "Print the report as JSON");
-    add_rule_options(*run_cmd, run.check);
-    add_probe_options(*run_cmd, run.check);
-    add_verdict_options(*run_cmd, run.check);
-    run.check.fail_on = "broken";
-    run_cmd->add_option("command", run.command, "The engine command line, after --")->required()->expected(1, -1);
-
-    CLI::App* rules_cmd = app.add_subcommand("rules", "Work with rules files");
-    rules_cmd->require_subcommand(1);
-    RulesOptions rules_opts;
-    CLI::App* validate_cmd = rules_cmd->add_subcommand("validate", "Parse and lint rules files (exit 0 or 3)");
-    validate_cmd->add_option("paths", rules_opts.paths, "Files or directories (default: every loaded rules file)");
-    validate_cmd->add_flag("--json", rules_opts.json, "Print JSON");
-    CLI::App* list_cmd = rules_cmd->add_subcommand("list", "List the loaded rules, known-good entries and log patterns");
-    list_cmd->add_flag("--json", rules_opts.json, "Print JSON");
-    for (CLI::App* sub : {validate_cmd, list_cmd}) add_rule_options(*sub, rules_opts.sources);
-
-    std::string explain_id;
-    CheckOptions explain_sources;
-    CLI::App* explain_cmd = app.add_subcommand("explain", "Show one rule, known-good entry or log pattern in full");
-    explain_cmd->add_option("id", explain_id, "The entry's id")->required();
-    add_rule_options(*explain_cmd, explain_sources);
-
-    DiffCommandOptions diff;
-    CLI::App* diff_cmd = app.add_subcommand(
-        "diff", "Show what changed between two facts files; with one, FILE_A against this machine now; with none, "
-                "the last known good facts against now. Exit 0 when nothing changed, 1 when something did");
-    diff_cmd->add_option("files", diff.files, "FILE_A [FILE_B]: facts files (TOML or JSON)")->expected(0, 2);
-    diff_cmd->add_flag("--json", diff.json, "Print JSON");
-    diff_cmd->add_flag("--all", diff.all, "Also show keys that change by themselves (container state, install times …)");
-    diff_cmd->add_option("--state-dir", diff.state_dir, "Where the last known good facts are (default: "
-                                                        "$XDG_STATE_HOME/halo-check)")
-        ->type_name("DIR");
-    add_probe_options(*diff_cmd, diff.probe);
-    DaemonOptions daemon_opts; // status, restart, stop, start, reload, smoke (cli_daemon.cpp)
-    add_daemon_commands(&app, daemon_opts);
+    Commands commands;
+    add_commands(app, commands);
 
     try {
         app.parse(argc, argv);
@@ -164,15 +192,7 @@ int cli_main(int argc, char** argv)
     }
 
     try {
-        if (auto verb = chosen_daemon_verb(daemon_opts); !verb.empty()) return command_daemon(verb, daemon_opts);
-        if (*facts_cmd) return command_facts(facts);
-        if (*probes_cmd) return command_probes(probes_json);
-        if (*run_cmd) return command_run(run);
-        if (*validate_cmd) return command_rules_validate(rules_opts);
-        if (*list_cmd) return command_rules_list(rules_opts);
-        if (*explain_cmd) return command_explain(explain_id, explain_sources);
-        if (*diff_cmd) return command_diff(diff);
-        return command_check(check);
+        return run_chosen(commands);
     } catch (const Fatal& e) {
         std::fprintf(stderr, "halo-check: error: %s\n", e.what());
         return static_cast<int>(e.code());

@@ -97,7 +97,7 @@ int print_status(const app::StateStore& store, const nlohmann::json& j, bool ali
     out += fmt::format("smoke test:  {}\n", smoke_text(e.value("smoke", nlohmann::json())));
     out += fmt::format("last good:   {}\n", smoke_text(e.value("smoke_last_good", nlohmann::json())));
     if (!text_of(d, "reload_error", "").empty()) out += fmt::format("reload:      {}\n", text_of(d, "reload_error"));
-    // Issue 6: the after-reboot view, the kernel log, the last known good configuration.
+    // The after-reboot view, the kernel log, the last known good configuration.
     if (j.contains("next_boot") && j["next_boot"].is_object()) {
         const auto& n = j["next_boot"];
         out += fmt::format("after boot:  {}", text_of(n, "verdict"));
