@@ -123,10 +123,20 @@ std::string machine_summary(const rules::Facts& facts)
     }
     line("firmware", firmware.empty() ? missing(facts, "packages", "no firmware package found") : firmware);
 
-    if (auto backend = facts.get("engine.backend")) {
-        std::string text = fmt::format("{} in {}", *backend, facts.get("engine.container").value_or("the host"));
+    const auto backend = facts.get("engine.backend");
+    const auto binary = facts.get("engine.binary");
+    if (backend || binary) {
+        // A host-run llama-server has no container or image to tell the backend by: say so, and how
+        // to state it, rather than "none configured".
+        const auto container = facts.get("engine.container");
+        const std::string where = container ? "in " + *container : std::string("on the host");
+        std::string text = backend ? fmt::format("{} {}", *backend, where)
+                                   : fmt::format("{} {}, backend unknown (state it: [engine] backend = \"vulkan\" or "
+                                                 "\"rocm\")",
+                                                 *binary, where);
         if (auto image = facts.get("engine.image")) text += fmt::format(" ({})", *image);
         if (auto model = facts.get("engine.model.name")) text += fmt::format(", model {}", *model);
+        else if (auto path = facts.get("engine.model.path")) text += fmt::format(", model {}", *path);
         if (auto ctx = facts.get("engine.ctx_size")) text += fmt::format(", ctx {}", *ctx);
         line("engine", text);
     } else {

@@ -104,4 +104,15 @@ run "$HALO_CHECK"
 [ "$rc" -le 2 ] || fail "halo-check on this machine exited $rc"
 expect_out "machine:"
 expect_out "kernel    $(uname -r)"
+# A llama-server run on the host (no container, no image) is shown, with the way to state its
+# backend, instead of "none configured".
+cfg=$(mktemp)
+printf '[engine]\nname = "host"\ncommand = ["/opt/llama/llama-server", "-m", "/nonexistent/m.gguf", "--port", "8081"]\n' >"$cfg"
+run "$HALO_CHECK" --config "$cfg" --only engine
+expect_out 'engine    /opt/llama/llama-server on the host, backend unknown (state it: [engine] backend = "vulkan" or "rocm"), model /nonexistent/m.gguf'
+expect_no_out "none configured"
+printf '[engine]\nname = "host"\nbackend = "vulkan"\ncommand = ["/opt/llama/llama-server", "-m", "/nonexistent/m.gguf"]\n' >"$cfg"
+run "$HALO_CHECK" --config "$cfg" --only engine
+expect_out 'engine    vulkan on the host, model /nonexistent/m.gguf'
+rm -f "$cfg"
 done_ok
