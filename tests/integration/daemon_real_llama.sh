@@ -1,11 +1,23 @@
 #!/bin/bash
 # The supervision test against a real llama-server: launch on an ok verdict, ready over /health,
 # the smoke test's figures from a real /v1/chat/completions, restart after SIGKILL, graceful
-# stop. Needs HALO_TEST_LLAMA_SERVER (the binary) and HALO_TEST_GGUF (a small model); without
-# them it is reported as skipped, never as passed.
-if [ -z "${HALO_TEST_LLAMA_SERVER:-}" ] || [ -z "${HALO_TEST_GGUF:-}" ]; then
-    echo "not run: set HALO_TEST_LLAMA_SERVER and HALO_TEST_GGUF"
+# stop. The binary is HALO_TEST_LLAMA_SERVER or the one scripts/get-llama-server cached; the
+# model is HALO_TEST_GGUF or a generated tiny one. Without a binary it is reported as skipped,
+# never as passed, and under CI it fails: CI must test the real engine.
+. "$HALO_SOURCE_DIR/tests/support/llama_server.sh"
+if ! HALO_TEST_LLAMA_SERVER=$(llama_server_binary); then
+    if [ "${CI:-}" = true ] || [ "${CI:-}" = 1 ]; then
+        echo "FAIL: no llama-server under CI (CI=$CI); run scripts/get-llama-server first, as scripts/test-all does"
+        exit 1
+    fi
+    echo "not run: no llama-server; run scripts/get-llama-server or set HALO_TEST_LLAMA_SERVER"
     exit 77
+fi
+if [ -z "${HALO_TEST_GGUF:-}" ]; then
+    HALO_TEST_GGUF=$(make_test_model "${HALO_BINARY_DIR:?set by ctest}/test-models" --size tiny --template plain) || {
+        echo "FAIL: could not generate a test model"
+        exit 1
+    }
 fi
 . "$HALO_SOURCE_DIR/tests/helpers/daemon/lib.sh"
 cat > "$T/config.toml" <<EOC
