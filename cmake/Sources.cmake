@@ -63,5 +63,6 @@ set(HALO_CHECKD_SOURCES
   daemon/checkd/manager_watch.cpp
   daemon/checkd/notification.cpp
   daemon/checkd/notifier.cpp
+  daemon/checkd/supervision.cpp
   daemon/checkd/supervisor.cpp
   daemon/checkd/watchers.cpp)
