@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -33,10 +34,12 @@ void write_text(int fd, const char* text) noexcept { (void)!::write(fd, text, st
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     // The daemon may have died between fork and prctl: then nobody would ever stop us.
     if (::getppid() != parent) ::_exit(1);
+    // Handlers first, then the mask: a signal that arrives in between must not run one of the
+    // parent's handlers in this copy of it.
+    for (int sig : {SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGCHLD}) ::signal(sig, SIG_DFL);
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (int sig : {SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGCHLD}) ::signal(sig, SIG_DFL);
     if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
     ::dup2(output, STDOUT_FILENO);
     ::dup2(output, STDERR_FILENO);
@@ -90,12 +93,16 @@ Result<EngineProcess> spawn_engine(const std::vector<std::string>& command, cons
     // Without /dev/null the child keeps our stdin; not worth failing the launch for.
     const Fd devnull(::open("/dev/null", O_RDONLY | O_CLOEXEC));
     const pid_t parent = ::getpid();
+    // The child starts with every signal blocked until it has reset the handlers it inherits.
+    sigset_t all;
+    sigset_t old_mask;
+    sigfillset(&all);
+    ::pthread_sigmask(SIG_SETMASK, &all, &old_mask);
     const pid_t pid = ::fork();
-    if (pid < 0) {
-        const int err = errno;
-        return Error{fmt::format("Failed to fork the engine: {}", std::strerror(err)), err};
-    }
+    const int fork_errno = errno;
     if (pid == 0) exec_child(parent, devnull.get(), write_end.get(), argv.data(), envp.data());
+    ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+    if (pid < 0) return Error{fmt::format("Failed to fork the engine: {}", std::strerror(fork_errno)), fork_errno};
     // Both sides set the group: whichever runs first wins the race; the other is a no-op.
     ::setpgid(pid, pid);
     return EngineProcess{pid, std::move(read_end)};
