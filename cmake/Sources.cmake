@@ -53,6 +53,8 @@ set(HALO_CHECK_SOURCES
 # daemon/checkd/: halo-checkd alone (the only code that links libsystemd and libcurl).
 set(HALO_CHECKD_SOURCES
   daemon/checkd/callback_guard.cpp
+  daemon/checkd/engine_checks.cpp
+  daemon/checkd/engine_process.cpp
   daemon/checkd/http_client.cpp
   daemon/checkd/journal_event.cpp
   daemon/checkd/log_monitor.cpp
@@ -61,5 +63,6 @@ set(HALO_CHECKD_SOURCES
   daemon/checkd/manager_watch.cpp
   daemon/checkd/notification.cpp
   daemon/checkd/notifier.cpp
+  daemon/checkd/supervision.cpp
   daemon/checkd/supervisor.cpp
   daemon/checkd/watchers.cpp)

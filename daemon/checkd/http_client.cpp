@@ -1,5 +1,7 @@
 #include "daemon/checkd/http_client.hpp"
 
+#include "daemon/checkd/callback_guard.hpp"
+
 #include <fmt/core.h>
 
 #include <cerrno>
@@ -65,12 +67,11 @@ size_t HttpClient::on_write(char* data, size_t size, size_t n, void* userp) noex
         r->overflow = true;
         return 0; // aborts the transfer: no answer we ask for is this large
     }
-    try {
+    // A short count aborts the transfer, which then ends in its callback with curl's write error.
+    return guard_callback("http_client.on_write", std::size_t{0}, [&] {
         r->response.body.append(data, len);
-    } catch (...) {
-        return 0;
-    }
-    return len;
+        return len;
+    });
 }
 
 Result<std::uint64_t> HttpClient::request(const std::string& url, const std::string& json_body,
@@ -128,11 +129,9 @@ void HttpClient::cancel_all()
 
 int HttpClient::on_socket(CURL*, curl_socket_t fd, int what, void* userp, void*) noexcept
 {
-    try {
-        return static_cast<HttpClient*>(userp)->socket_changed(fd, what);
-    } catch (...) {
-        return -1;
-    }
+    // -1 makes curl fail the transfers on that socket; each still ends in its callback.
+    return guard_callback("http_client.on_socket", -1,
+                          [&] { return static_cast<HttpClient*>(userp)->socket_changed(fd, what); });
 }
 
 int HttpClient::socket_changed(curl_socket_t fd, int what)
@@ -154,11 +153,8 @@ int HttpClient::socket_changed(curl_socket_t fd, int what)
 
 int HttpClient::on_timer(CURLM*, long timeout_ms, void* userp) noexcept
 {
-    try {
-        return static_cast<HttpClient*>(userp)->timer_changed(timeout_ms);
-    } catch (...) {
-        return -1;
-    }
+    return guard_callback("http_client.on_timer", -1,
+                          [&] { return static_cast<HttpClient*>(userp)->timer_changed(timeout_ms); });
 }
 
 int HttpClient::timer_changed(long timeout_ms)
@@ -183,24 +179,20 @@ int HttpClient::timer_changed(long timeout_ms)
 
 int HttpClient::on_io(sd_event_source*, int fd, uint32_t revents, void* userdata) noexcept
 {
-    try {
-        int flags = 0;
-        if (revents & EPOLLIN) flags |= CURL_CSELECT_IN;
-        if (revents & EPOLLOUT) flags |= CURL_CSELECT_OUT;
-        if (revents & (EPOLLERR | EPOLLHUP)) flags |= CURL_CSELECT_ERR;
-        static_cast<HttpClient*>(userdata)->drive(fd, flags);
-    } catch (...) {
-    }
-    return 0;
+    auto* self = static_cast<HttpClient*>(userdata);
+    int flags = 0;
+    if (revents & EPOLLIN) flags |= CURL_CSELECT_IN;
+    if (revents & EPOLLOUT) flags |= CURL_CSELECT_OUT;
+    if (revents & (EPOLLERR | EPOLLHUP)) flags |= CURL_CSELECT_ERR;
+    return guard_callback("http_client.on_io", 0, [&] { self->drive(fd, flags); },
+                          [self](std::string_view what) { self->fail_all(what); });
 }
 
 int HttpClient::on_time(sd_event_source*, uint64_t, void* userdata) noexcept
 {
-    try {
-        static_cast<HttpClient*>(userdata)->drive(CURL_SOCKET_TIMEOUT, 0);
-    } catch (...) {
-    }
-    return 0;
+    auto* self = static_cast<HttpClient*>(userdata);
+    return guard_callback("http_client.on_time", 0, [&] { self->drive(CURL_SOCKET_TIMEOUT, 0); },
+                          [self](std::string_view what) { self->fail_all(what); });
 }
 
 void HttpClient::drive(curl_socket_t fd, int flags)
@@ -212,32 +204,62 @@ void HttpClient::drive(curl_socket_t fd, int flags)
 
 void HttpClient::collect_done()
 {
-    // Finish every completed transfer first, then call back: a callback may start or cancel
-    // requests, which must not happen while curl's message queue is being read.
-    std::vector<std::unique_ptr<Request>> finished;
+    // Read curl's queue to the end first, then call back: a callback may start or cancel
+    // requests, which must not happen while the queue is being read. Until its callback a
+    // finished request stays in m_requests, so an exception on the way loses none (fail_all).
+    struct Done {
+        CURL* easy;
+        CURLcode code;
+        std::uint64_t id; // an easy handle freed by a cancel may come back for a new request
+    };
+    std::vector<Done> done;
     int left = 0;
     while (CURLMsg* msg = curl_multi_info_read(m_multi.get(), &left)) {
         if (msg->msg != CURLMSG_DONE) continue;
-        CURL* easy = msg->easy_handle;
-        const CURLcode code = msg->data.result;
-        auto it = m_requests.find(easy);
-        if (it == m_requests.end()) continue;
+        const auto it = m_requests.find(msg->easy_handle);
+        if (it != m_requests.end()) done.push_back({msg->easy_handle, msg->data.result, it->second->id});
+    }
+    for (const Done& d : done) {
+        auto it = m_requests.find(d.easy);
+        if (it == m_requests.end() || it->second->id != d.id) continue; // cancelled by an earlier callback
         std::unique_ptr<Request> r = std::move(it->second);
         m_requests.erase(it);
-        curl_multi_remove_handle(m_multi.get(), easy);
+        curl_multi_remove_handle(m_multi.get(), d.easy);
         r->response.elapsed =
             std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - r->started);
-        if (code == CURLE_OK) {
-            curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &r->response.status);
+        if (d.code == CURLE_OK) {
+            curl_easy_getinfo(d.easy, CURLINFO_RESPONSE_CODE, &r->response.status);
         } else {
             r->response.status = 0;
-            r->response.error = r->overflow ? "answer larger than 1 MiB" : (r->error[0] ? r->error : curl_easy_strerror(code));
+            r->response.error =
+                r->overflow ? "answer larger than 1 MiB" : (r->error[0] ? r->error : curl_easy_strerror(d.code));
         }
-        finished.push_back(std::move(r));
+        finish(*r);
     }
-    for (auto& r : finished) {
-        if (r->done) r->done(r->response);
+}
+
+void HttpClient::finish(Request& r) noexcept
+{
+    if (!r.done) return;
+    // One owner's failing callback must not cost the others theirs.
+    (void)guard_callback("http_client.done", 0, [&] { r.done(r.response); });
+}
+
+void HttpClient::fail_all(std::string_view why)
+{
+    // Which transfers finished is no longer known: every request in flight ends now, with an
+    // error its owner handles like any failed request (and may retry).
+    std::map<CURL*, std::unique_ptr<Request>> requests;
+    requests.swap(m_requests);
+    const std::string error = fmt::format("internal error in the HTTP client: {}", why);
+    for (auto& [easy, r] : requests) {
+        curl_multi_remove_handle(m_multi.get(), easy);
+        r->response.status = 0;
+        r->response.error = error;
+        r->response.elapsed =
+            std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - r->started);
     }
+    for (auto& [easy, r] : requests) finish(*r);
 }
 
 } // namespace halo::checkd

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace halo::checkd {
 
@@ -53,6 +54,9 @@ private:
     int timer_changed(long timeout_ms);
     void drive(curl_socket_t fd, int flags);
     void collect_done();
+    void finish(Request& r) noexcept;
+    // After an exception while driving curl: ends every request in flight with `why`.
+    void fail_all(std::string_view why);
 
     sd_event* m_event;
     CurlMulti m_multi;

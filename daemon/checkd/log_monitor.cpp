@@ -1,6 +1,7 @@
 #include "daemon/checkd/log_monitor.hpp"
 
 #include "common/clock.hpp"
+#include "daemon/checkd/callback_guard.hpp"
 #include "rules/log_match.hpp"
 
 #include "rules/condition.hpp"
@@ -134,6 +135,8 @@ void LogMonitor::note_error(std::string message) noexcept {
         if (m_errors.size() >= k_max_errors) m_errors.erase(m_errors.begin());
         m_errors.push_back(std::move(message));
     } catch (...) {
+        // No room to keep it for errors(): it goes to the daemon's log at once instead.
+        report_callback_error("log_monitor", message);
     }
 }
 
@@ -188,12 +191,11 @@ void LogMonitor::close_due_windows() {
 
 int LogMonitor::on_window_timer(sd_event_source*, std::uint64_t, void* userdata) noexcept {
     auto* self = static_cast<LogMonitor*>(userdata);
-    try {
-        self->close_due_windows();
-    } catch (const std::exception& e) {
-        self->note_error(fmt::format("Failed to close log windows: {}", e.what()));
-    }
-    return 0;
+    // Windows left open stay whole: the next line of their pattern or flush() delivers them.
+    return guard_callback("log_monitor.on_window_timer", 0, [self] { self->close_due_windows(); },
+                          [self](std::string_view what) {
+                              self->note_error(fmt::format("Failed to close log windows: {}", what));
+                          });
 }
 
 // ---- the journal ----
@@ -353,28 +355,30 @@ void LogMonitor::drain_journal() {
     }
 }
 
+// The journal keeps its read position: entries not read now are read at its next wakeup or
+// drain, so a failure costs latency, not lines.
 int LogMonitor::on_journal_io(sd_event_source*, int, std::uint32_t, void* userdata) noexcept {
     auto* self = static_cast<LogMonitor*>(userdata);
-    try {
-        self->process_journal();
-    } catch (const std::exception& e) {
-        self->note_error(fmt::format("Failed to follow the journal: {}", e.what()));
-    }
-    return 0;
+    return guard_callback("log_monitor.on_journal_io", 0, [self] { self->process_journal(); },
+                          [self](std::string_view what) { self->journal_failed("follow", what); });
 }
 
 int LogMonitor::on_journal_timer(sd_event_source*, std::uint64_t, void* userdata) noexcept {
-    return on_journal_io(nullptr, -1, 0, userdata);
+    auto* self = static_cast<LogMonitor*>(userdata);
+    return guard_callback("log_monitor.on_journal_timer", 0, [self] { self->process_journal(); },
+                          [self](std::string_view what) { self->journal_failed("follow", what); });
 }
 
 int LogMonitor::on_drain(sd_event_source*, void* userdata) noexcept {
     auto* self = static_cast<LogMonitor*>(userdata);
-    try {
-        self->drain_journal();
-    } catch (const std::exception& e) {
-        self->note_error(fmt::format("Failed to read the journal: {}", e.what()));
-    }
-    return 0;
+    return guard_callback("log_monitor.on_drain", 0, [self] { self->drain_journal(); },
+                          [self](std::string_view what) { self->journal_failed("read", what); });
+}
+
+void LogMonitor::journal_failed(std::string_view verb, std::string_view what) {
+    note_error(fmt::format("Failed to {} the journal: {}", verb, what));
+    // The timer may not have been re-armed on the way out: sd-journal's next deadline still counts.
+    arm_journal_timer();
 }
 
 } // namespace halo::checkd

@@ -130,6 +130,8 @@ private:
     void close_due_windows();
     void deliver(Window& window) noexcept;
     void note_error(std::string message) noexcept;
+    // The recovery of the journal callbacks: the error noted, the journal's timer armed again.
+    void journal_failed(std::string_view verb, std::string_view what);
     std::uint64_t now_mono() const noexcept;
 
     std::vector<rules::LogPattern> m_patterns;

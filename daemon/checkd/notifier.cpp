@@ -1,5 +1,6 @@
 #include "daemon/checkd/notifier.hpp"
 
+#include "daemon/checkd/callback_guard.hpp"
 #include "daemon/checkd/sd_handles.hpp"
 
 #include <fmt/core.h>
@@ -119,22 +120,18 @@ struct Notifier::Impl {
         return 0;
     }
 
+    // 0 on failure too: a failing handler must not take the bus connection down. Both only read
+    // one signal; the maps they touch are consistent whether or not they got to the end.
     static int on_action_invoked(sd_bus_message* m, void* userdata, sd_bus_error*) noexcept
     {
-        try {
-            return static_cast<Impl*>(userdata)->handle_action(m);
-        } catch (...) {
-            return 0; // a failing callback must not take the bus connection down
-        }
+        return guard_callback("notifier.on_action_invoked", 0,
+                              [&] { return static_cast<Impl*>(userdata)->handle_action(m); });
     }
 
     static int on_notification_closed(sd_bus_message* m, void* userdata, sd_bus_error*) noexcept
     {
-        try {
-            return static_cast<Impl*>(userdata)->handle_closed(m);
-        } catch (...) {
-            return 0;
-        }
+        return guard_callback("notifier.on_notification_closed", 0,
+                              [&] { return static_cast<Impl*>(userdata)->handle_closed(m); });
     }
 
     Result<void> subscribe()

@@ -1,16 +1,15 @@
 #include "daemon/checkd/supervisor.hpp"
 
 #include "common/clock.hpp"
+#include "daemon/checkd/callback_guard.hpp"
+#include "daemon/checkd/engine_checks.hpp"
+#include "daemon/checkd/engine_process.hpp"
 #include "rules/log_match.hpp"
 
-#include "rules/condition.hpp"
-
 #include <fmt/core.h>
-#include <nlohmann/json.hpp>
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -18,7 +17,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <ctime>
+#include <stdexcept>
 
 extern char** environ;
 
@@ -29,26 +28,24 @@ using std::chrono::microseconds;
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
-
 namespace {
 
 constexpr std::size_t k_max_line = 4096;
 constexpr std::size_t k_restart_records = 20;
 
-std::string signal_name(int sig)
-{
-    const char* abbrev = sigabbrev_np(sig);
-    return abbrev ? fmt::format("SIG{}", abbrev) : fmt::format("signal {}", sig);
-}
-
-bool is_crash_signal(int sig)
-{
-    return sig == SIGABRT || sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP;
-}
-
 std::string seconds_text(steady_clock::duration d)
 {
     return fmt::format("{:.1f}s", std::chrono::duration<double>(d).count());
+}
+
+ExitInfo exit_info_of(const siginfo_t& info) noexcept
+{
+    return {info.si_code == CLD_EXITED, info.si_status, info.si_code == CLD_DUMPED};
+}
+
+void disarm(SdEventSource& source) noexcept
+{
+    if (source) sd_event_source_set_enabled(source.get(), SD_EVENT_OFF);
 }
 
 } // namespace
@@ -64,10 +61,7 @@ Supervisor::~Supervisor()
     cancel_checks();
     // The daemon is going away with the engine still running (an exception on the way out):
     // do not leave it behind. The normal path stops it first.
-    if (m_pid > 0) {
-        ::kill(-m_pid, SIGKILL);
-        ::kill(m_pid, SIGKILL);
-    }
+    signal_engine(m_pid, SIGKILL);
 }
 
 void Supervisor::configure(const app::EngineConfig& config) { m_config = config; }
@@ -80,15 +74,21 @@ void Supervisor::set_log_patterns(std::vector<rules::LogPattern> patterns, rules
 
 void Supervisor::set_last_good_smoke(std::optional<app::SmokeFigures> figures) { m_status.smoke_good = std::move(figures); }
 
-void Supervisor::set_state(app::EngineState state, std::string reason)
+void Supervisor::apply(SupervisionEvent event, std::string reason)
 {
-    const bool same = state == m_status.state && reason == m_status.reason;
-    m_status.state = state;
+    const std::optional<app::EngineState> next = next_state(m_status.state, event);
+    if (!next) {
+        throw std::logic_error(fmt::format("{} is no transition from {}", to_string(event), to_string(m_status.state)));
+    }
+    const bool same = *next == m_status.state && reason == m_status.reason;
+    m_status.state = *next;
     m_status.reason = std::move(reason);
     m_status.pid = m_pid;
     if (!same) m_status.since = now_rfc3339(TimePrecision::milliseconds);
-    m_events.engine_changed(m_status);
+    publish();
 }
+
+void Supervisor::publish() { m_events.engine_changed(m_status); }
 
 steady_clock::duration Supervisor::uptime() const { return steady_clock::now() - m_started; }
 
@@ -104,151 +104,53 @@ void Supervisor::arm_timer(SdEventSource& source, microseconds after, sd_event_t
     }
     sd_event_source* s = nullptr;
     // 1 ms accuracy lets the kernel batch our wakeups with others.
-    if (sd_event_add_time(m_event, &s, CLOCK_MONOTONIC, when, 1000, handler, this) >= 0) source.reset(s);
+    const int r = sd_event_add_time(m_event, &s, CLOCK_MONOTONIC, when, 1000, handler, this);
+    if (r < 0) {
+        m_log.daemon(LOG_ERR, fmt::format("engine {}: Failed to add a timer to the event loop: {}; it will not be "
+                                          "checked or restarted on time",
+                                          m_config.name, std::strerror(-r)));
+        return;
+    }
+    source.reset(s);
 }
 
-// ---- launching -------------------------------------------------------------------------------
+// ---- commands --------------------------------------------------------------------------------
 
 void Supervisor::start(const std::string& why)
 {
     m_restart_times.clear();
-    if (m_backoff_timer) sd_event_source_set_enabled(m_backoff_timer.get(), SD_EVENT_OFF);
-    if (m_pid > 0) {
-        // Already running (or stopping): a start during a stop becomes a restart.
-        if (m_status.state == app::EngineState::stopping) {
-            m_after_exit = AfterExit::restart_now;
-            m_after_reason = why;
-        }
+    disarm(m_backoff_timer);
+    switch (decide_start(m_status.state, process_running())) {
+    case StartAction::launch:
+        m_log.daemon(LOG_INFO, fmt::format("starting engine {}: {}", m_config.name, why));
+        launch();
         return;
-    }
-    m_log.daemon(LOG_INFO, fmt::format("starting engine {}: {}", m_config.name, why));
-    launch();
-}
-
-void Supervisor::launch()
-{
-    if (m_config.command.empty()) {
-        set_state(app::EngineState::failed, "no engine command configured");
+    case StartAction::restart_after_stop:
+        m_after_exit = ExitPlan::restart_now;
+        m_after_reason = why;
         return;
+    case StartAction::none: return;
     }
-    // Everything the child needs is built before fork: after it only async-signal-safe calls.
-    std::vector<std::string> env_strings;
-    for (char** e = environ; e && *e; ++e) {
-        const std::string_view entry(*e);
-        const std::string name(entry.substr(0, entry.find('=')));
-        // The engine must not talk to our systemd: the notify socket and watchdog are ours.
-        if (name == "NOTIFY_SOCKET" || name == "WATCHDOG_USEC" || name == "WATCHDOG_PID" || name == "LISTEN_FDS" ||
-            name == "LISTEN_PID" || m_config.env.count(name) != 0) {
-            continue;
-        }
-        env_strings.emplace_back(entry);
-    }
-    for (const auto& [k, v] : m_config.env) env_strings.push_back(k + "=" + v);
-    std::vector<char*> envp;
-    for (std::string& s : env_strings) envp.push_back(s.data());
-    envp.push_back(nullptr);
-    std::vector<std::string> args = m_config.command;
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-
-    int pipefd[2];
-    if (::pipe2(pipefd, O_CLOEXEC) < 0) {
-        schedule_restart(fmt::format("Failed to create a pipe for the engine's output: {}", std::strerror(errno)));
-        return;
-    }
-    Fd read_end(pipefd[0]);
-    Fd write_end(pipefd[1]);
-    const int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    const pid_t parent = ::getpid();
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-        if (devnull >= 0) ::close(devnull);
-        schedule_restart(fmt::format("Failed to fork the engine: {}", std::strerror(errno)));
-        return;
-    }
-    if (pid == 0) {
-        ::setpgid(0, 0);
-        ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-        // The daemon may have died between fork and prctl: then nobody would ever stop us.
-        if (::getppid() != parent) ::_exit(1);
-        sigset_t none;
-        sigemptyset(&none);
-        ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        for (int sig : {SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGCHLD}) ::signal(sig, SIG_DFL);
-        if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
-        ::dup2(write_end.get(), STDOUT_FILENO);
-        ::dup2(write_end.get(), STDERR_FILENO);
-        ::execvpe(argv[0], argv.data(), envp.data());
-        const int err = errno;
-        const char* what = "halo-checkd: failed to execute the engine command: ";
-        (void)!::write(STDERR_FILENO, what, std::strlen(what));
-        const char* reason = strerror(err);
-        (void)!::write(STDERR_FILENO, reason, std::strlen(reason));
-        (void)!::write(STDERR_FILENO, "\n", 1);
-        ::_exit(err == ENOENT ? 127 : 126);
-    }
-    if (devnull >= 0) ::close(devnull);
-    // Both sides set the group: whichever runs first wins the race; the other is a no-op.
-    ::setpgid(pid, pid);
-    write_end.reset();
-    m_pid = pid;
-    m_started = steady_clock::now();
-    m_run_match.reset();
-    m_suspect = false;
-    m_after_exit = AfterExit::classify;
-    m_status.liveness_failures = 0;
-    m_partial.clear();
-
-    sd_event_source* child = nullptr;
-    const int r = sd_event_add_child(m_event, &child, pid, WEXITED, &Supervisor::on_child, this);
-    if (r < 0) {
-        // Without a child source we cannot supervise it; do not leave it unsupervised.
-        ::kill(-pid, SIGKILL);
-        ::waitpid(pid, nullptr, 0);
-        m_pid = 0;
-        set_state(app::EngineState::failed, fmt::format("Failed to watch the engine process: {}", std::strerror(-r)));
-        return;
-    }
-    m_child.reset(child);
-    ::fcntl(read_end.get(), F_SETFL, O_NONBLOCK);
-    sd_event_source* out = nullptr;
-    if (sd_event_add_io(m_event, &out, read_end.get(), EPOLLIN, &Supervisor::on_output, this) >= 0) {
-        m_output_source.reset(out);
-    }
-    m_output = std::move(read_end);
-    m_log.open_engine_stream(m_config.name);
-    m_log.daemon(LOG_INFO, fmt::format("engine {} launched as pid {}", m_config.name, pid),
-                 {{"HALO_ENGINE_PID", std::to_string(pid)}});
-    set_state(app::EngineState::starting, fmt::format("waiting for {}", m_config.health_url));
-    arm_timer(m_health_timer, milliseconds(100), &Supervisor::on_health_timer);
-}
-
-// ---- stopping --------------------------------------------------------------------------------
-
-void Supervisor::signal_group(int sig)
-{
-    if (m_pid <= 0) return;
-    if (::kill(-m_pid, sig) < 0) ::kill(m_pid, sig);
 }
 
 void Supervisor::stop(const std::string& why, std::function<void()> then)
 {
-    if (m_backoff_timer) sd_event_source_set_enabled(m_backoff_timer.get(), SD_EVENT_OFF);
-    if (m_pid <= 0) {
-        set_state(app::EngineState::stopped, why);
+    disarm(m_backoff_timer);
+    const StopAction action = decide_stop(m_status.state, process_running());
+    if (action == StopAction::stopped_idle) {
+        apply(SupervisionEvent::stopped_idle, why);
         if (then) then();
         return;
     }
-    m_after_exit = AfterExit::stop;
+    m_after_exit = ExitPlan::stop;
     m_after_reason = why;
     m_then = std::move(then);
     cancel_checks();
-    if (m_status.state != app::EngineState::stopping) {
+    if (action == StopAction::begin_stopping) {
         m_log.daemon(LOG_INFO, fmt::format("stopping engine {} (pid {}): {}", m_config.name, m_pid, why));
-        signal_group(SIGTERM);
+        signal_engine(m_pid, SIGTERM);
         arm_timer(m_kill_timer, duration_cast<microseconds>(m_config.stop_timeout), &Supervisor::on_kill_timer);
-        set_state(app::EngineState::stopping, why);
+        apply(SupervisionEvent::stop_requested, why);
     }
 }
 
@@ -260,64 +162,168 @@ void Supervisor::restart(const std::string& why)
         return;
     }
     stop(why);
-    m_after_exit = AfterExit::restart_now;
+    m_after_exit = ExitPlan::restart_now;
 }
 
 bool Supervisor::refuse(const std::string& reason)
 {
     if (m_pid > 0) return false;
-    if (m_backoff_timer) sd_event_source_set_enabled(m_backoff_timer.get(), SD_EVENT_OFF);
-    set_state(app::EngineState::refused, reason);
+    disarm(m_backoff_timer);
+    apply(SupervisionEvent::refused, reason);
     return true;
 }
 
 bool Supervisor::mark_unhealthy(const std::string& reason)
 {
-    if (m_pid <= 0 || m_status.state != app::EngineState::ready) return false;
+    if (!may_mark_unhealthy(m_status.state, process_running())) return false;
     m_log.daemon(LOG_WARNING, fmt::format("engine {} marked unhealthy: {}; checking its health now", m_config.name, reason));
     m_suspect = true;
-    set_state(app::EngineState::unhealthy, reason);
+    apply(SupervisionEvent::marked_unhealthy, reason);
     poll_health();
     return true;
 }
+
+bool Supervisor::smoke(std::string& why_not)
+{
+    if (auto refusal = smoke_refusal(m_status.state, m_smoke_request.has_value())) {
+        why_not = std::move(*refusal);
+        return false;
+    }
+    run_smoke();
+    return true;
+}
+
+// ---- launching -------------------------------------------------------------------------------
+
+void Supervisor::launch()
+{
+    if (m_config.command.empty()) {
+        apply(SupervisionEvent::not_launched, std::string(k_no_command_reason));
+        return;
+    }
+    auto spawned = spawn_engine(m_config.command, engine_environment(environ, m_config.env));
+    if (!spawned) {
+        schedule_restart(spawned.error().message);
+        return;
+    }
+    const pid_t pid = spawned->pid;
+    m_pid = pid;
+    m_started = steady_clock::now();
+    m_run_match.reset();
+    m_suspect = false;
+    m_after_exit = ExitPlan::classify;
+    m_status.liveness_failures = 0;
+    m_partial.clear();
+
+    sd_event_source* child = nullptr;
+    const int r = sd_event_add_child(m_event, &child, pid, WEXITED, &Supervisor::on_child, this);
+    if (r < 0) {
+        // Without a child source we cannot supervise it; do not leave it unsupervised.
+        signal_engine(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+        m_pid = 0;
+        apply(SupervisionEvent::not_launched, fmt::format("Failed to watch the engine process: {}", std::strerror(-r)));
+        return;
+    }
+    m_child.reset(child);
+    Fd output = std::move(spawned->output);
+    ::fcntl(output.get(), F_SETFL, O_NONBLOCK);
+    sd_event_source* out = nullptr;
+    if (sd_event_add_io(m_event, &out, output.get(), EPOLLIN, &Supervisor::on_output, this) >= 0) {
+        m_output_source.reset(out);
+    }
+    m_output = std::move(output);
+    m_log.open_engine_stream(m_config.name);
+    m_log.daemon(LOG_INFO, fmt::format("engine {} launched as pid {}", m_config.name, pid),
+                 {{"HALO_ENGINE_PID", std::to_string(pid)}});
+    apply(SupervisionEvent::launched, waiting_reason(m_config.health_url));
+    arm_timer(m_health_timer, milliseconds(100), &Supervisor::on_health_timer);
+}
+
+// ---- stopping and restarting -----------------------------------------------------------------
 
 void Supervisor::kill_for_restart(const std::string& reason)
 {
     m_suspect = false;
     m_log.daemon(LOG_WARNING, fmt::format("engine {} unhealthy: {}; restarting it", m_config.name, reason));
     cancel_checks();
-    m_after_exit = AfterExit::restart_backoff;
+    m_after_exit = ExitPlan::restart_backoff;
     m_after_reason = reason;
-    set_state(app::EngineState::unhealthy, reason);
-    signal_group(SIGTERM);
+    apply(SupervisionEvent::killed_for_restart, reason);
+    signal_engine(m_pid, SIGTERM);
     arm_timer(m_kill_timer, duration_cast<microseconds>(m_config.stop_timeout), &Supervisor::on_kill_timer);
 }
 
 int Supervisor::on_kill_timer(sd_event_source*, uint64_t, void* userdata) noexcept
 {
     auto* self = static_cast<Supervisor*>(userdata);
-    try {
-        if (self->m_pid > 0) {
+    return guard_callback(
+        "supervisor.on_kill_timer", 0,
+        [self] {
+            if (self->m_pid <= 0) return 0;
             self->m_log.daemon(LOG_WARNING,
                                fmt::format("engine {} (pid {}) did not stop within {} of SIGTERM; sending SIGKILL",
-                                           self->m_config.name, self->m_pid, app::format_duration(self->m_config.stop_timeout)));
-            self->signal_group(SIGKILL);
-        }
-    } catch (...) {
+                                           self->m_config.name, self->m_pid,
+                                           app::format_duration(self->m_config.stop_timeout)));
+            signal_engine(self->m_pid, SIGKILL);
+            return 0;
+        },
+        // Only the log line failed: the kill is due all the same, and its exit moves the state on.
+        [self] { signal_engine(self->m_pid, SIGKILL); });
+}
+
+void Supervisor::schedule_restart(const std::string& why)
+{
+    RestartDecision d = decide_restart(std::move(m_restart_times), steady_clock::now(), m_config.restart, why);
+    m_restart_times = std::move(d.history);
+    if (d.event == SupervisionEvent::restarts_exhausted) {
+        apply(d.event, std::move(d.reason));
+        m_log.daemon(LOG_ERR, fmt::format("engine {}: {}", m_config.name, m_status.reason));
+        return;
     }
-    return 0;
+    m_status.restarts.push_back({now_rfc3339(TimePrecision::milliseconds), why});
+    if (m_status.restarts.size() > k_restart_records) m_status.restarts.erase(m_status.restarts.begin());
+    apply(d.event, std::move(d.reason));
+    arm_timer(m_backoff_timer, duration_cast<microseconds>(d.delay), &Supervisor::on_backoff_timer);
+}
+
+int Supervisor::on_backoff_timer(sd_event_source*, uint64_t, void* userdata) noexcept
+{
+    auto* self = static_cast<Supervisor*>(userdata);
+    return guard_callback(
+        "supervisor.on_backoff_timer", 0,
+        [self] {
+            if (self->m_pid > 0 || self->m_status.state != app::EngineState::backoff) return 0;
+            self->m_log.daemon(LOG_INFO, fmt::format("restarting engine {}", self->m_config.name));
+            self->launch();
+            return 0;
+        },
+        [self](std::string_view what) { self->fail_internally("on_backoff_timer", what); });
 }
 
 // ---- exit ------------------------------------------------------------------------------------
 
-int Supervisor::on_child(sd_event_source*, const siginfo_t* si, void* userdata) noexcept
+int Supervisor::on_child(sd_event_source* s, const siginfo_t* si, void* userdata) noexcept
 {
     auto* self = static_cast<Supervisor*>(userdata);
-    try {
-        self->on_exit(*si);
-    } catch (...) {
+    return guard_callback(
+        "supervisor.on_child", 0, [&] { self->child_exited(s, *si); },
+        [&](std::string_view what) {
+            // This child is gone (the loop reaps it); one that on_exit launched in its place is not.
+            if (self->m_child.get() == s) self->m_child.reset();
+            self->fail_internally("on_child", what);
+        });
+}
+
+void Supervisor::child_exited(sd_event_source* source, const siginfo_t& info)
+{
+    if (source == m_child.get() && m_pid > 0) {
+        on_exit(info);
+        return;
     }
-    return 0;
+    // An engine fail_internally() killed: the loop reaps it once this returns.
+    if (source == m_child.get()) m_child.reset();
+    std::erase_if(m_orphans, [source](const SdEventSource& o) { return o.get() == source; });
 }
 
 void Supervisor::on_exit(const siginfo_t& info)
@@ -327,27 +333,21 @@ void Supervisor::on_exit(const siginfo_t& info)
     close_output();
     m_child.reset();
     cancel_checks();
-    if (m_kill_timer) sd_event_source_set_enabled(m_kill_timer.get(), SD_EVENT_OFF);
+    disarm(m_kill_timer);
     // Whatever the engine left in its group (helpers, a toolbox's podman) goes with it.
-    ::kill(-pid, SIGKILL);
+    signal_engine(pid, SIGKILL);
     m_pid = 0;
     const auto ran = uptime();
 
-    std::string exit;
-    const bool exited = info.si_code == CLD_EXITED;
-    if (exited) exit = fmt::format("exited with status {}", info.si_status);
-    else exit = fmt::format("killed by {}{}", signal_name(info.si_status), info.si_code == CLD_DUMPED ? " (core dumped)" : "");
-    exit += fmt::format(" after {}", seconds_text(ran));
-    m_log.daemon(exited && info.si_status == 0 ? LOG_INFO : LOG_WARNING,
+    const ExitInfo exit_info = exit_info_of(info);
+    const std::string exit = describe_exit(exit_info, ran);
+    m_log.daemon(exit_info.exited && exit_info.status == 0 ? LOG_INFO : LOG_WARNING,
                  fmt::format("engine {} (pid {}) {}", m_config.name, pid, exit),
                  {{"HALO_ENGINE_EXIT", exit}, {"HALO_ENGINE_PID", std::to_string(pid)}});
 
-    const bool crashed = !exited && is_crash_signal(info.si_status);
-    if (crashed || m_run_match) {
-        app::CrashReason c = m_run_match.value_or(app::CrashReason{});
-        c.exit = exit;
-        c.at = now_rfc3339(TimePrecision::milliseconds);
-        m_status.last_crash = c;
+    if (auto crash = crash_to_record(exit_info, m_run_match, exit, now_rfc3339(TimePrecision::milliseconds))) {
+        m_status.last_crash = std::move(crash);
+        const app::CrashReason& c = *m_status.last_crash;
         if (!c.pattern_id.empty()) {
             m_log.daemon(LOG_ERR, fmt::format("engine {} crashed: {} ({}); fix: {}", m_config.name, c.title,
                                               c.pattern_id, c.fix),
@@ -355,89 +355,58 @@ void Supervisor::on_exit(const siginfo_t& info)
         }
     }
 
-    const AfterExit after = m_after_exit;
-    m_after_exit = AfterExit::classify;
-    switch (after) {
-    case AfterExit::stop: {
-        set_state(app::EngineState::stopped, m_after_reason);
-        if (auto then = std::move(m_then)) {
-            m_then = nullptr;
-            then();
-        }
+    ExitFacts facts;
+    facts.info = exit_info;
+    facts.plan = std::exchange(m_after_exit, ExitPlan::classify);
+    facts.planned_reason = m_after_reason;
+    facts.ran = ran;
+    facts.early_exit = m_config.early_exit;
+    if (m_run_match) facts.crash_pattern = m_run_match->pattern_id;
+    if (!m_status.output.empty()) facts.last_output = m_status.output.back();
+    ExitDecision d = decide_exit(facts);
+    switch (d.action) {
+    case ExitAction::stop:
+        apply(SupervisionEvent::exited_as_planned, std::move(d.reason));
+        if (auto then = std::exchange(m_then, nullptr)) then();
         return;
-    }
-    case AfterExit::restart_now:
-        m_log.daemon(LOG_INFO, fmt::format("restarting engine {}: {}", m_config.name, m_after_reason));
+    case ExitAction::relaunch:
+        m_log.daemon(LOG_INFO, fmt::format("restarting engine {}: {}", m_config.name, d.reason));
         launch();
         return;
-    case AfterExit::restart_backoff: schedule_restart(m_after_reason); return;
-    case AfterExit::classify: break;
+    case ExitAction::restart_later: schedule_restart(d.reason); return;
+    case ExitAction::fail: apply(SupervisionEvent::exited_for_good, std::move(d.reason)); return;
     }
-    if (exited && info.si_status == 1 && ran < m_config.early_exit) {
-        std::string last;
-        if (!m_status.output.empty()) last = fmt::format(" (last output: {})", m_status.output.back());
-        set_state(app::EngineState::failed,
-                  fmt::format("{}{}: restarting will not help (bad arguments, port in use or the model failed to load); "
-                              "fix the command or model, then run 'halo-check restart'",
-                              exit, last));
-        return;
-    }
-    if (crashed) {
-        const std::string why =
-            m_status.last_crash && !m_status.last_crash->pattern_id.empty()
-                ? fmt::format("crashed ({}): {}", exit, m_status.last_crash->pattern_id)
-                : fmt::format("crashed ({})", exit);
-        schedule_restart(why);
-        return;
-    }
-    schedule_restart(exit);
 }
 
-void Supervisor::schedule_restart(const std::string& reason)
+void Supervisor::fail_internally(std::string_view where, std::string_view what)
 {
-    const auto now = steady_clock::now();
-    while (!m_restart_times.empty() && now - m_restart_times.front() > m_config.restart.window) m_restart_times.pop_front();
-    const int recent = static_cast<int>(m_restart_times.size());
-    if (recent >= m_config.restart.max) {
-        set_state(app::EngineState::given_up,
-                  fmt::format("gave up after {} restarts within {}: {}; fix the cause, then run 'halo-check restart'",
-                              recent, app::format_duration(m_config.restart.window), reason));
-        m_log.daemon(LOG_ERR, fmt::format("engine {}: {}", m_config.name, m_status.reason));
-        return;
-    }
-    auto delay = m_config.restart.backoff_initial;
-    for (int i = 0; i < recent && delay < m_config.restart.backoff_max; ++i) delay *= 2;
-    delay = std::min(delay, m_config.restart.backoff_max);
-    m_restart_times.push_back(now);
-    m_status.restarts.push_back({now_rfc3339(TimePrecision::milliseconds), reason});
-    if (m_status.restarts.size() > k_restart_records) m_status.restarts.erase(m_status.restarts.begin());
-    set_state(app::EngineState::backoff, fmt::format("{}; restart {} of {} in {}", reason, recent + 1, m_config.restart.max,
-                                                app::format_duration(delay)));
-    arm_timer(m_backoff_timer, duration_cast<microseconds>(delay), &Supervisor::on_backoff_timer);
-}
-
-int Supervisor::on_backoff_timer(sd_event_source*, uint64_t, void* userdata) noexcept
-{
-    auto* self = static_cast<Supervisor*>(userdata);
-    try {
-        if (self->m_pid <= 0 && self->m_status.state == app::EngineState::backoff) {
-            self->m_log.daemon(LOG_INFO, fmt::format("restarting engine {}", self->m_config.name));
-            self->launch();
-        }
-    } catch (...) {
-    }
-    return 0;
+    // What cannot fail comes first: whatever else goes wrong, the engine and its group are gone
+    // and nothing stays armed to fire into a half-done transition.
+    cancel_checks();
+    disarm(m_kill_timer);
+    disarm(m_backoff_timer);
+    close_output();
+    signal_engine(m_pid, SIGKILL);
+    m_pid = 0;
+    m_after_exit = ExitPlan::classify;
+    m_suspect = false;
+    m_partial.clear();
+    auto then = std::exchange(m_then, nullptr);
+    if (m_child) m_orphans.push_back(std::move(m_child));
+    apply(SupervisionEvent::internal_error, internal_error_reason(where, what));
+    // A stop waited for the engine to go; it has.
+    if (then) then();
 }
 
 // ---- output ----------------------------------------------------------------------------------
 
 int Supervisor::on_output(sd_event_source*, int, uint32_t, void* userdata) noexcept
 {
-    try {
-        static_cast<Supervisor*>(userdata)->read_output(false);
-    } catch (...) {
-    }
-    return 0;
+    auto* self = static_cast<Supervisor*>(userdata);
+    return guard_callback(
+        "supervisor.on_output", 0, [self] { self->read_output(false); },
+        // The engine itself is fine; only the line being read is lost, the next one starts clean.
+        [self] { self->m_partial.clear(); });
 }
 
 void Supervisor::read_output(bool drain_only)
@@ -500,134 +469,98 @@ void Supervisor::cancel_checks()
     if (m_smoke_request) m_http.cancel(*m_smoke_request);
     m_health_request.reset();
     m_smoke_request.reset();
-    if (m_health_timer) sd_event_source_set_enabled(m_health_timer.get(), SD_EVENT_OFF);
+    disarm(m_health_timer);
 }
 
 int Supervisor::on_health_timer(sd_event_source*, uint64_t, void* userdata) noexcept
 {
-    try {
-        static_cast<Supervisor*>(userdata)->poll_health();
-    } catch (...) {
-    }
-    return 0;
+    auto* self = static_cast<Supervisor*>(userdata);
+    return guard_callback(
+        "supervisor.on_health_timer", 0, [self] { self->poll_health(); },
+        [self](std::string_view what) { self->fail_internally("on_health_timer", what); });
 }
 
 void Supervisor::poll_health()
 {
     if (m_pid <= 0 || m_health_request) return;
-    const bool readiness = m_status.state == app::EngineState::starting || m_status.state == app::EngineState::loading;
-    if (readiness && uptime() > m_config.ready_timeout) {
-        kill_for_restart(fmt::format("not ready within ready_timeout {}", app::format_duration(m_config.ready_timeout)));
+    if (auto reason = readiness_timeout(m_status.state, uptime(), m_config.ready_timeout)) {
+        kill_for_restart(*reason);
         return;
     }
-    const milliseconds timeout =
-        readiness ? milliseconds(2000) : std::clamp(m_config.liveness_interval, milliseconds(100), milliseconds(10000));
-    auto id = m_http.request(m_config.health_url, {}, timeout, [this](const HttpResponse& r) { on_health(r); });
-    if (id) m_health_request = *id;
-    else arm_timer(m_health_timer, microseconds(1'000'000), &Supervisor::on_health_timer);
+    auto id = request_health(m_http, m_config, m_status.state, [this](const HttpResponse& r) {
+        (void)guard_callback(
+            "supervisor.on_health", 0, [&] { on_health(r); },
+            [&](std::string_view what) { fail_internally("on_health", what); });
+    });
+    if (id) {
+        m_health_request = *id;
+        return;
+    }
+    m_log.daemon(LOG_WARNING, fmt::format("engine {}: {}; checking its health again in 1s", m_config.name, id.error().message));
+    arm_timer(m_health_timer, microseconds(1'000'000), &Supervisor::on_health_timer);
 }
 
 void Supervisor::on_health(const HttpResponse& r)
 {
     m_health_request.reset();
     if (m_pid <= 0) return;
-    const app::EngineState s = m_status.state;
-    if (s == app::EngineState::starting || s == app::EngineState::loading) {
-        if (r.status == 200) {
-            m_log.daemon(LOG_INFO, fmt::format("engine {} ready after {}", m_config.name, seconds_text(uptime())));
-            set_state(app::EngineState::ready, {});
-            run_smoke();
-            arm_timer(m_health_timer, duration_cast<microseconds>(m_config.liveness_interval), &Supervisor::on_health_timer);
-            return;
-        }
-        if (r.status == 503 && s == app::EngineState::starting) set_state(app::EngineState::loading, "loading the model");
-        // Fast polls at first (a tiny model is ready in 0.2 s), then once a second for long loads.
-        const auto next = uptime() < std::chrono::seconds(10) ? milliseconds(100) : milliseconds(1000);
-        arm_timer(m_health_timer, duration_cast<microseconds>(next), &Supervisor::on_health_timer);
+    HealthFacts facts;
+    facts.state = m_status.state;
+    facts.suspect = m_suspect;
+    facts.status = r.status;
+    facts.error = r.error;
+    facts.liveness_failures = m_status.liveness_failures;
+    facts.liveness_limit = m_config.liveness_failures;
+    facts.uptime = uptime();
+    facts.liveness_interval = m_config.liveness_interval;
+    HealthDecision d = decide_health(facts);
+    if (d.outcome == HealthOutcome::ignored) return;
+
+    const int failures_before = m_status.liveness_failures;
+    m_status.liveness_failures = d.liveness_failures;
+    switch (d.outcome) {
+    case HealthOutcome::ready:
+        m_log.daemon(LOG_INFO, fmt::format("engine {} ready after {}", m_config.name, seconds_text(facts.uptime)));
+        break;
+    case HealthOutcome::alive_again:
+        m_suspect = false;
+        m_log.daemon(LOG_INFO, fmt::format("engine {} answers its health check again; keeping it", m_config.name));
+        break;
+    case HealthOutcome::failed_check:
+    case HealthOutcome::exhausted:
+        m_log.daemon(LOG_WARNING, fmt::format("engine {} liveness check {} of {} failed: {}", m_config.name,
+                                              d.liveness_failures, m_config.liveness_failures, d.failure));
+        break;
+    default: break;
+    }
+    if (d.outcome == HealthOutcome::exhausted) {
+        kill_for_restart(d.reason);
         return;
     }
-    if (s != app::EngineState::ready && !(s == app::EngineState::unhealthy && m_suspect)) return;
-    if (r.status == 200) {
-        if (m_suspect) {
-            m_suspect = false;
-            m_status.liveness_failures = 0;
-            m_log.daemon(LOG_INFO, fmt::format("engine {} answers its health check again; keeping it", m_config.name));
-            set_state(app::EngineState::ready, {});
-        } else if (m_status.liveness_failures != 0) {
-            m_status.liveness_failures = 0;
-            m_events.engine_changed(m_status);
-        }
-    } else {
-        ++m_status.liveness_failures;
-        const std::string what = r.status ? fmt::format("HTTP {}", r.status) : r.error;
-        m_log.daemon(LOG_WARNING, fmt::format("engine {} liveness check {} of {} failed: {}", m_config.name,
-                                              m_status.liveness_failures, m_config.liveness_failures, what));
-        if (m_status.liveness_failures >= m_config.liveness_failures) {
-            kill_for_restart(fmt::format("{} health checks failed in a row ({})", m_status.liveness_failures, what));
-            return;
-        }
-        m_events.engine_changed(m_status);
-    }
-    arm_timer(m_health_timer, duration_cast<microseconds>(m_config.liveness_interval), &Supervisor::on_health_timer);
+    if (d.event) apply(*d.event, std::move(d.reason));
+    else if (d.liveness_failures != failures_before) publish();
+    if (d.outcome == HealthOutcome::ready) run_smoke();
+    if (d.next_poll) arm_timer(m_health_timer, duration_cast<microseconds>(*d.next_poll), &Supervisor::on_health_timer);
 }
 
 // ---- smoke test ------------------------------------------------------------------------------
 
-bool Supervisor::smoke(std::string& why_not)
-{
-    if (m_status.state != app::EngineState::ready) {
-        why_not = fmt::format("the engine is {}, not ready", to_string(m_status.state));
-        return false;
-    }
-    if (m_smoke_request) {
-        why_not = "a smoke test is already running";
-        return false;
-    }
-    run_smoke();
-    return true;
-}
-
 void Supervisor::run_smoke()
 {
-    nlohmann::ordered_json body = {{"messages", {{{"role", "user"}, {"content", "Count 1 to 5"}}}},
-                                   {"max_tokens", 10},
-                                   {"stream", false},
-                                   // A repeated prompt hits llama-server's cache; the figure
-                                   // should measure prompt processing every time.
-                                   {"cache_prompt", false}};
-    if (m_config.alias) body["model"] = *m_config.alias;
-    m_smoke_started = steady_clock::now();
-    auto id = m_http.request(m_config.base_url + "/v1/chat/completions", body.dump(), m_config.smoke_timeout,
-                             [this](const HttpResponse& r) { on_smoke(r); });
+    auto id = request_smoke(m_http, m_config, [this](const HttpResponse& r) {
+        (void)guard_callback(
+            "supervisor.on_smoke", 0, [&] { on_smoke(r); },
+            [&](std::string_view what) { fail_internally("on_smoke", what); });
+    });
     if (id) m_smoke_request = *id;
+    else m_log.daemon(LOG_WARNING, fmt::format("engine {}: smoke test not run: {}", m_config.name, id.error().message));
 }
 
 void Supervisor::on_smoke(const HttpResponse& r)
 {
     m_smoke_request.reset();
-    app::SmokeFigures f;
+    app::SmokeFigures f = smoke_figures_from_answer(r.status, r.body, r.elapsed, r.error);
     f.at = now_rfc3339(TimePrecision::milliseconds);
-    f.latency_ms = static_cast<double>(r.elapsed.count()) / 1000.0;
-    if (r.status == 200) {
-        auto j = nlohmann::json::parse(r.body, nullptr, false);
-        if (j.is_object()) {
-            const auto& usage = j.value("usage", nlohmann::json::object());
-            const auto& timings = j.value("timings", nlohmann::json::object());
-            auto number = [](const nlohmann::json& o, const char* k) {
-                return o.is_object() && o.contains(k) && o[k].is_number() ? o[k].get<double>() : 0.0;
-            };
-            f.prompt_tokens = static_cast<long>(number(usage, "prompt_tokens"));
-            f.completion_tokens = static_cast<long>(number(usage, "completion_tokens"));
-            f.prompt_per_second = number(timings, "prompt_per_second");
-            f.predicted_per_second = number(timings, "predicted_per_second");
-            f.ok = f.completion_tokens > 0;
-            if (!f.ok) f.error = "the answer held no generated tokens";
-        } else {
-            f.error = "the answer was not JSON";
-        }
-    } else {
-        f.error = r.status ? fmt::format("HTTP {}", r.status) : r.error;
-    }
     m_status.smoke = f;
     if (f.ok) {
         m_status.smoke_good = f;
@@ -637,14 +570,13 @@ void Supervisor::on_smoke(const HttpResponse& r)
                                  f.predicted_per_second),
                      {{"HALO_SMOKE_LATENCY_MS", fmt::format("{:.1f}", f.latency_ms)},
                       {"HALO_SMOKE_PREDICTED_PER_SECOND", fmt::format("{:.2f}", f.predicted_per_second)}});
-        m_events.engine_changed(m_status);
+        publish();
         return;
     }
-    if (m_pid > 0 && m_status.state == app::EngineState::ready) {
-        kill_for_restart(fmt::format("smoke test failed: {} (no tokens within smoke_timeout {})", f.error,
-                                     app::format_duration(m_config.smoke_timeout)));
+    if (auto reason = smoke_kill_reason(f, m_status.state, process_running(), m_config.smoke_timeout)) {
+        kill_for_restart(*reason);
     } else {
-        m_events.engine_changed(m_status);
+        publish();
     }
 }
 

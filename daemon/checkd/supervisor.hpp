@@ -5,18 +5,21 @@
 //   plus refused (the verdict forbids a launch), failed (exit status 1 soon after start: bad
 //   arguments, port in use, model failed to load — restarting will not help) and stopping.
 //
-// The supervisor launches the configured argv (no shell) in its own process group with
-// PR_SET_PDEATHSIG, reads its output line by line from a pipe, reaps it with sd_event_add_child,
-// polls /health for readiness and liveness, runs the generation smoke test, classifies exits and
-// restarts with exponential backoff. Health, liveness and the smoke test are inputs to it. Every
-// transition goes to SupervisorEvents::engine_changed (the manager logs it, writes the state file
-// and updates STATUS=).
+// The Supervisor is the imperative shell: it launches the engine (engine_process.hpp), reads its
+// output line by line from a pipe, reaps it with sd_event_add_child, polls /health and runs the
+// generation smoke test (engine_checks.hpp), and arms the timers. What each exit, answer or
+// timeout means is decided by the pure functions of supervision.hpp, whose table of states and
+// events is the only way the state changes. Every transition goes to
+// SupervisorEvents::engine_changed (the manager logs it, writes the state file and updates
+// STATUS=). An exception inside one of its loop callbacks kills the engine's group and leaves it
+// failed with "internal error in <callback>: …".
 
 #include "daemon/config.hpp"
 #include "daemon/engine_status.hpp"
 #include "daemon/checkd/http_client.hpp"
 #include "daemon/checkd/log_sink.hpp"
 #include "daemon/checkd/sd_handles.hpp"
+#include "daemon/checkd/supervision.hpp"
 #include "rules/facts.hpp"
 #include "rules/rule.hpp"
 
@@ -27,6 +30,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace halo::checkd {
@@ -75,11 +79,18 @@ public:
 
 private:
     void launch();
-    void set_state(app::EngineState state, std::string reason);
+    // The only way the state changes: `event` through next_state() (supervision.hpp). An event
+    // the table does not allow from the current state throws std::logic_error.
+    void apply(SupervisionEvent event, std::string reason);
+    // Tells the manager about a change that is no transition (liveness count, smoke figures).
+    void publish();
+    void child_exited(sd_event_source* source, const siginfo_t& info);
     void on_exit(const siginfo_t& info);
-    void schedule_restart(const std::string& reason);
+    void schedule_restart(const std::string& why);
     void kill_for_restart(const std::string& reason);
-    void signal_group(int sig);
+    // After an exception in a callback: the engine's group killed, no process, no checks, no
+    // timers, failed with "internal error in <where>: <what>", and a pending stop's `then` run.
+    void fail_internally(std::string_view where, std::string_view what);
     void arm_timer(SdEventSource& source, std::chrono::microseconds after, sd_event_time_handler_t handler);
     void poll_health();
     void on_health(const HttpResponse& r);
@@ -116,16 +127,16 @@ private:
     SdEventSource m_backoff_timer;
     std::optional<std::uint64_t> m_health_request;
     std::optional<std::uint64_t> m_smoke_request;
-    std::chrono::steady_clock::time_point m_smoke_started;
     std::optional<app::CrashReason> m_run_match; // the first crash line seen in this run
     bool m_suspect = false;                 // unhealthy by mark_unhealthy(): health decides
 
     // What to do when the running process exits.
-    enum class AfterExit { classify, stop, restart_now, restart_backoff };
-    AfterExit m_after_exit = AfterExit::classify;
+    ExitPlan m_after_exit = ExitPlan::classify;
     std::string m_after_reason;
     std::function<void()> m_then;
     std::deque<std::chrono::steady_clock::time_point> m_restart_times;
+    // Child sources of engines killed by fail_internally(): the loop still reaps them.
+    std::vector<SdEventSource> m_orphans;
 
     app::EngineStatus m_status;
 };

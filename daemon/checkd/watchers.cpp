@@ -1,6 +1,7 @@
 #include "daemon/checkd/watchers.hpp"
 
 #include "common/clock.hpp"
+#include "daemon/checkd/callback_guard.hpp"
 #include <fmt/core.h>
 #include <systemd/sd-event.h>
 
@@ -352,6 +353,8 @@ void Watchers::note_error(std::string message) noexcept {
         if (m_errors.size() >= k_max_errors) m_errors.erase(m_errors.begin());
         m_errors.push_back(std::move(message));
     } catch (...) {
+        // No room to keep it for errors(): it goes to the daemon's log at once instead.
+        report_callback_error("watchers", message);
     }
 }
 
@@ -363,27 +366,28 @@ std::uint64_t Watchers::now_mono() const noexcept {
 
 int Watchers::on_inotify(sd_event_source*, const struct inotify_event* event, void* userdata) noexcept {
     auto* a = static_cast<Armed*>(userdata);
-    try {
-        a->owner->handle(*a, *event);
-    } catch (const std::exception& e) {
-        a->owner->note_error(fmt::format("Failed to handle a change under '{}': {}", a->watched, e.what()));
-    }
-    return 0;
+    return guard_callback(
+        "watchers.on_inotify", 0, [&] { a->owner->handle(*a, *event); },
+        // The event is lost: as after a queue overflow, assume the worst and watch afresh.
+        [a](std::string_view what) {
+            a->owner->note_error(fmt::format("Failed to handle a change under '{}': {}", a->watched, what));
+            a->owner->changed(a->spec.category, a->spec.path);
+            a->owner->schedule_rearm(*a);
+        });
 }
 
 int Watchers::on_rearm(sd_event_source*, void* userdata) noexcept {
     auto* self = static_cast<Watchers*>(userdata);
-    try {
-        self->rearm_pending();
-    } catch (const std::exception& e) {
-        self->note_error(fmt::format("Failed to re-arm watches: {}", e.what()));
-    }
-    return 0;
+    // A watch that failed half way through arm() is left unwatched (Mode::none), as errors()
+    // says; the others keep what they had.
+    return guard_callback("watchers.on_rearm", 0, [self] { self->rearm_pending(); },
+                          [self](std::string_view what) { self->note_error(fmt::format("Failed to re-arm watches: {}", what)); });
 }
 
 int Watchers::on_timer(sd_event_source*, std::uint64_t, void* userdata) noexcept {
-    static_cast<Watchers*>(userdata)->deliver();
-    return 0;
+    auto* self = static_cast<Watchers*>(userdata);
+    // deliver() contains the batch handler's failures itself; nothing else here can throw.
+    return guard_callback("watchers.on_timer", 0, [self] { self->deliver(); });
 }
 
 } // namespace halo::checkd

@@ -59,3 +59,20 @@ TEST_CASE("guard_callback reports exceptions of unknown type and a failing recov
     CHECK(g_reports[0] == "curl.write: an exception of unknown type");
     CHECK(g_reports[1] == "curl.write: its recovery step failed too");
 }
+
+TEST_CASE("guard_callback hands the exception's message to a recovery step that takes one")
+{
+    Recording r;
+    std::string seen;
+    const int rc = guard_callback(
+        "supervisor.on_health_timer", -1, []() -> int { throw std::runtime_error("out of sources"); },
+        [&](std::string_view what) { seen = std::string(what); });
+    CHECK(rc == -1);
+    CHECK(seen == "out of sources");
+    REQUIRE(g_reports.size() == 1);
+    CHECK(g_reports[0] == "supervisor.on_health_timer: out of sources");
+
+    seen.clear();
+    CHECK(guard_callback("cb", 3, []() -> int { throw 1; }, [&](std::string_view what) { seen = std::string(what); }) == 3);
+    CHECK(seen == "an exception of unknown type");
+}

@@ -1,0 +1,109 @@
+#include "daemon/checkd/engine_process.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+using namespace halo;
+using namespace halo::checkd;
+
+namespace {
+
+// Everything the child wrote, until it closes the pipe.
+std::string read_all(const Fd& fd)
+{
+    std::string out;
+    char buffer[4096];
+    for (;;) {
+        const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return out;
+        out.append(buffer, static_cast<std::size_t>(n));
+    }
+}
+
+int wait_status(pid_t pid)
+{
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return status;
+}
+
+} // namespace
+
+TEST_CASE("engine process: our unit's variables are dropped, the rest kept in order", "[daemon][engine_process]")
+{
+    const char* environ_list[] = {"PATH=/usr/bin",          "NOTIFY_SOCKET=/run/user/1000/systemd/notify",
+                                  "WATCHDOG_USEC=30000000", "HOME=/home/u",
+                                  "WATCHDOG_PID=42",        "LISTEN_FDS=1",
+                                  "LISTEN_PID=42",          "NOTIFY_SOCKET_COPY=kept",
+                                  "NOEQUALS",               nullptr};
+    CHECK(engine_environment(environ_list, {}) ==
+          std::vector<std::string>{"PATH=/usr/bin", "HOME=/home/u", "NOTIFY_SOCKET_COPY=kept", "NOEQUALS"});
+}
+
+TEST_CASE("engine process: overrides replace the daemon's value and come last", "[daemon][engine_process]")
+{
+    const char* environ_list[] = {"HSA_OVERRIDE_GFX_VERSION=11.0.0", "PATH=/usr/bin", "RADV_PERFTEST=x", nullptr};
+    const std::map<std::string, std::string> overrides = {{"RADV_PERFTEST", "nogttspill"}, {"GGML_VK_DEVICE", "0"}};
+    CHECK(engine_environment(environ_list, overrides) ==
+          std::vector<std::string>{"HSA_OVERRIDE_GFX_VERSION=11.0.0", "PATH=/usr/bin", "GGML_VK_DEVICE=0",
+                                   "RADV_PERFTEST=nogttspill"});
+    // An override may even bring a dropped name back, deliberately.
+    const char* with_socket[] = {"NOTIFY_SOCKET=/a", nullptr};
+    CHECK(engine_environment(with_socket, {{"NOTIFY_SOCKET", "/b"}}) == std::vector<std::string>{"NOTIFY_SOCKET=/b"});
+}
+
+TEST_CASE("engine process: no environment at all gives only the overrides", "[daemon][engine_process]")
+{
+    CHECK(engine_environment(nullptr, {}).empty());
+    CHECK(engine_environment(nullptr, {{"A", "1"}}) == std::vector<std::string>{"A=1"});
+}
+
+TEST_CASE("engine process: the child runs in its own group with our environment, stdin empty, both streams in the pipe",
+          "[daemon][engine_process]")
+{
+    auto spawned = spawn_engine({"/bin/sh", "-c", "echo \"$HALO_T $(ps -o pgid= -p $$ | tr -d ' ') $$\"; "
+                                                  "read line; echo \"stdin:[$line]\"; echo err >&2; exit 3"},
+                                {"HALO_T=yes", "PATH=/usr/bin:/bin"});
+    REQUIRE(spawned.ok());
+    REQUIRE(spawned->pid > 0);
+    const std::string out = read_all(spawned->output);
+    const int status = wait_status(spawned->pid);
+    const std::string pid = std::to_string(spawned->pid);
+    CHECK(out == "yes " + pid + " " + pid + "\nstdin:[]\nerr\n");
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 3);
+}
+
+TEST_CASE("engine process: a command that cannot run says why and exits 127", "[daemon][engine_process]")
+{
+    auto spawned = spawn_engine({"/nonexistent/llama-server", "--port", "1"}, {"PATH=/usr/bin:/bin"});
+    REQUIRE(spawned.ok());
+    const std::string out = read_all(spawned->output);
+    const int status = wait_status(spawned->pid);
+    CHECK(out == "halo-checkd: failed to execute the engine command: No such file or directory\n");
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 127);
+}
+
+TEST_CASE("engine process: signal_engine reaches the whole group", "[daemon][engine_process]")
+{
+    // The shell's child holds the pipe too: the read ends only when both are gone.
+    auto spawned = spawn_engine({"/bin/sh", "-c", "sleep 30 & echo started; wait"}, {"PATH=/usr/bin:/bin"});
+    REQUIRE(spawned.ok());
+    char c = 0;
+    REQUIRE(::read(spawned->output.get(), &c, 1) == 1);
+    signal_engine(spawned->pid, SIGTERM);
+    const int status = wait_status(spawned->pid);
+    CHECK(WIFSIGNALED(status));
+    CHECK(WTERMSIG(status) == SIGTERM);
+    CHECK(read_all(spawned->output) == "tarted\n"); // EOF: the sleep went with the group
+    signal_engine(0, SIGKILL);                      // no process: nothing happens
+}

@@ -1,0 +1,644 @@
+#include "daemon/checkd/supervision.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+
+#include <array>
+#include <map>
+#include <set>
+#include <string>
+
+using namespace halo;
+using namespace halo::checkd;
+using namespace std::chrono_literals;
+using app::EngineState;
+using E = SupervisionEvent;
+using S = EngineState;
+
+namespace {
+
+constexpr std::array k_all_states = {S::stopped,   S::refused,  S::starting, S::loading, S::ready,
+                                     S::unhealthy, S::stopping, S::backoff,  S::given_up, S::failed};
+constexpr std::array k_all_events = {E::launched,          E::not_launched,     E::model_loading,     E::answered,
+                                     E::answers_again,     E::marked_unhealthy, E::killed_for_restart, E::stop_requested,
+                                     E::stopped_idle,      E::refused,          E::exited_as_planned, E::exited_for_good,
+                                     E::restart_scheduled, E::restarts_exhausted, E::internal_error};
+
+const std::set<S> k_idle = {S::stopped, S::refused, S::backoff, S::given_up, S::failed};
+const std::set<S> k_running = {S::starting, S::loading, S::ready, S::unhealthy};
+
+std::set<S> with(std::set<S> a, std::initializer_list<S> more)
+{
+    a.insert(more);
+    return a;
+}
+
+std::set<S> any() { return {k_all_states.begin(), k_all_states.end()}; }
+
+struct Row {
+    std::set<S> from;
+    S to;
+};
+
+// The table of supervision.hpp, written out again: a changed transition breaks this test.
+const std::map<E, Row>& expected_table()
+{
+    static const std::map<E, Row> table = {
+        {E::launched, {with(k_idle, {S::stopping}), S::starting}},
+        {E::not_launched, {with(k_idle, {S::stopping}), S::failed}},
+        {E::model_loading, {{S::starting}, S::loading}},
+        {E::answered, {{S::starting, S::loading}, S::ready}},
+        {E::answers_again, {{S::unhealthy}, S::ready}},
+        {E::marked_unhealthy, {{S::ready}, S::unhealthy}},
+        {E::killed_for_restart, {k_running, S::unhealthy}},
+        {E::stop_requested, {k_running, S::stopping}},
+        {E::stopped_idle, {k_idle, S::stopped}},
+        {E::refused, {k_idle, S::refused}},
+        {E::exited_as_planned, {{S::stopping}, S::stopped}},
+        {E::exited_for_good, {k_running, S::failed}},
+        {E::restart_scheduled, {any(), S::backoff}},
+        {E::restarts_exhausted, {any(), S::given_up}},
+        {E::internal_error, {any(), S::failed}},
+    };
+    return table;
+}
+
+// The state after `event` from `from`, failing the test when the table has no such row.
+S after(S from, E event)
+{
+    const auto next = next_state(from, event);
+    INFO(to_string(event) << " from " << app::to_string(from));
+    REQUIRE(next.has_value());
+    return *next;
+}
+
+HealthFacts health(S state, long status, int failures = 0)
+{
+    HealthFacts f;
+    f.state = state;
+    f.status = status;
+    f.liveness_failures = failures;
+    f.liveness_limit = 3;
+    f.uptime = 1s;
+    f.liveness_interval = 30s;
+    if (status == 0) f.error = "Connection refused";
+    return f;
+}
+
+ExitFacts exit_after(ExitInfo info, SteadyDuration ran)
+{
+    ExitFacts f;
+    f.info = info;
+    f.ran = ran;
+    f.early_exit = 30s;
+    return f;
+}
+
+constexpr ExitInfo k_status_0{true, 0, false};
+constexpr ExitInfo k_status_1{true, 1, false};
+constexpr ExitInfo k_sigkill{false, SIGKILL, false};
+
+app::RestartConfig restart_config(int max = 5, app::Duration window = 10min)
+{
+    app::RestartConfig r;
+    r.max = max;
+    r.window = window;
+    r.backoff_initial = 200ms;
+    r.backoff_max = 60s;
+    return r;
+}
+
+} // namespace
+
+// ---- the table -------------------------------------------------------------------------------
+
+TEST_CASE("supervision: next_state is exactly the documented table", "[daemon][supervision]")
+{
+    REQUIRE(expected_table().size() == k_all_events.size());
+    for (E event : k_all_events) {
+        const Row& row = expected_table().at(event);
+        for (S from : k_all_states) {
+            INFO(to_string(event) << " from " << app::to_string(from));
+            const auto next = next_state(from, event);
+            if (row.from.count(from)) {
+                REQUIRE(next.has_value());
+                CHECK(*next == row.to);
+            } else {
+                CHECK_FALSE(next.has_value());
+            }
+        }
+    }
+}
+
+TEST_CASE("supervision: every event has a name", "[daemon][supervision]")
+{
+    std::set<std::string_view> names;
+    for (E event : k_all_events) names.insert(to_string(event));
+    CHECK(names.size() == k_all_events.size());
+    CHECK(names.count("unknown") == 0);
+    CHECK(to_string(E::killed_for_restart) == "killed_for_restart");
+}
+
+// ---- commands --------------------------------------------------------------------------------
+
+TEST_CASE("supervision: start launches from every idle state and becomes starting", "[daemon][supervision]")
+{
+    for (S s : k_idle) {
+        INFO(app::to_string(s));
+        CHECK(decide_start(s, false) == StartAction::launch);
+        CHECK(after(s, E::launched) == S::starting);
+    }
+    CHECK(waiting_reason("http://127.0.0.1:8080/health") == "waiting for http://127.0.0.1:8080/health");
+}
+
+TEST_CASE("supervision: start during a stop restarts after the exit; start while running does nothing",
+          "[daemon][supervision]")
+{
+    CHECK(decide_start(S::stopping, true) == StartAction::restart_after_stop);
+    for (S s : k_running) CHECK(decide_start(s, true) == StartAction::none);
+    // The relaunch happens at the exit, still in `stopping`.
+    CHECK(after(S::stopping, E::launched) == S::starting);
+}
+
+TEST_CASE("supervision: a launch that cannot run fails", "[daemon][supervision]")
+{
+    CHECK(k_no_command_reason == "no engine command configured");
+    CHECK(after(S::stopped, E::not_launched) == S::failed);
+    CHECK(after(S::backoff, E::not_launched) == S::failed);
+    CHECK(after(S::stopping, E::not_launched) == S::failed);
+    CHECK_FALSE(next_state(S::ready, E::not_launched));
+}
+
+TEST_CASE("supervision: stop with no process is stopped at once, with one is stopping", "[daemon][supervision]")
+{
+    for (S s : k_idle) {
+        INFO(app::to_string(s));
+        CHECK(decide_stop(s, false) == StopAction::stopped_idle);
+        CHECK(after(s, E::stopped_idle) == S::stopped);
+    }
+    for (S s : k_running) {
+        INFO(app::to_string(s));
+        CHECK(decide_stop(s, true) == StopAction::begin_stopping);
+        CHECK(after(s, E::stop_requested) == S::stopping);
+    }
+    CHECK(decide_stop(S::stopping, true) == StopAction::already_stopping);
+    CHECK_FALSE(next_state(S::stopping, E::stop_requested));
+}
+
+TEST_CASE("supervision: refused only while no process runs", "[daemon][supervision]")
+{
+    for (S s : k_idle) CHECK(after(s, E::refused) == S::refused);
+    for (S s : k_running) CHECK_FALSE(next_state(s, E::refused));
+    CHECK_FALSE(next_state(S::stopping, E::refused));
+}
+
+TEST_CASE("supervision: only a ready, running engine can be marked unhealthy", "[daemon][supervision]")
+{
+    CHECK(may_mark_unhealthy(S::ready, true));
+    CHECK_FALSE(may_mark_unhealthy(S::ready, false));
+    CHECK_FALSE(may_mark_unhealthy(S::loading, true));
+    CHECK_FALSE(may_mark_unhealthy(S::unhealthy, true));
+    CHECK(after(S::ready, E::marked_unhealthy) == S::unhealthy);
+}
+
+TEST_CASE("supervision: an on-demand smoke test needs a ready engine and none running", "[daemon][supervision]")
+{
+    CHECK(smoke_refusal(S::loading, false) == std::optional<std::string>("the engine is loading, not ready"));
+    CHECK(smoke_refusal(S::stopped, false) == std::optional<std::string>("the engine is stopped, not ready"));
+    CHECK(smoke_refusal(S::ready, true) == std::optional<std::string>("a smoke test is already running"));
+    CHECK_FALSE(smoke_refusal(S::ready, false));
+}
+
+TEST_CASE("supervision: an internal error fails the engine from any state", "[daemon][supervision]")
+{
+    for (S s : k_all_states) CHECK(after(s, E::internal_error) == S::failed);
+    CHECK(internal_error_reason("on_child", "bad_alloc") == "internal error in on_child: bad_alloc");
+}
+
+// ---- exit ------------------------------------------------------------------------------------
+
+TEST_CASE("supervision: exits are described with their status or signal and the uptime", "[daemon][supervision]")
+{
+    CHECK(describe_exit(k_status_1, 400ms) == "exited with status 1 after 0.4s");
+    CHECK(describe_exit(k_sigkill, 2s) == "killed by SIGKILL after 2.0s");
+    CHECK(describe_exit({false, SIGABRT, true}, 12s) == "killed by SIGABRT (core dumped) after 12.0s");
+}
+
+TEST_CASE("supervision: crash signals are crashes, a kill or an exit status is not", "[daemon][supervision]")
+{
+    for (int sig : {SIGABRT, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP}) {
+        INFO(sig);
+        CHECK(is_crash({false, sig, false}));
+    }
+    CHECK_FALSE(is_crash(k_sigkill));
+    CHECK_FALSE(is_crash({false, SIGTERM, false}));
+    CHECK_FALSE(is_crash({true, SIGABRT, false})); // exit status 6 is no signal
+}
+
+TEST_CASE("supervision: exit status 1 within early_exit fails for good, naming the last output",
+          "[daemon][supervision]")
+{
+    ExitFacts f = exit_after(k_status_1, 400ms);
+    f.last_output = "error: invalid argument: --frobnicate";
+    const ExitDecision d = decide_exit(f);
+    CHECK(d.action == ExitAction::fail);
+    CHECK(d.reason == "exited with status 1 after 0.4s (last output: error: invalid argument: --frobnicate): restarting "
+                      "will not help (bad arguments, port in use or the model failed to load); fix the command or "
+                      "model, then run 'halo-check restart'");
+    for (S s : k_running) CHECK(after(s, E::exited_for_good) == S::failed);
+
+    f.last_output.reset();
+    CHECK_THAT(decide_exit(f).reason, Catch::StartsWith("exited with status 1 after 0.4s: restarting will not help"));
+}
+
+TEST_CASE("supervision: exit status 1 at or after early_exit restarts", "[daemon][supervision]")
+{
+    ExitDecision d = decide_exit(exit_after(k_status_1, 30s));
+    CHECK(d.action == ExitAction::restart_later);
+    CHECK(d.reason == "exited with status 1 after 30.0s");
+    d = decide_exit(exit_after(k_status_1, 31s));
+    CHECK(d.action == ExitAction::restart_later);
+}
+
+TEST_CASE("supervision: other early exits restart: status 2, status 0, a signal", "[daemon][supervision]")
+{
+    CHECK(decide_exit(exit_after({true, 2, false}, 1s)).action == ExitAction::restart_later);
+    CHECK(decide_exit(exit_after(k_status_0, 1s)).action == ExitAction::restart_later);
+    CHECK(decide_exit(exit_after({false, SIGABRT, false}, 1s)).action == ExitAction::restart_later);
+}
+
+TEST_CASE("supervision: exit 0 after a long uptime → restart with backoff", "[daemon][supervision]")
+{
+    const ExitDecision d = decide_exit(exit_after(k_status_0, 1h));
+    CHECK(d.action == ExitAction::restart_later);
+    CHECK(d.reason == "exited with status 0 after 3600.0s");
+    const RestartDecision r = decide_restart({}, SteadyTime{} + 2h, restart_config(), d.reason);
+    CHECK(r.event == E::restart_scheduled);
+    CHECK(r.reason == "exited with status 0 after 3600.0s; restart 1 of 5 in 200ms");
+    CHECK(after(S::ready, r.event) == S::backoff);
+}
+
+TEST_CASE("supervision: a crash signal restarts naming the crash and its log pattern", "[daemon][supervision]")
+{
+    ExitFacts f = exit_after({false, SIGSEGV, false}, 5s);
+    ExitDecision d = decide_exit(f);
+    CHECK(d.action == ExitAction::restart_later);
+    CHECK(d.reason == "crashed (killed by SIGSEGV after 5.0s)");
+
+    f = exit_after({false, SIGABRT, true}, 5s);
+    f.crash_pattern = "log.vulkan-device-lost";
+    d = decide_exit(f);
+    CHECK(d.action == ExitAction::restart_later);
+    CHECK(d.reason == "crashed (killed by SIGABRT (core dumped) after 5.0s): log.vulkan-device-lost");
+}
+
+TEST_CASE("supervision: a kill that is no crash restarts with the plain exit", "[daemon][supervision]")
+{
+    const ExitDecision d = decide_exit(exit_after(k_sigkill, 2s));
+    CHECK(d.action == ExitAction::restart_later);
+    CHECK(d.reason == "killed by SIGKILL after 2.0s");
+}
+
+TEST_CASE("supervision: a planned exit goes where the plan says, whatever the exit", "[daemon][supervision]")
+{
+    ExitFacts f = exit_after(k_status_1, 100ms); // would fail for good if unplanned
+    f.planned_reason = "stopped by halo-check stop";
+
+    f.plan = ExitPlan::stop;
+    ExitDecision d = decide_exit(f);
+    CHECK(d.action == ExitAction::stop);
+    CHECK(d.reason == "stopped by halo-check stop");
+    CHECK(after(S::stopping, E::exited_as_planned) == S::stopped);
+    CHECK_FALSE(next_state(S::ready, E::exited_as_planned));
+
+    f.plan = ExitPlan::restart_now;
+    d = decide_exit(f);
+    CHECK(d.action == ExitAction::relaunch);
+    CHECK(d.reason == "stopped by halo-check stop");
+
+    f.plan = ExitPlan::restart_backoff;
+    f.planned_reason = "3 health checks failed in a row (HTTP 500)";
+    d = decide_exit(f);
+    CHECK(d.action == ExitAction::restart_later);
+    CHECK(d.reason == "3 health checks failed in a row (HTTP 500)");
+    CHECK(after(S::unhealthy, E::restart_scheduled) == S::backoff);
+}
+
+TEST_CASE("supervision: a crash is recorded for a crash signal or a matched crash line", "[daemon][supervision]")
+{
+    auto c = crash_to_record({false, SIGABRT, false}, std::nullopt, "killed by SIGABRT after 1.0s", "T1");
+    REQUIRE(c);
+    CHECK(c->exit == "killed by SIGABRT after 1.0s");
+    CHECK(c->at == "T1");
+    CHECK(c->pattern_id.empty());
+
+    app::CrashReason match;
+    match.pattern_id = "log.memory-access-fault";
+    match.line = "Memory access fault by GPU";
+    c = crash_to_record(k_status_0, match, "exited with status 0 after 1.0s", "T2");
+    REQUIRE(c);
+    CHECK(c->pattern_id == "log.memory-access-fault");
+    CHECK(c->line == "Memory access fault by GPU");
+    CHECK(c->exit == "exited with status 0 after 1.0s");
+
+    CHECK_FALSE(crash_to_record(k_status_0, std::nullopt, "x", "T3"));
+    CHECK_FALSE(crash_to_record(k_sigkill, std::nullopt, "x", "T3"));
+}
+
+// ---- restart budget --------------------------------------------------------------------------
+
+TEST_CASE("supervision: backoff doubles from backoff_initial and stops at backoff_max", "[daemon][supervision]")
+{
+    app::RestartConfig r = restart_config();
+    r.backoff_max = 3s;
+    const std::array<app::Duration, 7> want = {200ms, 400ms, 800ms, 1600ms, 3000ms, 3000ms, 3000ms};
+    for (int i = 0; i < static_cast<int>(want.size()); ++i) {
+        INFO("restart " << i);
+        CHECK(backoff_delay(r, i) == want[static_cast<std::size_t>(i)]);
+    }
+    r.backoff_initial = 300ms;
+    r.backoff_max = 1s;
+    CHECK(backoff_delay(r, 0) == 300ms);
+    CHECK(backoff_delay(r, 1) == 600ms);
+    CHECK(backoff_delay(r, 2) == 1s);
+    CHECK(backoff_delay(r, 50) == 1s); // no overflow after many doublings
+}
+
+TEST_CASE("supervision: restarts back off 200ms, 400ms, 800ms … then give up at max within the window",
+          "[daemon][supervision]")
+{
+    const app::RestartConfig cfg = restart_config(5);
+    std::deque<SteadyTime> history;
+    SteadyTime now{};
+    const std::array<std::string, 5> delays = {"200ms", "400ms", "800ms", "1600ms", "3200ms"};
+    for (int i = 0; i < 5; ++i) {
+        now += 1s;
+        RestartDecision d = decide_restart(history, now, cfg, "killed by SIGKILL after 1.0s");
+        INFO("restart " << i + 1);
+        CHECK(d.event == E::restart_scheduled);
+        CHECK(d.recent == i);
+        CHECK(d.reason == "killed by SIGKILL after 1.0s; restart " + std::to_string(i + 1) + " of 5 in " +
+                              delays[static_cast<std::size_t>(i)]);
+        REQUIRE(d.history.size() == static_cast<std::size_t>(i + 1));
+        CHECK(d.history.back() == now);
+        history = d.history;
+    }
+    now += 1s;
+    const RestartDecision d = decide_restart(history, now, cfg, "crashed (killed by SIGABRT after 1.0s)");
+    CHECK(d.event == E::restarts_exhausted);
+    CHECK(d.recent == 5);
+    CHECK(d.reason == "gave up after 5 restarts within 10m: crashed (killed by SIGABRT after 1.0s); fix the cause, "
+                      "then run 'halo-check restart'");
+    CHECK(d.history.size() == 5); // giving up is no restart
+    CHECK(after(S::starting, d.event) == S::given_up);
+    CHECK(after(S::unhealthy, d.event) == S::given_up);
+}
+
+TEST_CASE("supervision: restarts older than the window no longer count", "[daemon][supervision]")
+{
+    const app::RestartConfig cfg = restart_config(2, 10min);
+    const SteadyTime t0{};
+    std::deque<SteadyTime> history = {t0, t0 + 1min};
+    // 10 minutes after the first one it still counts (older than the window drops, not as old).
+    RestartDecision d = decide_restart(history, t0 + 10min, cfg, "x");
+    CHECK(d.event == E::restarts_exhausted);
+    d = decide_restart(history, t0 + 10min + 1ms, cfg, "x");
+    CHECK(d.event == E::restart_scheduled);
+    CHECK(d.recent == 1);
+    CHECK(d.reason == "x; restart 2 of 2 in 400ms");
+    CHECK(d.history == std::deque<SteadyTime>{t0 + 1min, t0 + 10min + 1ms});
+    d = decide_restart(history, t0 + 1h, cfg, "x");
+    CHECK(d.recent == 0);
+    CHECK(d.history.size() == 1);
+}
+
+TEST_CASE("supervision: a launch that cannot fork schedules a restart from where it was", "[daemon][supervision]")
+{
+    const RestartDecision d = decide_restart({}, SteadyTime{}, restart_config(), "Failed to fork the engine: x");
+    CHECK(d.event == E::restart_scheduled);
+    for (S s : with(k_idle, {S::stopping})) CHECK(after(s, d.event) == S::backoff);
+}
+
+// ---- health ----------------------------------------------------------------------------------
+
+TEST_CASE("supervision: 200 while starting or loading → ready, then liveness polls", "[daemon][supervision]")
+{
+    for (S s : {S::starting, S::loading}) {
+        INFO(app::to_string(s));
+        const HealthDecision d = decide_health(health(s, 200));
+        CHECK(d.outcome == HealthOutcome::ready);
+        REQUIRE(d.event);
+        CHECK(*d.event == E::answered);
+        CHECK(d.reason.empty());
+        CHECK(d.next_poll == std::optional(std::chrono::milliseconds(30s)));
+        CHECK(after(s, *d.event) == S::ready);
+    }
+}
+
+TEST_CASE("supervision: 503 while starting → loading; while loading it keeps polling", "[daemon][supervision]")
+{
+    HealthDecision d = decide_health(health(S::starting, 503));
+    CHECK(d.outcome == HealthOutcome::loading);
+    REQUIRE(d.event);
+    CHECK(*d.event == E::model_loading);
+    CHECK(d.reason == "loading the model");
+    CHECK(after(S::starting, *d.event) == S::loading);
+    CHECK(d.next_poll == std::optional(100ms));
+
+    d = decide_health(health(S::loading, 503));
+    CHECK(d.outcome == HealthOutcome::waiting);
+    CHECK_FALSE(d.event);
+    CHECK_FALSE(next_state(S::loading, E::model_loading));
+}
+
+TEST_CASE("supervision: no answer or an error while starting keeps polling, fast first, then each second",
+          "[daemon][supervision]")
+{
+    for (long status : {0L, 500L, 404L}) {
+        INFO(status);
+        HealthFacts f = health(S::starting, status);
+        HealthDecision d = decide_health(f);
+        CHECK(d.outcome == HealthOutcome::waiting);
+        CHECK_FALSE(d.event);
+        CHECK(d.liveness_failures == 0); // readiness does not count liveness failures
+        CHECK(d.next_poll == std::optional(100ms));
+        f.uptime = 10s;
+        CHECK(decide_health(f).next_poll == std::optional(1000ms));
+    }
+}
+
+TEST_CASE("supervision: ready and answering resets the failure count", "[daemon][supervision]")
+{
+    const HealthDecision d = decide_health(health(S::ready, 200, 2));
+    CHECK(d.outcome == HealthOutcome::alive);
+    CHECK_FALSE(d.event);
+    CHECK(d.liveness_failures == 0);
+    CHECK(d.next_poll == std::optional(std::chrono::milliseconds(30s)));
+}
+
+TEST_CASE("supervision: liveness failures count up, then reaching the limit kills for a restart",
+          "[daemon][supervision]")
+{
+    HealthDecision d = decide_health(health(S::ready, 500, 0));
+    CHECK(d.outcome == HealthOutcome::failed_check);
+    CHECK_FALSE(d.event);
+    CHECK(d.liveness_failures == 1);
+    CHECK(d.failure == "HTTP 500");
+    CHECK(d.next_poll == std::optional(std::chrono::milliseconds(30s)));
+
+    d = decide_health(health(S::ready, 0, 1));
+    CHECK(d.outcome == HealthOutcome::failed_check);
+    CHECK(d.liveness_failures == 2);
+    CHECK(d.failure == "Connection refused");
+
+    d = decide_health(health(S::ready, 0, 2));
+    CHECK(d.outcome == HealthOutcome::exhausted);
+    REQUIRE(d.event);
+    CHECK(*d.event == E::killed_for_restart);
+    CHECK(d.liveness_failures == 3);
+    CHECK(d.reason == "3 health checks failed in a row (Connection refused)");
+    CHECK_FALSE(d.next_poll); // the restart takes over
+    CHECK(after(S::ready, *d.event) == S::unhealthy);
+
+    HealthFacts one = health(S::ready, 503);
+    one.liveness_limit = 1;
+    d = decide_health(one);
+    CHECK(d.outcome == HealthOutcome::exhausted);
+    CHECK(d.reason == "1 health checks failed in a row (HTTP 503)");
+}
+
+TEST_CASE("supervision: marked unhealthy, a 200 makes it ready again", "[daemon][supervision]")
+{
+    HealthFacts f = health(S::unhealthy, 200, 1);
+    f.suspect = true;
+    const HealthDecision d = decide_health(f);
+    CHECK(d.outcome == HealthOutcome::alive_again);
+    REQUIRE(d.event);
+    CHECK(*d.event == E::answers_again);
+    CHECK(d.liveness_failures == 0);
+    CHECK(d.next_poll == std::optional(std::chrono::milliseconds(30s)));
+    CHECK(after(S::unhealthy, *d.event) == S::ready);
+}
+
+TEST_CASE("supervision: marked unhealthy and failing counts to the limit, then restarts", "[daemon][supervision]")
+{
+    HealthFacts f = health(S::unhealthy, 0, 0);
+    f.suspect = true;
+    HealthDecision d = decide_health(f);
+    CHECK(d.outcome == HealthOutcome::failed_check);
+    CHECK(d.liveness_failures == 1);
+    f.liveness_failures = 2;
+    d = decide_health(f);
+    CHECK(d.outcome == HealthOutcome::exhausted);
+    CHECK(d.reason == "3 health checks failed in a row (Connection refused)");
+    CHECK(after(S::unhealthy, E::killed_for_restart) == S::unhealthy);
+}
+
+TEST_CASE("supervision: answers are ignored where nothing polls", "[daemon][supervision]")
+{
+    // Unhealthy on its way to a restart (not suspect), stopping, and any idle state.
+    for (S s : with(k_idle, {S::unhealthy, S::stopping})) {
+        for (long status : {200L, 503L, 0L}) {
+            INFO(app::to_string(s) << " " << status);
+            const HealthDecision d = decide_health(health(s, status, 1));
+            CHECK(d.outcome == HealthOutcome::ignored);
+            CHECK_FALSE(d.event);
+            CHECK_FALSE(d.next_poll);
+            CHECK(d.liveness_failures == 1);
+        }
+    }
+}
+
+TEST_CASE("supervision: not ready within ready_timeout kills for a restart", "[daemon][supervision]")
+{
+    for (S s : {S::starting, S::loading}) {
+        INFO(app::to_string(s));
+        CHECK(readiness_timeout(s, 10min + 1ms, 10min) == std::optional<std::string>("not ready within ready_timeout 10m"));
+        CHECK_FALSE(readiness_timeout(s, 10min, 10min));
+        CHECK(after(s, E::killed_for_restart) == S::unhealthy);
+    }
+    CHECK_FALSE(readiness_timeout(S::ready, 1h, 10min));
+    CHECK(readiness_timeout(S::starting, 2s, 1500ms) == std::optional<std::string>("not ready within ready_timeout 1500ms"));
+}
+
+// ---- smoke test ------------------------------------------------------------------------------
+
+TEST_CASE("supervision: a failed smoke test of a ready engine kills it for a restart", "[daemon][supervision]")
+{
+    app::SmokeFigures failed;
+    failed.error = "Timeout was reached";
+    CHECK(smoke_kill_reason(failed, S::ready, true, 60s) ==
+          std::optional<std::string>("smoke test failed: Timeout was reached (no tokens within smoke_timeout 1m)"));
+    CHECK(after(S::ready, E::killed_for_restart) == S::unhealthy);
+
+    CHECK_FALSE(smoke_kill_reason(failed, S::unhealthy, true, 60s)); // already on its way
+    CHECK_FALSE(smoke_kill_reason(failed, S::ready, false, 60s));
+    app::SmokeFigures ok;
+    ok.ok = true;
+    CHECK_FALSE(smoke_kill_reason(ok, S::ready, true, 60s));
+}
+
+// ---- whole runs ------------------------------------------------------------------------------
+
+TEST_CASE("supervision: a run from launch through loading, a GPU reset, liveness loss and backoff",
+          "[daemon][supervision]")
+{
+    S s = S::stopped;
+    REQUIRE(decide_start(s, false) == StartAction::launch);
+    s = after(s, E::launched);
+    CHECK(s == S::starting);
+    s = after(s, *decide_health(health(s, 503)).event);
+    CHECK(s == S::loading);
+    CHECK_FALSE(decide_health(health(s, 503)).event);
+    s = after(s, *decide_health(health(s, 200)).event);
+    CHECK(s == S::ready);
+    REQUIRE(may_mark_unhealthy(s, true));
+    s = after(s, E::marked_unhealthy);
+    HealthFacts suspect = health(s, 200);
+    suspect.suspect = true;
+    s = after(s, *decide_health(suspect).event);
+    CHECK(s == S::ready);
+    int failures = 0;
+    HealthDecision d;
+    do {
+        d = decide_health(health(s, 500, failures));
+        failures = d.liveness_failures;
+    } while (d.outcome == HealthOutcome::failed_check);
+    REQUIRE(d.outcome == HealthOutcome::exhausted);
+    s = after(s, *d.event);
+    CHECK(s == S::unhealthy);
+    ExitFacts exit = exit_after({false, SIGTERM, false}, 1min);
+    exit.plan = ExitPlan::restart_backoff;
+    exit.planned_reason = d.reason;
+    const ExitDecision e = decide_exit(exit);
+    REQUIRE(e.action == ExitAction::restart_later);
+    const RestartDecision r = decide_restart({}, SteadyTime{}, restart_config(), e.reason);
+    CHECK(r.reason == "3 health checks failed in a row (HTTP 500); restart 1 of 5 in 200ms");
+    s = after(s, r.event);
+    CHECK(s == S::backoff);
+    s = after(s, E::launched);
+    CHECK(s == S::starting);
+}
+
+TEST_CASE("supervision: a stop while ready ends stopped; a start during it ends starting", "[daemon][supervision]")
+{
+    S s = S::ready;
+    REQUIRE(decide_stop(s, true) == StopAction::begin_stopping);
+    s = after(s, E::stop_requested);
+    CHECK(s == S::stopping);
+    CHECK(decide_stop(s, true) == StopAction::already_stopping);
+
+    ExitFacts exit = exit_after({false, SIGTERM, false}, 1min);
+    exit.plan = ExitPlan::stop;
+    exit.planned_reason = "daemon shutting down: SIGTERM";
+    ExitDecision e = decide_exit(exit);
+    REQUIRE(e.action == ExitAction::stop);
+    CHECK(after(s, E::exited_as_planned) == S::stopped);
+
+    REQUIRE(decide_start(s, true) == StartAction::restart_after_stop);
+    exit.plan = ExitPlan::restart_now;
+    e = decide_exit(exit);
+    REQUIRE(e.action == ExitAction::relaunch);
+    CHECK(after(s, E::launched) == S::starting);
+}
