@@ -3,7 +3,9 @@
 set(HALO_COMMON_SOURCES
   common/clock.cpp
   common/spelling.cpp
-  common/text.cpp)
+  common/text.cpp
+  common/toml.cpp
+  common/toml_guard.cpp)
 set(HALO_RULES_SOURCES
   rules/condition.cpp
   rules/evaluate.cpp
@@ -13,7 +15,6 @@ set(HALO_RULES_SOURCES
   rules/facts_io.cpp
   rules/log_match.cpp
   rules/rule_loader.cpp
-  rules/toml_guard.cpp
   rules/version.cpp
   rules/views.cpp)
 set(HALO_PROBES_SOURCES

@@ -2,10 +2,9 @@
 
 #include "probes/engine_command.hpp"
 
-#include "rules/toml_guard.hpp"
+#include "common/toml.hpp"
 
 #include <fmt/core.h>
-#include <toml++/toml.h>
 
 #include <cerrno>
 #include <charconv>
@@ -92,11 +91,7 @@ struct Parser {
     const std::string& origin;
     std::string error;
 
-    std::string where(const toml::node& node) const
-    {
-        const auto& s = node.source();
-        return fmt::format("{}:{}:{}", origin, s.begin.line, s.begin.column);
-    }
+    std::string where(const toml::node& node) const { return toml_where(origin, node.source()); }
     void fail(const toml::node& node, const std::string& message)
     {
         if (error.empty()) error = fmt::format("{}: {}", where(node), message);
@@ -106,7 +101,7 @@ struct Parser {
     {
         const toml::node* n = t.get(key);
         if (!n) return std::nullopt;
-        if (auto s = n->value<std::string>()) return rules::restore_toml_text(*s);
+        if (auto s = n->value<std::string>()) return *s;
         fail(*n, fmt::format("[{}] {} must be a string (write {} = \"…\")", table, key, key));
         return std::nullopt;
     }
@@ -175,7 +170,7 @@ void parse_engine(Parser& p, const toml::table& t, EngineConfig& e, const toml::
     for (const toml::node& a : *arr) {
         auto s = a.value_exact<std::string>();
         if (!s || s->empty()) return p.fail(a, "[engine] command must hold non-empty strings only");
-        e.command.push_back(rules::restore_toml_text(*s));
+        e.command.push_back(*s);
     }
     e.name = p.string(t, "name", "engine").value_or("");
     if (e.name.empty()) e.name = std::filesystem::path(e.command.front()).filename().string();
@@ -212,7 +207,7 @@ void parse_engine(Parser& p, const toml::table& t, EngineConfig& e, const toml::
             if (k.str().empty() || k.str().find('=') != std::string_view::npos) {
                 return p.fail(v, fmt::format("[engine.env] '{}' is not a valid variable name", k.str()));
             }
-            e.env[std::string(k.str())] = rules::restore_toml_text(*s);
+            e.env[std::string(k.str())] = *s;
         }
     }
     if (const toml::node* r = t.get("restart")) {
@@ -262,15 +257,9 @@ void parse_notify(Parser& p, const toml::table& t, NotifyConfig& n)
 
 Result<Config> parse_config(std::string_view text, const std::string& origin)
 {
-    auto guarded = rules::prepare_toml_input(text, origin);
-    if (!guarded) return guarded.error();
-    toml::table root;
-    try {
-        root = toml::parse(*guarded, origin);
-    } catch (const toml::parse_error& e) {
-        return Error{fmt::format("{}:{}:{}: {}; fix the TOML syntax", origin, e.source().begin.line,
-                                 e.source().begin.column, e.description())};
-    }
+    auto parsed = parse_toml(text, origin);
+    if (!parsed) return parsed.error();
+    const toml::table& root = *parsed;
     Config config;
     config.path = origin;
     Parser p{origin, {}};

@@ -1,16 +1,16 @@
 #include "probes/containers_probe.hpp"
 
-#include "rules/toml_guard.hpp"
+#include "common/toml.hpp"
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
-#include <toml++/toml.h>
 
 #include <algorithm>
 #include <array>
 #include <charconv>
 #include <ctime>
 #include <set>
+#include <utility>
 
 namespace halo::probes {
 
@@ -172,22 +172,15 @@ Result<std::string> parse_image_config_created(std::string_view text)
 
 Result<StorageConf> parse_storage_conf(std::string_view text, const std::string& origin)
 {
-    // toml++ 3.3.0 has undefined behaviour on some hostile input; rules/toml_guard.hpp says which.
-    auto guarded = rules::prepare_toml_input(text, origin);
-    if (!guarded) return guarded.error();
-    try {
-        toml::table table = toml::parse(*guarded, origin);
-        rules::restore_toml_strings(table);
-        StorageConf conf;
-        if (auto v = table["storage"]["driver"].value<std::string>(); v && !v->empty()) conf.driver = *v;
-        if (auto v = table["storage"]["graphroot"].value<std::string>(); v && !v->empty()) conf.graphroot = *v;
-        if (auto v = table["storage"]["rootless_storage_path"].value<std::string>(); v && !v->empty())
-            conf.rootless_storage_path = *v;
-        return conf;
-    } catch (const toml::parse_error& e) {
-        return Error{fmt::format("{}:{}:{}: {}", origin, e.source().begin.line, e.source().begin.column,
-                                 e.description())};
-    }
+    auto table = parse_toml(text, origin);
+    if (!table) return table.error();
+    StorageConf conf;
+    const auto storage = std::as_const(*table)["storage"];
+    if (auto v = storage["driver"].value<std::string>(); v && !v->empty()) conf.driver = *v;
+    if (auto v = storage["graphroot"].value<std::string>(); v && !v->empty()) conf.graphroot = *v;
+    if (auto v = storage["rootless_storage_path"].value<std::string>(); v && !v->empty())
+        conf.rootless_storage_path = *v;
+    return conf;
 }
 
 std::optional<std::string> normalise_rfc3339(std::string_view t)

@@ -3,27 +3,17 @@
 #include "probes/engine_command.hpp"
 #include "probes/gguf.hpp"
 
-#include "rules/toml_guard.hpp"
+#include "common/toml.hpp"
 
 #include <fmt/core.h>
-#include <toml++/toml.h>
 
 namespace halo::probes {
 
 Result<std::optional<EngineConfig>> parse_engine_config(std::string_view text, const std::string& origin)
 {
-    // toml++ 3.3.0 has undefined behaviour on some hostile input; rules/toml_guard.hpp says which.
-    auto guarded = rules::prepare_toml_input(text, origin);
-    if (!guarded) return guarded.error();
-    toml::table table;
-    try {
-        table = toml::parse(*guarded, origin);
-        rules::restore_toml_strings(table);
-    } catch (const toml::parse_error& e) {
-        return Error{fmt::format("{}:{}:{}: {}", origin, e.source().begin.line, e.source().begin.column,
-                                 e.description())};
-    }
-    const toml::node* engine_node = table.get("engine");
+    auto table = parse_toml(text, origin);
+    if (!table) return table.error();
+    const toml::node* engine_node = table->get("engine");
     if (!engine_node) return std::optional<EngineConfig>();
     const toml::table* engine = engine_node->as_table();
     if (!engine) return Error{fmt::format("{}: 'engine' must be a table", origin)};

@@ -3,10 +3,9 @@
 #include "rules/embedded_rules.hpp"
 #include "rules/fact_catalogue.hpp"
 #include "common/spelling.hpp"
-#include "rules/toml_guard.hpp"
+#include "common/toml.hpp"
 
 #include <fmt/core.h>
-#include <toml++/toml.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -514,21 +513,12 @@ bool LoadedRules::has_errors() const
 RulesFile parse_rules_file(std::string_view text, const std::string& origin, bool lint)
 {
     RulesFile out;
-    auto guarded = prepare_toml_input(text, origin);
-    if (!guarded) {
-        out.diagnostics.push_back({Diagnostic::Level::error, guarded.error().message});
+    auto root = parse_toml(text, origin);
+    if (!root) {
+        out.diagnostics.push_back({Diagnostic::Level::error, root.error().message});
         return out;
     }
-    toml::table root;
-    try {
-        root = toml::parse(*guarded, origin);
-        restore_toml_strings(root);
-    } catch (const toml::parse_error& e) {
-        out.diagnostics.push_back({Diagnostic::Level::error,
-                                   fmt::format("{}: {}", location(origin, e.source()).str(), e.description())});
-        return out;
-    }
-    FileParser(origin, out, lint).parse(root);
+    FileParser(origin, out, lint).parse(*root);
     // A file with errors is rejected whole: half a file could disable a rule by omission.
     if (out.has_errors()) {
         out.entries = {};

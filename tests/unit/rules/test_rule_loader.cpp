@@ -192,3 +192,12 @@ TEST_CASE("default drop-in directories honour the root and XDG_CONFIG_HOME", "[r
     dirs = default_dropin_dirs("/r", std::nullopt, std::string("/home/u"));
     CHECK(dirs[2] == "/r/home/u/.config/halo-check/rules.d");
 }
+
+TEST_CASE("rules files: toml++ defects are parse errors", "[rules][loader]")
+{
+    RulesFile file = parse_rules_file("[|]\n", "pipe.toml");
+    REQUIRE(file.has_errors());
+    CHECK_THAT(file.diagnostics[0].message, Catch::StartsWith("pipe.toml:1:"));
+    RulesFile uni = parse_rules_file("[[rule]]\ni =0\"\"\"\"\"e\xEF\xBB\xAA\"\"\"\"\"\"\"\"\"veriti", "u.toml");
+    CHECK(uni.has_errors());
+}
