@@ -155,17 +155,31 @@ using CStringPtr = CHandle<char, free_c>;
 
 // librpm's messages go to stderr by default; library code never prints, so collect them for the
 // status reason instead.
+struct RpmLog {
+    std::string messages;
+    // A message that could not be kept (no memory for it): the reason says so rather than
+    // reading as if librpm had said nothing more.
+    bool lost = false;
+
+    std::string text() const
+    {
+        if (!lost) return messages;
+        return messages.empty() ? "a librpm message was lost" : messages + "; a librpm message was lost";
+    }
+};
+
 int collect_rpm_log(rpmlogRec rec, rpmlogCallbackData data) noexcept
 {
+    auto* log = static_cast<RpmLog*>(data);
     try {
-        auto* messages = static_cast<std::string*>(data);
         std::string_view text = rpm_library().rpmlogRecMessage(rec) ? rpm_library().rpmlogRecMessage(rec) : "";
         while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
-        if (!text.empty() && messages->size() < 4096) {
-            if (!messages->empty()) *messages += "; ";
-            *messages += text;
+        if (!text.empty() && log->messages.size() < 4096) {
+            if (!log->messages.empty()) log->messages += "; ";
+            log->messages += text;
         }
     } catch (...) {
+        log->lost = true; // an exception must not unwind into librpm
     }
     return 0;
 }
@@ -191,10 +205,10 @@ public:
     RpmSession& operator=(const RpmSession&) = delete;
 
     bool configured() const { return m_configured; }
-    const std::string& log() const { return m_log; }
+    std::string log() const { return m_log.text(); }
 
 private:
-    std::string m_log;
+    RpmLog m_log;
     rpmlogCallback m_previous_log = nullptr;
     bool m_configured = false;
 };
