@@ -19,9 +19,11 @@ set(HALO_RULES_SOURCES
   rules/views.cpp)
 set(HALO_PROBES_SOURCES
   probes/boot_probe.cpp
+  probes/config_path.cpp
   probes/containers_probe.cpp
   probes/drm_probe.cpp
   probes/engine_command.cpp
+  probes/engine_config.cpp
   probes/engine_probe.cpp
   probes/gguf.cpp
   probes/host.cpp
