@@ -23,6 +23,7 @@ set(HALO_PROBES_SOURCES
   probes/boot_probe.cpp
   probes/config_path.cpp
   probes/containers_probe.cpp
+  probes/containers_storage.cpp
   probes/drm_probe.cpp
   probes/engine_command.cpp
   probes/engine_config.cpp
