@@ -263,6 +263,7 @@ const ProbeInfo k_containers_probe{
     "podman/toolbox containers and images (user and root storage)",
     k_sources,
     k_provides,
+    {},
     false,
     &collect,
 };

@@ -164,6 +164,7 @@ constexpr std::string_view k_sources[] = {
     "the model file's GGUF header (-m)",
 };
 constexpr std::string_view k_provides[] = {"engine.*"};
+constexpr std::string_view k_reads[] = {"containers"}; // container.* for engine.image.*, and its status
 
 } // namespace
 
@@ -172,6 +173,7 @@ const ProbeInfo k_engine_probe{
     "the engine command (container, llama-server flags) and its model's GGUF header",
     k_sources,
     k_provides,
+    k_reads,
     false,
     &collect,
 };

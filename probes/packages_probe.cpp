@@ -330,6 +330,7 @@ constexpr std::array<std::string_view, 7> k_sources = {
     "librpm: /usr/lib/sysimage/rpm", "librpm: /var/lib/rpm", "/var/lib/dpkg/status", "/var/lib/dpkg/info/*.list",
     "/var/lib/pacman/local/*/desc", "facts: host.os.id, host.os.id_like", "rpm_library().rpmReadConfigFiles()"};
 constexpr std::array<std::string_view, 2> k_provides = {"packages.manager", "package.*"};
+constexpr std::array<std::string_view, 1> k_reads = {"os"}; // host.os.* picks the package manager
 
 void emit(FactSink& sink, const PackageVersion& v, std::string_view origin)
 {
@@ -430,7 +431,7 @@ rules::ProbeStatus collect(const ProbeContext& context, FactSink& sink)
 
 const ProbeInfo k_packages_probe = {
     "packages", "Installed versions of firmware, kernel, Mesa, podman and ROCm packages", k_sources, k_provides,
-    false, collect,
+    k_reads, false, collect,
 };
 
 } // namespace halo::probes
