@@ -3,7 +3,7 @@
 // Usage: bench_rules FACTS_FILE [RUNS]
 #include "rules/evaluate.hpp"
 #include "rules/facts_io.hpp"
-#include "rules/rule_loader.hpp"
+#include "rules/rule_file.hpp"
 
 #include <fmt/core.h>
 

@@ -3,7 +3,9 @@
 set(HALO_COMMON_SOURCES
   common/clock.cpp
   common/spelling.cpp
-  common/text.cpp)
+  common/text.cpp
+  common/toml.cpp
+  common/toml_guard.cpp)
 set(HALO_RULES_SOURCES
   rules/condition.cpp
   rules/evaluate.cpp
@@ -12,15 +14,19 @@ set(HALO_RULES_SOURCES
   rules/facts_diff.cpp
   rules/facts_io.cpp
   rules/log_match.cpp
+  rules/rule.cpp
+  rules/rule_file.cpp
   rules/rule_loader.cpp
-  rules/toml_guard.cpp
   rules/version.cpp
   rules/views.cpp)
 set(HALO_PROBES_SOURCES
   probes/boot_probe.cpp
+  probes/config_path.cpp
   probes/containers_probe.cpp
+  probes/containers_storage.cpp
   probes/drm_probe.cpp
   probes/engine_command.cpp
+  probes/engine_config.cpp
   probes/engine_probe.cpp
   probes/gguf.cpp
   probes/host.cpp

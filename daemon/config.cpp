@@ -1,15 +1,15 @@
 #include "daemon/config.hpp"
 
+#include "probes/config_path.hpp"
 #include "probes/engine_command.hpp"
+#include "probes/host.hpp"
 
-#include "rules/toml_guard.hpp"
+#include "common/toml.hpp"
 
 #include <fmt/core.h>
-#include <toml++/toml.h>
 
 #include <cerrno>
 #include <charconv>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -92,21 +92,18 @@ struct Parser {
     const std::string& origin;
     std::string error;
 
-    std::string where(const toml::node& node) const
+    std::string where(const toml::node& node) const { return toml_where(origin, node.source()); }
+    void fail(const toml::node& node, const std::string& message) { fail(fmt::format("{}: {}", where(node), message)); }
+    void fail(std::string located_message)
     {
-        const auto& s = node.source();
-        return fmt::format("{}:{}:{}", origin, s.begin.line, s.begin.column);
-    }
-    void fail(const toml::node& node, const std::string& message)
-    {
-        if (error.empty()) error = fmt::format("{}: {}", where(node), message);
+        if (error.empty()) error = std::move(located_message);
     }
 
     std::optional<std::string> string(const toml::table& t, std::string_view key, std::string_view table)
     {
         const toml::node* n = t.get(key);
         if (!n) return std::nullopt;
-        if (auto s = n->value<std::string>()) return rules::restore_toml_text(*s);
+        if (auto s = n->value<std::string>()) return *s;
         fail(*n, fmt::format("[{}] {} must be a string (write {} = \"…\")", table, key, key));
         return std::nullopt;
     }
@@ -158,29 +155,12 @@ struct Parser {
     }
 };
 
-void parse_engine(Parser& p, const toml::table& t, EngineConfig& e, const toml::node& at)
+void parse_engine(Parser& p, const toml::table& t, EngineConfig& e)
 {
-    p.unknown_keys(t, "engine",
-                   {"name", "container", "command", "backend", "health_url", "ready_timeout", "liveness_interval",
-                    "liveness_failures", "stop_timeout", "smoke_timeout", "early_exit", "env", "restart"});
-    const toml::node* cmd = t.get("command");
-    if (!cmd) {
-        return p.fail(at, "[engine] has no 'command'; write the engine's argv as an array, e.g. command = "
-                          "[\"toolbox\", \"run\", \"-c\", \"llama-vulkan-radv\", \"llama-server\", \"-m\", \"…\"]");
-    }
-    const toml::array* arr = cmd->as_array();
-    if (!arr || arr->empty()) {
-        return p.fail(*cmd, "[engine] command must be a non-empty array of strings (argv, run without a shell)");
-    }
-    for (const toml::node& a : *arr) {
-        auto s = a.value_exact<std::string>();
-        if (!s || s->empty()) return p.fail(a, "[engine] command must hold non-empty strings only");
-        e.command.push_back(rules::restore_toml_text(*s));
-    }
-    e.name = p.string(t, "name", "engine").value_or("");
+    auto what = probes::parse_engine_table(t, p.origin);
+    if (!what) return p.fail(what.error().message);
+    static_cast<probes::EngineConfig&>(e) = std::move(*what);
     if (e.name.empty()) e.name = std::filesystem::path(e.command.front()).filename().string();
-    e.container = p.string(t, "container", "engine");
-    e.backend = p.string(t, "backend", "engine");
     const Endpoint ep = endpoint_from_command(e.command);
     const std::string host = ep.host.find(':') != std::string::npos ? "[" + ep.host + "]" : ep.host;
     e.base_url = fmt::format("http://{}:{}", host, ep.port);
@@ -203,18 +183,6 @@ void parse_engine(Parser& p, const toml::table& t, EngineConfig& e, const toml::
     p.duration(t, "stop_timeout", "engine", e.stop_timeout);
     p.duration(t, "smoke_timeout", "engine", e.smoke_timeout);
     p.duration(t, "early_exit", "engine", e.early_exit, true);
-    if (const toml::node* env = t.get("env")) {
-        const toml::table* et = env->as_table();
-        if (!et) return p.fail(*env, "[engine] env must be a table of strings ([engine.env] NAME = \"value\")");
-        for (const auto& [k, v] : *et) {
-            auto s = v.value_exact<std::string>();
-            if (!s) return p.fail(v, fmt::format("[engine.env] {} must be a string", k.str()));
-            if (k.str().empty() || k.str().find('=') != std::string_view::npos) {
-                return p.fail(v, fmt::format("[engine.env] '{}' is not a valid variable name", k.str()));
-            }
-            e.env[std::string(k.str())] = rules::restore_toml_text(*s);
-        }
-    }
     if (const toml::node* r = t.get("restart")) {
         const toml::table* rt = r->as_table();
         if (!rt) return p.fail(*r, "[engine] restart must be a table ([engine.restart])");
@@ -262,15 +230,9 @@ void parse_notify(Parser& p, const toml::table& t, NotifyConfig& n)
 
 Result<Config> parse_config(std::string_view text, const std::string& origin)
 {
-    auto guarded = rules::prepare_toml_input(text, origin);
-    if (!guarded) return guarded.error();
-    toml::table root;
-    try {
-        root = toml::parse(*guarded, origin);
-    } catch (const toml::parse_error& e) {
-        return Error{fmt::format("{}:{}:{}: {}; fix the TOML syntax", origin, e.source().begin.line,
-                                 e.source().begin.column, e.description())};
-    }
+    auto parsed = parse_toml(text, origin);
+    if (!parsed) return parsed.error();
+    const toml::table& root = *parsed;
     Config config;
     config.path = origin;
     Parser p{origin, {}};
@@ -282,7 +244,7 @@ Result<Config> parse_config(std::string_view text, const std::string& origin)
     const toml::node* engine = root.get("engine");
     if (!engine) return Error{fmt::format("{}:1:1: no [engine] table; the daemon needs the engine's command", origin)};
     if (!engine->is_table()) p.fail(*engine, "engine must be a table ([engine])");
-    else parse_engine(p, *engine->as_table(), config.engine, *engine);
+    else parse_engine(p, *engine->as_table(), config.engine);
     if (const toml::node* d = root.get("daemon")) {
         if (!d->is_table()) p.fail(*d, "daemon must be a table ([daemon])");
         else parse_daemon(p, *d->as_table(), config.daemon);
@@ -314,15 +276,7 @@ Result<Config> load_config(const std::string& path)
 
 std::string default_config_path()
 {
-    std::string base;
-    if (const char* x = std::getenv("XDG_CONFIG_HOME"); x && *x) base = x;
-    else if (const char* h = std::getenv("HOME"); h && *h) base = std::string(h) + "/.config";
-    if (!base.empty()) {
-        const std::string user = base + "/halo-check/config.toml";
-        std::error_code ec;
-        if (std::filesystem::exists(user, ec)) return user;
-    }
-    return "/etc/halo-check/config.toml";
+    return probes::default_config_path(probes::Host("/"));
 }
 
 } // namespace halo::app

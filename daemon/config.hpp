@@ -3,6 +3,7 @@
 // Every key is documented in docs/config.md. Durations are integers (seconds) or strings with a
 // unit ("500ms", "90s", "10m", "1h"). Errors read `file:line:col: what is wrong, how to fix it`.
 
+#include "probes/engine_config.hpp"
 #include "common/result.hpp"
 
 #include <chrono>
@@ -28,11 +29,11 @@ struct RestartConfig {
     Duration backoff_max = std::chrono::seconds(60);
 };
 
-struct EngineConfig {
-    std::string name;                     // journal identifier and status name
-    std::optional<std::string> container; // the toolbox/podman container it runs in, when any
-    std::vector<std::string> command;     // argv, run without a shell
-    std::optional<std::string> backend;   // "vulkan-radv", "rocm-7.2" … for the status line
+// [engine]: what the engine is (probes/engine_config.hpp, shared with the engine probe) and how
+// the daemon supervises it, read from the same table in one pass. Here `name` is never empty: it
+// names the journal stream and the status line, so an unnamed engine takes its command's first
+// word.
+struct EngineConfig : probes::EngineConfig {
     std::string health_url;               // defaulted from --host/--port in the command
     std::string base_url;                 // scheme://host:port, for /v1/chat/completions
     std::optional<std::string> alias;     // --alias / -a from the command (smoke-test model name)
@@ -43,7 +44,6 @@ struct EngineConfig {
     Duration smoke_timeout = std::chrono::seconds(60);
     // Exit status 1 within this long after start means "will not work": no restart.
     Duration early_exit = std::chrono::seconds(30);
-    std::map<std::string, std::string> env; // added to the daemon's own environment
     RestartConfig restart;
 };
 
@@ -80,8 +80,8 @@ std::string format_duration(Duration d);
 Result<Config> parse_config(std::string_view text, const std::string& origin);
 Result<Config> load_config(const std::string& path);
 
-// $XDG_CONFIG_HOME/halo-check/config.toml (or ~/.config/…) when it exists, else
-// /etc/halo-check/config.toml.
+// probes::default_config_path() for this machine: $XDG_CONFIG_HOME/halo-check/config.toml (or
+// ~/.config/…) when it exists, else /etc/halo-check/config.toml.
 std::string default_config_path();
 
 // host and port from llama-server style arguments (--host H, --port P, also --host=H);

@@ -1,6 +1,6 @@
 // libFuzzer entry point: podman storage metadata (containers.json / images.json / image config),
 // storage.conf, image references, RFC 3339 times and the libpod database scan.
-#include "probes/containers_probe.hpp"
+#include "probes/containers_storage.hpp"
 
 #include <cstddef>
 #include <cstdint>

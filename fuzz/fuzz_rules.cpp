@@ -1,9 +1,9 @@
 // TOML inputs: rules files (parsed, and evaluated when they parse), and the configuration files
 // the probes read (config.toml's [engine], containers' storage.conf).
-#include "probes/containers_probe.hpp"
-#include "probes/engine_probe.hpp"
+#include "probes/containers_storage.hpp"
+#include "probes/engine_config.hpp"
 #include "rules/evaluate.hpp"
-#include "rules/rule_loader.hpp"
+#include "rules/rule_file.hpp"
 
 #include <cstdint>
 #include <string_view>

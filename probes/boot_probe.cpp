@@ -112,6 +112,8 @@ constexpr std::array<std::string_view, 4> k_firmware_packages = {"amd-gpu-firmwa
 constexpr std::array<std::string_view, 7> k_sources = {
     "/boot/loader/entries/*.conf", "/boot/grub2/grubenv", "/boot/efi/EFI/fedora/grubenv", "/boot/grub/grubenv",
     "/usr/lib/modules/*/vmlinuz", "/boot/vmlinuz-*", "facts: kernel.release, package.*.installtime"};
+// kernel.release (the running kernel) and package.*.installtime (the firmware against the initramfs).
+constexpr std::array<std::string_view, 2> k_reads = {"kernel", "packages"};
 constexpr std::array<std::string_view, 6> k_provides = {
     "kernel.next_boot.release", "kernel.next_boot.entry", "kernel.next_boot.differs",
     "kernel.installed",         "boot.initramfs.mtime",   "boot.initramfs.older_than_firmware"};
@@ -301,7 +303,8 @@ rules::ProbeStatus collect(const ProbeContext& context, FactSink& sink)
 } // namespace
 
 const ProbeInfo k_boot_probe = {
-    "boot", "Kernel the next boot starts (BLS + grubenv) and its initramfs age", k_sources, k_provides, false, collect,
+    "boot", "Kernel the next boot starts (BLS + grubenv) and its initramfs age", k_sources, k_provides,
+    k_reads, false, collect,
 };
 
 } // namespace halo::probes

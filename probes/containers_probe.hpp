@@ -14,77 +14,12 @@
 //   <graphroot>/libpod/bolt_state.db or db.sql (scanned, not queried: labels and state)
 // Privileges: none for the user's storage; root's storage is skipped when unreadable.
 // Feeds the container/image rules and the engine probe (engine.image.*). Introduced in 0.1.0.
+// The parsers of those files are probes/containers_storage.hpp; this half finds and reads them.
 
 #include "probes/probe.hpp"
-#include "common/result.hpp"
-
-#include <cstddef>
-#include <map>
-#include <optional>
-#include <span>
-#include <string>
-#include <string_view>
-#include <vector>
 
 namespace halo::probes {
 
 extern const ProbeInfo k_containers_probe;
-
-struct StorageImage {
-    std::string id;
-    std::vector<std::string> names; // full references; empty = dangling
-    std::string digest;
-    std::string created; // RFC 3339, from images.json (the time it entered this storage)
-};
-
-struct StorageContainer {
-    std::string id;
-    std::vector<std::string> names;
-    std::string image_id;
-    std::string image_name; // the reference it was created from (metadata "image-name")
-    std::string created;
-};
-
-Result<std::vector<StorageImage>> parse_storage_images(std::string_view json);
-Result<std::vector<StorageContainer>> parse_storage_containers(std::string_view json);
-// The "created" field of an OCI image config (what `podman images` reports as Created).
-Result<std::string> parse_image_config_created(std::string_view json);
-
-struct StorageConf {
-    std::optional<std::string> driver;
-    std::optional<std::string> graphroot;
-    std::optional<std::string> rootless_storage_path;
-};
-Result<StorageConf> parse_storage_conf(std::string_view toml_text, const std::string& origin);
-
-// "docker.io/kyuz0/amd-strix-halo-toolboxes:rocm-6.4.4_20260120T091500"
-//   -> repository "docker.io/kyuz0/amd-strix-halo-toolboxes", tag "rocm-6.4.4_20260120T091500",
-//      tag_base "rocm-6.4.4", build_time "2026-01-20T09:15:00Z" (the kyuz0 CI's immutable tags).
-struct ImageReference {
-    std::string repository;
-    std::string tag;        // empty when the reference has none (digest-only)
-    std::string tag_base;   // tag without an immutable _YYYYmmddTHHMMSS suffix
-    std::string build_time; // that suffix as RFC 3339 UTC, empty when absent
-    std::string digest;     // "sha256:…" when the reference is REPO@DIGEST
-};
-ImageReference parse_image_reference(std::string_view reference);
-
-// RFC 3339 with any fraction and offset -> "YYYY-MM-DDTHH:MM:SSZ" (UTC); nullopt when malformed.
-std::optional<std::string> normalise_rfc3339(std::string_view text);
-
-// What podman's libpod database says per container id, found by scanning its file for the
-// JSON documents libpod stores (bolt keeps each value contiguous; SQLite rows that spill into
-// overflow pages are not found and stay unknown). A state seen with two different values
-// (stale copies in freed pages) is dropped rather than guessed.
-struct LibpodContainerInfo {
-    std::optional<bool> toolbox; // label com.github.containers.toolbox=true
-    std::optional<std::string> state;
-    std::string created; // config "createdTime": what `podman ps` reports (storage's is later)
-};
-std::map<std::string, LibpodContainerInfo> scan_libpod_db(std::span<const std::byte> bytes);
-
-// podman's ContainerStatus names: 1,2 -> "created", 3 "running", 4 "stopped", 5 "paused",
-// 6 "exited", 7 "removing", 8 "stopping"; empty for anything else.
-std::string_view libpod_state_name(long long state) noexcept;
 
 } // namespace halo::probes

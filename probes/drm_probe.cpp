@@ -405,6 +405,7 @@ const ProbeInfo k_drm_probe{"drm",
                             "DRM devices; amdgpu loaded firmware (MES…), VBIOS, VRAM/GTT, TTM limit",
                             k_sources,
                             k_provides,
+                            {},
                             true,
                             collect_drm};
 

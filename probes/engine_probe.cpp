@@ -1,65 +1,16 @@
 #include "probes/engine_probe.hpp"
 
+#include "probes/config_path.hpp"
 #include "probes/engine_command.hpp"
+#include "probes/engine_config.hpp"
 #include "probes/gguf.hpp"
 
-#include "rules/toml_guard.hpp"
-
 #include <fmt/core.h>
-#include <toml++/toml.h>
+
+#include <optional>
+#include <vector>
 
 namespace halo::probes {
-
-Result<std::optional<EngineConfig>> parse_engine_config(std::string_view text, const std::string& origin)
-{
-    // toml++ 3.3.0 has undefined behaviour on some hostile input; rules/toml_guard.hpp says which.
-    auto guarded = rules::prepare_toml_input(text, origin);
-    if (!guarded) return guarded.error();
-    toml::table table;
-    try {
-        table = toml::parse(*guarded, origin);
-        rules::restore_toml_strings(table);
-    } catch (const toml::parse_error& e) {
-        return Error{fmt::format("{}:{}:{}: {}", origin, e.source().begin.line, e.source().begin.column,
-                                 e.description())};
-    }
-    const toml::node* engine_node = table.get("engine");
-    if (!engine_node) return std::optional<EngineConfig>();
-    const toml::table* engine = engine_node->as_table();
-    if (!engine) return Error{fmt::format("{}: 'engine' must be a table", origin)};
-    EngineConfig config;
-    auto string_key = [&](const char* key, std::optional<std::string>& out) -> Result<void> {
-        const toml::node* node = engine->get(key);
-        if (!node) return {};
-        auto value = node->value<std::string>();
-        if (!value) {
-            return Error{fmt::format("{}:{}: engine.{} must be a string", origin, node->source().begin.line, key)};
-        }
-        out = *value;
-        return {};
-    };
-    std::optional<std::string> name;
-    HALO_TRY(string_key("name", name));
-    config.name = name.value_or("");
-    HALO_TRY(string_key("container", config.container));
-    HALO_TRY(string_key("backend", config.backend));
-    const toml::node* command = engine->get("command");
-    if (!command) return Error{fmt::format("{}: [engine] has no 'command' (an array of strings)", origin)};
-    const toml::array* argv = command->as_array();
-    if (!argv) {
-        return Error{fmt::format("{}:{}: engine.command must be an array of strings, like [\"toolbox\", \"run\", …]",
-                                 origin, command->source().begin.line)};
-    }
-    for (const auto& item : *argv) {
-        auto word = item.value<std::string>();
-        if (!word) {
-            return Error{fmt::format("{}:{}: engine.command holds a value that is not a string", origin,
-                                     item.source().begin.line)};
-        }
-        config.command.push_back(*word);
-    }
-    return std::optional<EngineConfig>(std::move(config));
-}
 
 std::string guess_backend(std::string_view tag, std::string_view container, std::string_view binary)
 {
@@ -89,25 +40,16 @@ Result<std::optional<Source>> find_command(const ProbeContext& context)
 {
     const Host& host = context.host;
     if (context.engine_command) return std::optional<Source>(Source{*context.engine_command, std::nullopt, "command line"});
-    std::vector<std::string> candidates;
-    if (context.config_path) {
-        candidates.push_back(*context.config_path);
-    } else {
-        if (auto xdg = host.env("XDG_CONFIG_HOME")) candidates.push_back(*xdg + "/halo-check/config.toml");
-        else if (auto home = host.env("HOME")) candidates.push_back(*home + "/.config/halo-check/config.toml");
-        candidates.push_back("/etc/halo-check/config.toml");
-    }
-    for (const auto& path : candidates) {
-        if (!context.config_path && !host.exists(path)) continue;
-        auto text = host.read_file(path, 1u << 20);
-        if (!text) return text.error();
-        auto config = parse_engine_config(*text, path);
-        if (!config) return config.error();
-        if (!*config) return std::optional<Source>();
-        auto argv = (*config)->command;
-        return std::optional<Source>(Source{std::move(argv), std::move(**config), path});
-    }
-    return std::optional<Source>();
+    const std::string path = context.config_path ? *context.config_path : default_config_path(host);
+    // Only a file named with --config must exist; none at the default path means no engine.
+    if (!context.config_path && !host.exists(path)) return std::optional<Source>();
+    auto text = host.read_file(path, 1u << 20);
+    if (!text) return text.error();
+    auto config = parse_engine_config(*text, path);
+    if (!config) return config.error();
+    if (!*config) return std::optional<Source>();
+    auto argv = (*config)->command;
+    return std::optional<Source>(Source{std::move(argv), std::move(**config), path});
 }
 
 std::string expand_home(const Host& host, const std::string& path)
@@ -222,6 +164,7 @@ constexpr std::string_view k_sources[] = {
     "the model file's GGUF header (-m)",
 };
 constexpr std::string_view k_provides[] = {"engine.*"};
+constexpr std::string_view k_reads[] = {"containers"}; // container.* for engine.image.*, and its status
 
 } // namespace
 
@@ -230,6 +173,7 @@ const ProbeInfo k_engine_probe{
     "the engine command (container, llama-server flags) and its model's GGUF header",
     k_sources,
     k_provides,
+    k_reads,
     false,
     &collect,
 };

@@ -1,7 +1,8 @@
 #pragma once
 // engine probe: the inference engine the user runs. The command comes from `halo-check run --
 // COMMAND…` (ProbeContext::engine_command) or from the `[engine]` table of the configuration
-// (ProbeContext::config_path, else $XDG_CONFIG_HOME/halo-check/config.toml or
+// (probes/engine_config.hpp), read from ProbeContext::config_path, else from the default path
+// (probes/config_path.hpp: $XDG_CONFIG_HOME/halo-check/config.toml or
 // ~/.config/halo-check/config.toml, else /etc/halo-check/config.toml). From it: the container
 // (and, from the containers probe's facts, its image and backend), llama-server's flags, and the
 // model file's GGUF header (read without loading tensors; split parts are stat()ed for size).
@@ -9,26 +10,13 @@
 // Privileges: read access to the model file. Runs after the containers probe. Introduced in 0.1.0.
 
 #include "probes/probe.hpp"
-#include "common/result.hpp"
 
-#include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace halo::probes {
 
 extern const ProbeInfo k_engine_probe;
-
-struct EngineConfig {
-    std::string name;
-    std::optional<std::string> container;
-    std::vector<std::string> command;
-    std::optional<std::string> backend; // rocm | vulkan | cpu | …: overrides the guess
-};
-
-// nullopt when the file has no [engine] table (no engine configured).
-Result<std::optional<EngineConfig>> parse_engine_config(std::string_view toml_text, const std::string& origin);
 
 // rocm* / therock* -> "rocm", vulkan* -> "vulkan"; then the same on a llama-<tag> container name,
 // then hints in the binary path; empty when nothing says.

@@ -160,7 +160,7 @@ rules::ProbeStatus collect(const ProbeContext& context, FactSink& sink)
 } // namespace
 
 const ProbeInfo k_kernel_probe = {
-    "kernel", "Running kernel release, command line and taint", k_sources, k_provides, false, collect,
+    "kernel", "Running kernel release, command line and taint", k_sources, k_provides, {}, false, collect,
 };
 
 } // namespace halo::probes

@@ -277,6 +277,7 @@ const ProbeInfo k_kfd_probe{"kfd",
                             "ROCm/KFD: GPU agents (gfx target), /dev/kfd and render node access, host ROCm",
                             k_sources,
                             k_provides,
+                            {},
                             false,
                             collect_kfd};
 

@@ -49,7 +49,7 @@ rules::ProbeStatus collect(const ProbeContext& context, FactSink& sink)
 } // namespace
 
 const ProbeInfo k_memory_probe = {
-    "memory", "Installed memory from /proc/meminfo", k_sources, k_provides, false, collect,
+    "memory", "Installed memory from /proc/meminfo", k_sources, k_provides, {}, false, collect,
 };
 
 } // namespace halo::probes

@@ -119,7 +119,7 @@ rules::ProbeStatus collect(const ProbeContext& context, FactSink& sink)
 } // namespace
 
 const ProbeInfo k_os_probe = {
-    "os", "Distribution identity from os-release", k_sources, k_provides, false, collect,
+    "os", "Distribution identity from os-release", k_sources, k_provides, {}, false, collect,
 };
 
 } // namespace halo::probes

@@ -155,17 +155,31 @@ using CStringPtr = CHandle<char, free_c>;
 
 // librpm's messages go to stderr by default; library code never prints, so collect them for the
 // status reason instead.
+struct RpmLog {
+    std::string messages;
+    // A message that could not be kept (no memory for it): the reason says so rather than
+    // reading as if librpm had said nothing more.
+    bool lost = false;
+
+    std::string text() const
+    {
+        if (!lost) return messages;
+        return messages.empty() ? "a librpm message was lost" : messages + "; a librpm message was lost";
+    }
+};
+
 int collect_rpm_log(rpmlogRec rec, rpmlogCallbackData data) noexcept
 {
+    auto* log = static_cast<RpmLog*>(data);
     try {
-        auto* messages = static_cast<std::string*>(data);
         std::string_view text = rpm_library().rpmlogRecMessage(rec) ? rpm_library().rpmlogRecMessage(rec) : "";
         while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
-        if (!text.empty() && messages->size() < 4096) {
-            if (!messages->empty()) *messages += "; ";
-            *messages += text;
+        if (!text.empty() && log->messages.size() < 4096) {
+            if (!log->messages.empty()) log->messages += "; ";
+            log->messages += text;
         }
     } catch (...) {
+        log->lost = true; // an exception must not unwind into librpm
     }
     return 0;
 }
@@ -191,10 +205,10 @@ public:
     RpmSession& operator=(const RpmSession&) = delete;
 
     bool configured() const { return m_configured; }
-    const std::string& log() const { return m_log; }
+    std::string log() const { return m_log.text(); }
 
 private:
-    std::string m_log;
+    RpmLog m_log;
     rpmlogCallback m_previous_log = nullptr;
     bool m_configured = false;
 };
@@ -316,6 +330,7 @@ constexpr std::array<std::string_view, 7> k_sources = {
     "librpm: /usr/lib/sysimage/rpm", "librpm: /var/lib/rpm", "/var/lib/dpkg/status", "/var/lib/dpkg/info/*.list",
     "/var/lib/pacman/local/*/desc", "facts: host.os.id, host.os.id_like", "rpm_library().rpmReadConfigFiles()"};
 constexpr std::array<std::string_view, 2> k_provides = {"packages.manager", "package.*"};
+constexpr std::array<std::string_view, 1> k_reads = {"os"}; // host.os.* picks the package manager
 
 void emit(FactSink& sink, const PackageVersion& v, std::string_view origin)
 {
@@ -416,7 +431,7 @@ rules::ProbeStatus collect(const ProbeContext& context, FactSink& sink)
 
 const ProbeInfo k_packages_probe = {
     "packages", "Installed versions of firmware, kernel, Mesa, podman and ROCm packages", k_sources, k_provides,
-    false, collect,
+    k_reads, false, collect,
 };
 
 } // namespace halo::probes

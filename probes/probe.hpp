@@ -51,6 +51,9 @@ struct ProbeInfo {
     std::string_view summary;
     std::span<const std::string_view> sources;  // paths and calls it reads
     std::span<const std::string_view> provides; // key patterns it sets ("kernel.*")
+    // Ids of the probes whose facts collect() reads (through FactSink::facts()): the registry
+    // runs it after them, and check_probe_order() (probes/registry.hpp) holds the table to that.
+    std::span<const std::string_view> reads;
     bool isolated;                              // loads a driver: run in a child with a deadline
     CollectFn collect;
 };

@@ -422,6 +422,7 @@ const ProbeInfo k_vulkan_probe{"vulkan",
                                "Vulkan loader and devices: driverID, driver name/version, API version, heaps",
                                k_sources,
                                k_provides,
+                               {},
                                true,
                                collect_vulkan};
 

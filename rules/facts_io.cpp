@@ -1,10 +1,9 @@
 #include "rules/facts_io.hpp"
 
-#include "rules/toml_guard.hpp"
+#include "common/toml.hpp"
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
-#include <toml++/toml.h>
 
 #include <cerrno>
 #include <cstring>
@@ -15,11 +14,6 @@
 namespace halo::rules {
 
 namespace {
-
-std::string toml_where(const std::string& origin, const toml::source_region& region)
-{
-    return fmt::format("{}:{}:{}", origin, region.begin.line, region.begin.column);
-}
 
 // A fact value from TOML: strings as they are, numbers and booleans as their text.
 Result<std::string> scalar_text(const toml::node& node, const std::string& where, std::string_view key)
@@ -113,15 +107,9 @@ Result<std::string> json_scalar(const nlohmann::json& value, const std::string& 
 
 Result<Facts> parse_facts_toml(std::string_view text, const std::string& origin)
 {
-    auto guarded = prepare_toml_input(text, origin);
-    if (!guarded) return guarded.error();
-    toml::table root;
-    try {
-        root = toml::parse(*guarded, origin);
-        restore_toml_strings(root);
-    } catch (const toml::parse_error& e) {
-        return Error{fmt::format("{}: {}", toml_where(origin, e.source()), e.description())};
-    }
+    auto parsed = parse_toml(text, origin);
+    if (!parsed) return parsed.error();
+    const toml::table& root = *parsed;
     Facts facts;
     if (const toml::node* node = root.get("facts"); !node) {
         return Error{fmt::format("{}: no [facts] table; a facts file holds its facts as "

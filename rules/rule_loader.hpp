@@ -1,6 +1,6 @@
 #pragma once
-// Loads rules files: one file's text (parse_rules_file), and the merged set from the embedded
-// knowledge base plus drop-in directories in the systemd style (load_rules).
+// Loads the merged rule set from the embedded knowledge base plus drop-in directories in the
+// systemd style (load_rules); each file is read by parse_rules_file (rules/rule_file.hpp).
 //
 //   embedded < /usr/share/halo-check/rules.d < /etc/halo-check/rules.d
 //            < $XDG_CONFIG_HOME/halo-check/rules.d < --rules PATH…
@@ -11,30 +11,13 @@
 // whichever file defines it.
 
 #include "rules/rule.hpp"
+#include "rules/rule_file.hpp"
 
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 namespace halo::rules {
-
-struct Diagnostic {
-    enum class Level { error, warning };
-    Level level = Level::error;
-    std::string message; // "file:line:col: what is wrong"
-};
-
-struct RulesFile {
-    RuleSet entries;
-    std::vector<std::string> disabled; // ids from [[disable]]
-    std::vector<Diagnostic> diagnostics;
-    bool has_errors() const;
-};
-
-// `origin` names the file in messages. `lint` adds the warnings (keys outside the catalogue …);
-// the embedded knowledge base is loaded without them: its tests hold it to the catalogue.
-RulesFile parse_rules_file(std::string_view text, const std::string& origin, bool lint = true);
 
 struct RuleSources {
     bool embedded = true;

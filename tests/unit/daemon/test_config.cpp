@@ -1,6 +1,9 @@
 #include "daemon/config.hpp"
 
+#include "probes/engine_config.hpp"
+
 #include <catch2/catch.hpp>
+#include <fmt/core.h>
 
 using namespace halo::app;
 using namespace std::chrono_literals;
@@ -111,4 +114,27 @@ TEST_CASE("a missing config file says how to fix it", "[daemon][config]")
     auto r = load_config(HALO_TEST_DATA "/no-such-config.toml");
     REQUIRE_FALSE(r.ok());
     CHECK_THAT(r.error().message, Catch::Contains("Failed to read config") && Catch::Contains("No such file"));
+}
+
+TEST_CASE("every [engine] key the shared parser leaves to the daemon is read by it", "[daemon][config]")
+{
+    // probes/engine_config accepts these keys because the daemon reads them: a wrong type must
+    // then be an error here, naming the key where it stands.
+    for (std::string_view key : halo::probes::engine_supervision_keys()) {
+        INFO(key);
+        auto r = parse_config(fmt::format("[engine]\ncommand = [\"x\"]\n{} = []\n", key), "c.toml");
+        REQUIRE_FALSE(r.ok());
+        CHECK_THAT(r.error().message, Catch::StartsWith("c.toml:3:") && Catch::Contains(std::string(key)));
+    }
+}
+
+TEST_CASE("an unnamed engine takes its command's first word; the probe's part is shared", "[daemon][config]")
+{
+    auto c = parse_config("[engine]\ncommand = [\"/opt/llama/bin/llama-server\", \"-a\", \"glm\"]\nbackend = \"rocm-7.2\"\n", "c.toml");
+    REQUIRE(c.ok());
+    CHECK(c->engine.name == "llama-server");
+    CHECK(c->engine.backend == std::optional<std::string>("rocm-7.2"));
+    CHECK(c->engine.alias == std::optional<std::string>("glm"));
+    const halo::probes::EngineConfig& what = c->engine;
+    CHECK(what.command.size() == 3);
 }

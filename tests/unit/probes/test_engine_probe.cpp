@@ -153,7 +153,8 @@ TEST_CASE("config lookup order and errors", "[probes][engine]")
     context.config_path = "/bad.toml";
     f = probe(context);
     CHECK(state(f) == ProbeState::failed);
-    CHECK_THAT(f.probes().at("engine").reason, Catch::Contains("engine.command must be an array of strings"));
+    CHECK_THAT(f.probes().at("engine").reason,
+               Catch::Contains("/bad.toml:2:11: [engine] command must be a non-empty array of strings"));
 
     write(dir.path / "bad.toml", "[engine\n");
     f = probe(context);

@@ -34,7 +34,7 @@ Facts run(std::string_view id, CollectFn fn, std::chrono::milliseconds budget = 
     ProbeContext context{host, budget, {}, {}, {}};
     Facts facts;
     facts.set("other.key", "kept");
-    run_probe_isolated(ProbeInfo{id, "test probe", {}, k_provides, true, fn}, context, facts);
+    run_probe_isolated(ProbeInfo{id, "test probe", {}, k_provides, {}, true, fn}, context, facts);
     return facts;
 }
 

@@ -2,11 +2,11 @@
 // docs/facts.md; these tests keep them equal, and keep the embedded knowledge base to keys the
 // catalogue knows, with the fields every entry must carry.
 
+#include "common/toml.hpp"
 #include "rules/embedded_rules.hpp"
 #include "rules/fact_catalogue.hpp"
 
 #include <catch2/catch.hpp>
-#include <toml++/toml.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -63,11 +63,9 @@ std::vector<toml::table> parse_embedded()
     std::vector<toml::table> docs;
     for (const auto& file : halo::rules::embedded_rule_files()) {
         INFO(file.name);
-        try {
-            docs.push_back(toml::parse(file.content, std::string(file.name)));
-        } catch (const toml::parse_error& e) {
-            FAIL(file.name << ": " << e.description());
-        }
+        auto doc = halo::parse_toml(file.content, file.name);
+        if (!doc) FAIL(doc.error().message);
+        docs.push_back(std::move(*doc));
     }
     return docs;
 }

@@ -1,5 +1,5 @@
 #include "rules/log_match.hpp"
-#include "rules/rule_loader.hpp"
+#include "rules/rule_file.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -10,46 +10,6 @@ using namespace halo::rules;
 
 namespace {
 
-const char* const k_good_file = R"toml(
-[[rule]]
-id = "test.kernel"
-severity = "broken"
-title = "Kernel too new"
-explain = "because"
-fix = "downgrade"
-links = ["https://example.org/1"]
-since = 2026-01-12
-when = { "kernel.release" = ">= 6.18.4", "engine.backend" = "rocm", "engine.image.tag" = ["rocm-7.1.1", "rocm-6.4.[23]*"] }
-
-[[rule]]
-id = "test.listen"
-severity = "warning"
-title = "Listens on the network"
-fix = "--host 127.0.0.1"
-links = ["https://example.org/2"]
-since = 2026-01-20
-[rule.when]
-"engine.host" = { none = ["127.*", "::1", "localhost"] }
-"engine.port" = "*"
-
-[[known_good]]
-id = "good.vulkan"
-title = "Vulkan RADV"
-links = ["https://example.org/3"]
-since = 2026-02-04
-when = { "engine.backend" = "vulkan" }
-
-[[log_pattern]]
-id = "log.mes"
-regex = "MES failed to respond to msg=([A-Z_]+)"
-severity = "broken"
-title = "MES hang"
-fix = "downgrade firmware"
-links = ["https://example.org/4"]
-since = 2025-12-09
-source = "kernel"
-)toml";
-
 std::string messages(const std::vector<Diagnostic>& diagnostics)
 {
     std::string out;
@@ -73,74 +33,6 @@ struct TempDir {
 };
 
 } // namespace
-
-TEST_CASE("a well-formed rules file loads every entry kind", "[rules][loader]")
-{
-    RulesFile file = parse_rules_file(k_good_file, "good.toml");
-    INFO(messages(file.diagnostics));
-    REQUIRE_FALSE(file.has_errors());
-    REQUIRE(file.entries.rules.size() == 2);
-    const Rule& r = file.entries.rules[0];
-    CHECK(r.id == "test.kernel");
-    CHECK(r.severity == Severity::broken);
-    CHECK(r.since == "2026-01-12");
-    CHECK(r.when.size() == 3);
-    CHECK(r.where.str() == "good.toml:2:1");
-    CHECK(file.entries.rules[1].when.size() == 2);
-    REQUIRE(file.entries.known_good.size() == 1);
-    REQUIRE(file.entries.log_patterns.size() == 1);
-    CHECK(std::regex_search("amdgpu: MES failed to respond to msg=SUSPEND", *file.entries.log_patterns[0].regex));
-    CHECK(file.entries.log_patterns[0].source == LogSource::kernel);
-}
-
-TEST_CASE("invalid values name the file, line, entry and key", "[rules][loader]")
-{
-    struct Case {
-        const char* text;
-        const char* expected;
-    };
-    const Case cases[] = {
-        {"[[rule]]\nid = \"a\"\nseverity = \"fatal\"\ntitle = \"t\"\nfix = \"f\"\nwhen = { \"kernel.release\" = \"1\" }\n",
-         "bad.toml:3:12: rule 'a': unknown severity 'fatal'"},
-        {"[[rule]]\nid = \"a\"\nseverity = \"broken\"\ntitle = \"t\"\nfix = \"f\"\nwhen = { \"kernel.release\" = \">= \" }\n",
-         "bad.toml:6:29: rule 'a': condition 'kernel.release': '>=' has an operator but no version"},
-        {"[[rule]]\nid = \"a\"\nseverity = \"info\"\ntitle = \"t\"\nwhen = { \"kernel.release\" = \"1\" }\n"
-         "[[rule]]\nid = \"a\"\nseverity = \"info\"\ntitle = \"t\"\nwhen = { \"kernel.release\" = \"1\" }\n",
-         "bad.toml:7:6: rule 'a': duplicate id in this file"},
-        {"[[rule]]\nid = \"a\"\nseverity = \"broken\"\ntitle = \"t\"\nfix = \"f\"\n", "bad.toml:1:1: rule 'a': missing 'when'"},
-        {"[[rule]]\nid = \"a\"\nseverity = \"broken\"\ntitle = \"t\"\nwhen = { \"kernel.release\" = \"1\" }\n",
-         "rule 'a': missing 'fix'"},
-        {"[[rule]]\nid = \"a\"\nseverity = \"info\"\ntitle = \"t\"\nwhne = { \"kernel.release\" = \"1\" }\n",
-         "rule 'a': unknown field 'whne', did you mean 'when'?"},
-        {"[[log_pattern]]\nid = \"l\"\nregex = \"(unclosed\"\nseverity = \"info\"\ntitle = \"t\"\n",
-         "bad.toml:3:9: log_pattern 'l': 'regex' does not compile"},
-        {"[rule]\nid = \"a\"\n", "bad.toml:1:1: 'rule' must be an array of tables: write [[rule]]"},
-        {"[[rule]]\nid = \"a\"\nseverity = \"info\"\ntitle = \"t\"\nwhen = { \"kernel.release\" = [] }\n",
-         "an empty array matches nothing"},
-        {"[[rule]]\nid = \n", "bad.toml:2:6:"},
-    };
-    for (const Case& c : cases) {
-        RulesFile file = parse_rules_file(c.text, "bad.toml");
-        INFO(c.text);
-        INFO(messages(file.diagnostics));
-        CHECK(file.has_errors());
-        CHECK(file.entries.rules.empty());
-        CHECK_THAT(messages(file.diagnostics), Catch::Contains(c.expected));
-    }
-}
-
-TEST_CASE("a key outside the catalogue is a warning naming the nearest key", "[rules][loader]")
-{
-    RulesFile file = parse_rules_file(
-        "[[rule]]\nid = \"a\"\nseverity = \"info\"\ntitle = \"t\"\nlinks = [\"x\"]\nsince = 2026-01-01\n"
-        "when = { \"kernel.relase\" = \"1\" }\n",
-        "lint.toml");
-    CHECK_FALSE(file.has_errors());
-    CHECK(file.entries.rules.size() == 1);
-    CHECK_THAT(messages(file.diagnostics), Catch::Contains("lint.toml:7:10: rule 'a': fact key 'kernel.relase' is not in "
-                                                           "the catalogue") &&
-                                               Catch::Contains("did you mean 'kernel.release'?"));
-}
 
 TEST_CASE("drop-ins override by file name, replace by id and disable", "[rules][loader]")
 {

@@ -1,4 +1,4 @@
-#include "rules/toml_guard.hpp"
+#include "common/toml_guard.hpp"
 
 #include <fmt/core.h>
 #include <toml++/toml.h>
@@ -6,7 +6,7 @@
 #include <array>
 #include <vector>
 
-namespace halo::rules {
+namespace halo {
 
 namespace {
 
@@ -90,7 +90,7 @@ void restore_node(toml::node& node)
 } // namespace
 
 // "origin:line:col" of byte `offset` (columns count code points), for messages only.
-static std::string where(std::string_view text, std::size_t offset, const std::string& origin)
+static std::string where(std::string_view text, std::size_t offset, std::string_view origin)
 {
     std::size_t line = 1, column = 1;
     for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
@@ -104,7 +104,7 @@ static std::string where(std::string_view text, std::size_t offset, const std::s
     return fmt::format("{}:{}:{}", origin, line, column);
 }
 
-Result<std::string> prepare_toml_input(std::string_view text, const std::string& origin)
+Result<std::string> prepare_toml_input(std::string_view text, std::string_view origin)
 {
     std::string out;
     out.reserve(text.size() + 16);
@@ -169,4 +169,4 @@ void restore_toml_strings(toml::table& root)
     }
 }
 
-} // namespace halo::rules
+} // namespace halo

@@ -11,6 +11,8 @@
 // documents read exactly as written. A document that already holds code points in the private
 // range used is refused with a clear message. The product links the compiled library (built with
 // NDEBUG), which turns `[|]` into an ordinary parse error.
+// parse_toml() (common/toml.hpp) runs both steps around the parse; only the guard's own tests
+// call them directly.
 
 #include "common/result.hpp"
 
@@ -23,13 +25,13 @@ class table;
 }
 } // namespace toml
 
-namespace halo::rules {
+namespace halo {
 
-// The text to hand to toml::parse, or an error "origin:line:col: …" (NUL byte, reserved code point).
-Result<std::string> prepare_toml_input(std::string_view text, const std::string& origin);
+// The text to hand to the parser, or an error "origin:line:col: …" (NUL byte, reserved code point).
+Result<std::string> prepare_toml_input(std::string_view text, std::string_view origin);
 // Maps the rewritten code points back in every string value and key of a parsed document.
 void restore_toml_strings(toml::table& root);
 // The same for one string (exposed for tests).
 std::string restore_toml_text(std::string_view text);
 
-} // namespace halo::rules
+} // namespace halo

@@ -1,0 +1,392 @@
+#include "rules/rule_file.hpp"
+
+#include "rules/fact_catalogue.hpp"
+#include "common/spelling.hpp"
+#include "common/toml.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <memory>
+#include <regex>
+#include <set>
+#include <span>
+
+namespace halo::rules {
+
+namespace {
+
+constexpr std::string_view k_rule_fields[] = {"id", "severity", "title", "explain", "fix", "links", "since", "when"};
+constexpr std::string_view k_known_good_fields[] = {"id", "title", "explain", "links", "since", "when"};
+constexpr std::string_view k_log_pattern_fields[] = {"id",    "regex", "severity", "title", "explain",
+                                                     "fix",   "links", "since",    "when",  "source"};
+constexpr std::string_view k_top_level[] = {"rule", "known_good", "log_pattern", "disable"};
+
+SourceLocation location(const std::string& origin, const toml::source_region& region)
+{
+    return {origin, static_cast<int>(region.begin.line), static_cast<int>(region.begin.column)};
+}
+
+// Collects diagnostics for one file; each message starts with file:line:col.
+class FileParser {
+public:
+    FileParser(const std::string& origin, RulesFile& out, bool lint) : m_origin(origin), m_out(out), m_lint(lint) {}
+
+    void error(const toml::source_region& at, const std::string& what)
+    {
+        m_out.diagnostics.push_back({Diagnostic::Level::error, fmt::format("{}: {}", location(m_origin, at).str(), what)});
+    }
+    void warning(const toml::source_region& at, const std::string& what)
+    {
+        m_out.diagnostics.push_back(
+            {Diagnostic::Level::warning, fmt::format("{}: {}", location(m_origin, at).str(), what)});
+    }
+
+    void parse(const toml::table& root)
+    {
+        for (const auto& [key, node] : root) {
+            const std::string_view name = key.str();
+            if (std::find(std::begin(k_top_level), std::end(k_top_level), name) == std::end(k_top_level)) {
+                std::string message = fmt::format("unknown entry '{}' (expected [[rule]], [[known_good]], "
+                                                  "[[log_pattern]] or [[disable]])",
+                                                  name);
+                error(node.source(), message);
+                continue;
+            }
+            const toml::array* entries = node.as_array();
+            if (!entries || !entries->is_array_of_tables()) {
+                error(node.source(), fmt::format("'{}' must be an array of tables: write [[{}]]", name, name));
+                continue;
+            }
+            for (const toml::node& entry : *entries) {
+                const toml::table& table = *entry.as_table();
+                if (name == "rule") parse_rule(table);
+                else if (name == "known_good") parse_known_good(table);
+                else if (name == "log_pattern") parse_log_pattern(table);
+                else parse_disable(table);
+            }
+        }
+    }
+
+private:
+    std::optional<std::string> string_field(const toml::table& t, std::string_view key, const std::string& what,
+                                            bool required)
+    {
+        const toml::node* node = t.get(key);
+        if (!node) {
+            if (required) error(t.source(), fmt::format("{}: missing '{}'", what, key));
+            return std::nullopt;
+        }
+        if (auto s = node->as_string()) return std::string(s->get());
+        error(node->source(), fmt::format("{}: '{}' must be a string", what, key));
+        return std::nullopt;
+    }
+
+    std::string since_field(const toml::table& t, const std::string& what)
+    {
+        const toml::node* node = t.get("since");
+        if (!node) {
+            warning(t.source(), fmt::format("{}: no 'since' date; say when this knowledge dates from (since = 2026-01-12)", what));
+            return {};
+        }
+        if (auto d = node->as_date()) return fmt::format("{:04}-{:02}-{:02}", d->get().year, d->get().month, d->get().day);
+        if (auto s = node->as_string()) {
+            const std::string& text = s->get();
+            if (text.size() == 10 && text[4] == '-' && text[7] == '-') return text;
+        }
+        error(node->source(), fmt::format("{}: 'since' must be a date (since = 2026-01-12)", what));
+        return {};
+    }
+
+    std::vector<std::string> links_field(const toml::table& t, const std::string& what, bool want)
+    {
+        std::vector<std::string> links;
+        const toml::node* node = t.get("links");
+        if (!node) {
+            if (want) warning(t.source(), fmt::format("{}: no 'links'; cite the source of this knowledge", what));
+            return links;
+        }
+        const toml::array* array = node->as_array();
+        if (!array) {
+            error(node->source(), fmt::format("{}: 'links' must be an array of strings", what));
+            return links;
+        }
+        for (const toml::node& link : *array) {
+            if (auto s = link.as_string()) links.emplace_back(s->get());
+            else error(link.source(), fmt::format("{}: 'links' must hold strings", what));
+        }
+        return links;
+    }
+
+    void check_fields(const toml::table& t, std::span<const std::string_view> allowed, const std::string& what)
+    {
+        std::vector<std::string> names(allowed.begin(), allowed.end());
+        for (const auto& [key, node] : t) {
+            if (std::find(allowed.begin(), allowed.end(), key.str()) != allowed.end()) continue;
+            std::string message = fmt::format("{}: unknown field '{}'", what, key.str());
+            if (auto guess = nearest(key.str(), names)) message += fmt::format(", did you mean '{}'?", *guess);
+            error(node.source(), message);
+        }
+    }
+
+    std::optional<Matcher> parse_condition_value(const toml::node& value, const std::string& what, std::string_view key)
+    {
+        const std::string context = fmt::format("{}: condition '{}'", what, key);
+        if (auto s = value.as_string()) {
+            auto m = parse_matcher(s->get());
+            if (!m) {
+                error(value.source(), fmt::format("{}: {}", context, m.error().message));
+                return std::nullopt;
+            }
+            return std::move(*m);
+        }
+        if (value.is_integer() || value.is_boolean() || value.is_floating_point()) {
+            Matcher m;
+            m.kind = Matcher::Kind::glob;
+            m.pattern = value.is_boolean() ? (value.as_boolean()->get() ? "true" : "false")
+                        : value.is_integer() ? std::to_string(value.as_integer()->get())
+                                             : fmt::format("{}", value.as_floating_point()->get());
+            return m;
+        }
+        if (auto array = value.as_array()) {
+            Matcher any;
+            any.kind = Matcher::Kind::any_of;
+            for (const toml::node& element : *array) {
+                if (element.is_array() || element.is_table()) {
+                    error(element.source(), fmt::format("{}: an array holds strings only", context));
+                    return std::nullopt;
+                }
+                auto m = parse_condition_value(element, what, key);
+                if (!m) return std::nullopt;
+                any.alternatives.push_back(std::move(*m));
+            }
+            if (any.alternatives.empty()) {
+                error(value.source(), fmt::format("{}: an empty array matches nothing", context));
+                return std::nullopt;
+            }
+            return any;
+        }
+        if (auto table = value.as_table()) {
+            const toml::node* none = table->get("none");
+            if (table->size() != 1 || !none || !none->is_array()) {
+                error(value.source(), fmt::format("{}: a table condition must be {{ none = [\"glob\", …] }}", context));
+                return std::nullopt;
+            }
+            Matcher m;
+            m.kind = Matcher::Kind::none_of;
+            for (const toml::node& element : *none->as_array()) {
+                auto s = element.as_string();
+                if (!s) {
+                    error(element.source(), fmt::format("{}: 'none' holds glob strings only", context));
+                    return std::nullopt;
+                }
+                Matcher glob;
+                glob.kind = Matcher::Kind::glob;
+                glob.pattern = s->get();
+                m.alternatives.push_back(std::move(glob));
+            }
+            return m;
+        }
+        error(value.source(), fmt::format("{}: must be a string, an array of strings or {{ none = [...] }}", context));
+        return std::nullopt;
+    }
+
+    std::vector<Condition> when_field(const toml::table& t, const std::string& what, bool required)
+    {
+        std::vector<Condition> conditions;
+        const toml::node* node = t.get("when");
+        if (!node) {
+            if (required) {
+                error(t.source(), fmt::format("{}: missing 'when'; an entry without conditions would match every "
+                                              "machine",
+                                              what));
+            }
+            return conditions;
+        }
+        const toml::table* table = node->as_table();
+        if (!table) {
+            error(node->source(), fmt::format("{}: 'when' must be a table of fact = condition", what));
+            return conditions;
+        }
+        if (table->empty() && required) {
+            error(node->source(), fmt::format("{}: 'when' is empty; an entry without conditions would match every machine", what));
+        }
+        for (const auto& [key, value] : *table) {
+            const std::string_view k = key.str();
+            if (k.empty() || k.front() == '.' || k.back() == '.' || k.find("..") != std::string_view::npos) {
+                error(value.source(), fmt::format("{}: '{}' is not a fact key (dotted segments, e.g. kernel.release)", what, k));
+                continue;
+            }
+            auto matcher = parse_condition_value(value, what, k);
+            if (!matcher) continue;
+            if (m_lint && !in_catalogue(k)) {
+                std::vector<std::string> known;
+                for (const CatalogueEntry& e : fact_catalogue()) known.emplace_back(e.pattern);
+                std::string message = fmt::format("{}: fact key '{}' is not in the catalogue (docs/facts.md)", what, k);
+                if (auto guess = nearest(k, known)) message += fmt::format("; did you mean '{}'?", *guess);
+                warning(key.source(), message);
+            }
+            Condition c;
+            c.key = std::string(k);
+            c.wildcard = k.find('*') != std::string_view::npos;
+            c.matcher = std::move(*matcher);
+            conditions.push_back(std::move(c));
+        }
+        return conditions;
+    }
+
+    std::optional<std::string> id_field(const toml::table& t, std::string_view kind)
+    {
+        auto id = string_field(t, "id", fmt::format("[[{}]]", kind), true);
+        if (!id) return std::nullopt;
+        if (id->empty()) {
+            error(t.source(), fmt::format("[[{}]]: 'id' is empty", kind));
+            return std::nullopt;
+        }
+        if (!m_ids.insert(*id).second) {
+            error(t.get("id")->source(), fmt::format("{} '{}': duplicate id in this file", kind, *id));
+        }
+        return id;
+    }
+
+    std::optional<Severity> severity_field(const toml::table& t, const std::string& what)
+    {
+        auto text = string_field(t, "severity", what, true);
+        if (!text) return std::nullopt;
+        auto severity = severity_from_string(*text);
+        if (!severity) {
+            error(t.get("severity")->source(),
+                  fmt::format("{}: unknown severity '{}' (expected broken, warning or info)", what, *text));
+        }
+        return severity;
+    }
+
+    void parse_rule(const toml::table& t)
+    {
+        const std::size_t errors_before = error_count();
+        auto id = id_field(t, "rule");
+        const std::string what = fmt::format("rule '{}'", id.value_or("?"));
+        check_fields(t, k_rule_fields, what);
+        Rule rule;
+        auto severity = severity_field(t, what);
+        auto title = string_field(t, "title", what, true);
+        rule.explain = string_field(t, "explain", what, false).value_or("");
+        auto fix = string_field(t, "fix", what, false);
+        if (!fix && severity && *severity != Severity::info) {
+            error(t.source(), fmt::format("{}: missing 'fix'; a broken or warning rule must say what to do", what));
+        }
+        rule.links = links_field(t, what, true);
+        rule.since = since_field(t, what);
+        rule.when = when_field(t, what, true);
+        if (!id || !severity || !title || error_count() != errors_before) return;
+        rule.id = std::move(*id);
+        rule.severity = *severity;
+        rule.title = std::move(*title);
+        rule.fix = fix.value_or("");
+        rule.where = location(m_origin, t.source());
+        m_out.entries.rules.push_back(std::move(rule));
+    }
+
+    void parse_known_good(const toml::table& t)
+    {
+        const std::size_t errors_before = error_count();
+        auto id = id_field(t, "known_good");
+        const std::string what = fmt::format("known_good '{}'", id.value_or("?"));
+        check_fields(t, k_known_good_fields, what);
+        KnownGood good;
+        auto title = string_field(t, "title", what, true);
+        good.explain = string_field(t, "explain", what, false).value_or("");
+        good.links = links_field(t, what, true);
+        good.since = since_field(t, what);
+        good.when = when_field(t, what, true);
+        if (!id || !title || error_count() != errors_before) return;
+        good.id = std::move(*id);
+        good.title = std::move(*title);
+        good.where = location(m_origin, t.source());
+        m_out.entries.known_good.push_back(std::move(good));
+    }
+
+    void parse_log_pattern(const toml::table& t)
+    {
+        const std::size_t errors_before = error_count();
+        auto id = id_field(t, "log_pattern");
+        const std::string what = fmt::format("log_pattern '{}'", id.value_or("?"));
+        check_fields(t, k_log_pattern_fields, what);
+        LogPattern p;
+        auto regex = string_field(t, "regex", what, true);
+        auto severity = severity_field(t, what);
+        auto title = string_field(t, "title", what, true);
+        p.explain = string_field(t, "explain", what, false).value_or("");
+        p.fix = string_field(t, "fix", what, false).value_or("");
+        p.links = links_field(t, what, true);
+        p.since = since_field(t, what);
+        p.when = when_field(t, what, false);
+        if (auto source = string_field(t, "source", what, false)) {
+            if (*source == "kernel") p.source = LogSource::kernel;
+            else if (*source == "engine") p.source = LogSource::engine;
+            else if (*source == "any") p.source = LogSource::any;
+            else error(t.get("source")->source(), fmt::format("{}: 'source' must be kernel, engine or any", what));
+        }
+        if (regex) {
+            try {
+                p.regex = std::make_shared<const std::regex>(*regex, std::regex::ECMAScript | std::regex::optimize);
+            } catch (const std::regex_error& e) {
+                error(t.get("regex")->source(), fmt::format("{}: 'regex' does not compile: {}", what, e.what()));
+            }
+        }
+        if (!id || !regex || !severity || !title || error_count() != errors_before) return;
+        p.id = std::move(*id);
+        p.regex_text = std::move(*regex);
+        p.severity = *severity;
+        p.title = std::move(*title);
+        p.where = location(m_origin, t.source());
+        m_out.entries.log_patterns.push_back(std::move(p));
+    }
+
+    void parse_disable(const toml::table& t)
+    {
+        for (const auto& [key, node] : t) {
+            if (key.str() != "id") error(node.source(), fmt::format("[[disable]]: unknown field '{}' (only 'id')", key.str()));
+        }
+        if (auto id = string_field(t, "id", "[[disable]]", true)) m_out.disabled.push_back(std::move(*id));
+    }
+
+    std::size_t error_count() const
+    {
+        return static_cast<std::size_t>(std::count_if(m_out.diagnostics.begin(), m_out.diagnostics.end(), [](const Diagnostic& d) {
+            return d.level == Diagnostic::Level::error;
+        }));
+    }
+
+    const std::string& m_origin;
+    RulesFile& m_out;
+    bool m_lint;
+    std::set<std::string> m_ids;
+};
+
+} // namespace
+
+bool RulesFile::has_errors() const
+{
+    return std::any_of(diagnostics.begin(), diagnostics.end(),
+                       [](const Diagnostic& d) { return d.level == Diagnostic::Level::error; });
+}
+
+RulesFile parse_rules_file(std::string_view text, const std::string& origin, bool lint)
+{
+    RulesFile out;
+    auto root = parse_toml(text, origin);
+    if (!root) {
+        out.diagnostics.push_back({Diagnostic::Level::error, root.error().message});
+        return out;
+    }
+    FileParser(origin, out, lint).parse(*root);
+    // A file with errors is rejected whole: half a file could disable a rule by omission.
+    if (out.has_errors()) {
+        out.entries = {};
+        out.disabled.clear();
+    }
+    return out;
+}
+
+} // namespace halo::rules

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Source rules a compiler cannot hold us to:
+#  - TOML enters through one function: only common/toml.cpp calls toml::parse (or parse_file), and
+#    only it uses the guard's functions (common/toml_guard.hpp), so no reader can skip the guard
+#    against toml++ 3.3.0's undefined behaviour or format its errors its own way;
+#  - no catch block in common/ rules/ probes/ daemon/ is empty: a failure is reported, recorded
+#    or turned into a status, never swallowed (an empty body spread over lines counts too).
+source "$HALO_SOURCE_DIR/tests/support/assert.sh"
+cd "$HALO_SOURCE_DIR"
+sources() { find "$@" -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' \) | sort; }
+
+# forbid_outside WHAT PATTERN ALLOWED…: no source file but ALLOWED matches PATTERN (grep -E).
+forbid_outside() {
+    local what=$1 pattern=$2 bad
+    shift 2
+    bad=$(sources common rules probes daemon tests fuzz bench | grep -vxF "$(printf '%s\n' "$@")" |
+        xargs grep -nE "$pattern" /dev/null || true)
+    [ -z "$bad" ] || { out=$bad; fail "$what"; }
+    checks=$((checks + 1))
+}
+forbid_outside "toml::parse called outside common/toml.cpp: use halo::parse_toml (common/toml.hpp)" \
+    'toml::parse(_file)?[[:space:]]*\(' common/toml.cpp
+forbid_outside "the TOML guard used outside common/toml.cpp: use halo::parse_toml (common/toml.hpp)" \
+    '#include "common/toml_guard\.hpp"|(prepare_toml_input|restore_toml_strings|restore_toml_text)[[:space:]]*\(' \
+    common/toml.cpp common/toml_guard.cpp common/toml_guard.hpp tests/unit/common/test_toml_guard.cpp
+
+# empty_catches FILE…: "file:line: catch (…)" for each catch whose body holds only blanks.
+empty_catches() {
+    perl -0777 -ne 'while (/catch\s*\([^)]*\)\s*\{\s*\}/g) {
+        my $line = 1 + (substr($_, 0, $-[0]) =~ tr/\n//);
+        (my $text = $&) =~ s/\s+/ /g;
+        print "$ARGV:$line: $text\n";
+    }' "$@"
+}
+bad=$(empty_catches $(sources common rules probes daemon))
+[ -z "$bad" ] || { out=$bad; fail "empty catch blocks: report, record or convert the failure (a status, an errno, a flag), never swallow it"; }
+checks=$((checks + 1))
+
+# And the checks can see what they look for.
+grep -qE 'toml::parse(_file)?[[:space:]]*\(' common/toml.cpp || fail "found no toml::parse in common/toml.cpp: the pattern is wrong"
+checks=$((checks + 1))
+sample=$(mktemp)
+trap 'rm -f "$sample"' EXIT
+printf 'void f() {\n    try { g(); } catch (...) {}\n    try { g(); } catch (const std::exception& e) {\n\n    }\n    try { g(); } catch (...) { h(); }\n}\n' >"$sample"
+[ "$(empty_catches "$sample" | cut -d: -f2 | tr '\n' ' ')" = "2 3 " ] ||
+    fail "the empty-catch pattern does not find the two empty blocks in its own sample: $(empty_catches "$sample")"
+checks=$((checks + 1))
+done_ok
