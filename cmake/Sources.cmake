@@ -53,6 +53,7 @@ set(HALO_CHECK_SOURCES
 # daemon/checkd/: halo-checkd alone (the only code that links libsystemd and libcurl).
 set(HALO_CHECKD_SOURCES
   daemon/checkd/callback_guard.cpp
+  daemon/checkd/callback_log.cpp
   daemon/checkd/http_client.cpp
   daemon/checkd/journal_event.cpp
   daemon/checkd/log_monitor.cpp

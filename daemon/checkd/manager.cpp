@@ -1,6 +1,7 @@
 #include "daemon/checkd/manager.hpp"
 
 #include "common/clock.hpp"
+#include "daemon/checkd/callback_guard.hpp"
 #include "daemon/environment.hpp"
 
 #include "probes/host.hpp"
@@ -49,6 +50,18 @@ std::string fingerprint(const rules::Facts& facts)
     return out;
 }
 
+// The name a failure is reported under says which signal it was handling.
+std::string_view signal_callback_name(int signo) noexcept
+{
+    switch (signo) {
+    case SIGTERM: return "manager.on_signal(SIGTERM)";
+    case SIGINT: return "manager.on_signal(SIGINT)";
+    case SIGHUP: return "manager.on_signal(SIGHUP)";
+    case SIGUSR1: return "manager.on_signal(SIGUSR1)";
+    default: return "manager.on_signal";
+    }
+}
+
 // STOPPING=1 on every way out of run(), exceptions included.
 struct StoppingGuard {
     ~StoppingGuard() { sd_notify(0, "STOPPING=1"); }
@@ -76,7 +89,7 @@ Decision decide(app::Policy policy, const rules::Report& report)
 }
 
 Manager::Manager(ManagerOptions options, app::Config config)
-    : m_options(std::move(options)), m_config(std::move(config)), m_log(m_options.journal_export),
+    : m_options(std::move(options)), m_config(std::move(config)), m_log(m_options.journal_export), m_callback_log(m_log),
       m_store(m_options.state_dir ? *m_options.state_dir
                                   : m_config.daemon.state_dir.value_or(app::default_state_dir())),
       m_notifier(notify_policy(m_config.notify))
@@ -308,19 +321,28 @@ void Manager::handle_requests()
 int Manager::on_signal(sd_event_source*, const struct signalfd_siginfo* si, void* userdata) noexcept
 {
     auto* self = static_cast<Manager*>(userdata);
-    try {
-        switch (si->ssi_signo) {
-        case SIGTERM:
-        case SIGINT: self->shutdown(si->ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT"); break;
-        case SIGHUP: self->evaluate("reload (SIGHUP)", true); break;
-        case SIGUSR1: self->handle_requests(); break;
-        default: break;
-        }
-    } catch (const std::exception& e) {
-        self->m_log.daemon(LOG_ERR, fmt::format("error while handling signal {}: {}", si->ssi_signo, e.what()));
-    } catch (...) {
+    const int signo = static_cast<int>(si->ssi_signo);
+    return guard_callback(signal_callback_name(signo), 0, [&] { self->handle_signal(signo); },
+                          [&] { self->recover_from_signal(signo); });
+}
+
+void Manager::handle_signal(int signo)
+{
+    switch (signo) {
+    case SIGTERM:
+    case SIGINT: shutdown(signo == SIGTERM ? "SIGTERM" : "SIGINT"); break;
+    case SIGHUP: evaluate("reload (SIGHUP)", true); break;
+    case SIGUSR1: handle_requests(); break;
+    default: break;
     }
-    return 0;
+}
+
+void Manager::recover_from_signal(int signo) noexcept
+{
+    // A stop that failed half way has set m_stopping, so a second SIGTERM would be ignored:
+    // leave the loop instead (the supervisor's destructor kills an engine still running). A
+    // failed re-check or request leaves the last judgement in force until the next one.
+    if (signo == SIGTERM || signo == SIGINT) sd_event_exit(m_event.get(), 0);
 }
 
 void Manager::engine_changed(const app::EngineStatus& status)

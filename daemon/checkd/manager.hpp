@@ -15,6 +15,7 @@
 
 #include "daemon/config.hpp"
 #include "daemon/last_known_good.hpp"
+#include "daemon/checkd/callback_log.hpp"
 #include "daemon/checkd/notification.hpp"
 #include "daemon/checkd/http_client.hpp"
 #include "daemon/checkd/log_monitor.hpp"
@@ -106,12 +107,15 @@ private:
     static int on_lkg_timer(sd_event_source* s, uint64_t usec, void* userdata) noexcept;
 
     static int on_signal(sd_event_source* s, const struct signalfd_siginfo* si, void* userdata) noexcept;
+    void handle_signal(int signo);
+    void recover_from_signal(int signo) noexcept;
 
     ManagerOptions m_options;
     app::Config m_config;
     SdEvent m_event;
     std::vector<SdEventSource> m_signal_sources;
     LogSink m_log;
+    CallbackErrorsToLog m_callback_log; // before every part that owns a guarded callback
     app::StateStore m_store;
     std::unique_ptr<HttpClient> m_http;
     std::unique_ptr<Supervisor> m_supervisor;

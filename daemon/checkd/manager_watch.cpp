@@ -5,6 +5,7 @@
 
 #include "common/clock.hpp"
 #include "daemon/checkd/manager.hpp"
+#include "daemon/checkd/callback_guard.hpp"
 #include "daemon/atomic_file.hpp"
 #include "daemon/environment.hpp"
 
@@ -346,14 +347,8 @@ void Manager::arm_last_known_good(bool ready_and_smoke_ok)
 
 int Manager::on_lkg_timer(sd_event_source*, uint64_t, void* userdata) noexcept
 {
-    auto* self = static_cast<Manager*>(userdata);
-    try {
-        self->record_last_known_good();
-    } catch (const std::exception& e) {
-        self->m_log.daemon(LOG_ERR, fmt::format("recording the last known good configuration: {}", e.what()));
-    } catch (...) {
-    }
-    return 0;
+    // Nothing to recover: the file is replaced atomically, so a failure keeps the old record.
+    return guard_callback("manager.on_lkg_timer", 0, [&] { static_cast<Manager*>(userdata)->record_last_known_good(); });
 }
 
 void Manager::record_last_known_good()
