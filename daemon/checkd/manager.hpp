@@ -71,12 +71,7 @@ public:
     // First evaluation, READY=1, the loop. Returns the exit code.
     int run();
 
-    // Hooks (see the header comment).
-
-    sd_event* event() const { return m_event.get(); }
-
 private:
-    struct Evaluation;
     void evaluate(const std::string& why, bool reload_files);
     void act_on_decision(const std::string& why, bool facts_changed);
     void shutdown(const std::string& why);
@@ -89,8 +84,7 @@ private:
     void engine_changed(const app::EngineStatus& status) override;
     void engine_line(std::string_view line) override;
 
-    // Issue 6: watching, the two views, the kernel log, notifications, last known good
-    // (manager_watch.cpp).
+    // Watching, the two views, the kernel log, notifications, last known good (manager_watch.cpp).
     void restore_watch_state(const nlohmann::json& old);
     void attach_watchers();
     std::vector<WatchPath> watch_paths() const;

@@ -1,4 +1,4 @@
-// The manager's second job (issue 6): watch the machine, judge two views (now and after reboot),
+// The manager's second job: watch the machine, judge two views (now and after reboot),
 // follow the kernel log, tell the desktop, and remember the last known good configuration.
 // Wiring only: the parts live in watchers, log_monitor, journal_event, notifier/notification and
 // last_known_good.
