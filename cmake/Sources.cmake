@@ -57,6 +57,7 @@ set(HALO_CHECKD_SOURCES
   daemon/checkd/engine_alerts.cpp
   daemon/checkd/http_client.cpp
   daemon/checkd/journal_event.cpp
+  daemon/checkd/last_known_good_recorder.cpp
   daemon/checkd/log_event_news.cpp
   daemon/checkd/log_monitor.cpp
   daemon/checkd/log_sink.cpp
