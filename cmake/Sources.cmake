@@ -61,8 +61,8 @@ set(HALO_CHECKD_SOURCES
   daemon/checkd/log_event_news.cpp
   daemon/checkd/log_monitor.cpp
   daemon/checkd/log_sink.cpp
+  daemon/checkd/machine_watch.cpp
   daemon/checkd/manager.cpp
-  daemon/checkd/manager_watch.cpp
   daemon/checkd/notification.cpp
   daemon/checkd/notifier.cpp
   daemon/checkd/recheck_news.cpp
