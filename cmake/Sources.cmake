@@ -59,16 +59,21 @@ set(HALO_CHECK_SOURCES
 # daemon/checkd/: halo-checkd alone (the only code that links libsystemd and libcurl).
 set(HALO_CHECKD_SOURCES
   daemon/checkd/callback_guard.cpp
+  daemon/checkd/callback_log.cpp
+  daemon/checkd/engine_alerts.cpp
   daemon/checkd/engine_checks.cpp
   daemon/checkd/engine_process.cpp
   daemon/checkd/http_client.cpp
   daemon/checkd/journal_event.cpp
+  daemon/checkd/last_known_good_recorder.cpp
+  daemon/checkd/log_event_news.cpp
   daemon/checkd/log_monitor.cpp
   daemon/checkd/log_sink.cpp
+  daemon/checkd/machine_watch.cpp
   daemon/checkd/manager.cpp
-  daemon/checkd/manager_watch.cpp
   daemon/checkd/notification.cpp
   daemon/checkd/notifier.cpp
+  daemon/checkd/recheck_news.cpp
   daemon/checkd/supervision.cpp
   daemon/checkd/supervisor.cpp
   daemon/checkd/watchers.cpp)

@@ -1,14 +1,13 @@
 #include "daemon/checkd/manager.hpp"
 
 #include "common/clock.hpp"
+#include "common/fatal.hpp"
+#include "daemon/checkd/callback_guard.hpp"
 #include "daemon/environment.hpp"
-
 #include "probes/host.hpp"
 #include "probes/runner.hpp"
 #include "rules/facts_io.hpp"
-#include "common/fatal.hpp"
 #include "rules/rule_loader.hpp"
-#include "rules/condition.hpp"
 
 #include <fmt/core.h>
 #include <systemd/sd-daemon.h>
@@ -19,11 +18,9 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <cstdlib>
-#include <ctime>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 namespace halo::checkd {
 
@@ -47,6 +44,18 @@ std::string fingerprint(const rules::Facts& facts)
     for (const auto& [k, f] : facts.all()) out += k + '=' + f.value + '\n';
     for (const auto& [k, r] : facts.unknown()) out += k + "?\n";
     return out;
+}
+
+// The name a failure is reported under says which signal it was handling.
+std::string_view signal_callback_name(int signo) noexcept
+{
+    switch (signo) {
+    case SIGTERM: return "manager.on_signal(SIGTERM)";
+    case SIGINT: return "manager.on_signal(SIGINT)";
+    case SIGHUP: return "manager.on_signal(SIGHUP)";
+    case SIGUSR1: return "manager.on_signal(SIGUSR1)";
+    default: return "manager.on_signal";
+    }
 }
 
 // STOPPING=1 on every way out of run(), exceptions included.
@@ -76,10 +85,9 @@ Decision decide(app::Policy policy, const rules::Report& report)
 }
 
 Manager::Manager(ManagerOptions options, app::Config config)
-    : m_options(std::move(options)), m_config(std::move(config)), m_log(m_options.journal_export),
+    : m_options(std::move(options)), m_config(std::move(config)), m_log(m_options.journal_export), m_callback_log(m_log),
       m_store(m_options.state_dir ? *m_options.state_dir
-                                  : m_config.daemon.state_dir.value_or(app::default_state_dir())),
-      m_notifier(notify_policy(m_config.notify))
+                                  : m_config.daemon.state_dir.value_or(app::default_state_dir()))
 {
     m_started_at = now_rfc3339();
     sd_event* e = nullptr;
@@ -95,6 +103,8 @@ Manager::Manager(ManagerOptions options, app::Config config)
         m_signal_sources.emplace_back(s);
     }
     if (auto ok = m_store.prepare(); !ok) throw Fatal(ok.error().message);
+    m_watch = std::make_unique<MachineWatch>(e, m_options, m_config, m_log, m_store.dir(),
+                                             static_cast<MachineWatchEvents&>(*this));
     auto http = HttpClient::create(e);
     if (!http) throw Fatal(http.error().message);
     m_http = std::move(*http);
@@ -105,10 +115,8 @@ Manager::Manager(ManagerOptions options, app::Config config)
         if (old->contains("engine") && (*old)["engine"].is_object()) {
             m_supervisor->set_last_good_smoke(app::smoke_from_json((*old)["engine"].value("smoke_last_good", nlohmann::json())));
         }
-        restore_watch_state(*old);
+        m_watch->restore(*old);
     }
-    if (auto lkg = app::load_last_known_good(m_store.dir())) m_lkg = std::move(*lkg);
-    m_notifier.set_event(e);
     std::string error;
     auto set = std::make_shared<rules::RuleSet>();
     if (!load_rules_into(*set, error)) throw Fatal(error);
@@ -116,14 +124,6 @@ Manager::Manager(ManagerOptions options, app::Config config)
 }
 
 Manager::~Manager() = default;
-
-NotifyPolicy notify_policy(const app::NotifyConfig& c)
-{
-    NotifyPolicy p;
-    p.enabled = c.enabled;
-    p.min_severity = rules::severity_from_string(c.min_severity).value_or(rules::Severity::warning);
-    return p;
-}
 
 bool Manager::load_rules_into(rules::RuleSet& out, std::string& error) const
 {
@@ -153,7 +153,7 @@ void Manager::evaluate(const std::string& why, bool reload_files)
         if (config) {
             m_config = std::move(*config);
             m_supervisor->configure(m_config.engine); // applies at the next launch
-            m_notifier.set_policy(notify_policy(m_config.notify));
+            m_watch->configure(m_config);
         } else {
             problems.push_back(config.error().message + "; running on the last good config");
         }
@@ -208,7 +208,7 @@ void Manager::evaluate(const std::string& why, bool reload_files)
                                                 : "; the policy refuses the engine: " + m_decision.reason),
                  {{"HALO_VERDICT", std::string(rules::to_string(m_report.verdict))}});
     m_evaluated = true;
-    after_evaluation(why, previous ? &*previous : nullptr, !problems.empty(), reload_files);
+    m_watch->evaluated({why, *m_rules, previous ? &*previous : nullptr, reload_files, m_reload_error});
     act_on_decision(why, changed);
     publish();
 }
@@ -248,9 +248,9 @@ void Manager::act_on_decision(const std::string& why, bool facts_changed)
 int Manager::run()
 {
     StoppingGuard stopping;
-    attach_watchers(); // before the first probe: a change during it is not lost
+    m_watch->start_watching(); // before the first probe: a change during it is not lost
     evaluate("start", false);
-    attach_log_monitor();
+    m_watch->follow_kernel_log(*m_rules);
     sd_notify(0, "READY=1");
     const int r = sd_event_loop(m_event.get());
     if (r < 0) {
@@ -266,7 +266,7 @@ void Manager::shutdown(const std::string& why)
     m_stopping = true;
     sd_notify(0, "STOPPING=1");
     m_log.daemon(LOG_INFO, fmt::format("shutting down: {}", why));
-    if (m_monitor) m_monitor->flush();
+    m_watch->stop();
     publish(); // keeps the journal cursor: a restart does not report the same lines again
     m_supervisor->stop("daemon shutting down: " + why, [this] { sd_event_exit(m_event.get(), 0); });
 }
@@ -308,19 +308,28 @@ void Manager::handle_requests()
 int Manager::on_signal(sd_event_source*, const struct signalfd_siginfo* si, void* userdata) noexcept
 {
     auto* self = static_cast<Manager*>(userdata);
-    try {
-        switch (si->ssi_signo) {
-        case SIGTERM:
-        case SIGINT: self->shutdown(si->ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT"); break;
-        case SIGHUP: self->evaluate("reload (SIGHUP)", true); break;
-        case SIGUSR1: self->handle_requests(); break;
-        default: break;
-        }
-    } catch (const std::exception& e) {
-        self->m_log.daemon(LOG_ERR, fmt::format("error while handling signal {}: {}", si->ssi_signo, e.what()));
-    } catch (...) {
+    const int signo = static_cast<int>(si->ssi_signo);
+    return guard_callback(signal_callback_name(signo), 0, [&] { self->handle_signal(signo); },
+                          [&] { self->recover_from_signal(signo); });
+}
+
+void Manager::handle_signal(int signo)
+{
+    switch (signo) {
+    case SIGTERM:
+    case SIGINT: shutdown(signo == SIGTERM ? "SIGTERM" : "SIGINT"); break;
+    case SIGHUP: evaluate("reload (SIGHUP)", true); break;
+    case SIGUSR1: handle_requests(); break;
+    default: break;
     }
-    return 0;
+}
+
+void Manager::recover_from_signal(int signo) noexcept
+{
+    // A stop that failed half way has set m_stopping, so a second SIGTERM would be ignored:
+    // leave the loop instead (the supervisor's destructor kills an engine still running). A
+    // failed re-check or request leaves the last judgement in force until the next one.
+    if (signo == SIGTERM || signo == SIGINT) sd_event_exit(m_event.get(), 0);
 }
 
 void Manager::engine_changed(const app::EngineStatus& status)
@@ -332,15 +341,22 @@ void Manager::engine_changed(const app::EngineStatus& status)
                              status.reason.empty() ? "" : ": " + status.reason),
                  {{"HALO_ENGINE_STATE", std::string(to_string(status.state))}});
     }
-    engine_events(status);
+    m_watch->engine_changed(status);
     if (m_evaluated) publish();
 }
 
-void Manager::engine_line(std::string_view line)
+void Manager::engine_line(std::string_view line) { m_watch->engine_line(line); }
+
+void Manager::recheck(const std::string& why, bool reload) { evaluate(why, reload); }
+
+void Manager::gpu_reset(const std::string& reason)
 {
-    // The supervisor matches the lines against crash patterns; the log monitor reports the
-    // known errors that do not crash it (coalesced, with the fix).
-    if (m_monitor) m_monitor->feed_engine_line(line);
+    if (m_supervisor->process_running()) m_supervisor->mark_unhealthy(reason);
+}
+
+void Manager::watch_state_changed()
+{
+    if (m_evaluated) publish();
 }
 
 std::string Manager::status_line() const
@@ -400,7 +416,7 @@ nlohmann::ordered_json Manager::state_json() const
     engine["health_url"] = m_supervisor->config().health_url;
     engine["user_stopped"] = m_user_stopped;
     j["engine"] = engine;
-    const nlohmann::ordered_json watch = watch_state_json();
+    const nlohmann::ordered_json watch = m_watch->state_json();
     for (const auto& [k, v] : watch.items()) j[k] = v;
     j["facts"] = nlohmann::ordered_json::parse(rules::serialize_facts(m_facts, rules::FactsFormat::json), nullptr, false);
     return j;
