@@ -3,8 +3,10 @@
 #  - TOML enters through one function: only common/toml.cpp calls toml::parse (or parse_file), and
 #    only it uses the guard's functions (common/toml_guard.hpp), so no reader can skip the guard
 #    against toml++ 3.3.0's undefined behaviour or format its errors its own way;
-#  - no catch block in common/ rules/ probes/ daemon/ is empty: a failure is reported, recorded
-#    or turned into a status, never swallowed (an empty body spread over lines counts too).
+#  - no catch block anywhere is empty: a failure is reported, recorded or turned into a status,
+#    never swallowed (a body of blanks and comments, spread over lines, counts as empty);
+#  - no unit test's name holds a ';': catch_discover_tests splits names into a CMake list there,
+#    and ctest would run two names that match nothing, so the test would silently never run.
 source "$HALO_SOURCE_DIR/tests/support/assert.sh"
 cd "$HALO_SOURCE_DIR"
 sources() { find "$@" -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' \) | sort; }
@@ -24,16 +26,21 @@ forbid_outside "the TOML guard used outside common/toml.cpp: use halo::parse_tom
     '#include "common/toml_guard\.hpp"|(prepare_toml_input|restore_toml_strings|restore_toml_text)[[:space:]]*\(' \
     common/toml.cpp common/toml_guard.cpp common/toml_guard.hpp tests/unit/common/test_toml_guard.cpp
 
-# empty_catches FILE…: "file:line: catch (…)" for each catch whose body holds only blanks.
+# empty_catches FILE…: "file:line: catch (…)" for each catch whose body holds only blanks and
+# comments (a comment explains a swallowed failure, it does not handle it).
 empty_catches() {
-    perl -0777 -ne 'while (/catch\s*\([^)]*\)\s*\{\s*\}/g) {
+    perl -0777 -ne 'while (/catch\s*\([^)]*\)\s*\{(?:\s|\/\/[^\n]*\n|\/\*.*?\*\/)*\}/gs) {
         my $line = 1 + (substr($_, 0, $-[0]) =~ tr/\n//);
         (my $text = $&) =~ s/\s+/ /g;
         print "$ARGV:$line: $text\n";
     }' "$@"
 }
-bad=$(empty_catches $(sources common rules probes daemon))
+bad=$(empty_catches $(sources common rules probes daemon tests bench fuzz))
 [ -z "$bad" ] || { out=$bad; fail "empty catch blocks: report, record or convert the failure (a status, an errno, a flag), never swallow it"; }
+checks=$((checks + 1))
+
+bad=$(grep -rnE 'TEST_CASE\(\s*"[^"]*;' tests/unit || true)
+[ -z "$bad" ] || { out=$bad; fail "unit test names with ';' (ctest never runs them): use ',' instead"; }
 checks=$((checks + 1))
 
 # And the checks can see what they look for.
@@ -41,8 +48,8 @@ grep -qE 'toml::parse(_file)?[[:space:]]*\(' common/toml.cpp || fail "found no t
 checks=$((checks + 1))
 sample=$(mktemp)
 trap 'rm -f "$sample"' EXIT
-printf 'void f() {\n    try { g(); } catch (...) {}\n    try { g(); } catch (const std::exception& e) {\n\n    }\n    try { g(); } catch (...) { h(); }\n}\n' >"$sample"
-[ "$(empty_catches "$sample" | cut -d: -f2 | tr '\n' ' ')" = "2 3 " ] ||
+printf 'void f() {\n    try { g(); } catch (...) {}\n    try { g(); } catch (const std::exception& e) {\n\n    }\n    try { g(); } catch (...) { h(); }\n    try { g(); } catch (...) { // ignored\n    }\n}\n' >"$sample"
+[ "$(empty_catches "$sample" | cut -d: -f2 | tr '\n' ' ')" = "2 3 7 " ] ||
     fail "the empty-catch pattern does not find the two empty blocks in its own sample: $(empty_catches "$sample")"
 checks=$((checks + 1))
 done_ok

@@ -128,7 +128,7 @@ TEST_CASE("every [engine] key the shared parser leaves to the daemon is read by 
     }
 }
 
-TEST_CASE("an unnamed engine takes its command's first word; the probe's part is shared", "[daemon][config]")
+TEST_CASE("an unnamed engine takes its command's first word, the probe's part is shared", "[daemon][config]")
 {
     auto c = parse_config("[engine]\ncommand = [\"/opt/llama/bin/llama-server\", \"-a\", \"glm\"]\nbackend = \"rocm-7.2\"\n", "c.toml");
     REQUIRE(c.ok());

@@ -154,7 +154,7 @@ TEST_CASE("atomic write: an unwritable directory is an error naming it, and the 
     CHECK(read(dir.path / "f") == "old");
 }
 
-TEST_CASE("state dir follows XDG, then HOME; the system service uses /var/lib", "[daemon][last_known_good]")
+TEST_CASE("state dir follows XDG, then HOME, the system service uses /var/lib", "[daemon][last_known_good]")
 {
     CHECK(default_state_dir(false, std::string("/home/u/.state"), std::string("/home/u")) == "/home/u/.state/halo-check");
     CHECK(default_state_dir(false, std::string("relative"), std::string("/home/u")) == "/home/u/.local/state/halo-check");

@@ -78,7 +78,7 @@ TEST_CASE("fixture host: rocm-7.1.1 created 2025-12-20 with its immutable tag", 
           == std::optional<std::string>("docker.io/kyuz0/amd-strix-halo-toolboxes:rocm-7.1.1_20251220T114207"));
 }
 
-TEST_CASE("no storage: not applicable; truncated containers.json: failed", "[probes][containers]")
+TEST_CASE("no storage: not applicable, truncated containers.json: failed", "[probes][containers]")
 {
     TempDir dir;
     auto none = run(Host(dir.path));

@@ -37,7 +37,7 @@ min_severity = "broken"
     CHECK(e.env == std::map<std::string, std::string>{{"RADV_PERFTEST", "sam"}});
 }
 
-TEST_CASE("[engine]: optional keys stay empty; no [engine] is no engine", "[probes][engine_config]")
+TEST_CASE("[engine]: optional keys stay empty, no [engine] is no engine", "[probes][engine_config]")
 {
     auto c = parse_engine_config("[engine]\ncommand = [\"llama-server\"]\n", "c.toml");
     REQUIRE(c.ok());

@@ -166,7 +166,7 @@ TEST_CASE("config lookup order and errors", "[probes][engine]")
     CHECK_THAT(f.probes().at("engine").reason, Catch::Contains("invalid context size 'big'"));
 }
 
-TEST_CASE("command line overrides config; ~ expands; backend override; missing container", "[probes][engine]")
+TEST_CASE("command line overrides config, ~ expands, backend override, missing container", "[probes][engine]")
 {
     TempDir dir;
     Host host(dir.path);

@@ -101,7 +101,7 @@ TEST_CASE("after-reboot broken: what breaks, why, and how to keep the working ke
     CHECK(n.body.find("toolbox create") == std::string::npos); // only the fix's first sentence
 }
 
-TEST_CASE("after reboot: a firmware-only breakage does not suggest keeping the kernel; dpkg gets no grubby",
+TEST_CASE("after reboot: a firmware-only breakage does not suggest keeping the kernel, dpkg gets no grubby",
           "[daemon][notification]")
 {
     NotificationInput in;

@@ -152,7 +152,7 @@ TEST_CASE("supervision: start launches from every idle state and becomes startin
     CHECK(waiting_reason("http://127.0.0.1:8080/health") == "waiting for http://127.0.0.1:8080/health");
 }
 
-TEST_CASE("supervision: start during a stop restarts after the exit; start while running does nothing",
+TEST_CASE("supervision: start during a stop restarts after the exit, start while running does nothing",
           "[daemon][supervision]")
 {
     CHECK(decide_start(S::stopping, true) == StartAction::restart_after_stop);
@@ -436,7 +436,7 @@ TEST_CASE("supervision: 200 while starting or loading → ready, then liveness p
     }
 }
 
-TEST_CASE("supervision: 503 while starting → loading; while loading it keeps polling", "[daemon][supervision]")
+TEST_CASE("supervision: 503 while starting → loading, while loading it keeps polling", "[daemon][supervision]")
 {
     HealthDecision d = decide_health(health(S::starting, 503));
     CHECK(d.outcome == HealthOutcome::loading);
@@ -621,7 +621,7 @@ TEST_CASE("supervision: a run from launch through loading, a GPU reset, liveness
     CHECK(s == S::starting);
 }
 
-TEST_CASE("supervision: a stop while ready ends stopped; a start during it ends starting", "[daemon][supervision]")
+TEST_CASE("supervision: a stop while ready ends stopped, a start during it ends starting", "[daemon][supervision]")
 {
     S s = S::ready;
     REQUIRE(decide_stop(s, true) == StopAction::begin_stopping);

@@ -175,7 +175,7 @@ TEST_CASE("watchers: real rpm install, BLS entry, podman create, late directorie
     CHECK(w.errors().empty());
 }
 
-TEST_CASE("watchers: an endless stream still triggers at the max delay; categories merge", "[daemon][watchers]") {
+TEST_CASE("watchers: an endless stream still triggers at the max delay, categories merge", "[daemon][watchers]") {
     Fixture f;
     fs::create_directories(f.root / "etc/halo-check");
     fs::create_directories(f.root / "var/lib/dpkg");
