@@ -40,6 +40,7 @@ int main(int argc, char** argv)
     const int runs = std::max(1, std::atoi(argv[1]));
     run_once(argv + 2);
     std::vector<double> ms;
+    ms.reserve(static_cast<std::size_t>(runs));
     for (int i = 0; i < runs; ++i) ms.push_back(run_once(argv + 2));
     std::sort(ms.begin(), ms.end());
     auto at = [&](double q) { return ms[static_cast<std::size_t>(q * static_cast<double>(ms.size() - 1))]; };

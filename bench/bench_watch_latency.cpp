@@ -17,14 +17,18 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <string>
 #include <thread>
 #include <vector>
 
 using namespace halo;
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
     const int runs = argc > 1 ? std::stoi(argv[1]) : 10;
     const std::uint64_t quiet_ms = argc > 2 ? std::stoul(argv[2]) : 2000;
     const char* src = std::getenv("HALO_SOURCE_DIR");
@@ -80,4 +84,16 @@ int main(int argc, char** argv) {
                "over the quiet period: median {:.1f} ms (goal < 100); extra batches {}\n",
                quiet_ms, runs, latency_ms[latency_ms.size() / 2], latency_ms.front(), latency_ms.back(),
                latency_ms[latency_ms.size() / 2] - static_cast<double>(quiet_ms), extra_batches);
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bench_watch_latency: error: %s\n", e.what());
+        return 1;
+    }
 }

@@ -288,7 +288,7 @@ private:
     {
         T x{};
         HALO_TRY(read_pod(x));
-        v.i = x;
+        v.i = x; // NOLINT(bugprone-signed-char-misuse): GGUF's int8 is a number, not a character
         return {};
     }
 

@@ -90,7 +90,7 @@ public:
             const auto wanted = host.env(name);
             const char* current = std::getenv(name);
             if (!wanted || (current && *wanted == current)) continue;
-            m_saved.push_back({name, current ? std::optional<std::string>(current) : std::nullopt});
+            m_saved.emplace_back(name, current ? std::optional<std::string>(current) : std::nullopt);
             ::setenv(name, wanted->c_str(), 1);
         }
     }

@@ -67,8 +67,8 @@ std::vector<std::string> journal_fields(const JournalRecord& record) {
     std::vector<std::string> f;
     f.push_back(fmt::format("MESSAGE_ID={}", message_id(record.kind)));
     f.push_back("MESSAGE=" + record.message);
-    f.push_back(fmt::format("PRIORITY={}", record.priority < 0 ? 0 : record.priority > 7 ? 7 : record.priority));
-    f.push_back("SYSLOG_IDENTIFIER=halo-checkd");
+    f.emplace_back(fmt::format("PRIORITY={}", record.priority < 0 ? 0 : record.priority > 7 ? 7 : record.priority));
+    f.emplace_back("SYSLOG_IDENTIFIER=halo-checkd");
     f.push_back(fmt::format("HALO_EVENT={}", to_string(record.kind)));
     if (!record.rule.empty()) f.push_back("HALO_RULE=" + record.rule);
     if (!record.verdict.empty()) f.push_back("HALO_VERDICT=" + record.verdict);

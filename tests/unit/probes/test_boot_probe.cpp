@@ -43,7 +43,7 @@ rules::Facts probe_boot(const std::filesystem::path& root)
 
 std::filesystem::path copy_host(const test::ScratchDir& dir, const std::string& name)
 {
-    const auto root = dir.path() / "root";
+    auto root = dir.path() / "root";
     std::filesystem::copy(test::fixture_host(name), root,
                           std::filesystem::copy_options::recursive | std::filesystem::copy_options::copy_symlinks);
     return root;
@@ -270,7 +270,7 @@ TEST_CASE("boot probe: initramfs age against already-collected firmware facts", 
         std::filesystem::last_write_time(initramfs, std::filesystem::file_time_type(since_epoch));
     };
     set_mtime(1768000000);
-    auto run_with = [&](std::map<std::string, std::string> preset) {
+    auto run_with = [&](const std::map<std::string, std::string>& preset) {
         rules::Facts facts;
         for (auto& [k, v] : preset) facts.set(k, v, "test");
         facts.set_probe_status("packages", {});

@@ -65,7 +65,7 @@ TEST_CASE("parse_cmdline: quoting, repeats, dashes, init arguments", "[probes][k
 
 TEST_CASE("parse_cmdline: binary junk is an error with the offset", "[probes][kernel]")
 {
-    auto r = parse_cmdline(std::string("quiet\0\x01\x02root=x", 15));
+    auto r = parse_cmdline(std::string_view("quiet\0\x01\x02root=x", 14));
     REQUIRE_FALSE(r);
     CHECK_THAT(r.error().message, Catch::Contains("0x00") && Catch::Contains("offset 5"));
     CHECK_FALSE(parse_cmdline("quiet\x1b[31m"));
