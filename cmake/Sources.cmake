@@ -14,6 +14,7 @@ set(HALO_RULES_SOURCES
   rules/facts_diff.cpp
   rules/facts_io.cpp
   rules/log_match.cpp
+  rules/log_title.cpp
   rules/rule.cpp
   rules/rule_file.cpp
   rules/rule_loader.cpp
