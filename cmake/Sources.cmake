@@ -37,6 +37,7 @@ set(HALO_PROBES_SOURCES
   probes/memory_probe.cpp
   probes/os_probe.cpp
   probes/packages_probe.cpp
+  probes/port_owner.cpp
   probes/probe.cpp
   probes/registry.cpp
   probes/rpm_library.cpp
