@@ -50,6 +50,7 @@ set(HALO_APP_SOURCES
   daemon/engine_status.cpp
   daemon/environment.cpp
   daemon/last_known_good.cpp
+  daemon/redacted_command.cpp
   daemon/report_output.cpp
   daemon/state_store.cpp)
 # daemon/check/: halo-check alone.
