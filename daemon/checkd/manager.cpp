@@ -84,6 +84,34 @@ Decision decide(app::Policy policy, const rules::Report& report)
     return {true, {}};
 }
 
+rules::Facts with_engine_facts(const rules::Facts& judged, const rules::Facts& running)
+{
+    const auto engine = [](std::string_view key) { return key.starts_with("engine."); };
+    rules::Facts out;
+    out.snapshot = judged.snapshot;
+    for (const rules::Facts* from : {&judged, &running}) {
+        const bool want_engine = from == &running;
+        for (const auto& [key, fact] : from->all()) {
+            if (engine(key) == want_engine) out.set(key, fact.value, fact.source);
+        }
+        for (const auto& [pattern, reason] : from->unknown()) {
+            if (engine(pattern) == want_engine) out.mark_unknown(pattern, reason);
+        }
+        for (const auto& [probe, status] : from->probes()) {
+            if ((probe == "engine") == want_engine) out.set_probe_status(probe, status);
+        }
+    }
+    return out;
+}
+
+std::string kept_running_note(std::string_view refusal, bool new_command)
+{
+    if (!new_command) return fmt::format("verdict now {} (engine kept running; stop_on_refusal = false)", refusal);
+    return fmt::format("verdict now {} for the new engine command (engine kept running on the previous command; "
+                       "stop_on_refusal = false)",
+                       refusal);
+}
+
 Manager::Manager(ManagerOptions options, app::Config config)
     : m_options(std::move(options)), m_config(std::move(config)), m_log(m_options.journal_export), m_callback_log(m_log),
       m_store(m_options.state_dir ? *m_options.state_dir
