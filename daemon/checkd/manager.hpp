@@ -63,7 +63,7 @@ public:
 
 private:
     void evaluate(const std::string& why, bool reload_files);
-    void act_on_decision(const std::string& why, bool facts_changed);
+    void act_on_decision(const std::string& why, bool facts_changed, bool new_process);
     void shutdown(const std::string& why);
     void handle_requests();
     void publish();
@@ -97,6 +97,7 @@ private:
 
     std::shared_ptr<const rules::RuleSet> m_rules;
     rules::Facts m_facts;
+    rules::Facts m_engine_facts; // the facts of the evaluation whose engine configuration runs
     rules::Report m_report;
     Decision m_decision;
     bool m_evaluated = false;
