@@ -14,6 +14,7 @@ set(HALO_RULES_SOURCES
   rules/facts_diff.cpp
   rules/facts_io.cpp
   rules/log_match.cpp
+  rules/log_title.cpp
   rules/rule.cpp
   rules/rule_file.cpp
   rules/rule_loader.cpp
@@ -36,6 +37,7 @@ set(HALO_PROBES_SOURCES
   probes/memory_probe.cpp
   probes/os_probe.cpp
   probes/packages_probe.cpp
+  probes/port_owner.cpp
   probes/probe.cpp
   probes/registry.cpp
   probes/rpm_library.cpp
@@ -48,6 +50,7 @@ set(HALO_APP_SOURCES
   daemon/engine_status.cpp
   daemon/environment.cpp
   daemon/last_known_good.cpp
+  daemon/redacted_command.cpp
   daemon/report_output.cpp
   daemon/state_store.cpp)
 # daemon/check/: halo-check alone.

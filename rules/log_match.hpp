@@ -6,7 +6,9 @@
 #include "rules/facts.hpp"
 #include "rules/rule.hpp"
 
+#include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace halo::rules {
@@ -15,5 +17,14 @@ namespace halo::rules {
 // A regex that gives up on a hostile line (std::regex_error) is no match.
 const LogPattern* match_log_line(std::span<const LogPattern> patterns, LogSource origin, std::string_view line,
                                  const Facts& facts);
+
+struct LogMatch {
+    const LogPattern* pattern = nullptr;
+    std::string title; // the pattern's title filled from the line's groups and the facts (log_title.hpp)
+};
+
+// match_log_line, with the title filled in for this line.
+std::optional<LogMatch> explain_log_line(std::span<const LogPattern> patterns, LogSource origin, std::string_view line,
+                                         const Facts& facts);
 
 } // namespace halo::rules

@@ -1,6 +1,7 @@
 #include "rules/rule_file.hpp"
 
 #include "rules/fact_catalogue.hpp"
+#include "rules/log_title.hpp"
 #include "common/spelling.hpp"
 #include "common/toml.hpp"
 
@@ -332,6 +333,17 @@ private:
                 p.regex = std::make_shared<const std::regex>(*regex, std::regex::ECMAScript | std::regex::optimize);
             } catch (const std::regex_error& e) {
                 error(t.get("regex")->source(), fmt::format("{}: 'regex' does not compile: {}", what, e.what()));
+            }
+        }
+        if (title && p.regex) {
+            for (const std::string& problem : title_problems(*title, p.regex->mark_count())) {
+                error(t.get("title")->source(), fmt::format("{}: {}", what, problem));
+            }
+            for (const std::string& key : title_fact_keys(*title)) {
+                if (m_lint && !in_catalogue(key)) {
+                    warning(t.get("title")->source(),
+                            fmt::format("{}: 'title' names fact '{}', which is not in the catalogue (docs/facts.md)", what, key));
+                }
             }
         }
         if (!id || !regex || !severity || !title || error_count() != errors_before) return;

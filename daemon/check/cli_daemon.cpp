@@ -83,6 +83,15 @@ int print_status(const app::StateStore& store, const nlohmann::json& j, bool ali
     out += fmt::format("; known good: {}\n", text_of(v, "known_good", "none"));
     out += fmt::format("engine:      {} {} since {}{}\n", text_of(e, "name"), text_of(e, "state"), text_of(e, "since"),
                        e.contains("pid") && !e["pid"].is_null() ? fmt::format(" (pid {})", e["pid"].dump()) : "");
+    if (e.contains("command") && e["command"].is_array() && !e["command"].empty()) {
+        std::string command;
+        for (const auto& a : e["command"]) {
+            const std::string arg = a.is_string() ? a.get<std::string>() : a.dump();
+            const bool quote = arg.empty() || arg.find_first_of(" \t'\"") != std::string::npos;
+            command += (command.empty() ? "" : " ") + (quote ? "'" + arg + "'" : arg);
+        }
+        out += fmt::format("command:     {}\n", command);
+    }
     if (!text_of(e, "reason", "").empty()) out += fmt::format("reason:      {}\n", text_of(e, "reason"));
     if (e.contains("last_crash") && e["last_crash"].is_object()) {
         const auto& c = e["last_crash"];

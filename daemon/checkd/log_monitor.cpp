@@ -73,8 +73,10 @@ void LogMonitor::feed_line(LogOrigin origin, std::string_view line, std::uint64_
         ++m_lines_seen;
         if (realtime_usec == 0) realtime_usec = clock_usec(CLOCK_REALTIME);
         line = line.substr(0, m_options.max_line_bytes);
-        const rules::LogPattern* p = match(origin, line);
-        if (!p) return;
+        const auto wanted = origin == LogOrigin::kernel ? rules::LogSource::kernel : rules::LogSource::engine;
+        const std::optional<rules::LogMatch> m = rules::explain_log_line(m_patterns, wanted, line, m_facts);
+        if (!m) return;
+        const rules::LogPattern* p = m->pattern;
         const bool reset = (origin == LogOrigin::kernel && is_gpu_reset_line(line)) || p->id == "log.gpu-reset";
 
         auto it = m_windows.find(p->id);
@@ -94,7 +96,7 @@ void LogMonitor::feed_line(LogOrigin origin, std::string_view line, std::uint64_
         Window w;
         w.event.pattern_id = p->id;
         w.event.severity = p->severity;
-        w.event.title = p->title;
+        w.event.title = m->title; // the first line's: a window's later lines only count
         w.event.fix = p->fix;
         w.event.first_line = std::string(line);
         w.event.count = 1;

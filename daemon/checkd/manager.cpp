@@ -4,6 +4,7 @@
 #include "common/fatal.hpp"
 #include "daemon/checkd/callback_guard.hpp"
 #include "daemon/environment.hpp"
+#include "daemon/redacted_command.hpp"
 #include "probes/host.hpp"
 #include "probes/runner.hpp"
 #include "rules/facts_io.hpp"
@@ -84,6 +85,34 @@ Decision decide(app::Policy policy, const rules::Report& report)
     return {true, {}};
 }
 
+rules::Facts with_engine_facts(const rules::Facts& judged, const rules::Facts& running)
+{
+    const auto engine = [](std::string_view key) { return key.starts_with("engine."); };
+    rules::Facts out;
+    out.snapshot = judged.snapshot;
+    for (const rules::Facts* from : {&judged, &running}) {
+        const bool want_engine = from == &running;
+        for (const auto& [key, fact] : from->all()) {
+            if (engine(key) == want_engine) out.set(key, fact.value, fact.source);
+        }
+        for (const auto& [pattern, reason] : from->unknown()) {
+            if (engine(pattern) == want_engine) out.mark_unknown(pattern, reason);
+        }
+        for (const auto& [probe, status] : from->probes()) {
+            if ((probe == "engine") == want_engine) out.set_probe_status(probe, status);
+        }
+    }
+    return out;
+}
+
+std::string kept_running_note(std::string_view refusal, bool new_command)
+{
+    if (!new_command) return fmt::format("verdict now {} (engine kept running; stop_on_refusal = false)", refusal);
+    return fmt::format("verdict now {} for the new engine command (engine kept running on the previous command; "
+                       "stop_on_refusal = false)",
+                       refusal);
+}
+
 Manager::Manager(ManagerOptions options, app::Config config)
     : m_options(std::move(options)), m_config(std::move(config)), m_log(m_options.journal_export), m_callback_log(m_log),
       m_store(m_options.state_dir ? *m_options.state_dir
@@ -151,8 +180,8 @@ void Manager::evaluate(const std::string& why, bool reload_files)
     if (reload_files) {
         auto config = app::load_config(m_options.config_path);
         if (config) {
+            // The supervisor takes the engine's part once the verdict on it is known.
             m_config = std::move(*config);
-            m_supervisor->configure(m_config.engine); // applies at the next launch
             m_watch->configure(m_config);
         } else {
             problems.push_back(config.error().message + "; running on the last good config");
@@ -194,6 +223,13 @@ void Manager::evaluate(const std::string& why, bool reload_files)
     m_facts = std::move(facts);
     m_report = rules::evaluate(*m_rules, m_facts, {});
     m_decision = decide(m_config.daemon.policy, m_report);
+    const bool new_process = changes_process(m_supervisor->config(), m_config.engine);
+    if (!m_decision.allowed && new_process && m_supervisor->process_running() && !m_config.daemon.stop_on_refusal) {
+        // The refused command will not run; the one that runs stays what the facts describe.
+        m_facts = with_engine_facts(m_facts, m_engine_facts);
+    } else {
+        m_engine_facts = m_facts;
+    }
     m_supervisor->set_log_patterns(m_rules->log_patterns, m_facts);
 
     m_reload_error.clear();
@@ -209,37 +245,44 @@ void Manager::evaluate(const std::string& why, bool reload_files)
                  {{"HALO_VERDICT", std::string(rules::to_string(m_report.verdict))}});
     m_evaluated = true;
     m_watch->evaluated({why, *m_rules, previous ? &*previous : nullptr, reload_files, m_reload_error});
-    act_on_decision(why, changed);
+    act_on_decision(why, changed, new_process);
     publish();
 }
 
-void Manager::act_on_decision(const std::string& why, bool facts_changed)
+void Manager::act_on_decision(const std::string& why, bool facts_changed, bool new_process)
 {
     m_refusal_note.clear();
-    const app::EngineState state = m_supervisor->status().state;
     if (!m_decision.allowed) {
         const std::string reason = "refusing to start engine: " + m_decision.reason + " · waiting for a fix";
         if (m_supervisor->process_running()) {
+            // A refused command never runs, not even as the restart of the engine that does.
+            m_supervisor->keep_command(m_config.engine);
             if (m_config.daemon.stop_on_refusal) {
                 m_supervisor->stop(reason, [this, reason] { m_supervisor->refuse(reason); });
             } else {
-                m_refusal_note = fmt::format("verdict now {} (engine kept running; stop_on_refusal = false)",
-                                             m_decision.reason);
+                m_refusal_note = kept_running_note(m_decision.reason, new_process);
                 m_log.daemon(LOG_WARNING, m_refusal_note);
             }
         } else {
+            m_supervisor->configure(m_config.engine);
             m_supervisor->refuse(reason);
         }
         return;
     }
-    if (m_user_stopped) return;
-    switch (state) {
+    if (m_user_stopped) {
+        m_supervisor->configure(m_config.engine);
+        return;
+    }
+    // A changed command of a running engine restarts it here, as planned.
+    m_supervisor->reconfigure(m_config.engine);
+    switch (m_supervisor->status().state) {
     case app::EngineState::stopped:
     case app::EngineState::refused: m_supervisor->start(why); break;
     case app::EngineState::given_up:
     case app::EngineState::failed:
-        // Waiting for a change or an explicit restart: a changed machine is a change.
+        // Waiting for a change or an explicit restart: a changed machine or command is a change.
         if (facts_changed) m_supervisor->start(why + "; the machine changed");
+        else if (new_process) m_supervisor->start(why + "; the engine command changed");
         break;
     default: break;
     }
@@ -412,8 +455,11 @@ nlohmann::ordered_json Manager::state_json() const
                     {"allowed", m_decision.allowed},
                     {"reason", m_decision.reason}};
     nlohmann::ordered_json engine = to_json(m_supervisor->status());
-    engine["name"] = m_supervisor->config().name;
-    engine["health_url"] = m_supervisor->config().health_url;
+    const app::EngineConfig& running = m_supervisor->config();
+    engine["name"] = running.name;
+    // What runs (or runs next), never the configuration file's refused one; secrets hidden.
+    engine["command"] = app::redacted_command(running.command);
+    engine["health_url"] = running.health_url;
     engine["user_stopped"] = m_user_stopped;
     j["engine"] = engine;
     const nlohmann::ordered_json watch = m_watch->state_json();

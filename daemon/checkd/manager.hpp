@@ -29,6 +29,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace halo::checkd {
@@ -39,6 +40,15 @@ struct Decision {
     std::string reason; // "broken: rocm.firmware-20251125" when refused
 };
 Decision decide(app::Policy policy, const rules::Report& report);
+
+// `judged` with the engine.* facts of `running` (values, unknown patterns and the engine probe's
+// status): what the facts say while the engine keeps running on its previous command because
+// the new one was refused. The rest (the machine) stays as judged.
+rules::Facts with_engine_facts(const rules::Facts& judged, const rules::Facts& running);
+
+// The status line's note when a refusal leaves the engine running (stop_on_refusal = false);
+// `new_command`: the refused configuration would have run another process.
+std::string kept_running_note(std::string_view refusal, bool new_command);
 
 class Manager final : private SupervisorEvents, private MachineWatchEvents {
 public:
@@ -53,7 +63,7 @@ public:
 
 private:
     void evaluate(const std::string& why, bool reload_files);
-    void act_on_decision(const std::string& why, bool facts_changed);
+    void act_on_decision(const std::string& why, bool facts_changed, bool new_process);
     void shutdown(const std::string& why);
     void handle_requests();
     void publish();
@@ -87,6 +97,7 @@ private:
 
     std::shared_ptr<const rules::RuleSet> m_rules;
     rules::Facts m_facts;
+    rules::Facts m_engine_facts; // the facts of the evaluation whose engine configuration runs
     rules::Report m_report;
     Decision m_decision;
     bool m_evaluated = false;

@@ -1,5 +1,7 @@
 #include "daemon/checkd/supervision.hpp"
 
+#include "probes/engine_command.hpp"
+
 #include <fmt/core.h>
 
 #include <signal.h>
@@ -35,6 +37,7 @@ struct Transition {
 constexpr Transition k_transitions[] = {
     {SupervisionEvent::launched, k_idle | bit(EngineState::stopping), EngineState::starting},
     {SupervisionEvent::not_launched, k_idle | bit(EngineState::stopping), EngineState::failed},
+    {SupervisionEvent::stopping_leftover, k_idle | bit(EngineState::stopping), EngineState::stopping},
     {SupervisionEvent::model_loading, bit(EngineState::starting), EngineState::loading},
     {SupervisionEvent::answered, bit(EngineState::starting) | bit(EngineState::loading), EngineState::ready},
     {SupervisionEvent::answers_again, bit(EngineState::unhealthy), EngineState::ready},
@@ -70,6 +73,7 @@ std::string_view to_string(SupervisionEvent event) noexcept
     switch (event) {
     case SupervisionEvent::launched: return "launched";
     case SupervisionEvent::not_launched: return "not_launched";
+    case SupervisionEvent::stopping_leftover: return "stopping_leftover";
     case SupervisionEvent::model_loading: return "model_loading";
     case SupervisionEvent::answered: return "answered";
     case SupervisionEvent::answers_again: return "answers_again";
@@ -128,6 +132,88 @@ std::string internal_error_reason(std::string_view where, std::string_view what)
     return fmt::format("internal error in {}: {}", where, what);
 }
 
+// ---- a new configuration -----------------------------------------------------------------------
+
+bool changes_process(const app::EngineConfig& running, const app::EngineConfig& next)
+{
+    return running.command != next.command || running.env != next.env;
+}
+
+app::EngineConfig keep_process(const app::EngineConfig& running, app::EngineConfig next)
+{
+    next.command = running.command;
+    next.env = running.env;
+    next.health_url = running.health_url;
+    next.base_url = running.base_url;
+    next.alias = running.alias;
+    return next;
+}
+
+ReconfigureAction decide_reconfigure(EngineState state, bool process_running, ExitPlan plan, bool process_changes)
+{
+    if (!process_changes || !process_running) return ReconfigureAction::apply_now;
+    // A stop, a restart or a kill for a restart is under way: its own launch (if any) comes next.
+    if (state == EngineState::stopping || plan != ExitPlan::classify) return ReconfigureAction::at_next_launch;
+    return ReconfigureAction::restart_to_apply;
+}
+
+// ---- the engine's port -------------------------------------------------------------------------
+
+namespace {
+
+std::string_view file_name(std::string_view path)
+{
+    const std::size_t slash = path.rfind('/');
+    return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+// The same arguments, and the same program: argv[0] as written or as a PATH lookup (or a shim
+// such as pyenv's) left it, so only its file name has to agree.
+bool same_argv(std::span<const std::string> a, std::span<const std::string> b)
+{
+    if (a.empty() || a.size() != b.size() || file_name(a[0]) != file_name(b[0]) || file_name(a[0]).empty()) return false;
+    return std::equal(a.begin() + 1, a.end(), b.begin() + 1);
+}
+
+} // namespace
+
+bool is_leftover_engine(const probes::PortListener& l, std::span<const std::string> command, pid_t self)
+{
+    if (l.pid <= 0 || l.argv.empty() || command.empty()) return false;
+    // Ours, or another daemon's engine: not left over.
+    if (l.parent == self || (l.parent_name == "halo-checkd" && l.parent > 1)) return false;
+    if (same_argv(l.argv, command)) return true;
+    // Inside a container the server's argv is the command after the wrapper's part.
+    auto parsed = probes::parse_engine_command(command);
+    if (!parsed || parsed->wrapper == "host") return false;
+    std::vector<std::string> inner{parsed->binary};
+    inner.insert(inner.end(), parsed->args.begin(), parsed->args.end());
+    return same_argv(l.argv, inner);
+}
+
+std::string leftover_reason(pid_t pid) { return fmt::format("stopping a leftover engine, pid {}, from an earlier run", pid); }
+
+std::string port_in_use_title(std::string title, std::span<const probes::PortListener> listeners)
+{
+    if (listeners.empty()) return title;
+    const auto seen = std::find_if(listeners.begin(), listeners.end(), [](const auto& l) { return l.pid > 0; });
+    return title + " by " + probes::describe_listener(seen != listeners.end() ? *seen : listeners.front());
+}
+
+rules::Facts facts_for_engine_lines(rules::Facts facts, std::span<const std::string> command)
+{
+    auto parsed = probes::parse_engine_command(command);
+    if (!parsed) return facts;
+    // Every key a command can give, so one this command leaves out (no -c) does not keep another's
+    // value.
+    probes::EngineCommand every;
+    every.container = every.model_path = every.hf_repo = every.ctx_size = every.n_gpu_layers = every.jinja =
+        every.reasoning_budget = every.alias = every.load_mode = std::string();
+    for (const auto& [key, value] : probes::engine_command_facts(every)) facts.erase(key);
+    for (auto& [key, value] : probes::engine_command_facts(*parsed)) facts.set(key, value, "engine command");
+    return facts;
+}
+
 // ---- exit --------------------------------------------------------------------------------------
 
 std::string describe_exit(const ExitInfo& info, SteadyDuration ran)
@@ -155,6 +241,11 @@ ExitDecision decide_exit(const ExitFacts& f)
     }
     const std::string exit = describe_exit(f.info, f.ran);
     if (f.info.exited && f.info.status == 1 && f.ran < f.early_exit) {
+        if (!f.cause.empty()) {
+            return {ExitAction::fail, fmt::format("{}; the engine {}, and restarting will not help: fix it, then run "
+                                                  "'halo-check restart'",
+                                                  f.cause, exit)};
+        }
         const std::string last = f.last_output ? fmt::format(" (last output: {})", *f.last_output) : std::string();
         return {ExitAction::fail,
                 fmt::format("{}{}: restarting will not help (bad arguments, port in use or the model failed to load); "

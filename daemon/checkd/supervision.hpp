@@ -15,6 +15,9 @@
 //   event               from               to         reason, e.g.
 //   launched            idle, stopping     starting   "waiting for http://127.0.0.1:8080/health"
 //   not_launched        idle, stopping     failed     "no engine command configured"
+//   stopping_leftover   idle, stopping     stopping   "stopping a leftover engine, pid 812, from an
+//                                                     earlier run" (its exit: launched, or
+//                                                     exited_as_planned when a stop came meanwhile)
 //   model_loading       starting           loading    "loading the model" (/health said 503)
 //   answered            starting, loading  ready      "" (/health said 200)
 //   answers_again       unhealthy          ready      "" (200 after mark_unhealthy)
@@ -22,7 +25,8 @@
 //   killed_for_restart  running            unhealthy  "3 health checks failed in a row (HTTP 500)",
 //                                                     "not ready within ready_timeout 10m",
 //                                                     "smoke test failed: …"
-//   stop_requested      running            stopping   why
+//   stop_requested      running            stopping   why; "restarting to apply the new engine
+//                                                     command" for a reload that changed it
 //   stopped_idle        idle               stopped    why (stop() with no process)
 //   refused             idle               refused    the verdict
 //   exited_as_planned   stopping           stopped    why the stop was asked
@@ -36,16 +40,24 @@
 // restart_scheduled and restarts_exhausted come from decide_restart(): an exit that is worth a
 // restart (decide_exit()), a kill for restart, or a launch that could not fork. Events that
 // change nothing (the third failed liveness check of five, a 503 while loading) are not
-// transitions: the decisions below say so by giving no event.
+// transitions: the decisions below say so by giving no event. A planned restart (a changed
+// engine command, halo-check restart) is stop_requested, then launched: no restart_scheduled,
+// so it never counts against the restart budget.
 
 #include "daemon/config.hpp"
 #include "daemon/engine_status.hpp"
+#include "probes/port_owner.hpp"
+#include "rules/facts.hpp"
+
+#include <sys/types.h>
 
 #include <chrono>
 #include <deque>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace halo::checkd {
 
@@ -55,6 +67,7 @@ using SteadyDuration = std::chrono::steady_clock::duration;
 enum class SupervisionEvent {
     launched,
     not_launched,
+    stopping_leftover,
     model_loading,
     answered,
     answers_again,
@@ -76,6 +89,9 @@ std::string_view to_string(SupervisionEvent event) noexcept;
 std::optional<app::EngineState> next_state(app::EngineState from, SupervisionEvent event) noexcept;
 
 // ---- commands ----------------------------------------------------------------------------------
+
+// In the decisions below `process_running` means a process we answer for is there: the engine,
+// or a leftover engine being stopped before a launch.
 
 enum class StartAction {
     launch,             // nothing runs: launch now
@@ -103,8 +119,6 @@ inline constexpr std::string_view k_loading_reason = "loading the model";
 // "internal error in <where>: <what>": the reason of `failed` after an exception in a callback.
 std::string internal_error_reason(std::string_view where, std::string_view what);
 
-// ---- exit --------------------------------------------------------------------------------------
-
 // What the supervisor planned for the running process's exit.
 enum class ExitPlan {
     classify,        // it was not asked to go: decide_exit() reads the exit
@@ -112,6 +126,55 @@ enum class ExitPlan {
     restart_now,     // restart() or a start during a stop: launch again at once
     restart_backoff, // killed for a restart (unhealthy): restart within the restart budget
 };
+
+// ---- a new configuration -----------------------------------------------------------------------
+
+// True when `next` would run another process than `running`: another command or environment.
+// Timings, the name, the backend label and an explicit health_url leave the process as it is.
+bool changes_process(const app::EngineConfig& running, const app::EngineConfig& next);
+
+// `next` with what defines the process taken from `running`: its command and environment, and the
+// URLs and alias that come from the command. The settings of a refused configuration apply to
+// the engine that keeps running; its command does not.
+app::EngineConfig keep_process(const app::EngineConfig& running, app::EngineConfig next);
+
+// What a reload's [engine] table means while the engine is in `state` (`plan`: what was planned
+// for the running process's exit).
+enum class ReconfigureAction {
+    apply_now,        // nothing runs, or the process stays the same: it applies as it is
+    restart_to_apply, // a planned restart: SIGTERM, wait, launch the new command
+    at_next_launch,   // a stop or restart is under way already: the launch after it takes it
+};
+ReconfigureAction decide_reconfigure(app::EngineState state, bool process_running, ExitPlan plan, bool changes_process);
+
+inline constexpr std::string_view k_apply_command_reason = "restarting to apply the new engine command";
+
+// ---- the engine's port -------------------------------------------------------------------------
+
+// Whether a listener on the engine's port is a leftover engine from an earlier run of the daemon
+// (to stop before the launch): it runs the engine's command (the whole of it, or the engine's
+// own part when a wrapper such as toolbox or podman runs it inside a container; argv[0] need
+// only name the same file, /usr/bin/llama-server for llama-server), and it is
+// neither our own child nor another halo-checkd's (that one supervises it). Anything else on
+// the port is never touched.
+bool is_leftover_engine(const probes::PortListener& listener, std::span<const std::string> command, pid_t self);
+
+// "stopping a leftover engine, pid 812, from an earlier run"
+std::string leftover_reason(pid_t pid);
+
+// llama-server's "couldn't bind" line, as the knowledge base names it: its title gets the port's
+// holder.
+inline constexpr std::string_view k_port_in_use_pattern = "log.engine-port-in-use";
+// `title` + " by pid 1234 (python3)": the first listener the lookup found a process for (else the
+// first); the title alone when nothing listens any more.
+std::string port_in_use_title(std::string title, std::span<const probes::PortListener> listeners);
+
+// The facts an engine line is matched and its title filled with: `facts` (the daemon's) with the
+// engine.* facts of `command`, the process that printed the line, over those of the config file
+// or a facts file.
+rules::Facts facts_for_engine_lines(rules::Facts facts, std::span<const std::string> command);
+
+// ---- exit --------------------------------------------------------------------------------------
 
 struct ExitInfo {
     bool exited = true; // false: killed by a signal
@@ -131,6 +194,7 @@ struct ExitFacts {
     SteadyDuration ran{};                   // from launch to exit
     app::Duration early_exit{};             // EngineConfig::early_exit
     std::string crash_pattern;              // the log pattern this run's output matched, if any
+    std::string cause;                      // that pattern's filled title, if any
     std::optional<std::string> last_output; // the engine's last line, if any
 };
 
@@ -146,8 +210,9 @@ struct ExitDecision {
     std::string reason;
 };
 
-// Status 1 within early_exit (bad arguments, port in use, model failed to load) fails for good;
-// a crash signal restarts naming the crash (and its log pattern); any other exit restarts.
+// Status 1 within early_exit (bad arguments, port in use, model failed to load) fails for good,
+// naming the cause its output matched (else quoting its last line); a crash signal restarts
+// naming the crash (and its log pattern); any other exit restarts.
 ExitDecision decide_exit(const ExitFacts& facts);
 
 // The crash to remember for this exit (a crash signal, or output that matched a crash

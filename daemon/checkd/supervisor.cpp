@@ -4,12 +4,15 @@
 #include "daemon/checkd/callback_guard.hpp"
 #include "daemon/checkd/engine_checks.hpp"
 #include "daemon/checkd/engine_process.hpp"
+#include "probes/host.hpp"
+#include "probes/port_owner.hpp"
 #include "rules/log_match.hpp"
 
 #include <fmt/core.h>
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -48,6 +51,10 @@ void disarm(SdEventSource& source) noexcept
     if (source) sd_event_source_set_enabled(source.get(), SD_EVENT_OFF);
 }
 
+// A pidfd pins the process: a signal through it cannot reach a later process with the same pid.
+int open_pidfd(pid_t pid) noexcept { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+int signal_pidfd(int pidfd, int sig) noexcept { return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0)); }
+
 } // namespace
 
 Supervisor::Supervisor(sd_event* event, HttpClient& http, LogSink& log, SupervisorEvents& events)
@@ -64,12 +71,44 @@ Supervisor::~Supervisor()
     signal_engine(m_pid, SIGKILL);
 }
 
-void Supervisor::configure(const app::EngineConfig& config) { m_config = config; }
+void Supervisor::configure(const app::EngineConfig& config)
+{
+    if (!busy()) {
+        m_config = config;
+        m_next.reset();
+        return;
+    }
+    m_config = keep_process(m_config, config);
+    m_next = config;
+}
+
+ReconfigureAction Supervisor::reconfigure(const app::EngineConfig& config)
+{
+    const bool changes = changes_process(m_config, config);
+    const bool command_changed = m_config.command != config.command;
+    const ReconfigureAction action = decide_reconfigure(m_status.state, busy(), m_after_exit, changes);
+    configure(config);
+    if (action == ReconfigureAction::restart_to_apply) {
+        // Which part, never the values: the command and environment may hold an API key.
+        m_log.daemon(LOG_INFO, fmt::format("engine {}: the engine {} changed; {}", m_config.name,
+                                           command_changed ? "command" : "environment", k_apply_command_reason));
+        stop(std::string(k_apply_command_reason));
+        m_after_exit = ExitPlan::restart_now;
+    }
+    return action;
+}
+
+void Supervisor::keep_command(const app::EngineConfig& config)
+{
+    configure(config);
+    m_next.reset();
+}
 
 void Supervisor::set_log_patterns(std::vector<rules::LogPattern> patterns, rules::Facts facts)
 {
     m_patterns = std::move(patterns); // match_log_line keeps to those for engine lines
     m_facts = std::move(facts);
+    m_line_facts = facts_for_engine_lines(m_facts, m_config.command);
 }
 
 void Supervisor::set_last_good_smoke(std::optional<app::SmokeFigures> figures) { m_status.smoke_good = std::move(figures); }
@@ -120,7 +159,7 @@ void Supervisor::start(const std::string& why)
 {
     m_restart_times.clear();
     disarm(m_backoff_timer);
-    switch (decide_start(m_status.state, process_running())) {
+    switch (decide_start(m_status.state, busy())) {
     case StartAction::launch:
         m_log.daemon(LOG_INFO, fmt::format("starting engine {}: {}", m_config.name, why));
         launch();
@@ -136,7 +175,7 @@ void Supervisor::start(const std::string& why)
 void Supervisor::stop(const std::string& why, std::function<void()> then)
 {
     disarm(m_backoff_timer);
-    const StopAction action = decide_stop(m_status.state, process_running());
+    const StopAction action = decide_stop(m_status.state, busy());
     if (action == StopAction::stopped_idle) {
         apply(SupervisionEvent::stopped_idle, why);
         if (then) then();
@@ -157,7 +196,7 @@ void Supervisor::stop(const std::string& why, std::function<void()> then)
 void Supervisor::restart(const std::string& why)
 {
     m_restart_times.clear();
-    if (m_pid <= 0) {
+    if (!busy()) {
         start(why);
         return;
     }
@@ -168,6 +207,13 @@ void Supervisor::restart(const std::string& why)
 bool Supervisor::refuse(const std::string& reason)
 {
     if (m_pid > 0) return false;
+    if (m_leftover_pid > 0) {
+        // The launch waiting for the leftover to go must not happen: refused once it is gone.
+        m_after_exit = ExitPlan::stop;
+        m_after_reason = reason;
+        m_then = [this, reason] { refuse(reason); };
+        return true;
+    }
     disarm(m_backoff_timer);
     apply(SupervisionEvent::refused, reason);
     return true;
@@ -197,10 +243,13 @@ bool Supervisor::smoke(std::string& why_not)
 
 void Supervisor::launch()
 {
+    if (m_next) m_config = std::move(*std::exchange(m_next, std::nullopt));
+    m_line_facts = facts_for_engine_lines(m_facts, m_config.command);
     if (m_config.command.empty()) {
         apply(SupervisionEvent::not_launched, std::string(k_no_command_reason));
         return;
     }
+    if (stop_leftover()) return;
     auto spawned = spawn_engine(m_config.command, engine_environment(environ, m_config.env));
     if (!spawned) {
         schedule_restart(spawned.error().message);
@@ -240,6 +289,83 @@ void Supervisor::launch()
     arm_timer(m_health_timer, milliseconds(100), &Supervisor::on_health_timer);
 }
 
+bool Supervisor::stop_leftover()
+{
+    const int port = app::endpoint_from_command(m_config.command).port;
+    auto listeners = probes::port_listeners(probes::Host("/"), port);
+    if (!listeners) {
+        m_log.daemon(LOG_WARNING, fmt::format("engine {}: could not look for a leftover engine on port {}: {}; launching "
+                                              "it all the same",
+                                              m_config.name, port, listeners.error().message));
+        return false;
+    }
+    for (const probes::PortListener& l : *listeners) {
+        if (!is_leftover_engine(l, m_config.command, ::getpid())) continue;
+        Fd pidfd(open_pidfd(l.pid));
+        if (pidfd.get() < 0) continue; // gone since the look-up
+        // The pid may have been reused between the look-up and the pidfd: ask again, now pinned.
+        auto again = probes::port_listeners(probes::Host("/"), port);
+        const bool same = again && std::any_of(again->begin(), again->end(), [&](const probes::PortListener& a) {
+            return a.pid == l.pid && a.argv == l.argv;
+        });
+        if (!same) continue;
+        if (signal_pidfd(pidfd.get(), SIGTERM) < 0) {
+            m_log.daemon(LOG_WARNING, fmt::format("engine {}: Failed to stop the leftover engine on port {} ({}): {}; "
+                                                  "launching it all the same",
+                                                  m_config.name, port, probes::describe_listener(l), std::strerror(errno)));
+            continue;
+        }
+        sd_event_source* source = nullptr;
+        const int r = sd_event_add_io(m_event, &source, pidfd.get(), EPOLLIN, &Supervisor::on_leftover_exit, this);
+        if (r < 0) {
+            // It has SIGTERM; without a way to see it go, launching now is the best left.
+            m_log.daemon(LOG_WARNING, fmt::format("engine {}: Failed to watch the leftover engine (pid {}): {}; "
+                                                  "launching without waiting for it",
+                                                  m_config.name, l.pid, std::strerror(-r)));
+            return false;
+        }
+        m_leftover_source.reset(source);
+        m_leftover_fd = std::move(pidfd);
+        m_leftover_pid = l.pid;
+        m_after_exit = ExitPlan::restart_now;
+        m_after_reason = leftover_reason(l.pid);
+        m_log.daemon(LOG_WARNING,
+                     fmt::format("engine {}: port {} is held by {} running the engine's command, a leftover engine from "
+                                 "an earlier run; stopping it (SIGTERM, SIGKILL after {})",
+                                 m_config.name, port, probes::describe_listener(l),
+                                 app::format_duration(m_config.stop_timeout)),
+                     {{"HALO_ENGINE_PID", std::to_string(l.pid)}});
+        arm_timer(m_kill_timer, duration_cast<microseconds>(m_config.stop_timeout), &Supervisor::on_kill_timer);
+        apply(SupervisionEvent::stopping_leftover, leftover_reason(l.pid));
+        return true;
+    }
+    return false;
+}
+
+int Supervisor::on_leftover_exit(sd_event_source*, int, uint32_t, void* userdata) noexcept
+{
+    auto* self = static_cast<Supervisor*>(userdata);
+    return guard_callback(
+        "supervisor.on_leftover_exit", 0, [self] { self->leftover_gone(); },
+        [self](std::string_view what) { self->fail_internally("on_leftover_exit", what); });
+}
+
+void Supervisor::leftover_gone()
+{
+    const pid_t pid = std::exchange(m_leftover_pid, 0);
+    m_leftover_source.reset();
+    m_leftover_fd.reset();
+    disarm(m_kill_timer);
+    m_log.daemon(LOG_INFO, fmt::format("engine {}: stopped a leftover engine, pid {}, from an earlier run", m_config.name, pid),
+                 {{"HALO_ENGINE_PID", std::to_string(pid)}});
+    if (std::exchange(m_after_exit, ExitPlan::classify) == ExitPlan::stop) {
+        apply(SupervisionEvent::exited_as_planned, m_after_reason);
+        if (auto then = std::exchange(m_then, nullptr)) then();
+        return;
+    }
+    launch();
+}
+
 // ---- stopping and restarting -----------------------------------------------------------------
 
 void Supervisor::kill_for_restart(const std::string& reason)
@@ -260,6 +386,15 @@ int Supervisor::on_kill_timer(sd_event_source*, uint64_t, void* userdata) noexce
     return guard_callback(
         "supervisor.on_kill_timer", 0,
         [self] {
+            if (self->m_leftover_pid > 0) {
+                self->m_log.daemon(LOG_WARNING,
+                                   fmt::format("engine {}: the leftover engine (pid {}) did not stop within {} of "
+                                               "SIGTERM; sending SIGKILL",
+                                               self->m_config.name, self->m_leftover_pid,
+                                               app::format_duration(self->m_config.stop_timeout)));
+                signal_pidfd(self->m_leftover_fd.get(), SIGKILL);
+                return 0;
+            }
             if (self->m_pid <= 0) return 0;
             self->m_log.daemon(LOG_WARNING,
                                fmt::format("engine {} (pid {}) did not stop within {} of SIGTERM; sending SIGKILL",
@@ -269,7 +404,10 @@ int Supervisor::on_kill_timer(sd_event_source*, uint64_t, void* userdata) noexce
             return 0;
         },
         // Only the log line failed: the kill is due all the same, and its exit moves the state on.
-        [self] { signal_engine(self->m_pid, SIGKILL); });
+        [self] {
+            if (self->m_leftover_fd) signal_pidfd(self->m_leftover_fd.get(), SIGKILL);
+            signal_engine(self->m_pid, SIGKILL);
+        });
 }
 
 void Supervisor::schedule_restart(const std::string& why)
@@ -293,7 +431,7 @@ int Supervisor::on_backoff_timer(sd_event_source*, uint64_t, void* userdata) noe
     return guard_callback(
         "supervisor.on_backoff_timer", 0,
         [self] {
-            if (self->m_pid > 0 || self->m_status.state != app::EngineState::backoff) return 0;
+            if (self->busy() || self->m_status.state != app::EngineState::backoff) return 0;
             self->m_log.daemon(LOG_INFO, fmt::format("restarting engine {}", self->m_config.name));
             self->launch();
             return 0;
@@ -345,6 +483,13 @@ void Supervisor::on_exit(const siginfo_t& info)
                  fmt::format("engine {} (pid {}) {}", m_config.name, pid, exit),
                  {{"HALO_ENGINE_EXIT", exit}, {"HALO_ENGINE_PID", std::to_string(pid)}});
 
+    if (m_run_match && m_run_match->pattern_id == k_port_in_use_pattern) {
+        // Who holds the port now, while it still does: the engine's own line cannot say.
+        const int port = app::endpoint_from_command(m_config.command).port;
+        if (auto holders = probes::port_listeners(probes::Host("/"), port)) {
+            m_run_match->title = port_in_use_title(std::move(m_run_match->title), *holders);
+        }
+    }
     if (auto crash = crash_to_record(exit_info, m_run_match, exit, now_rfc3339(TimePrecision::milliseconds))) {
         m_status.last_crash = std::move(crash);
         const app::CrashReason& c = *m_status.last_crash;
@@ -361,7 +506,10 @@ void Supervisor::on_exit(const siginfo_t& info)
     facts.planned_reason = m_after_reason;
     facts.ran = ran;
     facts.early_exit = m_config.early_exit;
-    if (m_run_match) facts.crash_pattern = m_run_match->pattern_id;
+    if (m_run_match) {
+        facts.crash_pattern = m_run_match->pattern_id;
+        facts.cause = m_run_match->title;
+    }
     if (!m_status.output.empty()) facts.last_output = m_status.output.back();
     ExitDecision d = decide_exit(facts);
     switch (d.action) {
@@ -370,7 +518,7 @@ void Supervisor::on_exit(const siginfo_t& info)
         if (auto then = std::exchange(m_then, nullptr)) then();
         return;
     case ExitAction::relaunch:
-        m_log.daemon(LOG_INFO, fmt::format("restarting engine {}: {}", m_config.name, d.reason));
+        m_log.daemon(LOG_INFO, fmt::format("launching engine {} again: {}", m_config.name, d.reason));
         launch();
         return;
     case ExitAction::restart_later: schedule_restart(d.reason); return;
@@ -388,6 +536,10 @@ void Supervisor::fail_internally(std::string_view where, std::string_view what)
     close_output();
     signal_engine(m_pid, SIGKILL);
     m_pid = 0;
+    if (m_leftover_fd) signal_pidfd(m_leftover_fd.get(), SIGKILL); // we had decided it goes
+    m_leftover_source.reset();
+    m_leftover_fd.reset();
+    m_leftover_pid = 0;
     m_after_exit = ExitPlan::classify;
     m_suspect = false;
     m_partial.clear();
@@ -450,10 +602,11 @@ void Supervisor::handle_line(std::string line)
     if (!line.empty() && line.back() == '\r') line.pop_back();
     m_log.engine_line(line);
     if (!m_run_match) {
-        if (const rules::LogPattern* p = rules::match_log_line(m_patterns, rules::LogSource::engine, line, m_facts)) {
-            m_run_match = app::CrashReason{{}, p->id, p->title, std::string(rules::to_string(p->severity)), p->fix, line, now_rfc3339(TimePrecision::milliseconds)};
-            m_log.daemon(LOG_WARNING, fmt::format("engine {} printed a known crash line: {} ({})", m_config.name, p->title, p->id),
-                         {{"HALO_LOG_PATTERN", p->id}});
+        if (auto m = rules::explain_log_line(m_patterns, rules::LogSource::engine, line, m_line_facts)) {
+            const rules::LogPattern& p = *m->pattern;
+            m_run_match = app::CrashReason{{}, p.id, m->title, std::string(rules::to_string(p.severity)), p.fix, line, now_rfc3339(TimePrecision::milliseconds)};
+            m_log.daemon(LOG_WARNING, fmt::format("engine {} printed a known crash line: {} ({})", m_config.name, m->title, p.id),
+                         {{"HALO_LOG_PATTERN", p.id}});
         }
     }
     m_status.output.push_back(line);

@@ -9,7 +9,9 @@
 // output line by line from a pipe, reaps it with sd_event_add_child, polls /health and runs the
 // generation smoke test (engine_checks.hpp), and arms the timers. What each exit, answer or
 // timeout means is decided by the pure functions of supervision.hpp, whose table of states and
-// events is the only way the state changes. Every transition goes to
+// events is the only way the state changes. Before each launch it looks at the engine's port: a
+// leftover engine from an earlier run (the same command) is stopped first, anything else is left
+// alone. Every transition goes to
 // SupervisorEvents::engine_changed (the manager logs it, writes the state file and updates
 // STATUS=). An exception inside one of its loop callbacks kills the engine's group and leaves it
 // failed with "internal error in <callback>: …".
@@ -51,8 +53,15 @@ public:
     Supervisor(const Supervisor&) = delete;
     Supervisor& operator=(const Supervisor&) = delete;
 
-    // Applies at the next launch.
+    // Applies at the next launch; while a process runs, what leaves it alone (timings) applies now.
     void configure(const app::EngineConfig& config);
+    // A reload's [engine] table that the verdict allows: as configure(), and when it changes the
+    // process of a running engine (its command or environment), a planned restart: SIGTERM, wait,
+    // launch the new command, "restarting to apply the new engine command", no restart counted.
+    ReconfigureAction reconfigure(const app::EngineConfig& config);
+    // A reload's [engine] table that the verdict refused: its timings apply, a running engine
+    // keeps its command (and a restart launches that one); with nothing running it all applies.
+    void keep_command(const app::EngineConfig& config);
     // Patterns (source engine or any) to explain crashes; `facts` for their `when` conditions.
     void set_log_patterns(std::vector<rules::LogPattern> patterns, rules::Facts facts);
     // Remembered from an earlier run of the daemon (state file).
@@ -75,10 +84,17 @@ public:
 
     bool process_running() const { return m_pid > 0; }
     const app::EngineStatus& status() const { return m_status; }
+    // The running engine's configuration (with nothing running: the next launch's).
     const app::EngineConfig& config() const { return m_config; }
 
 private:
     void launch();
+    // A process we answer for is there: the engine, or a leftover engine being stopped.
+    bool busy() const { return m_pid > 0 || m_leftover_pid > 0; }
+    // A leftover engine on the port: SIGTERM now, SIGKILL after stop_timeout, the launch once it
+    // is gone. False when the port holds none (or it cannot be signalled): launch now.
+    bool stop_leftover();
+    void leftover_gone();
     // The only way the state changes: `event` through next_state() (supervision.hpp). An event
     // the table does not allow from the current state throws std::logic_error.
     void apply(SupervisionEvent event, std::string reason);
@@ -107,14 +123,23 @@ private:
     static int on_health_timer(sd_event_source* s, uint64_t usec, void* userdata) noexcept;
     static int on_kill_timer(sd_event_source* s, uint64_t usec, void* userdata) noexcept;
     static int on_backoff_timer(sd_event_source* s, uint64_t usec, void* userdata) noexcept;
+    static int on_leftover_exit(sd_event_source* s, int fd, uint32_t revents, void* userdata) noexcept;
 
     sd_event* m_event;
     HttpClient& m_http;
     LogSink& m_log;
     SupervisorEvents& m_events;
     app::EngineConfig m_config;
+    std::optional<app::EngineConfig> m_next; // configured while a process ran: for the next launch
     std::vector<rules::LogPattern> m_patterns;
     rules::Facts m_facts;
+    rules::Facts m_line_facts; // m_facts with the running command's engine.* facts
+
+    // A leftover engine being stopped before a launch: its pid, and a pidfd that says when it is
+    // gone (it is not our child: no SIGCHLD).
+    pid_t m_leftover_pid = 0;
+    Fd m_leftover_fd;
+    SdEventSource m_leftover_source;
 
     pid_t m_pid = 0;
     std::chrono::steady_clock::time_point m_started;

@@ -4,11 +4,13 @@
 
 #include "rules/evaluate.hpp"
 #include "rules/facts_io.hpp"
+#include "rules/log_match.hpp"
 #include "rules/rule_loader.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <string>
 
@@ -216,4 +218,44 @@ TEST_CASE("firmware 20251125 without a ROCm engine is a warning", "[rules][kb]")
     CHECK(ids.count("firmware.amd-gpu-firmware-20251125-installed") == 1);
     CHECK(ids.count("firmware.amd-gpu-firmware-20251125-rocm") == 0);
     CHECK(halo::rules::evaluate(kb(), facts).verdict == Verdict::warning);
+}
+
+namespace {
+
+// The first line of a tests/data/logs file that a knowledge-base pattern explains, as the
+// supervisor records it for a run: the pattern's id and its filled title.
+std::pair<std::string, std::string> first_explained(const char* log, const Facts& facts)
+{
+    std::ifstream in(std::filesystem::path(HALO_TEST_DATA) / "logs" / log);
+    REQUIRE(in);
+    for (std::string line; std::getline(in, line);) {
+        if (line.empty() || line[0] == '#') continue;
+        if (auto m = halo::rules::explain_log_line(kb().log_patterns, halo::rules::LogSource::engine, line, facts)) {
+            return {m->pattern->id, m->title};
+        }
+    }
+    return {};
+}
+
+} // namespace
+
+TEST_CASE("the real llama-server's start-up failures are named by their cause, not the last line", "[rules][kb]")
+{
+    Facts facts = fixture("ok-vulkan-radv.toml");
+    facts.set("engine.model.path", "/tmp/models/m.bin");
+    CHECK(first_explained("engine-model-missing.txt", facts)
+          == std::pair<std::string, std::string>{"log.engine-model-not-found", "model file not found: /tmp/models/x.gguf"});
+    CHECK(first_explained("engine-model-not-gguf.txt", facts)
+          == std::pair<std::string, std::string>{"log.engine-model-not-gguf", "'/tmp/models/m.bin' is not a GGUF file"});
+    CHECK(first_explained("engine-port-in-use.txt", facts)
+          == std::pair<std::string, std::string>{"log.engine-port-in-use", "port 18557 is already in use"});
+
+    // Another reason to fail opening the file is named as it is, not as "not found".
+    const std::string denied = "E gguf_init_from_file: failed to open GGUF file '/m/x.gguf' (Permission denied)";
+    auto m = halo::rules::explain_log_line(kb().log_patterns, halo::rules::LogSource::engine, denied, facts);
+    REQUIRE(m);
+    CHECK(m->pattern->id == "log.engine-model-unreadable");
+    CHECK(m->title == "cannot open the model file /m/x.gguf: Permission denied");
+    // The kernel log never says this.
+    CHECK_FALSE(halo::rules::explain_log_line(kb().log_patterns, halo::rules::LogSource::kernel, denied, facts));
 }

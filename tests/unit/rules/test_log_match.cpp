@@ -71,3 +71,52 @@ TEST_CASE("the first pattern whose source, regex and facts fit explains a line",
     CHECK(match_log_line(patterns, LogSource::kernel, "", facts) == nullptr);
     CHECK(match_log_line(patterns, LogSource::kernel, std::string(100000, 'M'), facts) == nullptr);
 }
+
+TEST_CASE("a match's title is filled from the line's groups and the facts", "[rules][log_match]")
+{
+    RulesFile file = parse_rules_file(R"toml(
+[[log_pattern]]
+id = "engine.model-missing"
+regex = "failed to open GGUF file '([^']*)' \\(No such file or directory\\)"
+severity = "broken"
+title = "model file not found: {1}"
+source = "engine"
+
+[[log_pattern]]
+id = "engine.not-gguf"
+regex = "invalid magic characters: '(.*)', expected 'GGUF'"
+severity = "broken"
+title = "'{engine.model.path}' is not a GGUF file (it starts with '{1}')"
+source = "engine"
+)toml",
+                                      "titles.toml", false);
+    REQUIRE_FALSE(file.has_errors());
+    Facts facts;
+    facts.set("engine.model.path", "/m.bin");
+    auto m = explain_log_line(file.entries.log_patterns, LogSource::engine,
+                              "0.00.006.318 E gguf_init_from_file: failed to open GGUF file '/x.gguf' (No such file or "
+                              "directory)",
+                              facts);
+    REQUIRE(m);
+    CHECK(m->pattern->id == "engine.model-missing");
+    CHECK(m->title == "model file not found: /x.gguf");
+    CHECK(m->pattern->title == "model file not found: {1}"); // the pattern itself is unchanged
+
+    m = explain_log_line(file.entries.log_patterns, LogSource::engine,
+                         "E gguf_init_from_reader: invalid magic characters: 'this', expected 'GGUF'", facts);
+    REQUIRE(m);
+    CHECK(m->title == "'/m.bin' is not a GGUF file (it starts with 'this')");
+
+    // A hostile line: its group is text, cleaned and bounded.
+    m = explain_log_line(file.entries.log_patterns, LogSource::engine,
+                         "invalid magic characters: '{engine.model.path}\x1b[2J" + std::string(5000, 'A') + "', expected 'GGUF'",
+                         facts);
+    REQUIRE(m);
+    CHECK_THAT(m->title, Catch::StartsWith("'/m.bin' is not a GGUF file (it starts with '{engine.model.path}?[2JAAA"));
+    CHECK(m->title.size() < 400);
+
+    CHECK_FALSE(explain_log_line(file.entries.log_patterns, LogSource::kernel, "failed to open GGUF file '/x.gguf' (No "
+                                                                                "such file or directory)",
+                                 facts));
+    CHECK_FALSE(explain_log_line(file.entries.log_patterns, LogSource::engine, "nothing here", facts));
+}

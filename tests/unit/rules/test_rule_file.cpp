@@ -97,6 +97,8 @@ TEST_CASE("invalid values name the file, line, entry and key", "[rules][rule_fil
          "rule 'a': unknown field 'whne', did you mean 'when'?"},
         {"[[log_pattern]]\nid = \"l\"\nregex = \"(unclosed\"\nseverity = \"info\"\ntitle = \"t\"\n",
          "bad.toml:3:9: log_pattern 'l': 'regex' does not compile"},
+        {"[[log_pattern]]\nid = \"l\"\nregex = \"port: (\\\\d+)\"\nseverity = \"info\"\ntitle = \"port {2}\"\n",
+         "bad.toml:5:9: log_pattern 'l': 'title' uses {2} but the regex has 1 group"},
         {"[rule]\nid = \"a\"\n", "bad.toml:1:1: 'rule' must be an array of tables: write [[rule]]"},
         {"[[rule]]\nid = \"a\"\nseverity = \"info\"\ntitle = \"t\"\nwhen = { \"kernel.release\" = [] }\n",
          "an empty array matches nothing"},
@@ -123,6 +125,18 @@ TEST_CASE("a key outside the catalogue is a warning naming the nearest key", "[r
     CHECK_THAT(messages(file.diagnostics), Catch::Contains("lint.toml:7:10: rule 'a': fact key 'kernel.relase' is not in "
                                                            "the catalogue") &&
                                                Catch::Contains("did you mean 'kernel.release'?"));
+}
+
+TEST_CASE("a fact a log pattern's title names outside the catalogue is a warning", "[rules][rule_file]")
+{
+    RulesFile file = parse_rules_file("[[log_pattern]]\nid = \"l\"\nregex = \"x\"\nseverity = \"info\"\n"
+                                      "title = \"{engine.model.pth}\"\nlinks = [\"x\"]\nsince = 2026-01-01\n",
+                                      "lint.toml");
+    CHECK_FALSE(file.has_errors());
+    CHECK(file.entries.log_patterns.size() == 1);
+    CHECK_THAT(messages(file.diagnostics),
+               Catch::Contains("lint.toml:5:9: log_pattern 'l': 'title' names fact 'engine.model.pth', which is not in "
+                               "the catalogue"));
 }
 
 TEST_CASE("rules files: toml++ defects are parse errors", "[rules][rule_file]")

@@ -123,6 +123,19 @@ TEST_CASE("log monitor: engine lines through feed_engine_line", "[daemon][log_mo
           "log.vulkan-device-lost-amdvlk");
 }
 
+TEST_CASE("log monitor: an event's title is filled from its first line", "[daemon][log_monitor]") {
+    Collector c;
+    LogMonitorOptions o;
+    o.journal = LogMonitorOptions::Journal::none;
+    LogMonitor m(kb(), mes_0x80_radv(), c.callback(), o);
+    for (const auto& l : test::log_lines("engine-model-missing.txt")) m.feed_engine_line(l, k_t0);
+    m.flush();
+    REQUIRE(c.events.size() == 1);
+    CHECK(c.events[0].pattern_id == "log.engine-model-not-found");
+    CHECK(c.events[0].title == "model file not found: /tmp/models/x.gguf");
+    CHECK(c.events[0].count == 2); // llama-server tries the file twice
+}
+
 TEST_CASE("log monitor: hostile lines stay bounded and never throw", "[daemon][log_monitor]") {
     Collector c;
     LogMonitorOptions o;

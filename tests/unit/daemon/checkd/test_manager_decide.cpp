@@ -37,3 +37,39 @@ TEST_CASE("policy decisions", "[daemon][policy]")
         CHECK(d.reason == "broken: rocm.firmware-20251125");
     }
 }
+
+TEST_CASE("a refused new command leaves the facts of the engine that runs", "[daemon][policy]")
+{
+    rules::Facts running;
+    running.set("engine.ctx_size", "512", "config");
+    running.set("engine.port", "8080", "config");
+    running.set("kernel.release", "6.18.5", "kernel");
+    running.set_probe_status("engine", {rules::ProbeState::ok, "", 1});
+    rules::Facts judged;
+    judged.set("engine.ctx_size", "262144", "config");
+    judged.set("engine.port", "9090", "config");
+    judged.set("engine.alias", "new", "config");
+    judged.set("kernel.release", "6.18.6", "kernel");
+    judged.mark_unknown("engine.model.*", "no such file");
+    judged.set_probe_status("engine", {rules::ProbeState::partial, "no such file", 1});
+    judged.set_probe_status("kernel", {rules::ProbeState::ok, "", 1});
+    judged.snapshot.taken = "T2";
+
+    const rules::Facts out = with_engine_facts(judged, running);
+    CHECK(out.get("engine.ctx_size") == "512");
+    CHECK(out.get("engine.port") == "8080");
+    CHECK_FALSE(out.get("engine.alias"));
+    CHECK_FALSE(out.unknown_reason("engine.model.path"));
+    CHECK(out.probes().at("engine").state == rules::ProbeState::ok);
+    // The machine is as judged now.
+    CHECK(out.get("kernel.release") == "6.18.6");
+    CHECK(out.probes().at("kernel").state == rules::ProbeState::ok);
+    CHECK(out.snapshot.taken == "T2");
+}
+
+TEST_CASE("the kept-running note says whether the refused configuration was another command", "[daemon][policy]")
+{
+    CHECK(kept_running_note("broken: x", false) == "verdict now broken: x (engine kept running; stop_on_refusal = false)");
+    CHECK(kept_running_note("broken: x", true) == "verdict now broken: x for the new engine command (engine kept running "
+                                                 "on the previous command; stop_on_refusal = false)");
+}

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <array>
 #include <map>
@@ -20,7 +21,7 @@ namespace {
 
 constexpr std::array k_all_states = {S::stopped,   S::refused,  S::starting, S::loading, S::ready,
                                      S::unhealthy, S::stopping, S::backoff,  S::given_up, S::failed};
-constexpr std::array k_all_events = {E::launched,          E::not_launched,     E::model_loading,     E::answered,
+constexpr std::array k_all_events = {E::launched,          E::not_launched,     E::stopping_leftover, E::model_loading,     E::answered,
                                      E::answers_again,     E::marked_unhealthy, E::killed_for_restart, E::stop_requested,
                                      E::stopped_idle,      E::refused,          E::exited_as_planned, E::exited_for_good,
                                      E::restart_scheduled, E::restarts_exhausted, E::internal_error};
@@ -47,6 +48,7 @@ const std::map<E, Row>& expected_table()
     static const std::map<E, Row> table = {
         {E::launched, {with(k_idle, {S::stopping}), S::starting}},
         {E::not_launched, {with(k_idle, {S::stopping}), S::failed}},
+        {E::stopping_leftover, {with(k_idle, {S::stopping}), S::stopping}},
         {E::model_loading, {{S::starting}, S::loading}},
         {E::answered, {{S::starting, S::loading}, S::ready}},
         {E::answers_again, {{S::unhealthy}, S::ready}},
@@ -250,6 +252,27 @@ TEST_CASE("supervision: exit status 1 within early_exit fails for good, naming t
 
     f.last_output.reset();
     CHECK_THAT(decide_exit(f).reason, Catch::StartsWith("exited with status 1 after 0.4s: restarting will not help"));
+}
+
+TEST_CASE("supervision: an early exit whose output named its cause fails with that cause", "[daemon][supervision]")
+{
+    ExitFacts f = exit_after(k_status_1, 20ms);
+    f.last_output = "E srv  llama_server: exiting due to model loading error";
+    f.crash_pattern = "log.engine-model-not-found";
+    f.cause = "model file not found: /x.gguf";
+    const ExitDecision d = decide_exit(f);
+    CHECK(d.action == ExitAction::fail);
+    CHECK(d.reason == "model file not found: /x.gguf; the engine exited with status 1 after 0.0s, and restarting will "
+                      "not help: fix it, then run 'halo-check restart'");
+    CHECK_THAT(d.reason, !Catch::Contains("exiting due to"));
+
+    // A cause does not make a late exit fail for good, nor a crash anything but a crash.
+    f.ran = 31s;
+    CHECK(decide_exit(f).action == ExitAction::restart_later);
+    f = exit_after({false, SIGABRT, false}, 1s);
+    f.crash_pattern = "log.vulkan-device-lost";
+    f.cause = "The Vulkan device was lost";
+    CHECK(decide_exit(f).reason == "crashed (killed by SIGABRT after 1.0s): log.vulkan-device-lost");
 }
 
 TEST_CASE("supervision: exit status 1 at or after early_exit restarts", "[daemon][supervision]")
@@ -641,4 +664,218 @@ TEST_CASE("supervision: a stop while ready ends stopped, a start during it ends 
     e = decide_exit(exit);
     REQUIRE(e.action == ExitAction::relaunch);
     CHECK(after(s, E::launched) == S::starting);
+}
+
+// ---- a new configuration ---------------------------------------------------------------------
+
+namespace {
+
+app::EngineConfig engine_config(std::vector<std::string> command)
+{
+    app::EngineConfig c;
+    c.name = "llama";
+    c.command = std::move(command);
+    c.health_url = "http://127.0.0.1:8080/health";
+    c.base_url = "http://127.0.0.1:8080";
+    return c;
+}
+
+} // namespace
+
+TEST_CASE("supervision: the command and the environment make the process, timings and labels do not",
+          "[daemon][supervision]")
+{
+    const app::EngineConfig running = engine_config({"llama-server", "--port", "8080", "-c", "512"});
+    app::EngineConfig next = running;
+    next.liveness_interval = 5s;
+    next.ready_timeout = 1min;
+    next.stop_timeout = 3s;
+    next.restart.max = 9;
+    next.name = "renamed";
+    next.backend = "vulkan-radv";
+    next.health_url = "http://127.0.0.1:8080/v1/health";
+    CHECK_FALSE(changes_process(running, next));
+
+    next = running;
+    next.command = {"llama-server", "--port", "8081", "-c", "512"};
+    CHECK(changes_process(running, next));
+    next = running;
+    next.command.back() = "4096";
+    CHECK(changes_process(running, next));
+    next = running;
+    next.env["HIP_VISIBLE_DEVICES"] = "0";
+    CHECK(changes_process(running, next));
+}
+
+TEST_CASE("supervision: a refused configuration keeps the running process, its timings apply", "[daemon][supervision]")
+{
+    app::EngineConfig running = engine_config({"llama-server", "--port", "8080"});
+    running.env["A"] = "1";
+    running.alias = "old";
+    app::EngineConfig next = engine_config({"llama-server", "--port", "9090", "--alias", "new"});
+    next.health_url = "http://127.0.0.1:9090/health";
+    next.base_url = "http://127.0.0.1:9090";
+    next.alias = "new";
+    next.liveness_interval = 7s;
+    next.stop_timeout = 2s;
+    const app::EngineConfig kept = keep_process(running, next);
+    CHECK(kept.command == running.command);
+    CHECK(kept.env == running.env);
+    CHECK(kept.health_url == "http://127.0.0.1:8080/health");
+    CHECK(kept.base_url == "http://127.0.0.1:8080");
+    CHECK(kept.alias == std::optional<std::string>("old"));
+    CHECK(kept.liveness_interval == 7s);
+    CHECK(kept.stop_timeout == 2s);
+    CHECK_FALSE(changes_process(running, kept));
+}
+
+TEST_CASE("supervision: a changed process restarts a running engine as planned, otherwise it waits or applies",
+          "[daemon][supervision]")
+{
+    using R = ReconfigureAction;
+    for (S s : k_all_states) {
+        INFO(app::to_string(s));
+        // Nothing changes the process: it applies, whatever runs.
+        CHECK(decide_reconfigure(s, true, ExitPlan::classify, false) == R::apply_now);
+        // Nothing runs: the next launch takes it, whenever that is.
+        CHECK(decide_reconfigure(s, false, ExitPlan::classify, true) == R::apply_now);
+    }
+    for (S s : {S::starting, S::loading, S::ready, S::unhealthy}) {
+        CHECK(decide_reconfigure(s, true, ExitPlan::classify, true) == R::restart_to_apply);
+        // Killed for a restart already, or restarting: that launch takes the new command.
+        CHECK(decide_reconfigure(s, true, ExitPlan::restart_backoff, true) == R::at_next_launch);
+        CHECK(decide_reconfigure(s, true, ExitPlan::restart_now, true) == R::at_next_launch);
+    }
+    // A stop (or a leftover engine's) under way: the launch after it, if any, takes it.
+    for (ExitPlan plan : {ExitPlan::stop, ExitPlan::restart_now, ExitPlan::classify}) {
+        CHECK(decide_reconfigure(S::stopping, true, plan, true) == R::at_next_launch);
+    }
+}
+
+TEST_CASE("supervision: the planned restart is a stop and a launch, and no restart counts", "[daemon][supervision]")
+{
+    S s = S::ready;
+    REQUIRE(decide_reconfigure(s, true, ExitPlan::classify, true) == ReconfigureAction::restart_to_apply);
+    REQUIRE(decide_stop(s, true) == StopAction::begin_stopping);
+    s = after(s, E::stop_requested);
+    CHECK(s == S::stopping);
+    ExitFacts exit = exit_after(k_status_0, 3s); // llama-server's answer to SIGTERM
+    exit.plan = ExitPlan::restart_now;
+    exit.planned_reason = std::string(k_apply_command_reason);
+    const ExitDecision e = decide_exit(exit);
+    CHECK(e.action == ExitAction::relaunch);
+    CHECK(e.reason == "restarting to apply the new engine command");
+    s = after(s, E::launched);
+    CHECK(s == S::starting);
+    // An early exit status 1 of the old process during the planned stop is no failure either.
+    exit.info = k_status_1;
+    exit.ran = 10ms;
+    CHECK(decide_exit(exit).action == ExitAction::relaunch);
+}
+
+// ---- the engine's port -------------------------------------------------------------------------
+
+namespace {
+
+probes::PortListener listener(pid_t pid, std::vector<std::string> argv, pid_t parent = 1, std::string parent_name = "systemd")
+{
+    probes::PortListener l;
+    l.pid = pid;
+    l.argv = std::move(argv);
+    l.name = l.argv.empty() ? "" : l.argv.front();
+    l.parent = parent;
+    l.parent_name = std::move(parent_name);
+    return l;
+}
+
+} // namespace
+
+TEST_CASE("supervision: a listener running the engine's command is a leftover, nothing else is", "[daemon][supervision]")
+{
+    const std::vector<std::string> cmd = {"/opt/llama-server", "--host", "127.0.0.1", "--port", "8080", "-m", "/m.gguf"};
+    const pid_t self = ::getpid();
+    CHECK(is_leftover_engine(listener(812, cmd), cmd, self));
+    CHECK(is_leftover_engine(listener(812, cmd, 4242, "bash"), cmd, self));
+
+    // Another program, the same program with other arguments, or a prefix of the command.
+    CHECK_FALSE(is_leftover_engine(listener(813, {"python3", "-m", "http.server", "8080"}), cmd, self));
+    auto other = cmd;
+    other.back() = "/other.gguf";
+    CHECK_FALSE(is_leftover_engine(listener(814, other), cmd, self));
+    CHECK_FALSE(is_leftover_engine(listener(815, {cmd[0], cmd[1], cmd[2]}), cmd, self));
+    auto longer = cmd;
+    longer.emplace_back("-c");
+    CHECK_FALSE(is_leftover_engine(listener(816, longer), cmd, self));
+    // Ours, or another running daemon's engine.
+    CHECK_FALSE(is_leftover_engine(listener(817, cmd, self, "halo-checkd"), cmd, self));
+    CHECK_FALSE(is_leftover_engine(listener(818, cmd, 999, "halo-checkd"), cmd, self));
+    // A socket whose process could not be seen, or read.
+    CHECK_FALSE(is_leftover_engine(listener(0, cmd), cmd, self));
+    CHECK_FALSE(is_leftover_engine(listener(819, {}), cmd, self));
+    CHECK_FALSE(is_leftover_engine(listener(820, cmd), {}, self));
+
+    // In a container the server runs the engine's part of the command.
+    const std::vector<std::string> toolbox = {"toolbox", "run", "-c", "llama-vulkan-radv", "llama-server", "--port", "8080"};
+    CHECK(is_leftover_engine(listener(821, {"llama-server", "--port", "8080"}, 77, "conmon"), toolbox, self));
+    CHECK(is_leftover_engine(listener(822, toolbox), toolbox, self)); // the client itself
+    CHECK_FALSE(is_leftover_engine(listener(823, {"llama-server", "--port", "9090"}), toolbox, self));
+    // On the host there is no inner part: the bare binary is not the command.
+    CHECK_FALSE(is_leftover_engine(listener(824, {"/opt/llama-server"}), cmd, self));
+    // argv[0] as a PATH lookup or a shim left it: the same file name is the same program.
+    auto found_in_path = cmd;
+    found_in_path[0] = "/usr/local/bin/llama-server";
+    CHECK(is_leftover_engine(listener(825, found_in_path), cmd, self));
+    found_in_path[0] = "/usr/local/bin/llama-server-old";
+    CHECK_FALSE(is_leftover_engine(listener(826, found_in_path), cmd, self));
+    found_in_path[0] = "/";
+    CHECK_FALSE(is_leftover_engine(listener(827, found_in_path), cmd, self));
+
+    CHECK(leftover_reason(812) == "stopping a leftover engine, pid 812, from an earlier run");
+}
+
+TEST_CASE("supervision: a leftover is stopped before the launch, a stop meanwhile ends stopped", "[daemon][supervision]")
+{
+    for (S from : with(k_idle, {S::stopping})) {
+        S s = after(from, E::stopping_leftover);
+        CHECK(s == S::stopping);
+        // A start while it goes is the launch already planned; a stop only changes the plan.
+        CHECK(decide_start(s, true) == StartAction::restart_after_stop);
+        CHECK(decide_stop(s, true) == StopAction::already_stopping);
+        CHECK(after(s, E::launched) == S::starting);
+        CHECK(after(s, E::exited_as_planned) == S::stopped);
+    }
+    for (S s : k_running) CHECK_FALSE(next_state(s, E::stopping_leftover));
+}
+
+TEST_CASE("supervision: a port-in-use title names who holds the port", "[daemon][supervision]")
+{
+    const std::string title = "port 8080 is already in use";
+    CHECK(port_in_use_title(title, {}) == title);
+    probes::PortListener hidden;
+    hidden.socket.inode = 77;
+    const std::vector<probes::PortListener> one = {listener(1234, {"/usr/bin/python3", "-m", "http.server"})};
+    std::vector<probes::PortListener> both = {hidden, listener(1234, {"python3"})};
+    both[1].name = "python3";
+    CHECK(port_in_use_title(title, both) == "port 8080 is already in use by pid 1234 (python3)");
+    CHECK(port_in_use_title(title, std::vector<probes::PortListener>{hidden}) ==
+          "port 8080 is already in use by a process not visible here (socket inode 77)");
+    CHECK(port_in_use_title(title, one) == "port 8080 is already in use by pid 1234 (/usr/bin/python3)");
+}
+
+TEST_CASE("supervision: engine lines are judged with the running command's engine facts", "[daemon][supervision]")
+{
+    rules::Facts facts;
+    facts.set("kernel.release", "6.18.6");
+    facts.set("engine.model.path", "/from/facts/file.gguf");
+    facts.set("engine.ctx_size", "131072");
+    facts.set("engine.image.tag", "vulkan-radv");
+    const rules::Facts line = facts_for_engine_lines(facts, std::vector<std::string>{"llama-server", "-m", "/run/m.bin", "--port", "9000"});
+    CHECK(line.get("engine.model.path") == "/run/m.bin");
+    CHECK(line.get("engine.port") == "9000");
+    CHECK_FALSE(line.get("engine.ctx_size")); // this command sets none: not the file's
+    CHECK(line.get("kernel.release") == "6.18.6");
+    CHECK(line.get("engine.image.tag") == "vulkan-radv"); // not the command's to say
+    // A command llama-server would refuse leaves the facts as they were.
+    const rules::Facts bad = facts_for_engine_lines(facts, std::vector<std::string>{"llama-server", "-c", "abc"});
+    CHECK(bad.get("engine.model.path") == "/from/facts/file.gguf");
 }
