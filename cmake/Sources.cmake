@@ -37,6 +37,7 @@ set(HALO_PROBES_SOURCES
   probes/os_probe.cpp
   probes/packages_probe.cpp
   probes/probe.cpp
+  probes/program_lookup.cpp
   probes/registry.cpp
   probes/rpm_library.cpp
   probes/runner.cpp
