@@ -39,8 +39,8 @@ struct Source {
 // nullopt + empty error = no engine configured.
 Result<std::optional<Source>> find_command(const ProbeContext& context)
 {
-    const Host& host = context.host;
     if (context.engine_command) return std::optional<Source>(Source{*context.engine_command, std::nullopt, "command line"});
+    const Host& host = context.config_host ? *context.config_host : context.host;
     const std::string path = context.config_path ? *context.config_path : default_config_path(host);
     // Only a file named with --config must exist; none at the default path means no engine.
     if (!context.config_path && !host.exists(path)) return std::optional<Source>();

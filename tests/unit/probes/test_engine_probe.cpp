@@ -371,6 +371,48 @@ TEST_CASE("engine program: judged for a command run on the host only", "[probes]
     CHECK(get(probe(live_context), "engine.binary.found") == "false");
 }
 
+TEST_CASE("the configuration comes from the config host, the machine's files from the root", "[probes][engine]")
+{
+    TempDir machine, elsewhere;
+    Host host(machine.path);
+    write(machine.path / "etc/halo-check/config.toml", "[engine]\ncommand = [\"llama-server\", \"--port\", \"1\"]\n");
+    halo::test::GgufWriter::glm_flash().write(machine.path / "m/GLM-4.7-Flash-Q8_0.gguf");
+    const fs::path config = elsewhere.path / "config.toml";
+    write(config, "[engine]\ncommand = [\"toolbox\", \"run\", \"-c\", \"llama-rocm-7.2\", \"llama-server\", \"-m\", "
+                  "\"/m/GLM-4.7-Flash-Q8_0.gguf\", \"--port\", \"2\"]\n");
+
+    // As both programs run it: --config names this machine's file, --root only the machine.
+    auto context = context_for(host);
+    context.config_host = Host("/");
+    context.config_path = config.string();
+    auto f = probe(context);
+    CHECK(state(f) == ProbeState::ok);
+    CHECK(get(f, "engine.port") == "2");
+    CHECK(get(f, "engine.model.readable") == "true"); // /m/… read under the root
+    CHECK(get(f, "engine.model.name") == "GLM-4.7-Flash");
+    CHECK(f.find("engine.port")->source == "engine:" + config.string());
+
+    // The default lookup is the config host's as well, never the root's /etc.
+    Host config_home(elsewhere.path);
+    write(elsewhere.path / "etc/halo-check/config.toml", "[engine]\ncommand = [\"llama-server\", \"--port\", \"3\"]\n");
+    context.config_host = config_home;
+    context.config_path.reset();
+    CHECK(get(probe(context), "engine.port") == "3");
+    fs::remove(elsewhere.path / "etc/halo-check/config.toml");
+    f = probe(context);
+    CHECK(state(f) == ProbeState::not_applicable); // none on this machine: no engine, whatever the root holds
+    CHECK_FALSE(f.contains("engine.port"));
+
+    // A config named outside the root is not looked for under it.
+    context.config_host = Host("/");
+    context.config_path = (elsewhere.path / "missing.toml").string();
+    write(machine.path / elsewhere.path.relative_path() / "missing.toml", "[engine]\ncommand = [\"llama-server\"]\n");
+    f = probe(context);
+    CHECK(state(f) == ProbeState::failed);
+    CHECK_THAT(f.probes().at("engine").reason,
+               Catch::Contains("Failed to read '" + (elsewhere.path / "missing.toml").string() + "'"));
+}
+
 TEST_CASE("backend guess", "[probes][engine]")
 {
     CHECK(guess_backend("rocm-7.2", "", "") == "rocm");
