@@ -139,13 +139,32 @@ std::string model_facts(const Host& host, const std::string& model_path, FactSin
     return {};
 }
 
+// True when a leading `env` may change where its program is found: a PATH= assignment, or any
+// option (-i clears the environment, -C changes directory, -S splits its own command line).
+bool env_moves_lookup(const std::vector<std::string>& argv)
+{
+    bool in_env = false;
+    for (std::string_view arg : argv) {
+        const std::string_view name = arg.substr(arg.rfind('/') == std::string_view::npos ? 0 : arg.rfind('/') + 1);
+        if (name == "env") {
+            in_env = true;
+            continue;
+        }
+        if (name == "nohup" || name == "exec") continue;
+        if (!in_env) return false; // the program itself
+        if (arg.starts_with('-') || arg.starts_with("PATH=")) return true;
+        if (arg.find('=') == std::string_view::npos) return false; // env's program
+    }
+    return false;
+}
+
 // engine.binary.found for a command started on the host. Inside a container (toolbox run,
 // podman exec, distrobox enter) the program is the container's, and the host's files cannot say
 // whether it is there: nothing is set, as when the machine cannot answer (a fixture root without
-// $PATH), so no rule judges what was not seen.
-void binary_facts(const Host& host, const EngineCommand& command, FactSink& sink)
+// $PATH, or an `env` that changes the lookup), so no rule judges what was not seen.
+void binary_facts(const Host& host, const std::vector<std::string>& argv, const EngineCommand& command, FactSink& sink)
 {
-    if (command.wrapper != "host") return;
+    if (command.wrapper != "host" || env_moves_lookup(argv)) return;
     const ProgramLookup lookup = find_program(host, command.binary);
     switch (lookup.outcome) {
     case ProgramLookup::Outcome::found: sink.set("engine.binary.found", "true", lookup.detail); break;
@@ -186,7 +205,7 @@ rules::ProbeStatus collect(const ProbeContext& context, FactSink& sink)
     for (auto& [key, value] : engine_command_facts(c)) sink.set(key, value, source.origin);
     if (source.config && !source.config->name.empty()) sink.set("engine.name", source.config->name, source.origin);
     if (c.model_path) sink.set("engine.model.path", expand_home(context.host, *c.model_path), source.origin);
-    binary_facts(context.host, c, sink);
+    binary_facts(context.host, source.argv, c, sink);
 
     if (c.container) image_facts(*c.container, sink);
     if (source.config && source.config->backend) {

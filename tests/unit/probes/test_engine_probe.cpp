@@ -325,6 +325,16 @@ TEST_CASE("engine program: judged for a command run on the host only", "[probes]
     CHECK(source(f) == "engine:/opt/llama/llama-server");
     f = with({"nohup", "env", "GGML_VK_VISIBLE_DEVICES=0", "/opt/llama/llama-server"}); // launchers skipped
     CHECK(get(f, "engine.binary.found") == "true");
+    f = with({"env", "GGML_VK_VISIBLE_DEVICES=0", "/nonexistent/llama-server", "-m", "/m/x.gguf"});
+    CHECK(get(f, "engine.binary.found") == "false");
+    // An env that may move the lookup (its own PATH, a cleared environment, another directory) is
+    // not second-guessed.
+    for (const auto& argv : {std::vector<std::string>{"env", "PATH=/elsewhere", "llama-server"},
+                             std::vector<std::string>{"env", "-i", "/nonexistent/llama-server"},
+                             std::vector<std::string>{"nohup", "/usr/bin/env", "-C", "/srv", "bin/llama-server"}}) {
+        INFO(argv[1]);
+        CHECK_FALSE(with(argv).contains("engine.binary.found"));
+    }
 
     fs::create_directories(dir.path / "srv/llama-server"); // a directory is not a program
     f = with({"/srv/llama-server"});
