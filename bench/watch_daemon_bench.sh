@@ -20,6 +20,7 @@ desktop_start || { echo "desktop did not start"; exit 1; }
 R="$T/root"
 "$HALO_SOURCE_DIR/tests/support/make_fixture_root.sh" strix-fedora43-good "$R"
 mkdir -p "$R/etc/halo-check"
+engine_files_in_root "$R"
 cat > "$R/etc/halo-check/config.toml" <<EOC
 [engine]
 name = "fake-llama"

@@ -39,6 +39,7 @@ set(HALO_PROBES_SOURCES
   probes/packages_probe.cpp
   probes/port_owner.cpp
   probes/probe.cpp
+  probes/program_lookup.cpp
   probes/registry.cpp
   probes/rpm_library.cpp
   probes/runner.cpp

@@ -1,6 +1,7 @@
 #pragma once
 // Where halo-check's configuration lives when no --config names it. One answer for the engine
-// probe (through its Host, so fixture roots and test environments apply) and for both programs.
+// probe and for both programs, through the Host it is given: this machine in the programs (the
+// configuration is never the --root machine's), a scratch tree with its own environment in tests.
 
 #include "probes/host.hpp"
 

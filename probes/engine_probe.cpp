@@ -4,6 +4,7 @@
 #include "probes/engine_command.hpp"
 #include "probes/engine_config.hpp"
 #include "probes/gguf.hpp"
+#include "probes/program_lookup.hpp"
 
 #include <fmt/core.h>
 
@@ -38,8 +39,8 @@ struct Source {
 // nullopt + empty error = no engine configured.
 Result<std::optional<Source>> find_command(const ProbeContext& context)
 {
-    const Host& host = context.host;
     if (context.engine_command) return std::optional<Source>(Source{*context.engine_command, std::nullopt, "command line"});
+    const Host& host = context.config_host ? *context.config_host : context.host;
     const std::string path = context.config_path ? *context.config_path : default_config_path(host);
     // Only a file named with --config must exist; none at the default path means no engine.
     if (!context.config_path && !host.exists(path)) return std::optional<Source>();
@@ -60,20 +61,52 @@ std::string expand_home(const Host& host, const std::string& path)
     return path;
 }
 
+// What the GGUF header gives. Marked unknown one by one, never as engine.model.*: that would make
+// engine.model.readable and engine.model.gguf unknown too, and their rules undecided, for a model
+// that is not a local file at all (-hf, no -m).
+constexpr std::string_view k_header_keys[] = {
+    "engine.model.name",           "engine.model.architecture",   "engine.model.file_type",
+    "engine.model.file_type_name", "engine.model.context_length", "engine.model.gguf_version",
+    "engine.model.size_bytes",     "engine.model.split_count",
+};
+
+void header_unknown(FactSink& sink, const std::string& reason)
+{
+    for (std::string_view key : k_header_keys) sink.unknown(std::string(key), reason);
+}
+
 // engine.model.*: an empty string = ok, else the reason for a partial status.
 std::string model_facts(const Host& host, const std::string& model_path, FactSink& sink)
 {
     const std::string path = expand_home(host, model_path);
     if (!path.starts_with('/')) {
         const std::string reason = fmt::format("model path '{}' is not absolute; its header was not read", model_path);
-        sink.unknown("engine.model.*", reason);
+        header_unknown(sink, reason);
         return reason;
     }
+    // llama-server refuses a model it cannot open or that is not GGUF, so these two are facts the
+    // rules can call broken; a malformed header past the magic stays unknown, since our reader's
+    // limits are stricter than llama.cpp's.
+    auto magic = starts_with_gguf_magic(host.path(path));
+    if (!magic) {
+        sink.set("engine.model.readable", "false", magic.error().message);
+        header_unknown(sink, magic.error().message);
+        return magic.error().message;
+    }
+    sink.set("engine.model.readable", "true", path);
+    if (!*magic) {
+        const std::string reason = fmt::format("'{}' does not start with the GGUF magic: it is not a GGUF model", path);
+        sink.set("engine.model.gguf", "false", reason);
+        header_unknown(sink, reason);
+        return reason;
+    }
+    sink.set("engine.model.gguf", "true", path);
+
     GgufOptions options;
     options.stop_at_model_keys = true;
     auto header = read_gguf_header(host.path(path), options);
     if (!header) {
-        sink.unknown("engine.model.*", header.error().message);
+        header_unknown(sink, header.error().message);
         return header.error().message;
     }
     if (auto v = header->string("general.name")) sink.set("engine.model.name", *v, path);
@@ -104,6 +137,40 @@ std::string model_facts(const Host& host, const std::string& model_path, FactSin
     sink.set("engine.model.size_bytes", std::to_string(total), path);
     sink.set("engine.model.split_count", std::to_string(parts), path);
     return {};
+}
+
+// True when a leading `env` may change where its program is found: a PATH= assignment, or any
+// option (-i clears the environment, -C changes directory, -S splits its own command line).
+bool env_moves_lookup(const std::vector<std::string>& argv)
+{
+    bool in_env = false;
+    for (std::string_view arg : argv) {
+        const std::string_view name = arg.substr(arg.rfind('/') == std::string_view::npos ? 0 : arg.rfind('/') + 1);
+        if (name == "env") {
+            in_env = true;
+            continue;
+        }
+        if (name == "nohup" || name == "exec") continue;
+        if (!in_env) return false; // the program itself
+        if (arg.starts_with('-') || arg.starts_with("PATH=")) return true;
+        if (arg.find('=') == std::string_view::npos) return false; // env's program
+    }
+    return false;
+}
+
+// engine.binary.found for a command started on the host. Inside a container (toolbox run,
+// podman exec, distrobox enter) the program is the container's, and the host's files cannot say
+// whether it is there: nothing is set, as when the machine cannot answer (a fixture root without
+// $PATH, or an `env` that changes the lookup), so no rule judges what was not seen.
+void binary_facts(const Host& host, const std::vector<std::string>& argv, const EngineCommand& command, FactSink& sink)
+{
+    if (command.wrapper != "host" || env_moves_lookup(argv)) return;
+    const ProgramLookup lookup = find_program(host, command.binary);
+    switch (lookup.outcome) {
+    case ProgramLookup::Outcome::found: sink.set("engine.binary.found", "true", lookup.detail); break;
+    case ProgramLookup::Outcome::missing: sink.set("engine.binary.found", "false", lookup.detail); break;
+    case ProgramLookup::Outcome::undecidable: break;
+    }
 }
 
 void image_facts(const std::string& container, FactSink& sink)
@@ -138,6 +205,7 @@ rules::ProbeStatus collect(const ProbeContext& context, FactSink& sink)
     for (auto& [key, value] : engine_command_facts(c)) sink.set(key, value, source.origin);
     if (source.config && !source.config->name.empty()) sink.set("engine.name", source.config->name, source.origin);
     if (c.model_path) sink.set("engine.model.path", expand_home(context.host, *c.model_path), source.origin);
+    binary_facts(context.host, source.argv, c, sink);
 
     if (c.container) image_facts(*c.container, sink);
     if (source.config && source.config->backend) {
@@ -148,8 +216,8 @@ rules::ProbeStatus collect(const ProbeContext& context, FactSink& sink)
             sink.set("engine.backend", backend, tag.empty() ? "container name" : "image tag");
     }
     if (!c.model_path) {
-        sink.unknown("engine.model.*", c.hf_repo ? "the model comes from -hf; no local file to read"
-                                                 : "the engine command has no -m/--model");
+        header_unknown(sink, c.hf_repo ? "the model comes from -hf; no local file to read"
+                                       : "the engine command has no -m/--model");
         return status_ok();
     }
     if (auto reason = model_facts(context.host, *c.model_path, sink); !reason.empty()) return status_partial(reason);
@@ -162,6 +230,7 @@ constexpr std::string_view k_sources[] = {
     "~/.config/halo-check/config.toml",
     "/etc/halo-check/config.toml",
     "the model file's GGUF header (-m)",
+    "the engine program, on $PATH or at its path (a command run on the host)",
 };
 constexpr std::string_view k_provides[] = {"engine.*"};
 constexpr std::string_view k_reads[] = {"containers"}; // container.* for engine.image.*, and its status

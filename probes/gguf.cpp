@@ -426,6 +426,30 @@ Result<GgufHeader> parse_gguf_header(std::span<const std::byte> bytes, const Ggu
     return Parser(source, options).run();
 }
 
+Result<bool> starts_with_gguf_magic(const std::filesystem::path& file)
+{
+    Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+    if (!fd) return Error{fmt::format("Failed to read '{}': {}", file.string(), std::strerror(errno)), errno};
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) {
+        return Error{fmt::format("Failed to read '{}': {}", file.string(), std::strerror(errno)), errno};
+    }
+    if (!S_ISREG(st.st_mode))
+        return Error{fmt::format("Failed to read '{}': not a regular file", file.string()), EINVAL};
+    std::array<unsigned char, 4> head{};
+    std::size_t got = 0;
+    while (got < head.size()) {
+        const ssize_t n = ::read(fd.get(), head.data() + got, head.size() - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return Error{fmt::format("Failed to read '{}': {}", file.string(), std::strerror(errno)), errno};
+        if (n == 0) return false;
+        got += static_cast<std::size_t>(n);
+    }
+    std::uint32_t magic = 0;
+    std::memcpy(&magic, head.data(), sizeof magic);
+    return magic == k_magic;
+}
+
 Result<GgufHeader> read_gguf_header(const std::filesystem::path& file, const GgufOptions& options)
 {
     Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));

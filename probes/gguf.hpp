@@ -89,6 +89,12 @@ struct GgufHeader {
     std::optional<std::uint64_t> context_length() const;
 };
 
+// Whether `file` starts with the GGUF magic, the first thing llama.cpp checks when it loads a model:
+// false for any other content (safetensors, an HTML error page saved under a .gguf name, an
+// empty file). An error when the file cannot be opened or read or is not a regular file: then it
+// is not readable, which is a different problem.
+Result<bool> starts_with_gguf_magic(const std::filesystem::path& file);
+
 // `bytes` is the start of a file (or all of it); its size stands in for the file size.
 Result<GgufHeader> parse_gguf_header(std::span<const std::byte> bytes, const GgufOptions& options = {});
 // Reads incrementally from the file; never reads past the header or max_header_bytes.

@@ -103,6 +103,8 @@ bool Host::exists(std::string_view absolute) const
     return ::lstat(path(absolute).c_str(), &st) == 0;
 }
 
+bool Host::executable(std::string_view absolute) const { return ::access(path(absolute).c_str(), X_OK) == 0; }
+
 Result<std::string> Host::read_link(std::string_view absolute) const
 {
     const auto p = path(absolute);

@@ -44,6 +44,9 @@ public:
     Result<std::vector<std::string>> list_dir(std::string_view absolute) const;
     Result<FileInfo> stat(std::string_view absolute) const;
     bool exists(std::string_view absolute) const;
+    // access(X_OK) as the user running the probes, who is the one that starts the engine (the
+    // daemon's user, or halo-check run's).
+    bool executable(std::string_view absolute) const;
     Result<std::string> read_link(std::string_view absolute) const;
 
     // The environment: overrides first, then the process's (only for a live host; a fixture host

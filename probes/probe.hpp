@@ -42,6 +42,11 @@ struct ProbeContext {
     std::optional<std::string> config_path;
     // Packages the packages probe asks about; empty = its default list.
     std::vector<std::string> packages;
+    // Where the configuration is looked up and read. The programs pass this machine
+    // (`Host("/")`): the configuration is theirs, and --root moves only the machine being judged,
+    // whose files (the model, the engine program) the config then names. Unset: `host`, so a
+    // fixture tree that carries its own config is judged with it.
+    std::optional<Host> config_host{};
 };
 
 using CollectFn = rules::ProbeStatus (*)(const ProbeContext&, FactSink&);

@@ -83,8 +83,10 @@ rules::Facts probe_machine(const CheckOptions& o, const std::optional<std::vecto
                                     *o.root));
         }
     }
-    const probes::ProbeContext context{host, std::chrono::milliseconds(static_cast<long>(o.probe_timeout_s * 1000)),
-                                       engine_command, o.config, {}};
+    probes::ProbeContext context{
+        host, std::chrono::milliseconds(static_cast<long>(o.probe_timeout_s * 1000)), engine_command, o.config, {}};
+    // The configuration is this machine's, as the rules are: --root only moves the machine judged.
+    context.config_host = probes::Host("/");
     rules::Facts facts = probes::run_probes(context, {o.only, o.skip});
     facts.snapshot.taken = now_rfc3339();
     facts.snapshot.halo_check_version = HALO_VERSION;

@@ -203,16 +203,11 @@ void Manager::evaluate(const std::string& why, bool reload_files)
         }
     } else {
         probes::Host host(m_options.root);
-        // The probes read through the root; a config inside a fixture root is named from it.
-        std::string config_for_probes = m_options.config_path;
-        const std::string root = std::filesystem::path(m_options.root).lexically_normal().string();
-        if (root != "/" && root.size() > 1) {
-            const std::string prefix = root.back() == '/' ? root : root + '/';
-            if (config_for_probes.rfind(prefix, 0) == 0) config_for_probes = config_for_probes.substr(prefix.size() - 1);
-        }
         // The engine probe reads [engine] from the config itself: the container (and so the
-        // image and backend) is there, not in the command.
-        const probes::ProbeContext context{host, std::chrono::milliseconds(5000), {}, config_for_probes, {}};
+        // image and backend) is there, not in the command. The config is the one this daemon
+        // loaded, on this machine, also under --root.
+        probes::ProbeContext context{host, std::chrono::milliseconds(5000), {}, m_options.config_path, {}};
+        context.config_host = probes::Host("/");
         facts = probes::run_probes(context);
         facts.snapshot.taken = now_rfc3339();
         facts.snapshot.halo_check_version = HALO_VERSION;

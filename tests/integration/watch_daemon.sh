@@ -27,6 +27,7 @@ make_root() {
     R="$T/root-$host"
     "$HALO_SOURCE_DIR/tests/support/make_fixture_root.sh" "$host" "$R" || fail "make_fixture_root $host"
     mkdir -p "$R/etc/halo-check"
+    engine_files_in_root "$R" || fail "engine files in $R"
     cat > "$R/etc/halo-check/config.toml" <<EOC
 [engine]
 name = "fake-llama"

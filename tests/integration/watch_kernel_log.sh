@@ -30,6 +30,7 @@ make_root() {
     R="$T/root-$1"
     "$HALO_SOURCE_DIR/tests/support/make_fixture_root.sh" "$1" "$R" || fail "make_fixture_root $1"
     mkdir -p "$R/etc/halo-check"
+    engine_files_in_root "$R" || fail "engine files in $R"
     cat > "$R/etc/halo-check/config.toml" <<EOC
 [engine]
 name = "fake-llama"

@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace halo::probes;
@@ -116,6 +117,11 @@ TEST_CASE("model not readable: partial, path named, model facts unknown", "[prob
     CHECK(get(f, "engine.model.path") == "/mnt/ai-models/GLM-4.7-Flash-Q8/GLM-4.7-Flash-UD-Q8_K_XL.gguf");
     CHECK_FALSE(f.contains("engine.model.context_length"));
     CHECK(f.unknown_reason("engine.model.context_length"));
+    // Positive evidence that llama-server cannot load it, with the reason as the fact's source.
+    CHECK(get(f, "engine.model.readable") == "false");
+    CHECK_THAT(f.find("engine.model.readable")->source, Catch::Contains("No such file"));
+    CHECK_FALSE(f.contains("engine.model.gguf"));
+    CHECK_FALSE(f.contains("engine.binary.found")); // distrobox: the program is the container's
 }
 
 TEST_CASE("no engine configured: not applicable, no facts", "[probes][engine]")
@@ -216,6 +222,205 @@ TEST_CASE("hostile model file: partial with the reason", "[probes][engine]")
     CHECK(get(f, "engine.model.name") == "GLM-4.7-Flash");
     CHECK(get(f, "engine.model.split_count") == "3");
     CHECK_FALSE(f.contains("engine.model.size_bytes"));
+}
+
+TEST_CASE("model file: unreadable and not GGUF are facts, a good one says so", "[probes][engine]")
+{
+    TempDir dir;
+    Host host(dir.path);
+    auto context = context_for(host);
+    auto with_model = [&](const std::string& model) {
+        context.engine_command =
+            std::vector<std::string>{"toolbox", "run", "-c", "llama-vulkan-radv", "llama-server", "-m", model};
+        return probe(context);
+    };
+
+    auto f = with_model("/m/missing.gguf");
+    CHECK(state(f) == ProbeState::partial);
+    CHECK(get(f, "engine.model.readable") == "false");
+    CHECK_THAT(f.find("engine.model.readable")->source,
+               Catch::Contains("/m/missing.gguf") && Catch::Contains("No such file or directory"));
+    CHECK_FALSE(f.contains("engine.model.gguf"));
+    CHECK(f.unknown_reason("engine.model.name"));
+
+    fs::create_directories(dir.path / "m/dir.gguf");
+    f = with_model("/m/dir.gguf");
+    CHECK(get(f, "engine.model.readable") == "false");
+    CHECK_THAT(f.find("engine.model.readable")->source, Catch::Contains("not a regular file"));
+
+    write(dir.path / "m/page.gguf", "<!DOCTYPE html><html><body>404 Not Found</body></html>\n");
+    f = with_model("/m/page.gguf");
+    CHECK(state(f) == ProbeState::partial);
+    CHECK(get(f, "engine.model.readable") == "true");
+    CHECK(get(f, "engine.model.gguf") == "false");
+    CHECK_THAT(f.find("engine.model.gguf")->source, Catch::Contains("/m/page.gguf") && Catch::Contains("GGUF magic"));
+    CHECK_FALSE(f.contains("engine.model.name"));
+
+    write(dir.path / "m/empty.gguf", "");
+    CHECK(get(with_model("/m/empty.gguf"), "engine.model.gguf") == "false");
+    write(dir.path / "m/short.gguf", "GGU");
+    CHECK(get(with_model("/m/short.gguf"), "engine.model.gguf") == "false");
+
+    // The magic right but the header beyond our reader: llama.cpp may still load it, so only the
+    // header facts are unknown.
+    halo::test::GgufWriter lying(1);
+    lying.key("general.name", halo::test::GgufWriter::str).pod<std::uint64_t>(1ull << 60);
+    lying.write(dir.path / "m/lying.gguf");
+    f = with_model("/m/lying.gguf");
+    CHECK(state(f) == ProbeState::partial);
+    CHECK(get(f, "engine.model.readable") == "true");
+    CHECK(get(f, "engine.model.gguf") == "true");
+
+    // No local file to judge: -hf downloads it, a relative path is the engine's working
+    // directory's. The header facts are unknown, these two are silent (no rule undecided).
+    for (const auto& argv : {std::vector<std::string>{"llama-server", "-hf", "unsloth/GLM-4.7-Flash-GGUF"},
+                             std::vector<std::string>{"llama-server", "-m", "models/GLM-4.7-Flash-Q8_0.gguf"},
+                             std::vector<std::string>{"llama-server", "--port", "8081"}}) {
+        INFO(argv[1]);
+        context.engine_command = argv;
+        f = probe(context);
+        CHECK(f.unknown_reason("engine.model.name"));
+        CHECK(f.unknown_reason("engine.model.context_length"));
+        for (const char* key : {"engine.model.readable", "engine.model.gguf"}) {
+            CHECK_FALSE(f.contains(key));
+            CHECK_FALSE(f.unknown_reason(key));
+        }
+    }
+
+    halo::test::GgufWriter::glm_flash().write(dir.path / "m/GLM-4.7-Flash-Q8_0.gguf");
+    f = with_model("/m/GLM-4.7-Flash-Q8_0.gguf");
+    CHECK(state(f) == ProbeState::ok);
+    CHECK(get(f, "engine.model.readable") == "true");
+    CHECK(get(f, "engine.model.gguf") == "true");
+    CHECK(get(f, "engine.model.name") == "GLM-4.7-Flash");
+}
+
+TEST_CASE("engine program: judged for a command run on the host only", "[probes][engine]")
+{
+    TempDir dir;
+    Host host(dir.path);
+    auto context = context_for(host);
+    auto with = [&](std::vector<std::string> argv) {
+        context.engine_command = std::move(argv);
+        return probe(context);
+    };
+    auto source = [](const halo::rules::Facts& f) {
+        const auto* fact = f.find("engine.binary.found");
+        return fact ? fact->source : std::string("<absent>");
+    };
+
+    auto f = with({"/opt/llama/llama-server", "--port", "8081"});
+    CHECK(get(f, "engine.binary.found") == "false");
+    CHECK_THAT(source(f), Catch::Contains("'/opt/llama/llama-server' does not exist"));
+
+    write(dir.path / "opt/llama/llama-server", "#!/bin/sh\n");
+    fs::permissions(dir.path / "opt/llama/llama-server", fs::perms::owner_read | fs::perms::owner_write);
+    f = with({"/opt/llama/llama-server"});
+    CHECK(get(f, "engine.binary.found") == "false");
+    CHECK_THAT(source(f), Catch::Contains("not an executable file"));
+
+    fs::permissions(dir.path / "opt/llama/llama-server", fs::perms::owner_all);
+    f = with({"/opt/llama/llama-server"});
+    CHECK(get(f, "engine.binary.found") == "true");
+    CHECK(source(f) == "engine:/opt/llama/llama-server");
+    f = with({"nohup", "env", "GGML_VK_VISIBLE_DEVICES=0", "/opt/llama/llama-server"}); // launchers skipped
+    CHECK(get(f, "engine.binary.found") == "true");
+    f = with({"env", "GGML_VK_VISIBLE_DEVICES=0", "/nonexistent/llama-server", "-m", "/m/x.gguf"});
+    CHECK(get(f, "engine.binary.found") == "false");
+    // An env that may move the lookup (its own PATH, a cleared environment, another directory) is
+    // not second-guessed.
+    for (const auto& argv : {std::vector<std::string>{"env", "PATH=/elsewhere", "llama-server"},
+                             std::vector<std::string>{"env", "-i", "/nonexistent/llama-server"},
+                             std::vector<std::string>{"nohup", "/usr/bin/env", "-C", "/srv", "bin/llama-server"}}) {
+        INFO(argv[1]);
+        CHECK_FALSE(with(argv).contains("engine.binary.found"));
+    }
+
+    fs::create_directories(dir.path / "srv/llama-server"); // a directory is not a program
+    f = with({"/srv/llama-server"});
+    CHECK(get(f, "engine.binary.found") == "false");
+    CHECK_THAT(source(f), Catch::Contains("not an executable file"));
+
+    // A bare name: a fixture root has no $PATH unless the test gives it one, and then no answer.
+    f = with({"llama-server", "-m", "/m/x.gguf"});
+    CHECK_FALSE(f.contains("engine.binary.found"));
+    CHECK_FALSE(f.unknown_reason("engine.binary.found")); // silent, not undecided
+    host.set_env("PATH", "/usr/local/bin:/usr/bin:/opt/llama");
+    f = with({"llama-server"});
+    CHECK(get(f, "engine.binary.found") == "true");
+    CHECK(source(f) == "engine:/opt/llama/llama-server");
+    host.set_env("PATH", "/usr/local/bin:/usr/bin");
+    f = with({"llama-server"});
+    CHECK(get(f, "engine.binary.found") == "false");
+    CHECK_THAT(source(f), Catch::Contains("'llama-server' is not in any directory of $PATH (/usr/local/bin:/usr/bin)"));
+    write(dir.path / "usr/local/bin/llama-server", "#!/bin/sh\n");
+    f = with({"llama-server"});
+    CHECK(get(f, "engine.binary.found") == "false");
+    CHECK_THAT(source(f), Catch::Contains("'/usr/local/bin/llama-server', which is not an executable file"));
+    f = with({"bin/llama-server"}); // relative to a working directory the fixture does not have
+    CHECK_FALSE(f.contains("engine.binary.found"));
+
+    // Inside a container the program is the container's: not judged from the host's files.
+    for (const auto& argv :
+         {std::vector<std::string>{"toolbox", "run", "-c", "llama-vulkan-radv", "/nonexistent/llama-server"},
+          std::vector<std::string>{"podman", "exec", "llama-vulkan-radv", "/nonexistent/llama-server"},
+          std::vector<std::string>{"distrobox", "enter", "llama-vulkan-radv", "--", "/nonexistent/llama-server"}}) {
+        INFO(argv[0]);
+        f = with(argv);
+        CHECK(get(f, "engine.binary") == "/nonexistent/llama-server");
+        CHECK_FALSE(f.contains("engine.binary.found"));
+    }
+
+    // The live machine: its own $PATH, as execvp searches it.
+    Host live("/");
+    auto live_context = context_for(live);
+    live_context.engine_command = std::vector<std::string>{"sh", "-c", "0"};
+    auto g = probe(live_context);
+    CHECK(get(g, "engine.binary.found") == "true");
+    live_context.engine_command = std::vector<std::string>{"halo-no-such-program-anywhere"};
+    CHECK(get(probe(live_context), "engine.binary.found") == "false");
+}
+
+TEST_CASE("the configuration comes from the config host, the machine's files from the root", "[probes][engine]")
+{
+    TempDir machine, elsewhere;
+    Host host(machine.path);
+    write(machine.path / "etc/halo-check/config.toml", "[engine]\ncommand = [\"llama-server\", \"--port\", \"1\"]\n");
+    halo::test::GgufWriter::glm_flash().write(machine.path / "m/GLM-4.7-Flash-Q8_0.gguf");
+    const fs::path config = elsewhere.path / "config.toml";
+    write(config, "[engine]\ncommand = [\"toolbox\", \"run\", \"-c\", \"llama-rocm-7.2\", \"llama-server\", \"-m\", "
+                  "\"/m/GLM-4.7-Flash-Q8_0.gguf\", \"--port\", \"2\"]\n");
+
+    // As both programs run it: --config names this machine's file, --root only the machine.
+    auto context = context_for(host);
+    context.config_host = Host("/");
+    context.config_path = config.string();
+    auto f = probe(context);
+    CHECK(state(f) == ProbeState::ok);
+    CHECK(get(f, "engine.port") == "2");
+    CHECK(get(f, "engine.model.readable") == "true"); // /m/… read under the root
+    CHECK(get(f, "engine.model.name") == "GLM-4.7-Flash");
+    CHECK(f.find("engine.port")->source == "engine:" + config.string());
+
+    // The default lookup is the config host's as well, never the root's /etc.
+    Host config_home(elsewhere.path);
+    write(elsewhere.path / "etc/halo-check/config.toml", "[engine]\ncommand = [\"llama-server\", \"--port\", \"3\"]\n");
+    context.config_host = config_home;
+    context.config_path.reset();
+    CHECK(get(probe(context), "engine.port") == "3");
+    fs::remove(elsewhere.path / "etc/halo-check/config.toml");
+    f = probe(context);
+    CHECK(state(f) == ProbeState::not_applicable); // none on this machine: no engine, whatever the root holds
+    CHECK_FALSE(f.contains("engine.port"));
+
+    // A config named outside the root is not looked for under it.
+    context.config_host = Host("/");
+    context.config_path = (elsewhere.path / "missing.toml").string();
+    write(machine.path / elsewhere.path.relative_path() / "missing.toml", "[engine]\ncommand = [\"llama-server\"]\n");
+    f = probe(context);
+    CHECK(state(f) == ProbeState::failed);
+    CHECK_THAT(f.probes().at("engine").reason,
+               Catch::Contains("Failed to read '" + (elsewhere.path / "missing.toml").string() + "'"));
 }
 
 TEST_CASE("backend guess", "[probes][engine]")

@@ -4,8 +4,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <cerrno>
 #include <filesystem>
+#include <fstream>
 #include <unistd.h>
+#include <utility>
+#include <vector>
 
 using halo::probes::GgufOptions;
 using halo::probes::GgufType;
@@ -257,6 +261,40 @@ TEST_CASE("reads a real file incrementally, header only", "[probes][gguf]")
     auto bad = read_gguf_header(cut);
     REQUIRE_FALSE(bad.ok());
     CHECK_THAT(bad.error().message, Catch::Contains("Failed to read the GGUF header of '") && Catch::Contains("cut.gguf"));
+}
+
+TEST_CASE("the GGUF magic tells a model from other files; unreadable is an error", "[probes][gguf]")
+{
+    using halo::probes::starts_with_gguf_magic;
+    TempDir dir;
+    GgufWriter::glm_flash().write(dir.path / "model.gguf");
+    auto yes = starts_with_gguf_magic(dir.path / "model.gguf");
+    REQUIRE(yes.ok());
+    CHECK(*yes);
+    GgufWriter(0, 0, 99).write(dir.path / "v99.gguf"); // the magic is GGUF's, whatever follows
+    CHECK(starts_with_gguf_magic(dir.path / "v99.gguf").value_or(false));
+
+    for (const auto& [name, content] :
+         std::vector<std::pair<std::string, std::string>>{{"page.gguf", "<!DOCTYPE html>"},
+                                                          {"empty.gguf", ""},
+                                                          {"short.gguf", "GGU"},
+                                                          {"lfs.gguf", "version https://git-lfs.github.com/spec/v1\n"},
+                                                          {"lower.gguf", "gguf\x03"}}) {
+        INFO(name);
+        std::ofstream(dir.path / name, std::ios::binary) << content;
+        auto no = starts_with_gguf_magic(dir.path / name);
+        REQUIRE(no.ok());
+        CHECK_FALSE(*no);
+    }
+
+    auto missing = starts_with_gguf_magic(dir.path / "nope.gguf");
+    REQUIRE_FALSE(missing.ok());
+    CHECK(missing.error().errno_value == ENOENT);
+    CHECK_THAT(missing.error().message,
+               Catch::Contains("Failed to read '") && Catch::Contains("nope.gguf': No such file"));
+    auto directory = starts_with_gguf_magic(dir.path);
+    REQUIRE_FALSE(directory.ok());
+    CHECK_THAT(directory.error().message, Catch::Contains("not a regular file"));
 }
 
 TEST_CASE("split file names", "[probes][gguf]")

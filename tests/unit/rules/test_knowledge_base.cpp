@@ -96,6 +96,11 @@ TEST_CASE("each facts fixture gives the findings written at its top", "[rules][k
           S{"rocm.kernel-6.18.4-needs-fixed-rocm", "images.rocm-7.1.1-retired", "images.retired-toolbox-installed"});
     CHECK(halo::rules::evaluate(kb(), fixture("broken-kernel-6.18.5-rocm-7.1.1.toml")).verdict == Verdict::broken);
 
+    CHECK(findings(fixture("broken-model-missing.toml")) == S{"engine.model-unreadable"});
+    CHECK(halo::rules::evaluate(kb(), fixture("broken-model-missing.toml")).verdict == Verdict::broken);
+    // The stack is still the known-good one; it is the engine that cannot start.
+    CHECK(known_good(fixture("broken-model-missing.toml")) == "known-good.vulkan-radv-fedora");
+
     const Facts unknown_gpu = fixture("undecided-gpu-unknown.toml");
     CHECK(findings(unknown_gpu).empty());
     CHECK(undecided(unknown_gpu).count("firmware.mes-0x83-rocm") == 1);
@@ -258,4 +263,74 @@ TEST_CASE("the real llama-server's start-up failures are named by their cause, n
     CHECK(m->title == "cannot open the model file /m/x.gguf: Permission denied");
     // The kernel log never says this.
     CHECK_FALSE(halo::rules::explain_log_line(kb().log_patterns, halo::rules::LogSource::kernel, denied, facts));
+
+TEST_CASE("an engine that cannot start is broken, on positive evidence only", "[rules][kb]")
+{
+    const std::set<std::string> cannot_start{"engine.model-unreadable", "engine.model-not-gguf",
+                                             "engine.binary-not-found", "engine.container-missing"};
+    auto ours = [&](const std::set<std::string>& ids) {
+        std::set<std::string> out;
+        for (const auto& id : ids) {
+            if (cannot_start.count(id)) out.insert(id);
+        }
+        return out;
+    };
+    using S = std::set<std::string>;
+
+    // A facts file without the keys (every fixture written before them) is not judged by them:
+    // neither a finding nor undecided.
+    for (const char* name :
+         {"ok-vulkan-radv.toml", "ok-vulkan-radv.json", "warning-ctx-200k.toml", "undecided-gpu-unknown.toml"}) {
+        INFO(name);
+        const Facts facts = fixture(name);
+        CHECK_FALSE(facts.contains("engine.model.readable"));
+        CHECK(ours(findings(facts)).empty());
+        CHECK(ours(undecided(facts)).empty());
+    }
+    // A failed engine probe leaves them undecided: a warning, never broken.
+    Facts failed = fixture("ok-vulkan-radv.toml");
+    for (const char* key :
+         {"engine.model.readable", "engine.model.gguf", "engine.binary.found", "engine.container.exists"})
+        failed.erase(key);
+    failed.mark_unknown("engine.*",
+                        "engine probe failed: Failed to read '/etc/halo-check/config.toml': Permission denied");
+    CHECK(ours(findings(failed)).empty());
+    CHECK(ours(undecided(failed)) == cannot_start);
+    CHECK(halo::rules::evaluate(kb(), failed).verdict == Verdict::warning);
+
+    // "true" is evidence too, of an engine that can start.
+    Facts facts = fixture("ok-vulkan-radv.toml");
+    facts.set("engine.model.readable", "true");
+    facts.set("engine.model.gguf", "true");
+    facts.set("engine.binary.found", "true");
+    facts.set("engine.container.exists", "true");
+    CHECK(findings(facts).empty());
+    CHECK(halo::rules::evaluate(kb(), facts).verdict == Verdict::ok);
+
+    auto with = [](const char* key, const char* value) {
+        Facts f = fixture("ok-vulkan-radv.toml");
+        f.set(key, value);
+        return f;
+    };
+    CHECK(ours(findings(with("engine.model.readable", "false"))) == S{"engine.model-unreadable"});
+    CHECK(ours(findings(with("engine.model.gguf", "false"))) == S{"engine.model-not-gguf"});
+    CHECK(ours(findings(with("engine.binary.found", "false"))) == S{"engine.binary-not-found"});
+    CHECK(ours(findings(with("engine.container.exists", "false"))) == S{"engine.container-missing"});
+    for (const auto& f : {with("engine.model.readable", "false"), with("engine.binary.found", "false")}) {
+        const auto report = halo::rules::evaluate(kb(), f);
+        CHECK(report.verdict == Verdict::broken);
+        CHECK(report.exit_code == halo::ExitCode::broken);
+    }
+
+    // The container rule needs a command that enters it: toolbox run or podman exec. A host
+    // command with a `container` only in the config starts anyway, and distrobox may be docker's.
+    Facts podman = with("engine.container.exists", "false");
+    podman.set("engine.wrapper", "podman");
+    CHECK(ours(findings(podman)) == S{"engine.container-missing"});
+    for (const char* wrapper : {"host", "distrobox"}) {
+        INFO(wrapper);
+        Facts other = with("engine.container.exists", "false");
+        other.set("engine.wrapper", wrapper);
+        CHECK(ours(findings(other)).empty());
+    }
 }
