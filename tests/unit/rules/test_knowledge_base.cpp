@@ -263,6 +263,7 @@ TEST_CASE("the real llama-server's start-up failures are named by their cause, n
     CHECK(m->title == "cannot open the model file /m/x.gguf: Permission denied");
     // The kernel log never says this.
     CHECK_FALSE(halo::rules::explain_log_line(kb().log_patterns, halo::rules::LogSource::kernel, denied, facts));
+}
 
 TEST_CASE("an engine that cannot start is broken, on positive evidence only", "[rules][kb]")
 {
