@@ -263,7 +263,7 @@ TEST_CASE("reads a real file incrementally, header only", "[probes][gguf]")
     CHECK_THAT(bad.error().message, Catch::Contains("Failed to read the GGUF header of '") && Catch::Contains("cut.gguf"));
 }
 
-TEST_CASE("the GGUF magic tells a model from other files; unreadable is an error", "[probes][gguf]")
+TEST_CASE("the GGUF magic tells a model from other files, unreadable is an error", "[probes][gguf]")
 {
     using halo::probes::starts_with_gguf_magic;
     TempDir dir;
