@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 namespace halo::checkd {
@@ -61,6 +62,25 @@ std::string seconds_text(SteadyDuration d) { return fmt::format("{:.1f}s", std::
 std::string answer_text(long status, const std::string& error)
 {
     return status ? fmt::format("HTTP {}", status) : error;
+}
+
+// nullopt when the exit does not say the command could not be run.
+std::optional<std::string> not_executable(const ExitFacts& f)
+{
+    constexpr std::string_view k_fix = "; restarting will not help; fix [engine] command, then run 'halo-check restart'";
+    if (f.exec_errno != 0) {
+        // Our own exec failed: argv[0] is what could not be run.
+        if (f.exec_errno == ENOENT) return fmt::format("command not found: {}{}", f.program, k_fix);
+        if (f.exec_errno == EACCES) return fmt::format("permission denied: {} is not executable{}", f.program, k_fix);
+        return fmt::format("cannot execute {}: {}{}", f.program, std::strerror(f.exec_errno), k_fix);
+    }
+    if (!f.info.exited || (f.info.status != 127 && f.info.status != 126)) return std::nullopt;
+    // argv[0] ran and says so: what it could not run is the engine it wraps.
+    const std::string& what = f.wrapped.empty() ? f.program : f.wrapped;
+    const std::string by = f.wrapped.empty() ? fmt::format(" (exit status {})", f.info.status)
+                                             : fmt::format(" ({} exited with status {})", f.program, f.info.status);
+    if (f.info.status == 127) return fmt::format("command not found: {}{}{}", what, by, k_fix);
+    return fmt::format("permission denied: {} is not executable{}{}", what, by, k_fix);
 }
 
 } // namespace
@@ -153,6 +173,7 @@ ExitDecision decide_exit(const ExitFacts& f)
     case ExitPlan::restart_backoff: return {ExitAction::restart_later, f.planned_reason};
     case ExitPlan::classify: break;
     }
+    if (auto reason = not_executable(f)) return {ExitAction::fail, std::move(*reason)};
     const std::string exit = describe_exit(f.info, f.ran);
     if (f.info.exited && f.info.status == 1 && f.ran < f.early_exit) {
         const std::string last = f.last_output ? fmt::format(" (last output: {})", *f.last_output) : std::string();

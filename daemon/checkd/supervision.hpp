@@ -27,7 +27,7 @@
 //   refused             idle               refused    the verdict
 //   exited_as_planned   stopping           stopped    why the stop was asked
 //   exited_for_good     running            failed     "exited with status 1 after 0.4s: restarting
-//                                                     will not help …"
+//                                                     will not help …", "command not found: …"
 //   restart_scheduled   any                backoff    "killed by SIGKILL after 2.0s; restart 1 of 5
 //                                                     in 200ms"
 //   restarts_exhausted  any                given_up   "gave up after 5 restarts within 10m: …"
@@ -132,6 +132,9 @@ struct ExitFacts {
     app::Duration early_exit{};             // EngineConfig::early_exit
     std::string crash_pattern;              // the log pattern this run's output matched, if any
     std::optional<std::string> last_output; // the engine's last line, if any
+    int exec_errno = 0;                     // EngineProcess::exec_errno: the command could not be executed
+    std::string program;                    // the command's argv[0]
+    std::string wrapped;                    // the engine binary when argv[0] runs it (toolbox, podman, env …)
 };
 
 enum class ExitAction {
@@ -146,8 +149,10 @@ struct ExitDecision {
     std::string reason;
 };
 
-// Status 1 within early_exit (bad arguments, port in use, model failed to load) fails for good;
-// a crash signal restarts naming the crash (and its log pattern); any other exit restarts.
+// A command that could not be executed (exec_errno, or exit status 127 "not found" / 126 "not
+// executable", as shells, env, toolbox and podman report it, whenever it comes) fails for good;
+// so does status 1 within early_exit (bad arguments, port in use, model failed to load); a crash
+// signal restarts naming the crash (and its log pattern); any other exit restarts.
 ExitDecision decide_exit(const ExitFacts& facts);
 
 // The crash to remember for this exit (a crash signal, or output that matched a crash

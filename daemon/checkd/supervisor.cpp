@@ -4,6 +4,7 @@
 #include "daemon/checkd/callback_guard.hpp"
 #include "daemon/checkd/engine_checks.hpp"
 #include "daemon/checkd/engine_process.hpp"
+#include "probes/engine_command.hpp"
 #include "rules/log_match.hpp"
 
 #include <fmt/core.h>
@@ -209,6 +210,12 @@ void Supervisor::launch()
     const pid_t pid = spawned->pid;
     m_pid = pid;
     m_started = steady_clock::now();
+    m_exec_errno = spawned->exec_errno;
+    m_program = m_config.command.front();
+    m_wrapped.clear();
+    if (auto command = probes::parse_engine_command(m_config.command); command && command->binary != m_program) {
+        m_wrapped = command->binary;
+    }
     m_run_match.reset();
     m_suspect = false;
     m_after_exit = ExitPlan::classify;
@@ -363,6 +370,9 @@ void Supervisor::on_exit(const siginfo_t& info)
     facts.early_exit = m_config.early_exit;
     if (m_run_match) facts.crash_pattern = m_run_match->pattern_id;
     if (!m_status.output.empty()) facts.last_output = m_status.output.back();
+    facts.exec_errno = m_exec_errno;
+    facts.program = m_program;
+    facts.wrapped = m_wrapped;
     ExitDecision d = decide_exit(facts);
     switch (d.action) {
     case ExitAction::stop:

@@ -128,6 +128,9 @@ private:
     std::optional<std::uint64_t> m_health_request;
     std::optional<std::uint64_t> m_smoke_request;
     std::optional<app::CrashReason> m_run_match; // the first crash line seen in this run
+    int m_exec_errno = 0;                        // this run's command could not be executed
+    std::string m_program;                       // this run's argv[0]
+    std::string m_wrapped;                       // the engine binary argv[0] runs, when it is a wrapper
     bool m_suspect = false;                 // unhealthy by mark_unhealthy(): health decides
 
     // What to do when the running process exits.

@@ -4,6 +4,8 @@
 
 #include <signal.h>
 
+#include <cerrno>
+
 #include <array>
 #include <map>
 #include <set>
@@ -250,6 +252,79 @@ TEST_CASE("supervision: exit status 1 within early_exit fails for good, naming t
 
     f.last_output.reset();
     CHECK_THAT(decide_exit(f).reason, Catch::StartsWith("exited with status 1 after 0.4s: restarting will not help"));
+}
+
+TEST_CASE("supervision: a command our exec could not run fails at once, naming it", "[daemon][supervision]")
+{
+    ExitFacts f = exit_after({true, 127, false}, 2ms);
+    f.exec_errno = ENOENT;
+    f.program = "/opt/nope/llama-server";
+    ExitDecision d = decide_exit(f);
+    CHECK(d.action == ExitAction::fail);
+    CHECK(d.reason == "command not found: /opt/nope/llama-server; restarting will not help; fix [engine] command, "
+                      "then run 'halo-check restart'");
+    CHECK(after(S::starting, E::exited_for_good) == S::failed);
+
+    f = exit_after({true, 126, false}, 2ms);
+    f.exec_errno = EACCES;
+    f.program = "/srv/llama-server";
+    d = decide_exit(f);
+    CHECK(d.action == ExitAction::fail);
+    CHECK_THAT(d.reason, Catch::StartsWith("permission denied: /srv/llama-server is not executable; restarting will "
+                                           "not help"));
+
+    f.exec_errno = ENOEXEC;
+    d = decide_exit(f);
+    CHECK(d.action == ExitAction::fail);
+    CHECK_THAT(d.reason, Catch::StartsWith("cannot execute /srv/llama-server: Exec format error; restarting"));
+
+    // The wrapper's name is not what is missing when our exec of it failed.
+    f = exit_after({true, 127, false}, 2ms);
+    f.exec_errno = ENOENT;
+    f.program = "toolbox";
+    f.wrapped = "llama-server";
+    CHECK_THAT(decide_exit(f).reason, Catch::StartsWith("command not found: toolbox;"));
+}
+
+TEST_CASE("supervision: exit status 127 or 126 from what ran fails at once, naming the engine it wraps",
+          "[daemon][supervision]")
+{
+    ExitFacts f = exit_after({true, 127, false}, 300ms);
+    f.program = "toolbox";
+    f.wrapped = "/opt/llama/llama-server";
+    ExitDecision d = decide_exit(f);
+    CHECK(d.action == ExitAction::fail);
+    CHECK(d.reason == "command not found: /opt/llama/llama-server (toolbox exited with status 127); restarting will "
+                      "not help; fix [engine] command, then run 'halo-check restart'");
+
+    f.info.status = 126;
+    CHECK(decide_exit(f).reason == "permission denied: /opt/llama/llama-server is not executable (toolbox exited with "
+                                   "status 126); restarting will not help; fix [engine] command, then run 'halo-check "
+                                   "restart'");
+
+    // No wrapper: the program itself said it.
+    f = exit_after({true, 127, false}, 300ms);
+    f.program = "/usr/local/bin/llama-server";
+    CHECK_THAT(decide_exit(f).reason, Catch::StartsWith("command not found: /usr/local/bin/llama-server (exit status "
+                                                        "127); restarting"));
+    // Whenever it comes: no engine exits 127 or 126 of its own.
+    f.ran = 2h;
+    CHECK(decide_exit(f).action == ExitAction::fail);
+    // Killed by signal 127 is not the status.
+    CHECK(decide_exit(exit_after({false, 127 - 64, false}, 1s)).action == ExitAction::restart_later);
+    // Status 125 (podman's own error) and 128 are other exits.
+    CHECK(decide_exit(exit_after({true, 125, false}, 1s)).action == ExitAction::restart_later);
+    CHECK(decide_exit(exit_after({true, 128, false}, 1s)).action == ExitAction::restart_later);
+}
+
+TEST_CASE("supervision: a planned exit with status 127 still goes as planned", "[daemon][supervision]")
+{
+    ExitFacts f = exit_after({true, 127, false}, 1s);
+    f.exec_errno = ENOENT;
+    f.program = "/opt/nope/llama-server";
+    f.plan = ExitPlan::stop;
+    f.planned_reason = "daemon shutting down: SIGTERM";
+    CHECK(decide_exit(f).action == ExitAction::stop);
 }
 
 TEST_CASE("supervision: exit status 1 at or after early_exit restarts", "[daemon][supervision]")
