@@ -58,6 +58,7 @@ set(HALO_CHECK_SOURCES
   daemon/check/cli_diff.cpp)
 # daemon/checkd/: halo-checkd alone (the only code that links libsystemd and libcurl).
 set(HALO_CHECKD_SOURCES
+  daemon/checkd/api_key.cpp
   daemon/checkd/callback_guard.cpp
   daemon/checkd/callback_log.cpp
   daemon/checkd/engine_alerts.cpp

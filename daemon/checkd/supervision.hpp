@@ -22,10 +22,13 @@
 //   killed_for_restart  running            unhealthy  "3 health checks failed in a row (HTTP 500)",
 //                                                     "not ready within ready_timeout 10m",
 //                                                     "smoke test failed: …"
+//   killed_for_good     running            stopping   "the engine refused the smoke test with HTTP
+//                                                     401: the API key is missing or wrong …"
 //   stop_requested      running            stopping   why
 //   stopped_idle        idle               stopped    why (stop() with no process)
 //   refused             idle               refused    the verdict
 //   exited_as_planned   stopping           stopped    why the stop was asked
+//   stopped_for_good    stopping           failed     why it was killed for good
 //   exited_for_good     running            failed     "exited with status 1 after 0.4s: restarting
 //                                                     will not help …", "command not found: …"
 //   restart_scheduled   any                backoff    "killed by SIGKILL after 2.0s; restart 1 of 5
@@ -60,10 +63,12 @@ enum class SupervisionEvent {
     answers_again,
     marked_unhealthy,
     killed_for_restart,
+    killed_for_good,
     stop_requested,
     stopped_idle,
     refused,
     exited_as_planned,
+    stopped_for_good,
     exited_for_good,
     restart_scheduled,
     restarts_exhausted,
@@ -111,6 +116,7 @@ enum class ExitPlan {
     stop,            // stop(): stopped
     restart_now,     // restart() or a start during a stop: launch again at once
     restart_backoff, // killed for a restart (unhealthy): restart within the restart budget
+    fail,            // killed because it cannot work as configured: failed, no restart
 };
 
 struct ExitInfo {
@@ -140,8 +146,9 @@ struct ExitFacts {
 enum class ExitAction {
     stop,          // exited_as_planned; then run what stop() was given
     relaunch,      // launch again now
-    restart_later, // decide_restart() with `reason`
-    fail,          // exited_for_good
+    restart_later,   // decide_restart() with `reason`
+    fail,            // exited_for_good
+    fail_as_planned, // stopped_for_good
 };
 
 struct ExitDecision {
@@ -222,5 +229,11 @@ std::optional<std::string> readiness_timeout(app::EngineState state, SteadyDurat
 // nullopt when the figures are only recorded.
 std::optional<std::string> smoke_kill_reason(const app::SmokeFigures& figures, app::EngineState state,
                                              bool process_running, app::Duration smoke_timeout);
+
+// The failure reason when a ready engine refused the smoke test with HTTP 401 or 403: the key is
+// missing or wrong, which a restart only repeats, so it is killed for good. `key_source` says
+// where the key sent came from (ApiKeys::source; empty when none was sent). nullopt otherwise.
+std::optional<std::string> smoke_refused_reason(long http_status, app::EngineState state, bool process_running,
+                                                std::string_view key_source);
 
 } // namespace halo::checkd
