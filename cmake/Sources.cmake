@@ -74,6 +74,7 @@ set(HALO_CHECKD_SOURCES
   daemon/checkd/manager.cpp
   daemon/checkd/notification.cpp
   daemon/checkd/notifier.cpp
+  daemon/checkd/output_pacing.cpp
   daemon/checkd/recheck_news.cpp
   daemon/checkd/supervision.cpp
   daemon/checkd/supervisor.cpp
