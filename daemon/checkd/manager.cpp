@@ -62,9 +62,14 @@ std::string_view signal_callback_name(int signo) noexcept
 // New engine output alone writes the state file at most this often.
 constexpr std::chrono::seconds k_output_write_interval{1};
 
-// STOPPING=1 on every way out of run(), exceptions included.
+// STOPPING=1 once: when the shutdown begins (`sent` is then set), or on the way out of run()
+// when it ended otherwise (an exception, the loop failing).
 struct StoppingGuard {
-    ~StoppingGuard() { sd_notify(0, "STOPPING=1"); }
+    const bool& sent;
+    ~StoppingGuard()
+    {
+        if (!sent) sd_notify(0, "STOPPING=1");
+    }
 };
 
 } // namespace
@@ -251,7 +256,7 @@ void Manager::act_on_decision(const std::string& why, bool facts_changed)
 
 int Manager::run()
 {
-    StoppingGuard stopping;
+    const StoppingGuard stopping{m_stopping};
     m_watch->start_watching(); // before the first probe: a change during it is not lost
     evaluate("start", false);
     m_watch->follow_kernel_log(*m_rules);
