@@ -178,9 +178,13 @@ void LogSink::record(const JournalRecord& record)
         for (std::string& f : strings) iov.push_back({f.data(), f.size()});
         if (sd_journal_sendv(iov.data(), static_cast<int>(iov.size())) >= 0) return;
     }
-    std::string extra;
-    if (!record.rule.empty()) extra += " [" + record.rule + "]";
-    write_all(STDERR_FILENO, fmt::format("<{}>{}{}\n", record.priority, one_line(record.message), extra));
+    write_all(STDERR_FILENO, record_line(record));
+}
+
+std::string record_line(const JournalRecord& record)
+{
+    const bool named = record.rule.empty() || record.message.find(record.rule) != std::string::npos;
+    return fmt::format("<{}>{}{}\n", record.priority, one_line(record.message), named ? "" : " [" + record.rule + "]");
 }
 
 void LogSink::open_engine_stream(const std::string& identifier)

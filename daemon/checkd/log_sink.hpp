@@ -26,6 +26,10 @@ namespace halo::checkd {
 // without a level (usage text, a wrapper's message) is info.
 int engine_line_priority(std::string_view line) noexcept;
 
+// A record as one stderr line, "<PRIORITY>message [rule]": the rule is added only when the
+// message does not name it already ("Verdict now broken (was ok): rocm.firmware-20251125").
+std::string record_line(const JournalRecord& record);
+
 class LogSink {
 public:
     explicit LogSink(std::optional<std::string> export_path = std::nullopt);

@@ -73,3 +73,22 @@ TEST_CASE("engine lines: the export file carries each line's priority", "[daemon
     CHECK_THAT(exported, Catch::Contains("SYSLOG_IDENTIFIER=llama-server\nPRIORITY=4\nMESSAGE=0.00.003.169 W srv"));
     CHECK_THAT(exported, Catch::Contains("SYSLOG_IDENTIFIER=llama-server\nPRIORITY=6\nMESSAGE=usage text\n"));
 }
+
+TEST_CASE("records on stderr: the rule once, added only when the message does not name it", "[daemon][log_sink]")
+{
+    JournalRecord verdict;
+    verdict.priority = 3;
+    verdict.rule = "rocm.firmware-20251125";
+    verdict.message = "Verdict now broken (was not known): rocm.firmware-20251125";
+    CHECK(record_line(verdict) == "<3>Verdict now broken (was not known): rocm.firmware-20251125\n");
+
+    JournalRecord pattern;
+    pattern.priority = 4;
+    pattern.rule = "log.vulkan-device-lost";
+    pattern.message = "Vulkan device lost (3 engine lines)";
+    CHECK(record_line(pattern) == "<4>Vulkan device lost (3 engine lines) [log.vulkan-device-lost]\n");
+
+    JournalRecord plain;
+    plain.message = "System changed\nsecond line";
+    CHECK(record_line(plain) == "<6>System changed second line\n");
+}
