@@ -62,6 +62,7 @@ set(HALO_CHECK_SOURCES
   daemon/check/cli_diff.cpp)
 # daemon/checkd/: halo-checkd alone (the only code that links libsystemd and libcurl).
 set(HALO_CHECKD_SOURCES
+  daemon/checkd/api_key.cpp
   daemon/checkd/callback_guard.cpp
   daemon/checkd/callback_log.cpp
   daemon/checkd/engine_alerts.cpp
@@ -77,6 +78,7 @@ set(HALO_CHECKD_SOURCES
   daemon/checkd/manager.cpp
   daemon/checkd/notification.cpp
   daemon/checkd/notifier.cpp
+  daemon/checkd/output_pacing.cpp
   daemon/checkd/recheck_news.cpp
   daemon/checkd/supervision.cpp
   daemon/checkd/supervisor.cpp

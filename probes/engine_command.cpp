@@ -260,6 +260,14 @@ Result<void> parse_server_flags(Args& args, EngineCommand& out)
             auto v = take();
             if (!v) return v.error();
             out.load_mode = std::move(*v);
+        } else if (name == "--api-key") {
+            auto v = take();
+            if (!v) return v.error();
+            for (std::string& key : split_api_keys(*v)) out.api_keys.push_back(std::move(key));
+        } else if (name == "--api-key-file") {
+            auto v = take();
+            if (!v) return v.error();
+            out.api_key_files.push_back(std::move(*v));
         }
         // Anything else: a flag this parser does not model; its value (if any) is skipped by the
         // "not a flag" rule above.
@@ -299,6 +307,17 @@ Result<EngineCommand> parse_engine_command(std::span<const std::string> argv)
     return out;
 }
 
+std::vector<std::string> split_api_keys(std::string_view list)
+{
+    std::vector<std::string> keys;
+    for (std::size_t start = 0; start <= list.size();) {
+        const std::size_t comma = std::min(list.find(',', start), list.size());
+        if (comma > start) keys.emplace_back(list.substr(start, comma - start));
+        start = comma + 1;
+    }
+    return keys;
+}
+
 std::vector<std::pair<std::string, std::string>> engine_command_facts(const EngineCommand& c)
 {
     std::vector<std::pair<std::string, std::string>> facts;
@@ -322,6 +341,7 @@ std::vector<std::pair<std::string, std::string>> engine_command_facts(const Engi
     put("prefill_assistant", c.prefill_assistant);
     put_opt("alias", c.alias);
     put_opt("load_mode", c.load_mode);
+    if (!c.api_keys.empty() || !c.api_key_files.empty()) put("api_key", "set");
     return facts;
 }
 

@@ -12,6 +12,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -36,15 +37,23 @@ struct EngineCommand {
     std::string prefill_assistant = "on"; // off with --no-prefill-assistant
     std::optional<std::string> alias;
     std::optional<std::string> load_mode;
+    // --api-key (each occurrence adds its comma-separated keys, as llama-server does) and
+    // --api-key-file (each one names a file of keys). Secrets: no fact, log or state holds them.
+    std::vector<std::string> api_keys;
+    std::vector<std::string> api_key_files;
 };
 
 // Fails for what llama-server itself would refuse (a flag without its value, `-c abc`,
 // `--flash-attn maybe`, `--port 70000`) and for an argv that names no program.
 Result<EngineCommand> parse_engine_command(std::span<const std::string> argv);
 
+// The keys of one --api-key value (or of LLAMA_API_KEY): comma-separated, as llama-server reads
+// it; empty pieces are no key.
+std::vector<std::string> split_api_keys(std::string_view list);
+
 // (key, value) pairs under `engine.`: engine.wrapper, engine.container, engine.binary,
 // engine.model.path, engine.ctx_size, engine.flash_attn, … Optional values that are absent
-// produce no key.
+// produce no key. An API key is engine.api_key = "set", never its value.
 std::vector<std::pair<std::string, std::string>> engine_command_facts(const EngineCommand& command);
 
 } // namespace halo::probes

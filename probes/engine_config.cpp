@@ -12,7 +12,7 @@ namespace halo::probes {
 
 namespace {
 
-constexpr std::string_view k_engine_keys[] = {"name", "container", "command", "backend", "env"};
+constexpr std::string_view k_engine_keys[] = {"name", "container", "command", "backend", "env", "api_key_file"};
 // Read by daemon/config.cpp; named here so the one parser of [engine] knows the whole table and a
 // typo is caught by the probe as well as by the daemon.
 constexpr std::string_view k_supervision_keys[] = {"health_url",   "ready_timeout", "liveness_interval",
@@ -116,6 +116,15 @@ Result<EngineConfig> parse_engine_table(const toml::table& engine, std::string_v
     auto env = env_key(engine, origin);
     if (!env) return env.error();
     config.env = std::move(*env);
+    auto key_file = string_key(engine, "api_key_file", origin);
+    if (!key_file) return key_file.error();
+    if (*key_file && !(*key_file)->starts_with('/') && !(*key_file)->starts_with("~/")) {
+        return at(origin, *engine.get("api_key_file"),
+                  fmt::format("[engine] api_key_file '{}' must be an absolute path or start with ~/ (the file holding "
+                              "the API key the smoke test sends)",
+                              **key_file));
+    }
+    config.api_key_file = std::move(*key_file);
     return config;
 }
 

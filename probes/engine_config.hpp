@@ -27,6 +27,9 @@ struct EngineConfig {
     std::vector<std::string> command;     // argv, run without a shell; never empty
     std::optional<std::string> backend;   // "vulkan-radv", "rocm-7.2" …: overrides the guess
     std::map<std::string, std::string> env; // added to the engine's environment
+    // The file holding the API key the daemon's smoke test sends, in llama-server's
+    // --api-key-file format (the first key is sent); absolute or under ~/.
+    std::optional<std::string> api_key_file;
 };
 
 // The keys of [engine] that EngineConfig does not hold: the daemon's supervision settings

@@ -53,6 +53,13 @@ Result<std::optional<Source>> find_command(const ProbeContext& context)
     return std::optional<Source>(Source{std::move(argv), std::move(**config), path});
 }
 
+// A key the command does not show: one for the daemon to send, or one llama-server reads from
+// its environment (set in [engine.env]).
+bool wants_api_key(const EngineConfig& config)
+{
+    return config.api_key_file || config.env.count("LLAMA_API_KEY") != 0 || config.env.count("LLAMA_ARG_API_KEY_FILE") != 0;
+}
+
 std::string expand_home(const Host& host, const std::string& path)
 {
     if (path == "~" || path.starts_with("~/")) {
@@ -204,6 +211,7 @@ rules::ProbeStatus collect(const ProbeContext& context, FactSink& sink)
     if (!c.container && source.config && source.config->container) c.container = source.config->container;
     for (auto& [key, value] : engine_command_facts(c)) sink.set(key, value, source.origin);
     if (source.config && !source.config->name.empty()) sink.set("engine.name", source.config->name, source.origin);
+    if (source.config && wants_api_key(*source.config)) sink.set("engine.api_key", "set", source.origin);
     if (c.model_path) sink.set("engine.model.path", expand_home(context.host, *c.model_path), source.origin);
     binary_facts(context.host, source.argv, c, sink);
 

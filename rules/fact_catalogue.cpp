@@ -172,6 +172,7 @@ constexpr std::array k_catalogue = std::to_array<CatalogueEntry>({
     {"engine.reasoning_budget", "engine", "0", "--reasoning-budget (0 disables thinking)"},
     {"engine.prefill_assistant", "engine", "off", "whether an assistant prefill is allowed (--no-prefill-assistant = off)"},
     {"engine.alias", "engine", "glm-4.7-flash", "the model name it serves (--alias)"},
+    {"engine.api_key", "engine", "set", "set when the engine wants an API key (--api-key …); never the key"},
 });
 
 } // namespace

@@ -53,10 +53,17 @@ std::string smoke_request_body(const std::optional<std::string>& alias)
     return body.dump();
 }
 
-Result<std::uint64_t> request_smoke(HttpClient& http, const app::EngineConfig& config, HttpCallback done)
+std::vector<std::string> smoke_request_headers(const std::optional<std::string>& api_key)
+{
+    if (!api_key) return {};
+    return {"Authorization: Bearer " + *api_key};
+}
+
+Result<std::uint64_t> request_smoke(HttpClient& http, const app::EngineConfig& config,
+                                    const std::optional<std::string>& api_key, HttpCallback done)
 {
     return http.request(config.base_url + "/v1/chat/completions", smoke_request_body(config.alias),
-                        config.smoke_timeout, std::move(done));
+                        smoke_request_headers(api_key), config.smoke_timeout, std::move(done));
 }
 
 app::SmokeFigures smoke_figures_from_answer(long status, std::string_view body, std::chrono::microseconds elapsed,

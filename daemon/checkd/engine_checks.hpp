@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace halo::checkd {
 
@@ -27,7 +28,11 @@ Result<std::uint64_t> request_health(HttpClient& http, const app::EngineConfig& 
 // measures prompt processing; `model` when the command names an alias.
 std::string smoke_request_body(const std::optional<std::string>& alias);
 
-Result<std::uint64_t> request_smoke(HttpClient& http, const app::EngineConfig& config, HttpCallback done);
+// "Authorization: Bearer KEY" when the engine wants a key (llama-server --api-key); none otherwise.
+std::vector<std::string> smoke_request_headers(const std::optional<std::string>& api_key);
+
+Result<std::uint64_t> request_smoke(HttpClient& http, const app::EngineConfig& config,
+                                    const std::optional<std::string>& api_key, HttpCallback done);
 
 // The figures of one smoke test from its answer: ok when a 200 carries generated tokens
 // (usage.completion_tokens), the rates from llama-server's timings. `error` is the transport's

@@ -28,7 +28,8 @@ void write_text(int fd, const char* text) noexcept { (void)!::write(fd, text, st
 
 // The child between fork and exec: async-signal-safe calls only, everything else was built
 // before the fork.
-[[noreturn]] void exec_child(pid_t parent, int devnull, int output, char* const* argv, char* const* envp) noexcept
+[[noreturn]] void exec_child(pid_t parent, int devnull, int output, int exec_status, char* const* argv,
+                             char* const* envp) noexcept
 {
     ::setpgid(0, 0);
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -45,6 +46,8 @@ void write_text(int fd, const char* text) noexcept { (void)!::write(fd, text, st
     ::dup2(output, STDERR_FILENO);
     ::execvpe(argv[0], argv, envp);
     const int err = errno;
+    // Close-on-exec: a successful exec closes it unwritten; the parent reads errno or nothing.
+    (void)!::write(exec_status, &err, sizeof err);
     write_text(STDERR_FILENO, "halo-checkd: failed to execute the engine command: ");
     write_text(STDERR_FILENO, strerror(err));
     write_text(STDERR_FILENO, "\n");
@@ -90,6 +93,13 @@ Result<EngineProcess> spawn_engine(const std::vector<std::string>& command, cons
     }
     Fd read_end(pipefd[0]);
     Fd write_end(pipefd[1]);
+    int statusfd[2];
+    if (::pipe2(statusfd, O_CLOEXEC) < 0) {
+        const int err = errno;
+        return Error{fmt::format("Failed to create a pipe for the engine's start: {}", std::strerror(err)), err};
+    }
+    const Fd status_read(statusfd[0]);
+    Fd status_write(statusfd[1]);
     // Without /dev/null the child keeps our stdin; not worth failing the launch for.
     const Fd devnull(::open("/dev/null", O_RDONLY | O_CLOEXEC));
     const pid_t parent = ::getpid();
@@ -100,12 +110,20 @@ Result<EngineProcess> spawn_engine(const std::vector<std::string>& command, cons
     ::pthread_sigmask(SIG_SETMASK, &all, &old_mask);
     const pid_t pid = ::fork();
     const int fork_errno = errno;
-    if (pid == 0) exec_child(parent, devnull.get(), write_end.get(), argv.data(), envp.data());
+    if (pid == 0) exec_child(parent, devnull.get(), write_end.get(), status_write.get(), argv.data(), envp.data());
     ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
     if (pid < 0) return Error{fmt::format("Failed to fork the engine: {}", std::strerror(fork_errno)), fork_errno};
     // Both sides set the group: whichever runs first wins the race; the other is a no-op.
     ::setpgid(pid, pid);
-    return EngineProcess{pid, std::move(read_end)};
+    // Only the child may hold the write end now, or the read below never sees the end of it.
+    status_write.reset();
+    // Blocks for as long as the child takes to reach execvpe: a few system calls.
+    int exec_errno = 0;
+    ssize_t n = 0;
+    while ((n = ::read(status_read.get(), &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR) {
+    }
+    if (n != static_cast<ssize_t>(sizeof exec_errno)) exec_errno = 0;
+    return EngineProcess{pid, std::move(read_end), exec_errno};
 }
 
 void signal_engine(pid_t pid, int sig) noexcept

@@ -24,13 +24,17 @@ std::vector<std::string> engine_environment(const char* const* environ_list,
                                             const std::map<std::string, std::string>& overrides);
 
 struct EngineProcess {
-    pid_t pid = 0; // also the process group's id
-    Fd output;     // the read end of the pipe on its stdout and stderr, close-on-exec
+    pid_t pid = 0;      // also the process group's id
+    Fd output;          // the read end of the pipe on its stdout and stderr, close-on-exec
+    int exec_errno = 0; // why the child could not execute the command; 0 when it did
 };
 
 // Forks and executes `command` (argv[0] looked up in PATH) with `environment`. A command that
 // cannot be executed still starts: the child prints why and exits 127 (not found) or 126, which
-// the supervisor sees as an early exit. Fails only when the pipe or the fork cannot be made.
+// the supervisor sees as an exit; `exec_errno` says exactly why, so that a wrapper's own 127
+// ("toolbox run" not finding the engine in the container) is told apart from ours. Returns once
+// the child has executed the command or failed to. Fails only when a pipe or the fork cannot be
+// made.
 Result<EngineProcess> spawn_engine(const std::vector<std::string>& command, const std::vector<std::string>& environment);
 
 // `sig` to the engine's process group, or to the process alone when the group is gone.

@@ -77,6 +77,13 @@ size_t HttpClient::on_write(char* data, size_t size, size_t n, void* userp) noex
 Result<std::uint64_t> HttpClient::request(const std::string& url, const std::string& json_body,
                                           std::chrono::milliseconds timeout, HttpCallback done)
 {
+    return request(url, json_body, {}, timeout, std::move(done));
+}
+
+Result<std::uint64_t> HttpClient::request(const std::string& url, const std::string& json_body,
+                                          const std::vector<std::string>& headers, std::chrono::milliseconds timeout,
+                                          HttpCallback done)
+{
     auto r = std::make_unique<Request>();
     r->id = m_next_id++;
     r->easy.reset(curl_easy_init());
@@ -95,12 +102,20 @@ Result<std::uint64_t> HttpClient::request(const std::string& url, const std::str
     curl_easy_setopt(e, CURLOPT_PROXY, "");
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &HttpClient::on_write);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, r.get());
+    std::vector<std::string> all_headers = headers;
     if (!r->body.empty()) {
-        r->headers.reset(curl_slist_append(nullptr, "Content-Type: application/json"));
-        curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers.get());
+        all_headers.emplace_back("Content-Type: application/json");
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body.c_str());
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, static_cast<long>(r->body.size()));
     }
+    for (const std::string& h : all_headers) {
+        // curl copies each string; the list is freed with the request.
+        curl_slist* list = curl_slist_append(r->headers.get(), h.c_str());
+        if (!list) return Error{"Failed to build an HTTP request's headers; out of memory"};
+        (void)r->headers.release();
+        r->headers.reset(list);
+    }
+    if (r->headers) curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers.get());
     r->started = std::chrono::steady_clock::now();
     const std::uint64_t id = r->id;
     m_requests.emplace(e, std::move(r));

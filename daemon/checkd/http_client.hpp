@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace halo::checkd {
 
@@ -35,6 +36,11 @@ public:
 
     // Returns a request id for cancel(). An empty body makes a GET, otherwise a POST of JSON.
     Result<std::uint64_t> request(const std::string& url, const std::string& json_body, std::chrono::milliseconds timeout,
+                                  HttpCallback done);
+    // With request headers ("Authorization: Bearer …"): they go on the wire only, into no
+    // message or error text.
+    Result<std::uint64_t> request(const std::string& url, const std::string& json_body,
+                                  const std::vector<std::string>& headers, std::chrono::milliseconds timeout,
                                   HttpCallback done);
     // Drops a request without calling its callback; unknown ids are ignored.
     void cancel(std::uint64_t id);

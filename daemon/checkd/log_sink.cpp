@@ -2,6 +2,7 @@
 
 #include "common/clock.hpp"
 #include <fmt/core.h>
+#include <nlohmann/json.hpp>
 #include <systemd/sd-id128.h>
 
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 #include <cstdlib>
 #include <cstdint>
 #include <cstring>
+#include <exception>
 #include <vector>
 
 namespace halo::checkd {
@@ -41,7 +43,57 @@ std::string one_line(std::string_view s)
     return out;
 }
 
+bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+
+int letter_priority(char letter) noexcept
+{
+    switch (letter) {
+    case 'E': return LOG_ERR;
+    case 'W': return LOG_WARNING;
+    case 'D': return LOG_DEBUG;
+    default: return LOG_INFO;
+    }
+}
+
+// --log-jsonl: {"type":"log","time":4384,"level":"error","msg":"…"}
+int json_line_priority(std::string_view line)
+{
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_object()) return LOG_INFO;
+    const auto level = j.find("level");
+    if (level == j.end() || !level->is_string()) return LOG_INFO;
+    const auto& name = level->get_ref<const std::string&>();
+    if (name == "error") return LOG_ERR;
+    if (name == "warn" || name == "warning") return LOG_WARNING;
+    if (name == "debug") return LOG_DEBUG;
+    return LOG_INFO;
+}
+
 } // namespace
+
+int engine_line_priority(std::string_view line) noexcept
+{
+    if (line.starts_with("{\"type\":\"log\"")) {
+        try {
+            return json_line_priority(line);
+        } catch (const std::exception&) {
+            return LOG_INFO; // out of memory parsing one line: it is still worth logging
+        }
+    }
+    // The elapsed time, "0.00.163.365 ", when there is one: digits with at least one dot.
+    std::size_t i = 0;
+    bool dot = false;
+    for (; i < line.size() && (is_digit(line[i]) || (i > 0 && line[i] == '.')); ++i) {
+        if (line[i] == '.') dot = true;
+    }
+    if (i > 0) {
+        if (!dot || i >= line.size() || line[i] != ' ') return LOG_INFO;
+        ++i;
+    }
+    const bool letter = i < line.size() && std::string_view("EWID").find(line[i]) != std::string_view::npos;
+    const bool alone = i + 1 == line.size() || (i + 1 < line.size() && line[i + 1] == ' ');
+    return letter && alone ? letter_priority(line[i]) : LOG_INFO;
+}
 
 LogSink::LogSink(std::optional<std::string> export_path) : m_export_path(std::move(export_path))
 {
@@ -126,16 +178,21 @@ void LogSink::record(const JournalRecord& record)
         for (std::string& f : strings) iov.push_back({f.data(), f.size()});
         if (sd_journal_sendv(iov.data(), static_cast<int>(iov.size())) >= 0) return;
     }
-    std::string extra;
-    if (!record.rule.empty()) extra += " [" + record.rule + "]";
-    write_all(STDERR_FILENO, fmt::format("<{}>{}{}\n", record.priority, one_line(record.message), extra));
+    write_all(STDERR_FILENO, record_line(record));
+}
+
+std::string record_line(const JournalRecord& record)
+{
+    const bool named = record.rule.empty() || record.message.find(record.rule) != std::string::npos;
+    return fmt::format("<{}>{}{}\n", record.priority, one_line(record.message), named ? "" : " [" + record.rule + "]");
 }
 
 void LogSink::open_engine_stream(const std::string& identifier)
 {
     m_engine_identifier = identifier;
     m_stream.reset();
-    const int fd = sd_journal_stream_fd(identifier.c_str(), LOG_INFO, 0);
+    // level_prefix: each line we write starts with its own "<N>" priority.
+    const int fd = sd_journal_stream_fd(identifier.c_str(), LOG_INFO, 1);
     if (fd >= 0) {
         m_stream.reset(fd);
         // A stalled journald must not stall the event loop: drop lines instead.
@@ -146,15 +203,15 @@ void LogSink::open_engine_stream(const std::string& identifier)
 
 void LogSink::engine_line(std::string_view line)
 {
-    export_entry(m_engine_identifier, LOG_INFO, line, {});
+    const int priority = engine_line_priority(line);
+    export_entry(m_engine_identifier, priority, line, {});
     if (m_stream) {
-        std::string text(line);
-        text += '\n';
+        std::string text = fmt::format("<{}>{}\n", priority, line);
         const ssize_t n = ::write(m_stream.get(), text.data(), text.size());
         if (n >= 0 || errno == EAGAIN) return;
         m_stream.reset(); // journald went away: fall back to stderr
     }
-    write_all(STDERR_FILENO, fmt::format("<6>{}: {}\n", m_engine_identifier, one_line(line)));
+    write_all(STDERR_FILENO, fmt::format("<{}>{}: {}\n", priority, m_engine_identifier, one_line(line)));
 }
 
 } // namespace halo::checkd

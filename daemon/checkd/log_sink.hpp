@@ -4,7 +4,8 @@
 //    stderr to the journal ($JOURNAL_STREAM set), otherwise to stderr with the sd-daemon level
 //    prefix ("<4>…"), which journald also understands.
 //  - Engine lines: to a journal stream (sd_journal_stream_fd) with the engine's name as
-//    SYSLOG_IDENTIFIER; when there is no journald (containers, CI), to stderr as "<6>NAME: line".
+//    SYSLOG_IDENTIFIER and the priority engine_line_priority() reads off the line; when there is
+//    no journald (containers, CI), to stderr as "<N>NAME: line".
 //  - Optionally every entry also goes, in the Journal Export Format, to a file
 //    (--journal-export FILE); systemd-journal-remote turns it into a .journal file that
 //    journalctl reads. That is how the tests prove the fields without a running journald.
@@ -18,6 +19,16 @@
 #include <string_view>
 
 namespace halo::checkd {
+
+// The journal priority of one line of llama-server's output, from the level letter llama.cpp's
+// log puts after the elapsed time ("0.00.163.365 E srv …": E err, W warning, I info, D debug;
+// also without the time, --no-log-timestamps) or from the "level" of a --log-jsonl line. A line
+// without a level (usage text, a wrapper's message) is info.
+int engine_line_priority(std::string_view line) noexcept;
+
+// A record as one stderr line, "<PRIORITY>message [rule]": the rule is added only when the
+// message does not name it already ("Verdict now broken (was ok): rocm.firmware-20251125").
+std::string record_line(const JournalRecord& record);
 
 class LogSink {
 public:

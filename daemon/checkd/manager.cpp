@@ -3,6 +3,7 @@
 #include "common/clock.hpp"
 #include "common/fatal.hpp"
 #include "daemon/checkd/callback_guard.hpp"
+#include "daemon/checkd/output_pacing.hpp"
 #include "daemon/environment.hpp"
 #include "daemon/redacted_command.hpp"
 #include "probes/host.hpp"
@@ -59,9 +60,17 @@ std::string_view signal_callback_name(int signo) noexcept
     }
 }
 
-// STOPPING=1 on every way out of run(), exceptions included.
+// New engine output alone writes the state file at most this often.
+constexpr std::chrono::seconds k_output_write_interval{1};
+
+// STOPPING=1 once: when the shutdown begins (`sent` is then set), or on the way out of run()
+// when it ended otherwise (an exception, the loop failing).
 struct StoppingGuard {
-    ~StoppingGuard() { sd_notify(0, "STOPPING=1"); }
+    const bool& sent;
+    ~StoppingGuard()
+    {
+        if (!sent) sd_notify(0, "STOPPING=1");
+    }
 };
 
 } // namespace
@@ -285,7 +294,7 @@ void Manager::act_on_decision(const std::string& why, bool facts_changed, bool n
 
 int Manager::run()
 {
-    StoppingGuard stopping;
+    const StoppingGuard stopping{m_stopping};
     m_watch->start_watching(); // before the first probe: a change during it is not lost
     evaluate("start", false);
     m_watch->follow_kernel_log(*m_rules);
@@ -383,7 +392,48 @@ void Manager::engine_changed(const app::EngineStatus& status)
     if (m_evaluated) publish();
 }
 
-void Manager::engine_line(std::string_view line) { m_watch->engine_line(line); }
+void Manager::engine_line(std::string_view line)
+{
+    m_watch->engine_line(line);
+    output_arrived();
+}
+
+void Manager::output_arrived()
+{
+    if (!m_evaluated || m_output_due) return;
+    const auto delay = output_write_delay(m_last_write, std::chrono::steady_clock::now(), k_output_write_interval);
+    if (delay == std::chrono::steady_clock::duration::zero()) {
+        publish();
+        return;
+    }
+    uint64_t now = 0;
+    sd_event_now(m_event.get(), CLOCK_MONOTONIC, &now);
+    const uint64_t when = now + static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(delay).count());
+    if (m_output_timer) {
+        sd_event_source_set_time(m_output_timer.get(), when);
+        sd_event_source_set_enabled(m_output_timer.get(), SD_EVENT_ONESHOT);
+    } else {
+        sd_event_source* s = nullptr;
+        const int r = sd_event_add_time(m_event.get(), &s, CLOCK_MONOTONIC, when, 10'000, &Manager::on_output_timer, this);
+        if (r < 0) {
+            // The next state change writes the lines instead.
+            m_log.daemon(LOG_WARNING, fmt::format("Failed to add a timer to the event loop: {}; the state file's "
+                                                  "output_tail follows the engine's output only on state changes",
+                                                  std::strerror(-r)));
+            return;
+        }
+        m_output_timer.reset(s);
+    }
+    m_output_due = true;
+}
+
+int Manager::on_output_timer(sd_event_source*, uint64_t, void* userdata) noexcept
+{
+    auto* self = static_cast<Manager*>(userdata);
+    // A failed write is logged by publish(); a throw leaves the lines to the next change or line.
+    return guard_callback("manager.on_output_timer", 0, [self] { self->publish(); },
+                          [self] { self->m_output_due = false; });
+}
 
 void Manager::recheck(const std::string& why, bool reload) { evaluate(why, reload); }
 
@@ -471,6 +521,10 @@ void Manager::publish()
         m_last_status = line;
     }
     if (auto ok = m_store.write(state_json()); !ok) m_log.daemon(LOG_WARNING, ok.error().message);
+    // Written or not, the lines so far have had their turn; the next line schedules the next.
+    m_last_write = std::chrono::steady_clock::now();
+    m_output_due = false;
+    if (m_output_timer) sd_event_source_set_enabled(m_output_timer.get(), SD_EVENT_OFF);
 }
 
 } // namespace halo::checkd

@@ -26,6 +26,7 @@
 #include "rules/facts.hpp"
 #include "rules/rule.hpp"
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -73,6 +74,9 @@ private:
 
     void engine_changed(const app::EngineStatus& status) override;
     void engine_line(std::string_view line) override;
+    // New output: the state file's output_tail follows within a second (output_pacing.hpp).
+    void output_arrived();
+    static int on_output_timer(sd_event_source* s, uint64_t usec, void* userdata) noexcept;
 
     void recheck(const std::string& why, bool reload) override;
     void gpu_reset(const std::string& reason) override;
@@ -108,6 +112,9 @@ private:
     std::string m_last_status;
     std::optional<app::EngineState> m_logged_state;
     std::string m_started_at;
+    std::optional<std::chrono::steady_clock::time_point> m_last_write; // of the state file
+    bool m_output_due = false;                                         // m_output_timer will write it
+    SdEventSource m_output_timer;
 };
 
 } // namespace halo::checkd

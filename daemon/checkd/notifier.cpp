@@ -417,6 +417,17 @@ Result<std::vector<SessionBus>> find_session_buses(const std::string& runtime_ro
     return found;
 }
 
+std::string unavailable_log(std::string_view cause)
+{
+    // connect_session() says the consequence itself, for callers without a gate: once is enough.
+    constexpr std::string_view k_consequence = "events go to the journal only";
+    if (cause.find(k_consequence) != std::string_view::npos) {
+        return fmt::format("Desktop notifications are unavailable: {}; the next event tries again", cause);
+    }
+    return fmt::format("Desktop notifications are unavailable: {}; {}, and the next event tries again", cause,
+                       k_consequence);
+}
+
 DesktopNotifier::DesktopNotifier(NotifyPolicy policy, Connect connect, std::chrono::steady_clock::duration retry_interval)
     : m_policy(policy), m_connect(std::move(connect)), m_retry_interval(retry_interval)
 {
@@ -443,9 +454,7 @@ DesktopNotifier::Outcome DesktopNotifier::send(const Notification& n)
     auto unavailable = [this](const Error& error) {
         Outcome o{Outcome::Kind::unavailable, 0, std::nullopt};
         if (!m_reported_unavailable) {
-            o.log = fmt::format("Desktop notifications are unavailable: {}; events go to the journal only, and the "
-                                "next event tries again",
-                                error.message);
+            o.log = unavailable_log(error.message);
             m_reported_unavailable = true;
         }
         return o;

@@ -107,6 +107,10 @@ bool is_graphical_session_type(std::string_view type) noexcept;
 // The gate the daemon calls for every event: [notify] policy, connecting lazily, and "no desktop"
 // reported once. While no server can be reached, each event retries (at most every
 // `retry_interval`); the outcome carries a message to log only when availability changes.
+// The one line logged when notifications become unavailable: why, that events go to the
+// journal only (said once, also when `cause` says it already), and that the next event retries.
+std::string unavailable_log(std::string_view cause);
+
 class DesktopNotifier {
 public:
     using Connect = std::function<Result<Notifier>()>;

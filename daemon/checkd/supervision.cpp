@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 namespace halo::checkd {
@@ -43,10 +44,12 @@ constexpr Transition k_transitions[] = {
     {SupervisionEvent::answers_again, bit(EngineState::unhealthy), EngineState::ready},
     {SupervisionEvent::marked_unhealthy, bit(EngineState::ready), EngineState::unhealthy},
     {SupervisionEvent::killed_for_restart, k_running, EngineState::unhealthy},
+    {SupervisionEvent::killed_for_good, k_running, EngineState::stopping},
     {SupervisionEvent::stop_requested, k_running, EngineState::stopping},
     {SupervisionEvent::stopped_idle, k_idle, EngineState::stopped},
     {SupervisionEvent::refused, k_idle, EngineState::refused},
     {SupervisionEvent::exited_as_planned, bit(EngineState::stopping), EngineState::stopped},
+    {SupervisionEvent::stopped_for_good, bit(EngineState::stopping), EngineState::failed},
     {SupervisionEvent::exited_for_good, k_running, EngineState::failed},
     {SupervisionEvent::restart_scheduled, k_any, EngineState::backoff},
     {SupervisionEvent::restarts_exhausted, k_any, EngineState::given_up},
@@ -66,6 +69,25 @@ std::string answer_text(long status, const std::string& error)
     return status ? fmt::format("HTTP {}", status) : error;
 }
 
+// nullopt when the exit does not say the command could not be run.
+std::optional<std::string> not_executable(const ExitFacts& f)
+{
+    constexpr std::string_view k_fix = "; restarting will not help; fix [engine] command, then run 'halo-check restart'";
+    if (f.exec_errno != 0) {
+        // Our own exec failed: argv[0] is what could not be run.
+        if (f.exec_errno == ENOENT) return fmt::format("command not found: {}{}", f.program, k_fix);
+        if (f.exec_errno == EACCES) return fmt::format("permission denied: {} is not executable{}", f.program, k_fix);
+        return fmt::format("cannot execute {}: {}{}", f.program, std::strerror(f.exec_errno), k_fix);
+    }
+    if (!f.info.exited || (f.info.status != 127 && f.info.status != 126)) return std::nullopt;
+    // argv[0] ran and says so: what it could not run is the engine it wraps.
+    const std::string& what = f.wrapped.empty() ? f.program : f.wrapped;
+    const std::string by = f.wrapped.empty() ? fmt::format(" (exit status {})", f.info.status)
+                                             : fmt::format(" ({} exited with status {})", f.program, f.info.status);
+    if (f.info.status == 127) return fmt::format("command not found: {}{}{}", what, by, k_fix);
+    return fmt::format("permission denied: {} is not executable{}{}", what, by, k_fix);
+}
+
 } // namespace
 
 std::string_view to_string(SupervisionEvent event) noexcept
@@ -79,10 +101,12 @@ std::string_view to_string(SupervisionEvent event) noexcept
     case SupervisionEvent::answers_again: return "answers_again";
     case SupervisionEvent::marked_unhealthy: return "marked_unhealthy";
     case SupervisionEvent::killed_for_restart: return "killed_for_restart";
+    case SupervisionEvent::killed_for_good: return "killed_for_good";
     case SupervisionEvent::stop_requested: return "stop_requested";
     case SupervisionEvent::stopped_idle: return "stopped_idle";
     case SupervisionEvent::refused: return "refused";
     case SupervisionEvent::exited_as_planned: return "exited_as_planned";
+    case SupervisionEvent::stopped_for_good: return "stopped_for_good";
     case SupervisionEvent::exited_for_good: return "exited_for_good";
     case SupervisionEvent::restart_scheduled: return "restart_scheduled";
     case SupervisionEvent::restarts_exhausted: return "restarts_exhausted";
@@ -237,8 +261,10 @@ ExitDecision decide_exit(const ExitFacts& f)
     case ExitPlan::stop: return {ExitAction::stop, f.planned_reason};
     case ExitPlan::restart_now: return {ExitAction::relaunch, f.planned_reason};
     case ExitPlan::restart_backoff: return {ExitAction::restart_later, f.planned_reason};
+    case ExitPlan::fail: return {ExitAction::fail_as_planned, f.planned_reason};
     case ExitPlan::classify: break;
     }
+    if (auto reason = not_executable(f)) return {ExitAction::fail, std::move(*reason)};
     const std::string exit = describe_exit(f.info, f.ran);
     if (f.info.exited && f.info.status == 1 && f.ran < f.early_exit) {
         if (!f.cause.empty()) {
@@ -365,6 +391,17 @@ std::optional<std::string> smoke_kill_reason(const app::SmokeFigures& figures, E
     if (figures.ok || !process_running || state != EngineState::ready) return std::nullopt;
     return fmt::format("smoke test failed: {} (no tokens within smoke_timeout {})", figures.error,
                        app::format_duration(smoke_timeout));
+}
+
+std::optional<std::string> smoke_refused_reason(long http_status, EngineState state, bool process_running,
+                                                std::string_view key_source)
+{
+    if ((http_status != 401 && http_status != 403) || !process_running || state != EngineState::ready) return std::nullopt;
+    const std::string sent =
+        key_source.empty() ? "halo-checkd sent none" : fmt::format("halo-checkd sent the one from {}", key_source);
+    return fmt::format("the engine refused the smoke test with HTTP {}: the API key is missing or wrong ({}); set "
+                       "[engine] api_key_file or pass --api-key-file in the command, then run 'halo-check restart'",
+                       http_status, sent);
 }
 
 } // namespace halo::checkd

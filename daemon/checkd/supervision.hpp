@@ -25,13 +25,16 @@
 //   killed_for_restart  running            unhealthy  "3 health checks failed in a row (HTTP 500)",
 //                                                     "not ready within ready_timeout 10m",
 //                                                     "smoke test failed: …"
+//   killed_for_good     running            stopping   "the engine refused the smoke test with HTTP
+//                                                     401: the API key is missing or wrong …"
 //   stop_requested      running            stopping   why; "restarting to apply the new engine
 //                                                     command" for a reload that changed it
 //   stopped_idle        idle               stopped    why (stop() with no process)
 //   refused             idle               refused    the verdict
 //   exited_as_planned   stopping           stopped    why the stop was asked
+//   stopped_for_good    stopping           failed     why it was killed for good
 //   exited_for_good     running            failed     "exited with status 1 after 0.4s: restarting
-//                                                     will not help …"
+//                                                     will not help …", "command not found: …"
 //   restart_scheduled   any                backoff    "killed by SIGKILL after 2.0s; restart 1 of 5
 //                                                     in 200ms"
 //   restarts_exhausted  any                given_up   "gave up after 5 restarts within 10m: …"
@@ -73,10 +76,12 @@ enum class SupervisionEvent {
     answers_again,
     marked_unhealthy,
     killed_for_restart,
+    killed_for_good,
     stop_requested,
     stopped_idle,
     refused,
     exited_as_planned,
+    stopped_for_good,
     exited_for_good,
     restart_scheduled,
     restarts_exhausted,
@@ -125,6 +130,7 @@ enum class ExitPlan {
     stop,            // stop(): stopped
     restart_now,     // restart() or a start during a stop: launch again at once
     restart_backoff, // killed for a restart (unhealthy): restart within the restart budget
+    fail,            // killed because it cannot work as configured: failed, no restart
 };
 
 // ---- a new configuration -----------------------------------------------------------------------
@@ -196,13 +202,17 @@ struct ExitFacts {
     std::string crash_pattern;              // the log pattern this run's output matched, if any
     std::string cause;                      // that pattern's filled title, if any
     std::optional<std::string> last_output; // the engine's last line, if any
+    int exec_errno = 0;                     // EngineProcess::exec_errno: the command could not be executed
+    std::string program;                    // the command's argv[0]
+    std::string wrapped;                    // the engine binary when argv[0] runs it (toolbox, podman, env …)
 };
 
 enum class ExitAction {
     stop,          // exited_as_planned; then run what stop() was given
     relaunch,      // launch again now
-    restart_later, // decide_restart() with `reason`
-    fail,          // exited_for_good
+    restart_later,   // decide_restart() with `reason`
+    fail,            // exited_for_good
+    fail_as_planned, // stopped_for_good
 };
 
 struct ExitDecision {
@@ -210,9 +220,11 @@ struct ExitDecision {
     std::string reason;
 };
 
-// Status 1 within early_exit (bad arguments, port in use, model failed to load) fails for good,
-// naming the cause its output matched (else quoting its last line); a crash signal restarts
-// naming the crash (and its log pattern); any other exit restarts.
+// A command that could not be executed (exec_errno, or exit status 127 "not found" / 126 "not
+// executable", as shells, env, toolbox and podman report it, whenever it comes) fails for good;
+// so does status 1 within early_exit (bad arguments, port in use, model failed to load), naming
+// the cause its output matched (else quoting its last line); a crash signal restarts naming the
+// crash (and its log pattern); any other exit restarts.
 ExitDecision decide_exit(const ExitFacts& facts);
 
 // The crash to remember for this exit (a crash signal, or output that matched a crash
@@ -282,5 +294,11 @@ std::optional<std::string> readiness_timeout(app::EngineState state, SteadyDurat
 // nullopt when the figures are only recorded.
 std::optional<std::string> smoke_kill_reason(const app::SmokeFigures& figures, app::EngineState state,
                                              bool process_running, app::Duration smoke_timeout);
+
+// The failure reason when a ready engine refused the smoke test with HTTP 401 or 403: the key is
+// missing or wrong, which a restart only repeats, so it is killed for good. `key_source` says
+// where the key sent came from (ApiKeys::source; empty when none was sent). nullopt otherwise.
+std::optional<std::string> smoke_refused_reason(long http_status, app::EngineState state, bool process_running,
+                                                std::string_view key_source);
 
 } // namespace halo::checkd

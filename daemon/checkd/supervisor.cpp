@@ -4,6 +4,8 @@
 #include "daemon/checkd/callback_guard.hpp"
 #include "daemon/checkd/engine_checks.hpp"
 #include "daemon/checkd/engine_process.hpp"
+#include "daemon/environment.hpp"
+#include "probes/engine_command.hpp"
 #include "probes/host.hpp"
 #include "probes/port_owner.hpp"
 #include "rules/log_match.hpp"
@@ -250,7 +252,14 @@ void Supervisor::launch()
         return;
     }
     if (stop_leftover()) return;
-    auto spawned = spawn_engine(m_config.command, engine_environment(environ, m_config.env));
+    const std::vector<std::string> environment = engine_environment(environ, m_config.env);
+    std::optional<std::string> key_file = m_config.api_key_file;
+    if (key_file && key_file->starts_with("~/")) key_file = app::env_value("HOME").value_or("") + key_file->substr(1);
+    m_keys = find_api_keys(m_config.command, key_file, environment, &read_key_file);
+    for (const std::string& problem : m_keys.problems) {
+        m_log.daemon(LOG_WARNING, fmt::format("engine {}: {}", m_config.name, problem));
+    }
+    auto spawned = spawn_engine(m_config.command, environment);
     if (!spawned) {
         schedule_restart(spawned.error().message);
         return;
@@ -258,6 +267,12 @@ void Supervisor::launch()
     const pid_t pid = spawned->pid;
     m_pid = pid;
     m_started = steady_clock::now();
+    m_exec_errno = spawned->exec_errno;
+    m_program = m_config.command.front();
+    m_wrapped.clear();
+    if (auto command = probes::parse_engine_command(m_config.command); command && command->binary != m_program) {
+        m_wrapped = command->binary;
+    }
     m_run_match.reset();
     m_suspect = false;
     m_after_exit = ExitPlan::classify;
@@ -376,6 +391,18 @@ void Supervisor::kill_for_restart(const std::string& reason)
     m_after_exit = ExitPlan::restart_backoff;
     m_after_reason = reason;
     apply(SupervisionEvent::killed_for_restart, reason);
+    signal_engine(m_pid, SIGTERM);
+    arm_timer(m_kill_timer, duration_cast<microseconds>(m_config.stop_timeout), &Supervisor::on_kill_timer);
+}
+
+void Supervisor::kill_for_good(const std::string& reason)
+{
+    m_suspect = false;
+    m_log.daemon(LOG_ERR, fmt::format("engine {}: {}; stopping it", m_config.name, reason));
+    cancel_checks();
+    m_after_exit = ExitPlan::fail;
+    m_after_reason = reason;
+    apply(SupervisionEvent::killed_for_good, reason);
     signal_engine(m_pid, SIGTERM);
     arm_timer(m_kill_timer, duration_cast<microseconds>(m_config.stop_timeout), &Supervisor::on_kill_timer);
 }
@@ -511,6 +538,9 @@ void Supervisor::on_exit(const siginfo_t& info)
         facts.cause = m_run_match->title;
     }
     if (!m_status.output.empty()) facts.last_output = m_status.output.back();
+    facts.exec_errno = m_exec_errno;
+    facts.program = m_program;
+    facts.wrapped = m_wrapped;
     ExitDecision d = decide_exit(facts);
     switch (d.action) {
     case ExitAction::stop:
@@ -523,6 +553,7 @@ void Supervisor::on_exit(const siginfo_t& info)
         return;
     case ExitAction::restart_later: schedule_restart(d.reason); return;
     case ExitAction::fail: apply(SupervisionEvent::exited_for_good, std::move(d.reason)); return;
+    case ExitAction::fail_as_planned: apply(SupervisionEvent::stopped_for_good, std::move(d.reason)); return;
     }
 }
 
@@ -597,9 +628,11 @@ void Supervisor::close_output()
     m_output.reset();
 }
 
-void Supervisor::handle_line(std::string line)
+void Supervisor::handle_line(std::string raw)
 {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!raw.empty() && raw.back() == '\r') raw.pop_back();
+    // Before anything keeps or shows it: the journal, the ring, the state file, a crash record.
+    const std::string line = redact(raw, m_keys.secrets);
     m_log.engine_line(line);
     if (!m_run_match) {
         if (auto m = rules::explain_log_line(m_patterns, rules::LogSource::engine, line, m_line_facts)) {
@@ -700,7 +733,7 @@ void Supervisor::on_health(const HttpResponse& r)
 
 void Supervisor::run_smoke()
 {
-    auto id = request_smoke(m_http, m_config, [this](const HttpResponse& r) {
+    auto id = request_smoke(m_http, m_config, m_keys.send, [this](const HttpResponse& r) {
         (void)guard_callback(
             "supervisor.on_smoke", 0, [&] { on_smoke(r); },
             [&](std::string_view what) { fail_internally("on_smoke", what); });
@@ -726,7 +759,9 @@ void Supervisor::on_smoke(const HttpResponse& r)
         publish();
         return;
     }
-    if (auto reason = smoke_kill_reason(f, m_status.state, process_running(), m_config.smoke_timeout)) {
+    if (auto refused = smoke_refused_reason(r.status, m_status.state, process_running(), m_keys.source)) {
+        kill_for_good(*refused);
+    } else if (auto reason = smoke_kill_reason(f, m_status.state, process_running(), m_config.smoke_timeout)) {
         kill_for_restart(*reason);
     } else {
         publish();

@@ -18,6 +18,7 @@
 
 #include "daemon/config.hpp"
 #include "daemon/engine_status.hpp"
+#include "daemon/checkd/api_key.hpp"
 #include "daemon/checkd/http_client.hpp"
 #include "daemon/checkd/log_sink.hpp"
 #include "daemon/checkd/sd_handles.hpp"
@@ -104,6 +105,8 @@ private:
     void on_exit(const siginfo_t& info);
     void schedule_restart(const std::string& why);
     void kill_for_restart(const std::string& reason);
+    // SIGTERM (SIGKILL after stop_timeout), then failed with `reason`: it cannot work as configured.
+    void kill_for_good(const std::string& reason);
     // After an exception in a callback: the engine's group killed, no process, no checks, no
     // timers, failed with "internal error in <where>: <what>", and a pending stop's `then` run.
     void fail_internally(std::string_view where, std::string_view what);
@@ -153,6 +156,10 @@ private:
     std::optional<std::uint64_t> m_health_request;
     std::optional<std::uint64_t> m_smoke_request;
     std::optional<app::CrashReason> m_run_match; // the first crash line seen in this run
+    int m_exec_errno = 0;                        // this run's command could not be executed
+    std::string m_program;                       // this run's argv[0]
+    std::string m_wrapped;                       // the engine binary argv[0] runs, when it is a wrapper
+    ApiKeys m_keys;                              // this run's: sent with the smoke test, cut from its output
     bool m_suspect = false;                 // unhealthy by mark_unhealthy(): health decides
 
     // What to do when the running process exits.

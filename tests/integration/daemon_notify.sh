@@ -38,6 +38,8 @@ pings=$(grep -c ' WATCHDOG=1$' "$T/notify.log")
 gap=$(grep ' WATCHDOG=1$' "$T/notify.log" | awk '{t=substr($1,2)+0; if (NR>1 && t-p>m) m=t-p; p=t} END {print m+0}')
 [ "$gap" -lt 400 ] || fail "watchdog gap ${gap} ms ≥ WATCHDOG_USEC"
 grep -q ' STOPPING=1$' "$T/notify.log" || fail "no STOPPING=1"
+stops=$(grep -c ' STOPPING=1$' "$T/notify.log")
+[ "$stops" = 1 ] || fail "STOPPING=1 sent $stops times, want once"
 # STOPPING=1 before the final STATUS (engine stopped) and before exit.
 stop_at=$(grep -n ' STOPPING=1$' "$T/notify.log" | head -1 | cut -d: -f1)
 last_status=$(grep -n 'STATUS=engine stopped' "$T/notify.log" | tail -1 | cut -d: -f1)

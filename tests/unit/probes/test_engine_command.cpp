@@ -167,3 +167,33 @@ TEST_CASE("bad engine commands are errors with a reason", "[probes][engine_comma
     CHECK_THAT(error_of("podman exec -it"), Catch::Contains("names no container"));
     CHECK_THAT(error_of("distrobox create x"), Catch::Contains("distrobox enter"));
 }
+
+TEST_CASE("API keys: every spelling is read, and only 'set' becomes a fact", "[probes][engine_command]")
+{
+    auto keys_of = [](const std::string& line) {
+        const auto argv = split(line);
+        auto parsed = parse_engine_command(argv);
+        REQUIRE(parsed.ok());
+        return std::pair(parsed->api_keys, parsed->api_key_files);
+    };
+    CHECK(keys_of("llama-server -m /a.gguf --api-key sk-one").first == std::vector<std::string>{"sk-one"});
+    CHECK(keys_of("llama-server --api-key=sk-one -m /a.gguf").first == std::vector<std::string>{"sk-one"});
+    // A comma-separated list, and each occurrence adds (llama-server accepts any of them).
+    CHECK(keys_of("llama-server --api-key a,,b --api-key=c,").first == std::vector<std::string>{"a", "b", "c"});
+    CHECK(keys_of("llama-server --api-key-file /run/keys --api-key-file=/etc/k").second ==
+          std::vector<std::string>{"/run/keys", "/etc/k"});
+    CHECK(keys_of("toolbox run -c llama-vulkan-radv llama-server --api-key sk-in-box").first ==
+          std::vector<std::string>{"sk-in-box"});
+    CHECK(keys_of("llama-server -m /a.gguf").first.empty());
+
+    auto f = facts_of("llama-server -m /a.gguf --api-key sk-secret-value");
+    CHECK(f.at("engine.api_key") == "set");
+    for (const auto& [key, value] : f) CHECK(value.find("sk-secret-value") == std::string::npos);
+    CHECK(facts_of("llama-server --api-key-file /run/keys").at("engine.api_key") == "set");
+    CHECK_FALSE(facts_of("llama-server -m /a.gguf").count("engine.api_key"));
+    // An empty list holds no key: the engine asks for none.
+    CHECK_FALSE(facts_of("llama-server --api-key=").count("engine.api_key"));
+
+    CHECK_THAT(error_of("llama-server --api-key"), Catch::Contains("option '--api-key' needs a value"));
+    CHECK_THAT(error_of("llama-server --api-key-file"), Catch::Contains("option '--api-key-file' needs a value"));
+}

@@ -199,6 +199,27 @@ TEST_CASE("command line overrides config, ~ expands, backend override, missing c
     CHECK(f.unknown_reason("engine.model.name"));
 }
 
+TEST_CASE("an API key anywhere is engine.api_key = set, never the key", "[probes][engine]")
+{
+    TempDir dir;
+    Host host(dir.path);
+    auto context = context_for(host);
+    context.config_path = "/c.toml";
+    auto with = [&](const std::string& table) {
+        write(dir.path / "c.toml", "[engine]\n" + table);
+        return probe(context);
+    };
+    auto f = with("command = [\"llama-server\", \"--api-key\", \"sk-secret-1\"]\n");
+    CHECK(get(f, "engine.api_key") == "set");
+    for (const auto& [key, fact] : f.all()) CHECK(fact.value.find("sk-secret-1") == std::string::npos);
+    CHECK(get(with("command = [\"llama-server\", \"--api-key-file=/k\"]\n"), "engine.api_key") == "set");
+    CHECK(get(with("command = [\"llama-server\"]\napi_key_file = \"/k\"\n"), "engine.api_key") == "set");
+    f = with("command = [\"llama-server\"]\n[engine.env]\nLLAMA_API_KEY = \"sk-secret-2\"\n");
+    CHECK(get(f, "engine.api_key") == "set");
+    for (const auto& [key, fact] : f.all()) CHECK(fact.value.find("sk-secret-2") == std::string::npos);
+    CHECK(get(with("command = [\"llama-server\"]\n"), "engine.api_key") == "<absent>");
+}
+
 TEST_CASE("hostile model file: partial with the reason", "[probes][engine]")
 {
     TempDir dir;

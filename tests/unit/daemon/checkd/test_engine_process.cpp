@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <string>
 
 using namespace halo;
@@ -91,6 +92,37 @@ TEST_CASE("engine process: a command that cannot run says why and exits 127", "[
     CHECK(out == "halo-checkd: failed to execute the engine command: No such file or directory\n");
     REQUIRE(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 127);
+}
+
+TEST_CASE("engine process: why the exec failed comes back with the process", "[daemon][engine_process]")
+{
+    auto missing = spawn_engine({"/nonexistent/llama-server"}, {"PATH=/usr/bin:/bin"});
+    REQUIRE(missing.ok());
+    CHECK(missing->exec_errno == ENOENT);
+    CHECK(WEXITSTATUS(wait_status(missing->pid)) == 127);
+
+    auto in_path = spawn_engine({"no-such-llama-server-in-path"}, {"PATH=/usr/bin:/bin"});
+    REQUIRE(in_path.ok());
+    CHECK(in_path->exec_errno == ENOENT);
+    wait_status(in_path->pid);
+
+    // A file without the execute bit.
+    char path[] = "/tmp/halo-not-executable-XXXXXX";
+    const int fd = ::mkstemp(path);
+    REQUIRE(fd >= 0);
+    ::close(fd);
+    auto denied = spawn_engine({path}, {"PATH=/usr/bin:/bin"});
+    ::unlink(path);
+    REQUIRE(denied.ok());
+    CHECK(denied->exec_errno == EACCES);
+    CHECK(read_all(denied->output) == "halo-checkd: failed to execute the engine command: Permission denied\n");
+    CHECK(WEXITSTATUS(wait_status(denied->pid)) == 126);
+
+    // A command that ran, even one that then exits 127 itself, leaves it 0.
+    auto ran = spawn_engine({"/bin/sh", "-c", "exit 127"}, {"PATH=/usr/bin:/bin"});
+    REQUIRE(ran.ok());
+    CHECK(ran->exec_errno == 0);
+    CHECK(WEXITSTATUS(wait_status(ran->pid)) == 127);
 }
 
 TEST_CASE("engine process: signal_engine reaches the whole group", "[daemon][engine_process]")

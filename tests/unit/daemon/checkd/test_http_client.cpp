@@ -5,6 +5,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -83,4 +88,51 @@ TEST_CASE("http client: a throwing callback is reported and costs the other requ
     CHECK((*http)->in_flight() == 0);
     REQUIRE(g_reports.size() == 3);
     for (const auto& r : g_reports) CHECK(r == "http_client.done: owner failed");
+}
+
+TEST_CASE("http client: request headers go on the wire with the request", "[daemon][http_client]")
+{
+    // A listening socket of our own: what arrives on it is what curl sent.
+    const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    REQUIRE(listener >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::listen(listener, 4) == 0);
+    socklen_t len = sizeof addr;
+    REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    const std::string url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/v1/chat/completions";
+
+    test::EventLoop loop;
+    auto http = HttpClient::create(loop.e);
+    REQUIRE(http.ok());
+    std::vector<HttpResponse> answers;
+    REQUIRE((*http)->request(url, R"({"a":1})", {"Authorization: Bearer sk-test-1", "X-Other: 2"}, 2000ms,
+                             [&](const HttpResponse& r) { answers.push_back(r); })
+                .ok());
+    int conn = -1;
+    std::string received;
+    const bool got = loop.run_until(
+        [&] {
+            if (conn < 0) conn = ::accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            char buffer[4096];
+            ssize_t n = 0;
+            while (conn >= 0 && (n = ::read(conn, buffer, sizeof buffer)) > 0) received.append(buffer, static_cast<std::size_t>(n));
+            return received.find("\r\n\r\n{\"a\":1}") != std::string::npos;
+        },
+        5'000'000);
+    const std::string reply = "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    if (conn >= 0) (void)!::write(conn, reply.data(), reply.size());
+    REQUIRE(loop.run_until([&] { return !answers.empty(); }, 5'000'000));
+    if (conn >= 0) ::close(conn);
+    ::close(listener);
+    REQUIRE(got);
+    CHECK_THAT(received, Catch::StartsWith("POST /v1/chat/completions HTTP/1.1\r\n"));
+    CHECK_THAT(received, Catch::Contains("\r\nAuthorization: Bearer sk-test-1\r\n"));
+    CHECK_THAT(received, Catch::Contains("\r\nX-Other: 2\r\n"));
+    CHECK_THAT(received, Catch::Contains("\r\nContent-Type: application/json\r\n"));
+    CHECK(answers[0].status == 204);
+    // The plain request sends none of them.
+    CHECK((*http)->in_flight() == 0);
 }

@@ -133,6 +133,28 @@ TEST_CASE("the gate reports an unavailable desktop once, retries on later events
     CHECK(attempts == 51);
 }
 
+TEST_CASE("the gate's line for a missing session bus says 'journal only' once", "[daemon][notifier]")
+{
+    EnvGuard env;
+    env.set("DBUS_SESSION_BUS_ADDRESS", nullptr);
+    env.set("XDG_RUNTIME_DIR", nullptr);
+    DesktopNotifier gate({true, halo::rules::Severity::warning}, &Notifier::connect_session, std::chrono::seconds(0));
+    auto first = gate.send(broken_notification());
+    REQUIRE(first.log);
+    auto count = [](const std::string& text, const std::string& what) {
+        std::size_t n = 0;
+        for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+        return n;
+    };
+    CHECK(count(*first.log, "journal only") == 1);
+    CHECK_THAT(*first.log, Catch::StartsWith("Desktop notifications are unavailable: No desktop session bus:") &&
+                               Catch::EndsWith("; the next event tries again"));
+
+    CHECK(unavailable_log("Failed to connect to the session bus: Connection refused") ==
+          "Desktop notifications are unavailable: Failed to connect to the session bus: Connection refused; events go "
+          "to the journal only, and the next event tries again");
+}
+
 TEST_CASE("the gate does not reconnect more often than its retry interval", "[daemon][notifier]")
 {
     int attempts = 0;

@@ -5,6 +5,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
+
 #include <array>
 #include <map>
 #include <set>
@@ -24,7 +26,8 @@ constexpr std::array k_all_states = {S::stopped,   S::refused,  S::starting, S::
 constexpr std::array k_all_events = {E::launched,          E::not_launched,     E::stopping_leftover, E::model_loading,     E::answered,
                                      E::answers_again,     E::marked_unhealthy, E::killed_for_restart, E::stop_requested,
                                      E::stopped_idle,      E::refused,          E::exited_as_planned, E::exited_for_good,
-                                     E::restart_scheduled, E::restarts_exhausted, E::internal_error};
+                                     E::restart_scheduled, E::restarts_exhausted, E::internal_error,
+                                     E::killed_for_good,   E::stopped_for_good};
 
 const std::set<S> k_idle = {S::stopped, S::refused, S::backoff, S::given_up, S::failed};
 const std::set<S> k_running = {S::starting, S::loading, S::ready, S::unhealthy};
@@ -62,6 +65,8 @@ const std::map<E, Row>& expected_table()
         {E::restart_scheduled, {any(), S::backoff}},
         {E::restarts_exhausted, {any(), S::given_up}},
         {E::internal_error, {any(), S::failed}},
+        {E::killed_for_good, {k_running, S::stopping}},
+        {E::stopped_for_good, {{S::stopping}, S::failed}},
     };
     return table;
 }
@@ -273,6 +278,79 @@ TEST_CASE("supervision: an early exit whose output named its cause fails with th
     f.crash_pattern = "log.vulkan-device-lost";
     f.cause = "The Vulkan device was lost";
     CHECK(decide_exit(f).reason == "crashed (killed by SIGABRT after 1.0s): log.vulkan-device-lost");
+}
+
+TEST_CASE("supervision: a command our exec could not run fails at once, naming it", "[daemon][supervision]")
+{
+    ExitFacts f = exit_after({true, 127, false}, 2ms);
+    f.exec_errno = ENOENT;
+    f.program = "/opt/nope/llama-server";
+    ExitDecision d = decide_exit(f);
+    CHECK(d.action == ExitAction::fail);
+    CHECK(d.reason == "command not found: /opt/nope/llama-server; restarting will not help; fix [engine] command, "
+                      "then run 'halo-check restart'");
+    CHECK(after(S::starting, E::exited_for_good) == S::failed);
+
+    f = exit_after({true, 126, false}, 2ms);
+    f.exec_errno = EACCES;
+    f.program = "/srv/llama-server";
+    d = decide_exit(f);
+    CHECK(d.action == ExitAction::fail);
+    CHECK_THAT(d.reason, Catch::StartsWith("permission denied: /srv/llama-server is not executable; restarting will "
+                                           "not help"));
+
+    f.exec_errno = ENOEXEC;
+    d = decide_exit(f);
+    CHECK(d.action == ExitAction::fail);
+    CHECK_THAT(d.reason, Catch::StartsWith("cannot execute /srv/llama-server: Exec format error; restarting"));
+
+    // The wrapper's name is not what is missing when our exec of it failed.
+    f = exit_after({true, 127, false}, 2ms);
+    f.exec_errno = ENOENT;
+    f.program = "toolbox";
+    f.wrapped = "llama-server";
+    CHECK_THAT(decide_exit(f).reason, Catch::StartsWith("command not found: toolbox;"));
+}
+
+TEST_CASE("supervision: exit status 127 or 126 from what ran fails at once, naming the engine it wraps",
+          "[daemon][supervision]")
+{
+    ExitFacts f = exit_after({true, 127, false}, 300ms);
+    f.program = "toolbox";
+    f.wrapped = "/opt/llama/llama-server";
+    ExitDecision d = decide_exit(f);
+    CHECK(d.action == ExitAction::fail);
+    CHECK(d.reason == "command not found: /opt/llama/llama-server (toolbox exited with status 127); restarting will "
+                      "not help; fix [engine] command, then run 'halo-check restart'");
+
+    f.info.status = 126;
+    CHECK(decide_exit(f).reason == "permission denied: /opt/llama/llama-server is not executable (toolbox exited with "
+                                   "status 126); restarting will not help; fix [engine] command, then run 'halo-check "
+                                   "restart'");
+
+    // No wrapper: the program itself said it.
+    f = exit_after({true, 127, false}, 300ms);
+    f.program = "/usr/local/bin/llama-server";
+    CHECK_THAT(decide_exit(f).reason, Catch::StartsWith("command not found: /usr/local/bin/llama-server (exit status "
+                                                        "127); restarting"));
+    // Whenever it comes: no engine exits 127 or 126 of its own.
+    f.ran = 2h;
+    CHECK(decide_exit(f).action == ExitAction::fail);
+    // Killed by signal 127 is not the status.
+    CHECK(decide_exit(exit_after({false, 127 - 64, false}, 1s)).action == ExitAction::restart_later);
+    // Status 125 (podman's own error) and 128 are other exits.
+    CHECK(decide_exit(exit_after({true, 125, false}, 1s)).action == ExitAction::restart_later);
+    CHECK(decide_exit(exit_after({true, 128, false}, 1s)).action == ExitAction::restart_later);
+}
+
+TEST_CASE("supervision: a planned exit with status 127 still goes as planned", "[daemon][supervision]")
+{
+    ExitFacts f = exit_after({true, 127, false}, 1s);
+    f.exec_errno = ENOENT;
+    f.program = "/opt/nope/llama-server";
+    f.plan = ExitPlan::stop;
+    f.planned_reason = "daemon shutting down: SIGTERM";
+    CHECK(decide_exit(f).action == ExitAction::stop);
 }
 
 TEST_CASE("supervision: exit status 1 at or after early_exit restarts", "[daemon][supervision]")
@@ -600,6 +678,50 @@ TEST_CASE("supervision: a failed smoke test of a ready engine kills it for a res
     app::SmokeFigures ok;
     ok.ok = true;
     CHECK_FALSE(smoke_kill_reason(ok, S::ready, true, 60s));
+}
+
+TEST_CASE("supervision: a ready engine refusing the smoke test with 401 or 403 is a configuration error",
+          "[daemon][supervision]")
+{
+    CHECK(smoke_refused_reason(401, S::ready, true, "") ==
+          std::optional<std::string>("the engine refused the smoke test with HTTP 401: the API key is missing or wrong "
+                                     "(halo-checkd sent none); set [engine] api_key_file or pass --api-key-file in the "
+                                     "command, then run 'halo-check restart'"));
+    CHECK(smoke_refused_reason(403, S::ready, true, "[engine] api_key_file") ==
+          std::optional<std::string>("the engine refused the smoke test with HTTP 403: the API key is missing or wrong "
+                                     "(halo-checkd sent the one from [engine] api_key_file); set [engine] api_key_file "
+                                     "or pass --api-key-file in the command, then run 'halo-check restart'"));
+    CHECK(after(S::ready, E::killed_for_good) == S::stopping);
+
+    // Any other answer is the smoke test's own failure (restart), or none at all.
+    for (long status : {0L, 200L, 400L, 404L, 500L, 503L}) CHECK_FALSE(smoke_refused_reason(status, S::ready, true, ""));
+    CHECK_FALSE(smoke_refused_reason(401, S::ready, false, ""));
+    CHECK_FALSE(smoke_refused_reason(401, S::unhealthy, true, "")); // already on its way to a restart
+    CHECK_FALSE(smoke_refused_reason(401, S::stopping, true, ""));
+}
+
+TEST_CASE("supervision: killed for good ends failed, whatever the exit; a stop or restart meanwhile wins",
+          "[daemon][supervision]")
+{
+    const std::string why = "the engine refused the smoke test with HTTP 401: …";
+    for (const ExitInfo info : {ExitInfo{false, SIGTERM, false}, ExitInfo{true, 0, false}, ExitInfo{false, SIGKILL, false},
+                                ExitInfo{true, 1, false}, ExitInfo{false, SIGSEGV, false}}) {
+        ExitFacts f = exit_after(info, 2s);
+        f.plan = ExitPlan::fail;
+        f.planned_reason = why;
+        const ExitDecision d = decide_exit(f);
+        CHECK(d.action == ExitAction::fail_as_planned);
+        CHECK(d.reason == why);
+    }
+    S s = after(S::ready, E::killed_for_good);
+    CHECK(after(s, E::stopped_for_good) == S::failed);
+    CHECK_FALSE(next_state(S::ready, E::stopped_for_good));
+    CHECK_FALSE(next_state(S::failed, E::killed_for_good));
+    // Restarting will not help: nothing is scheduled from failed until a start.
+    CHECK(decide_start(S::failed, false) == StartAction::launch);
+    // During the stop, `halo-check stop` or `restart` changes the plan, as for any stop.
+    CHECK(decide_stop(s, true) == StopAction::already_stopping);
+    CHECK(decide_start(s, true) == StartAction::restart_after_stop);
 }
 
 // ---- whole runs ------------------------------------------------------------------------------
