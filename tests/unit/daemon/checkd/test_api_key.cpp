@@ -62,7 +62,7 @@ TEST_CASE("api keys: --api-key-file is read as llama-server reads it", "[daemon]
     CHECK(keys_in_file("\n\n# only comments\n").empty());
 }
 
-TEST_CASE("api keys: [engine] api_key_file wins for the smoke test; all keys are secrets", "[daemon][api_key]")
+TEST_CASE("api keys: [engine] api_key_file wins for the smoke test, all keys are secrets", "[daemon][api_key]")
 {
     const auto read = files({{"/etc/halo/key", "sk-daemon \r\n"}});
     ApiKeys k = find_api_keys(with(k_server, {"--api-key", "sk-cmd"}), std::string("/etc/halo/key"), {}, read);

@@ -700,7 +700,7 @@ TEST_CASE("supervision: a ready engine refusing the smoke test with 401 or 403 i
     CHECK_FALSE(smoke_refused_reason(401, S::stopping, true, ""));
 }
 
-TEST_CASE("supervision: killed for good ends failed, whatever the exit; a stop or restart meanwhile wins",
+TEST_CASE("supervision: killed for good ends failed, whatever the exit, a stop or restart meanwhile wins",
           "[daemon][supervision]")
 {
     const std::string why = "the engine refused the smoke test with HTTP 401: …";
