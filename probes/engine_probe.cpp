@@ -57,7 +57,8 @@ Result<std::optional<Source>> find_command(const ProbeContext& context)
 // its environment (set in [engine.env]).
 bool wants_api_key(const EngineConfig& config)
 {
-    return config.api_key_file || config.env.count("LLAMA_API_KEY") != 0 || config.env.count("LLAMA_ARG_API_KEY_FILE") != 0;
+    return config.api_key_file || config.env.count("LLAMA_API_KEY") != 0 ||
+           config.env.count("LLAMA_ARG_API_KEY_FILE") != 0;
 }
 
 std::string expand_home(const Host& host, const std::string& path)

@@ -103,7 +103,8 @@ ApiKeys find_api_keys(const std::vector<std::string>& command, const std::option
         }
         const std::vector<std::string> keys = keys_in_file(*text);
         offer(keys, source);
-        if (keys.empty()) out.problems.push_back(fmt::format("API key file '{}' ({}) holds no key; {}", path, source, if_unread));
+        if (keys.empty())
+            out.problems.push_back(fmt::format("API key file '{}' ({}) holds no key; {}", path, source, if_unread));
     };
 
     if (api_key_file) {
@@ -145,7 +146,8 @@ std::string redact(std::string_view line, std::span<const std::string> secrets)
         }
         if (!line.substr(at).starts_with("****")) return {0, {}};
         for (const std::string& secret : secrets) {
-            if (secret.size() > 4 && line.substr(at + 4).starts_with(std::string_view(secret).substr(secret.size() - 4))) {
+            if (secret.size() > 4 &&
+                line.substr(at + 4).starts_with(std::string_view(secret).substr(secret.size() - 4))) {
                 return {8, "****"};
             }
         }

@@ -120,8 +120,7 @@ Result<EngineProcess> spawn_engine(const std::vector<std::string>& command, cons
     // Blocks for as long as the child takes to reach execvpe: a few system calls.
     int exec_errno = 0;
     ssize_t n = 0;
-    while ((n = ::read(status_read.get(), &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR) {
-    }
+    while ((n = ::read(status_read.get(), &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR) {}
     if (n != static_cast<ssize_t>(sizeof exec_errno)) exec_errno = 0;
     return EngineProcess{pid, std::move(read_end), exec_errno};
 }

@@ -408,13 +408,15 @@ void Manager::output_arrived()
     }
     uint64_t now = 0;
     sd_event_now(m_event.get(), CLOCK_MONOTONIC, &now);
-    const uint64_t when = now + static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(delay).count());
+    const uint64_t when =
+        now + static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(delay).count());
     if (m_output_timer) {
         sd_event_source_set_time(m_output_timer.get(), when);
         sd_event_source_set_enabled(m_output_timer.get(), SD_EVENT_ONESHOT);
     } else {
         sd_event_source* s = nullptr;
-        const int r = sd_event_add_time(m_event.get(), &s, CLOCK_MONOTONIC, when, 10'000, &Manager::on_output_timer, this);
+        const int r =
+            sd_event_add_time(m_event.get(), &s, CLOCK_MONOTONIC, when, 10'000, &Manager::on_output_timer, this);
         if (r < 0) {
             // The next state change writes the lines instead.
             m_log.daemon(LOG_WARNING, fmt::format("Failed to add a timer to the event loop: {}; the state file's "
@@ -431,8 +433,8 @@ int Manager::on_output_timer(sd_event_source*, uint64_t, void* userdata) noexcep
 {
     auto* self = static_cast<Manager*>(userdata);
     // A failed write is logged by publish(); a throw leaves the lines to the next change or line.
-    return guard_callback("manager.on_output_timer", 0, [self] { self->publish(); },
-                          [self] { self->m_output_due = false; });
+    return guard_callback(
+        "manager.on_output_timer", 0, [self] { self->publish(); }, [self] { self->m_output_due = false; });
 }
 
 void Manager::recheck(const std::string& why, bool reload) { evaluate(why, reload); }

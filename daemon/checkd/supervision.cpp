@@ -72,7 +72,8 @@ std::string answer_text(long status, const std::string& error)
 // nullopt when the exit does not say the command could not be run.
 std::optional<std::string> not_executable(const ExitFacts& f)
 {
-    constexpr std::string_view k_fix = "; restarting will not help; fix [engine] command, then run 'halo-check restart'";
+    constexpr std::string_view k_fix =
+        "; restarting will not help; fix [engine] command, then run 'halo-check restart'";
     if (f.exec_errno != 0) {
         // Our own exec failed: argv[0] is what could not be run.
         if (f.exec_errno == ENOENT) return fmt::format("command not found: {}{}", f.program, k_fix);
@@ -396,7 +397,8 @@ std::optional<std::string> smoke_kill_reason(const app::SmokeFigures& figures, E
 std::optional<std::string> smoke_refused_reason(long http_status, EngineState state, bool process_running,
                                                 std::string_view key_source)
 {
-    if ((http_status != 401 && http_status != 403) || !process_running || state != EngineState::ready) return std::nullopt;
+    if ((http_status != 401 && http_status != 403) || !process_running || state != EngineState::ready)
+        return std::nullopt;
     const std::string sent =
         key_source.empty() ? "halo-checkd sent none" : fmt::format("halo-checkd sent the one from {}", key_source);
     return fmt::format("the engine refused the smoke test with HTTP {}: the API key is missing or wrong ({}); set "

@@ -208,8 +208,8 @@ struct ExitFacts {
 };
 
 enum class ExitAction {
-    stop,          // exited_as_planned; then run what stop() was given
-    relaunch,      // launch again now
+    stop,            // exited_as_planned; then run what stop() was given
+    relaunch,        // launch again now
     restart_later,   // decide_restart() with `reason`
     fail,            // exited_for_good
     fail_as_planned, // stopped_for_good

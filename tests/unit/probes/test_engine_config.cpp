@@ -86,11 +86,13 @@ TEST_CASE("[engine]: wrong types and unknown keys name file:line:col and the fix
 
 TEST_CASE("[engine]: api_key_file names the key the daemon sends", "[probes][engine_config]")
 {
-    auto c = parse_engine_config("[engine]\ncommand = [\"llama-server\"]\napi_key_file = \"/run/secrets/llama\"\n", "c.toml");
+    auto c = parse_engine_config("[engine]\ncommand = [\"llama-server\"]\napi_key_file = \"/run/secrets/llama\"\n",
+                                 "c.toml");
     REQUIRE(c.ok());
     REQUIRE(c->has_value());
     CHECK((*c)->api_key_file == std::optional<std::string>("/run/secrets/llama"));
-    c = parse_engine_config("[engine]\ncommand = [\"llama-server\"]\napi_key_file = \"~/.config/halo-check/key\"\n", "c.toml");
+    c = parse_engine_config("[engine]\ncommand = [\"llama-server\"]\napi_key_file = \"~/.config/halo-check/key\"\n",
+                            "c.toml");
     REQUIRE(c.ok());
     CHECK((*c)->api_key_file == std::optional<std::string>("~/.config/halo-check/key"));
     c = parse_engine_config("[engine]\ncommand = [\"llama-server\"]\n", "c.toml");
@@ -105,9 +107,9 @@ TEST_CASE("[engine]: api_key_file names the key the daemon sends", "[probes][eng
         {"[engine]\ncommand = [\"x\"]\napi_key_file = 1\n", "c.toml:3:16: [engine] api_key_file must be a string"},
         {"[engine]\ncommand = [\"x\"]\napi_key_file = \"key.txt\"\n",
          "c.toml:3:16: [engine] api_key_file 'key.txt' must be an absolute path or start with ~/"},
-        {"[engine]\ncommand = [\"x\"]\napi_key_file = \"\"\n", "c.toml:3:16: [engine] api_key_file '' must be an absolute path"},
-        {"[engine]\ncommand = [\"x\"]\napi_key = \"sk-1\"\n",
-         "c.toml:3:11: unknown key 'api_key' in [engine]"},
+        {"[engine]\ncommand = [\"x\"]\napi_key_file = \"\"\n",
+         "c.toml:3:16: [engine] api_key_file '' must be an absolute path"},
+        {"[engine]\ncommand = [\"x\"]\napi_key = \"sk-1\"\n", "c.toml:3:11: unknown key 'api_key' in [engine]"},
     };
     for (const Case& b : bad) {
         INFO(b.text);

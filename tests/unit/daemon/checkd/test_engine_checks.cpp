@@ -109,9 +109,9 @@ TEST_CASE("engine checks: the smoke request asks for few tokens, no cache, and t
     CHECK(body["model"] == "qwen3-coder");
 }
 
-TEST_CASE("engine checks: the smoke request carries the engine's API key as a bearer token",
-          "[daemon][engine_checks]")
+TEST_CASE("engine checks: the smoke request carries the engine's API key as a bearer token", "[daemon][engine_checks]")
 {
-    CHECK(smoke_request_headers(std::string("sk-local-1")) == std::vector<std::string>{"Authorization: Bearer sk-local-1"});
+    CHECK(smoke_request_headers(std::string("sk-local-1")) ==
+          std::vector<std::string>{"Authorization: Bearer sk-local-1"});
     CHECK(smoke_request_headers(std::nullopt).empty());
 }

@@ -108,8 +108,9 @@ TEST_CASE("http client: request headers go on the wire with the request", "[daem
     auto http = HttpClient::create(loop.e);
     REQUIRE(http.ok());
     std::vector<HttpResponse> answers;
-    REQUIRE((*http)->request(url, R"({"a":1})", {"Authorization: Bearer sk-test-1", "X-Other: 2"}, 2000ms,
-                             [&](const HttpResponse& r) { answers.push_back(r); })
+    REQUIRE((*http)
+                ->request(url, R"({"a":1})", {"Authorization: Bearer sk-test-1", "X-Other: 2"}, 2000ms,
+                          [&](const HttpResponse& r) { answers.push_back(r); })
                 .ok());
     int conn = -1;
     std::string received;
@@ -118,7 +119,8 @@ TEST_CASE("http client: request headers go on the wire with the request", "[daem
             if (conn < 0) conn = ::accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
             char buffer[4096];
             ssize_t n = 0;
-            while (conn >= 0 && (n = ::read(conn, buffer, sizeof buffer)) > 0) received.append(buffer, static_cast<std::size_t>(n));
+            while (conn >= 0 && (n = ::read(conn, buffer, sizeof buffer)) > 0)
+                received.append(buffer, static_cast<std::size_t>(n));
             return received.find("\r\n\r\n{\"a\":1}") != std::string::npos;
         },
         5'000'000);

@@ -33,7 +33,8 @@ TEST_CASE("engine lines: the letter without the time (--no-log-timestamps)", "[d
 
 TEST_CASE("engine lines: --log-jsonl lines carry their level", "[daemon][log_sink]")
 {
-    CHECK(engine_line_priority(R"({"type":"log","time":4384,"level":"error","msg":"failed to load model\n"})") == LOG_ERR);
+    CHECK(engine_line_priority(R"({"type":"log","time":4384,"level":"error","msg":"failed to load model\n"})") ==
+          LOG_ERR);
     CHECK(engine_line_priority(R"({"type":"log","time":4384,"level":"warn","msg":"no API key\n"})") == LOG_WARNING);
     CHECK(engine_line_priority(R"({"type":"log","time":4384,"level":"info","msg":"model loaded\n"})") == LOG_INFO);
     CHECK(engine_line_priority(R"({"type":"log","time":4384,"level":"debug","msg":"x"})") == LOG_DEBUG);
@@ -47,10 +48,11 @@ TEST_CASE("engine lines: a line without a level is info", "[daemon][log_sink]")
 {
     CHECK(engine_line_priority("") == LOG_INFO);
     CHECK(engine_line_priority("error: invalid argument: --frobnicate") == LOG_INFO);
-    CHECK(engine_line_priority("halo-checkd: failed to execute the engine command: No such file or directory") == LOG_INFO);
+    CHECK(engine_line_priority("halo-checkd: failed to execute the engine command: No such file or directory") ==
+          LOG_INFO);
     CHECK(engine_line_priority("Error: crun: executable file `llama-server` not found in $PATH") == LOG_INFO);
-    CHECK(engine_line_priority("Explaining things") == LOG_INFO);   // a word, not a letter
-    CHECK(engine_line_priority("2026 E was a year") == LOG_INFO);   // a number without a dot is no time
+    CHECK(engine_line_priority("Explaining things") == LOG_INFO);        // a word, not a letter
+    CHECK(engine_line_priority("2026 E was a year") == LOG_INFO);        // a number without a dot is no time
     CHECK(engine_line_priority("0.00.001 X srv something") == LOG_INFO); // no such level
     CHECK(engine_line_priority("0.00.001.000E srv glued") == LOG_INFO);
     CHECK(engine_line_priority(".5 E srv") == LOG_INFO);

@@ -694,7 +694,8 @@ TEST_CASE("supervision: a ready engine refusing the smoke test with 401 or 403 i
     CHECK(after(S::ready, E::killed_for_good) == S::stopping);
 
     // Any other answer is the smoke test's own failure (restart), or none at all.
-    for (long status : {0L, 200L, 400L, 404L, 500L, 503L}) CHECK_FALSE(smoke_refused_reason(status, S::ready, true, ""));
+    for (long status : {0L, 200L, 400L, 404L, 500L, 503L})
+        CHECK_FALSE(smoke_refused_reason(status, S::ready, true, ""));
     CHECK_FALSE(smoke_refused_reason(401, S::ready, false, ""));
     CHECK_FALSE(smoke_refused_reason(401, S::unhealthy, true, "")); // already on its way to a restart
     CHECK_FALSE(smoke_refused_reason(401, S::stopping, true, ""));
@@ -704,8 +705,9 @@ TEST_CASE("supervision: killed for good ends failed, whatever the exit, a stop o
           "[daemon][supervision]")
 {
     const std::string why = "the engine refused the smoke test with HTTP 401: …";
-    for (const ExitInfo info : {ExitInfo{false, SIGTERM, false}, ExitInfo{true, 0, false}, ExitInfo{false, SIGKILL, false},
-                                ExitInfo{true, 1, false}, ExitInfo{false, SIGSEGV, false}}) {
+    for (const ExitInfo info :
+         {ExitInfo{false, SIGTERM, false}, ExitInfo{true, 0, false}, ExitInfo{false, SIGKILL, false},
+          ExitInfo{true, 1, false}, ExitInfo{false, SIGSEGV, false}}) {
         ExitFacts f = exit_after(info, 2s);
         f.plan = ExitPlan::fail;
         f.planned_reason = why;
