@@ -1,5 +1,6 @@
 #include "daemon/checkd/leftover_stop.hpp"
 
+#include "common/fd.hpp"
 #include "daemon/checkd/pidfd.hpp"
 #include "daemon/checkd/supervision.hpp"
 #include "probes/host.hpp"

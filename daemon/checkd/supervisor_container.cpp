@@ -4,6 +4,7 @@
 // found listening on the port when it became ready is stopped with the client, through a pidfd,
 // and a stop is complete only when both are gone (container_stop_complete, supervision.hpp).
 
+#include "common/fd.hpp"
 #include "daemon/checkd/callback_guard.hpp"
 #include "daemon/checkd/pidfd.hpp"
 #include "daemon/checkd/supervisor.hpp"
