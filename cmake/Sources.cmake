@@ -71,6 +71,7 @@ set(HALO_CHECKD_SOURCES
   daemon/checkd/http_client.cpp
   daemon/checkd/journal_event.cpp
   daemon/checkd/last_known_good_recorder.cpp
+  daemon/checkd/leftover_stop.cpp
   daemon/checkd/log_event_news.cpp
   daemon/checkd/log_monitor.cpp
   daemon/checkd/log_sink.cpp
@@ -82,4 +83,5 @@ set(HALO_CHECKD_SOURCES
   daemon/checkd/recheck_news.cpp
   daemon/checkd/supervision.cpp
   daemon/checkd/supervisor.cpp
+  daemon/checkd/supervisor_container.cpp
   daemon/checkd/watchers.cpp)

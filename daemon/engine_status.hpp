@@ -48,6 +48,8 @@ struct EngineStatus {
     std::string since;   // RFC 3339
     std::string reason;  // why it is in this state (empty when nothing to say)
     pid_t pid = 0;
+    // Inside a container: the engine itself (pid is its launcher), found listening once ready.
+    pid_t listener_pid = 0;
     int liveness_failures = 0;
     std::vector<RestartRecord> restarts; // the recent ones, newest last (bounded)
     std::optional<CrashReason> last_crash;

@@ -100,6 +100,7 @@ nlohmann::ordered_json to_json(const EngineStatus& s, std::size_t output_lines)
                                 {"since", s.since},
                                 {"reason", s.reason},
                                 {"pid", s.pid > 0 ? nlohmann::ordered_json(s.pid) : nlohmann::ordered_json(nullptr)},
+                                {"listener_pid", s.listener_pid > 0 ? nlohmann::ordered_json(s.listener_pid) : nlohmann::ordered_json(nullptr)},
                                 {"liveness_failures", s.liveness_failures}};
     nlohmann::ordered_json restarts = nlohmann::ordered_json::array();
     for (const RestartRecord& r : s.restarts) restarts.push_back({{"at", r.at}, {"reason", r.reason}});

@@ -2,6 +2,7 @@
 // keeps it healthy, and tells systemd the truth about itself (docs/daemon.md).
 
 #include "daemon/config.hpp"
+#include "daemon/checkd/leftover_stop.hpp"
 #include "daemon/checkd/manager.hpp"
 #include "common/fatal.hpp"
 
@@ -49,6 +50,9 @@ int main(int argc, char** argv)
         ->type_name("DIR");
     app.add_flag("--no-journal", no_journal, "Do not follow the kernel log (the engine's output is still matched)");
     app.add_flag("--no-watch", options.no_watch, "Do not watch the machine for changes (re-check on SIGHUP only)");
+    bool stop_leftover = false;
+    app.add_flag("--stop-leftover", stop_leftover,
+                 "Stop an engine an earlier daemon left running on the engine's port, then exit (ExecStopPost)");
     app.set_version_flag("--version", "halo-checkd " HALO_VERSION);
     try {
         app.parse(argc, argv);
@@ -75,7 +79,19 @@ int main(int argc, char** argv)
         // EX_CONFIG (78): the unit's RestartPreventExitStatus keeps systemd from looping on it.
         if (!config) {
             std::fprintf(stderr, "<3>halo-checkd: error: %s\n", config.error().message.c_str());
-            return 78;
+            return stop_leftover ? 1 : 78;
+        }
+        if (stop_leftover) {
+            auto stopped = stop_leftover_engines(config->engine);
+            if (!stopped) {
+                std::fprintf(stderr, "<3>halo-checkd: error: %s\n", stopped.error().message.c_str());
+                return 1;
+            }
+            for (const StoppedLeftover& s : *stopped) {
+                std::fprintf(stderr, "<5>halo-checkd: stopped a leftover engine, pid %d%s\n", static_cast<int>(s.pid),
+                             s.killed ? " (SIGKILL: it outlived stop_timeout)" : "");
+            }
+            return 0;
         }
         Manager manager(std::move(options), std::move(*config));
         return manager.run();

@@ -239,6 +239,38 @@ rules::Facts facts_for_engine_lines(rules::Facts facts, std::span<const std::str
     return facts;
 }
 
+// ---- an engine inside a container -------------------------------------------------------------
+
+bool launches_in_container(std::span<const std::string> command)
+{
+    auto parsed = probes::parse_engine_command(command);
+    return parsed && parsed->wrapper != "host";
+}
+
+std::optional<pid_t> container_engine_pid(std::span<const probes::PortListener> listeners,
+                                          std::span<const std::string> command, pid_t self)
+{
+    if (!launches_in_container(command)) return std::nullopt;
+    for (const probes::PortListener& l : listeners) {
+        // The whole command is the client itself (or a launcher someone else started): only the
+        // inner argv is the engine.
+        if (l.pid > 0 && is_leftover_engine(l, command, self) && l.argv.size() != command.size()) return l.pid;
+    }
+    return std::nullopt;
+}
+
+bool container_stop_complete(bool client_running, bool listener_running) noexcept
+{
+    return !client_running && !listener_running;
+}
+
+ExitInfo exit_through_launcher(const ExitInfo& info, bool in_container) noexcept
+{
+    // Signals are 1..64 (SIGRTMAX); 128 itself and above 192 are plain statuses.
+    if (!in_container || !info.exited || info.status <= 128 || info.status > 128 + 64) return info;
+    return {false, info.status - 128, false};
+}
+
 // ---- exit --------------------------------------------------------------------------------------
 
 std::string describe_exit(const ExitInfo& info, SteadyDuration ran)

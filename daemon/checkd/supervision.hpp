@@ -180,6 +180,23 @@ std::string port_in_use_title(std::string title, std::span<const probes::PortLis
 // or a facts file.
 rules::Facts facts_for_engine_lines(rules::Facts facts, std::span<const std::string> command);
 
+// ---- an engine inside a container -------------------------------------------------------------
+
+// Whether `command` starts the engine through a container launcher (toolbox run, podman exec,
+// distrobox enter): the process the daemon starts is then only a client, and the engine is a
+// process of the container that no signal to the client, its group or PDEATHSIG reaches.
+bool launches_in_container(std::span<const std::string> command);
+
+// The real engine of a container launch: the listener on the engine's port that runs the
+// engine's inner argv (the leftover matcher's test, so never our own client or another daemon's
+// engine); nullopt for a host command or when none matches.
+std::optional<pid_t> container_engine_pid(std::span<const probes::PortListener> listeners,
+                                          std::span<const std::string> command, pid_t self);
+
+// A stop (or restart) of a container launch is complete only when both processes are gone: the
+// client we reap and the engine that listens on the port.
+bool container_stop_complete(bool client_running, bool listener_running) noexcept;
+
 // ---- exit --------------------------------------------------------------------------------------
 
 struct ExitInfo {
@@ -187,6 +204,11 @@ struct ExitInfo {
     int status = 0;     // the exit status, or the signal's number
     bool core_dumped = false;
 };
+
+// A container launcher (podman exec, toolbox run) reports its engine's death by signal N as exit
+// status 128+N (SIGSEGV: 139). For a container launch such a status reads as "killed by signal
+// N", so a crash there counts as one; anything else, and every host launch, is left as it is.
+ExitInfo exit_through_launcher(const ExitInfo& info, bool in_container) noexcept;
 
 // "exited with status 1 after 0.4s", "killed by SIGABRT (core dumped) after 12.0s".
 std::string describe_exit(const ExitInfo& info, SteadyDuration ran);

@@ -71,6 +71,7 @@ Supervisor::~Supervisor()
     // The daemon is going away with the engine still running (an exception on the way out):
     // do not leave it behind. The normal path stops it first.
     signal_engine(m_pid, SIGKILL);
+    signal_listener(SIGKILL);
 }
 
 void Supervisor::configure(const app::EngineConfig& config)
@@ -190,6 +191,7 @@ void Supervisor::stop(const std::string& why, std::function<void()> then)
     if (action == StopAction::begin_stopping) {
         m_log.daemon(LOG_INFO, fmt::format("stopping engine {} (pid {}): {}", m_config.name, m_pid, why));
         signal_engine(m_pid, SIGTERM);
+        signal_listener(SIGTERM);
         arm_timer(m_kill_timer, duration_cast<microseconds>(m_config.stop_timeout), &Supervisor::on_kill_timer);
         apply(SupervisionEvent::stop_requested, why);
     }
@@ -392,6 +394,7 @@ void Supervisor::kill_for_restart(const std::string& reason)
     m_after_reason = reason;
     apply(SupervisionEvent::killed_for_restart, reason);
     signal_engine(m_pid, SIGTERM);
+    signal_listener(SIGTERM);
     arm_timer(m_kill_timer, duration_cast<microseconds>(m_config.stop_timeout), &Supervisor::on_kill_timer);
 }
 
@@ -428,12 +431,14 @@ int Supervisor::on_kill_timer(sd_event_source*, uint64_t, void* userdata) noexce
                                            self->m_config.name, self->m_pid,
                                            app::format_duration(self->m_config.stop_timeout)));
             signal_engine(self->m_pid, SIGKILL);
+            self->signal_listener(SIGKILL);
             return 0;
         },
         // Only the log line failed: the kill is due all the same, and its exit moves the state on.
         [self] {
             if (self->m_leftover_fd) signal_pidfd(self->m_leftover_fd.get(), SIGKILL);
             signal_engine(self->m_pid, SIGKILL);
+            self->signal_listener(SIGKILL);
         });
 }
 
@@ -493,6 +498,11 @@ void Supervisor::child_exited(sd_event_source* source, const siginfo_t& info)
 
 void Supervisor::on_exit(const siginfo_t& info)
 {
+    if (!m_deferred_exit && await_listener()) {
+        m_deferred_exit = info; // on_listener_exit comes back here
+        return;
+    }
+    forget_listener();
     const pid_t pid = m_pid;
     read_output(true); // the last lines often say why
     close_output();
@@ -504,7 +514,7 @@ void Supervisor::on_exit(const siginfo_t& info)
     m_pid = 0;
     const auto ran = uptime();
 
-    const ExitInfo exit_info = exit_info_of(info);
+    const ExitInfo exit_info = exit_through_launcher(exit_info_of(info), launches_in_container(m_config.command));
     const std::string exit = describe_exit(exit_info, ran);
     m_log.daemon(exit_info.exited && exit_info.status == 0 ? LOG_INFO : LOG_WARNING,
                  fmt::format("engine {} (pid {}) {}", m_config.name, pid, exit),
@@ -568,6 +578,9 @@ void Supervisor::fail_internally(std::string_view where, std::string_view what)
     signal_engine(m_pid, SIGKILL);
     m_pid = 0;
     if (m_leftover_fd) signal_pidfd(m_leftover_fd.get(), SIGKILL); // we had decided it goes
+    signal_listener(SIGKILL);
+    forget_listener();
+    m_deferred_exit.reset();
     m_leftover_source.reset();
     m_leftover_fd.reset();
     m_leftover_pid = 0;
@@ -707,6 +720,7 @@ void Supervisor::on_health(const HttpResponse& r)
     switch (d.outcome) {
     case HealthOutcome::ready:
         m_log.daemon(LOG_INFO, fmt::format("engine {} ready after {}", m_config.name, seconds_text(facts.uptime)));
+        record_listener();
         break;
     case HealthOutcome::alive_again:
         m_suspect = false;

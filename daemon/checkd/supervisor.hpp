@@ -91,7 +91,7 @@ public:
 private:
     void launch();
     // A process we answer for is there: the engine, or a leftover engine being stopped.
-    bool busy() const { return m_pid > 0 || m_leftover_pid > 0; }
+    bool busy() const { return m_pid > 0 || m_leftover_pid > 0 || m_listener_source; }
     // A leftover engine on the port: SIGTERM now, SIGKILL after stop_timeout, the launch once it
     // is gone. False when the port holds none (or it cannot be signalled): launch now.
     bool stop_leftover();
@@ -127,6 +127,14 @@ private:
     static int on_kill_timer(sd_event_source* s, uint64_t usec, void* userdata) noexcept;
     static int on_backoff_timer(sd_event_source* s, uint64_t usec, void* userdata) noexcept;
     static int on_leftover_exit(sd_event_source* s, int fd, uint32_t revents, void* userdata) noexcept;
+    // An engine inside a container (supervisor_container.cpp): the process listening on the port
+    // with the engine's inner argv, found once the engine is ready; signalled with the client;
+    // await_listener() (from on_exit) holds the exit back until it is gone too.
+    void record_listener();
+    void forget_listener();
+    void signal_listener(int sig) noexcept;
+    bool await_listener();
+    static int on_listener_exit(sd_event_source* s, int fd, uint32_t revents, void* userdata) noexcept;
 
     sd_event* m_event;
     HttpClient& m_http;
@@ -143,6 +151,11 @@ private:
     pid_t m_leftover_pid = 0;
     Fd m_leftover_fd;
     SdEventSource m_leftover_source;
+    // The engine inside the container, and the client's exit waiting for it to go.
+    pid_t m_listener_pid = 0;
+    Fd m_listener_fd;
+    SdEventSource m_listener_source;
+    std::optional<siginfo_t> m_deferred_exit;
 
     pid_t m_pid = 0;
     std::chrono::steady_clock::time_point m_started;

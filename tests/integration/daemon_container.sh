@@ -9,7 +9,7 @@
 #   starts [needs the daemon to find and stop or adopt it],
 # no llama-server may be left in the container and the port must be free (or, (c) and (d),
 # served by exactly one new engine) within a bounded time. Every case runs and reports; the
-# test fails if any check failed. docs/containers-and-killmode.md explains what happens.
+# test fails if any check failed. docs/daemon.md ("The engine in a container") explains what happens.
 #
 # Podman's and toolbox's state lives in a temp dir and a private mount namespace
 # (tests/support/container_engine.sh); nothing is left running. Skipped (77) only where podman
@@ -169,6 +169,7 @@ if want a; then
     daemon_up
     echo "daemon to ready: $T_READY ms (engine pid in the state file: $(engine_pid), llama-server in the container: $L)"
     show_tree "daemon supervising"
+    check "(a) the state file names the engine inside the container (listener_pid $L)" test "$(state_field listener_pid)" = "$L"
     kill -TERM "$DPID"
     check "(a) halo-checkd exits within 15 s of SIGTERM" daemon_gone 15
     check "(a) halo-checkd exits 0" test "${daemon_rc:-x}" = 0
@@ -188,10 +189,24 @@ if want b; then
     launcher=$(engine_pid)
     kill -KILL "$DPID"
     daemon_gone 5
+    # What the unit's ExecStopPost runs: no KillMode reaches an engine inside a container.
+    t0=$(_ce_now_ms)
+    "$CHECKD" --stop-leftover --config "$T/config.toml" --state-dir "$STATE" > "$T/stop-leftover.log" 2>&1
+    stop_rc=$?
+    echo "    halo-checkd --stop-leftover: exit $stop_rc after $(( $(_ce_now_ms) - t0 )) ms: $(tr '\n' ' ' < "$T/stop-leftover.log")"
+    check "(b) halo-checkd --stop-leftover exits 0" test "$stop_rc" = 0
+    check "(b) --stop-leftover named the engine it stopped (pid $L)" grep -q "stopped a leftover engine, pid $L" "$T/stop-leftover.log"
     check "(b) no llama-server left in the container within 10 s" within 10 no_engine
     echo "    (after ${took_ms} ms; left: $(engines | tr '\n' ' '); launcher $launcher $(ce_alive "$launcher" && echo alive || echo gone))"
     check "(b) port $PORT free within 10 s" within 10 port_free
-    show_tree "after kill -9 of the daemon"
+    show_tree "after kill -9 of the daemon and --stop-leftover"
+    "$CHECKD" --stop-leftover --config "$T/config.toml" --state-dir "$STATE" > "$T/stop-leftover.log" 2>&1
+    check "(b) --stop-leftover with nothing left exits 0" test "$?" = 0
+    # A daemon started afterwards finds the port free and becomes ready.
+    daemon_up
+    check "(b) a daemon started afterwards is ready with exactly one llama-server" one_engine
+    kill -TERM "$DPID"; daemon_gone 15
+    check "(b) no llama-server left after that daemon's SIGTERM" within 10 no_engine
     reset b
 fi
 
@@ -217,6 +232,12 @@ if want c; then
     grep -E "engine llama-server (\(pid $old_launcher\) (exited|killed)|unhealthy)" "$T/daemon.log" | head -3 | sed 's/^/    daemon: /'
     crash=$(state_field last_crash)
     echo "    state: last_crash = ${crash:-none (the exit was not classified as a crash)}"
+    # A crash seen first as a failed check is SIGTERMed by the daemon: only the launcher's own
+    # report of the SIGSEGV (status 139) is a crash to record.
+    if grep -qE "engine llama-server \(pid $old_launcher\) (exited with status 139|killed by SIGSEGV)" "$T/daemon.log"; then
+        check "(c) the launcher's status 139 reads as killed by SIGSEGV" grep -q "engine llama-server (pid $old_launcher) killed by SIGSEGV" "$T/daemon.log"
+        check "(c) the crash is recorded in last_crash" grep -q SIGSEGV <<< "$crash"
+    fi
     kill -TERM "$DPID"; daemon_gone 15
     reset c
 fi

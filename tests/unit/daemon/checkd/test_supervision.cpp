@@ -1003,3 +1003,75 @@ TEST_CASE("supervision: engine lines are judged with the running command's engin
     const rules::Facts bad = facts_for_engine_lines(facts, std::vector<std::string>{"llama-server", "-c", "abc"});
     CHECK(bad.get("engine.model.path") == "/from/facts/file.gguf");
 }
+
+TEST_CASE("supervision: a container launch's engine is the inner argv listening on the port", "[daemon][supervision]")
+{
+    const pid_t self = ::getpid();
+    const std::vector<std::string> toolbox = {"toolbox", "run", "-c", "llama-vulkan-radv", "llama-server", "--port", "8080"};
+    const std::vector<std::string> podman = {"podman", "exec", "llama-vulkan-radv", "llama-server", "--port", "8080"};
+    const std::vector<std::string> distrobox = {"distrobox", "enter", "box", "--", "llama-server", "--port", "8080"};
+    const std::vector<std::string> host = {"llama-server", "--port", "8080"};
+    CHECK(launches_in_container(toolbox));
+    CHECK(launches_in_container(podman));
+    CHECK(launches_in_container(distrobox));
+    CHECK_FALSE(launches_in_container(host));
+    CHECK_FALSE(launches_in_container({}));
+
+    const std::vector<probes::PortListener> listeners = {
+        listener(0, {}),                                          // a socket nobody could see
+        listener(900, {"python3", "-m", "http.server", "8080"}), // someone else on the port
+        listener(901, toolbox),                                  // the client itself: not the engine
+        listener(902, {"llama-server", "--port", "8080"}, 77, "conmon"),
+    };
+    CHECK(container_engine_pid(listeners, toolbox, self) == 902);
+    CHECK(container_engine_pid(listeners, podman, self) == 902);
+    CHECK(container_engine_pid(listeners, distrobox, self) == 902);
+    // A host engine is our own child: nothing else to stop.
+    CHECK(container_engine_pid(listeners, host, self) == std::nullopt);
+    // Other arguments inside the container are another engine; a nameless socket is none.
+    CHECK(container_engine_pid(std::vector{listener(903, {"llama-server", "--port", "9090"})}, toolbox, self) == std::nullopt);
+    CHECK(container_engine_pid(std::vector{listener(0, {"llama-server", "--port", "8080"})}, toolbox, self) == std::nullopt);
+    CHECK(container_engine_pid(std::vector<probes::PortListener>{}, toolbox, self) == std::nullopt);
+    // Another daemon's engine is not ours to stop.
+    CHECK(container_engine_pid(std::vector{listener(904, {"llama-server", "--port", "8080"}, 999, "halo-checkd")},
+                               toolbox, self) == std::nullopt);
+}
+
+TEST_CASE("supervision: a container launch's stop completes when client and engine are both gone", "[daemon][supervision]")
+{
+    CHECK(container_stop_complete(false, false));
+    CHECK_FALSE(container_stop_complete(false, true)); // the client went; the engine holds the port
+    CHECK_FALSE(container_stop_complete(true, false));
+    CHECK_FALSE(container_stop_complete(true, true));
+}
+
+TEST_CASE("supervision: a container launcher's status 128+N is the engine killed by signal N", "[daemon][supervision]")
+{
+    // podman exec and toolbox run exit 139 when the engine inside dies of SIGSEGV.
+    const ExitInfo segv = exit_through_launcher({true, 139, false}, true);
+    CHECK_FALSE(segv.exited);
+    CHECK(segv.status == SIGSEGV);
+    CHECK(is_crash(segv));
+    CHECK(describe_exit(segv, 2s) == "killed by SIGSEGV after 2.0s");
+    CHECK(crash_to_record(segv, std::nullopt, describe_exit(segv, 2s), "2026-01-01T00:00:00Z").has_value());
+    const ExitInfo abrt = exit_through_launcher({true, 128 + SIGABRT, false}, true);
+    CHECK(is_crash(abrt));
+    // A SIGTERM (143) or SIGKILL (137) through the launcher is a kill, no crash.
+    const ExitInfo term = exit_through_launcher({true, 143, false}, true);
+    CHECK_FALSE(term.exited);
+    CHECK(term.status == SIGTERM);
+    CHECK_FALSE(is_crash(term));
+    // On the host 139 is a status the engine chose; statuses up to 128 and beyond 128+64 stay.
+    for (const auto& [status, container] : std::vector<std::pair<int, bool>>{
+             {139, false}, {0, true}, {1, true}, {127, true}, {128, true}, {193, true}, {255, true}}) {
+        INFO(status << (container ? " through a container" : " on the host"));
+        const ExitInfo same = exit_through_launcher({true, status, false}, container);
+        CHECK(same.exited);
+        CHECK(same.status == status);
+        CHECK_FALSE(is_crash(same));
+    }
+    // A launcher that was itself killed by a signal stays killed by that signal.
+    const ExitInfo killed = exit_through_launcher({false, SIGKILL, false}, true);
+    CHECK_FALSE(killed.exited);
+    CHECK(killed.status == SIGKILL);
+}
