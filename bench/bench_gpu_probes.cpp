@@ -12,8 +12,8 @@
 
 #include <fmt/core.h>
 
-#include <sys/wait.h>
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>

@@ -45,7 +45,8 @@ struct Ticker {
     std::uint64_t next = 0;
     std::uint64_t worst_late = 0;
     std::uint64_t ticks = 0;
-    static int on_tick(sd_event_source* s, std::uint64_t, void* userdata) noexcept {
+    static int on_tick(sd_event_source* s, std::uint64_t, void* userdata) noexcept
+    {
         auto* t = static_cast<Ticker*>(userdata);
         const std::uint64_t now = test::mono_usec();
         if (t->next && now > t->next) t->worst_late = std::max(t->worst_late, now - t->next);
@@ -64,17 +65,18 @@ struct RunResult {
     std::size_t events = 0;
 };
 
-RunResult run_once(const rules::RuleSet& rules, std::size_t lines, bool append) {
+RunResult run_once(const rules::RuleSet& rules, std::size_t lines, bool append)
+{
     test::TempDir dir;
     const auto journal = dir.path() / "kernel.journal";
     std::vector<std::string> text;
     while (text.size() < lines) text.push_back(k_block[text.size() % k_block.size()]);
     const auto entries = test::entries_for(text, 1'767'225'600'000'000, 1'000'000, 10);
     if (append)
-        test::write_journal(journal, test::entries_for({"amdgpu 0000:c1:00.0: amdgpu: MODE2 reset"}, 1'767'225'500'000'000, 500'000),
-                            dir.path());
-    else
-        test::write_journal(journal, entries, dir.path());
+        test::write_journal(
+            journal, test::entries_for({"amdgpu 0000:c1:00.0: amdgpu: MODE2 reset"}, 1'767'225'500'000'000, 500'000),
+            dir.path());
+    else test::write_journal(journal, entries, dir.path());
 
     rules::Facts facts;
     facts.set("gpu.0.firmware.mes", "0x00000083");
@@ -84,7 +86,8 @@ RunResult run_once(const rules::RuleSet& rules, std::size_t lines, bool append) 
     o.journal = checkd::LogMonitorOptions::Journal::files;
     o.journal_paths = {journal.string()};
     o.start_cursor = append ? "" : "head";
-    checkd::LogMonitor m(rules, facts, [&](const checkd::LogEvent& e) { events.push_back(e); }, o);
+    checkd::LogMonitor m(
+        rules, facts, [&](const checkd::LogEvent& e) { events.push_back(e); }, o);
 
     test::EventLoop loop;
     Ticker ticker;
@@ -99,7 +102,7 @@ RunResult run_once(const rules::RuleSet& rules, std::size_t lines, bool append) 
     }
     if (append) {
         test::write_journal(journal, entries, dir.path()); // systemd-journal-remote appends
-        start = test::mono_usec(); // count from when the entries are all there
+        start = test::mono_usec();                         // count from when the entries are all there
     }
     ticker.worst_late = 0;
     ticker.ticks = 0;
@@ -118,7 +121,8 @@ RunResult run_once(const rules::RuleSet& rules, std::size_t lines, bool append) 
 
 } // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv)
+{
     const std::size_t lines = argc > 1 ? std::stoul(argv[1]) : 10'000;
     const int runs = argc > 2 ? std::stoi(argv[2]) : 3;
     const auto loaded = rules::load_embedded_rules();
@@ -133,7 +137,8 @@ int main(int argc, char** argv) {
         }
         std::sort(read_ms.begin(), read_ms.end());
         std::sort(late.begin(), late.end());
-        fmt::print("{} {} lines, {} runs: read median {:.1f} ms ({:.1f} us/line), 10 ms timer worst lateness median {:.1f} ms (max {:.1f} ms), events {}\n",
+        fmt::print("{} {} lines, {} runs: read median {:.1f} ms ({:.1f} us/line), 10 ms timer worst lateness median "
+                   "{:.1f} ms (max {:.1f} ms), events {}\n",
                    append ? "append " : "backlog", lines, runs, read_ms[read_ms.size() / 2],
                    read_ms[read_ms.size() / 2] * 1000.0 / static_cast<double>(lines),
                    static_cast<double>(late[late.size() / 2]) / 1000.0, static_cast<double>(late.back()) / 1000.0,

@@ -24,11 +24,22 @@ std::string generate(std::size_t count)
     for (std::size_t i = 0; i < count; ++i) {
         std::string when;
         switch (i % 5) {
-        case 0: when = fmt::format(R"("kernel.release" = ">= 6.18.{}, < 6.19", "engine.backend" = "rocm")", i % 40); break;
-        case 1: when = fmt::format(R"("engine.image.tag" = "rocm-7.{}*", "package.linux-firmware.version" = "< 2025{:04}")", i % 30, i % 1300); break;
-        case 2: when = fmt::format(R"("gpu.*.firmware.mes" = ["0x000000{:02x}", "0x000001{:02x}"])", i % 256, i % 256); break;
-        case 3: when = fmt::format(R"("container.*.image.tag" = "legacy-{}-*", "engine.ctx_size" = "> {}")", i, 131072 + i); break;
-        default: when = fmt::format(R"("engine.host" = {{ none = ["127.*", "::1"] }}, "engine.port" = "{}")", 10000 + i); break;
+        case 0:
+            when = fmt::format(R"("kernel.release" = ">= 6.18.{}, < 6.19", "engine.backend" = "rocm")", i % 40);
+            break;
+        case 1:
+            when = fmt::format(R"("engine.image.tag" = "rocm-7.{}*", "package.linux-firmware.version" = "< 2025{:04}")",
+                               i % 30, i % 1300);
+            break;
+        case 2:
+            when = fmt::format(R"("gpu.*.firmware.mes" = ["0x000000{:02x}", "0x000001{:02x}"])", i % 256, i % 256);
+            break;
+        case 3:
+            when = fmt::format(R"("container.*.image.tag" = "legacy-{}-*", "engine.ctx_size" = "> {}")", i, 131072 + i);
+            break;
+        default:
+            when = fmt::format(R"("engine.host" = {{ none = ["127.*", "::1"] }}, "engine.port" = "{}")", 10000 + i);
+            break;
         }
         text += fmt::format("[[rule]]\nid = \"bench.{}\"\nseverity = \"{}\"\ntitle = \"generated {}\"\nfix = \"none\"\n"
                             "links = [\"https://example.org\"]\nsince = 2026-01-01\nwhen = {{ {} }}\n\n",
@@ -56,7 +67,8 @@ int main(int argc, char** argv)
         const std::string text = generate(count);
         const auto load_start = std::chrono::steady_clock::now();
         halo::rules::RulesFile file = halo::rules::parse_rules_file(text, "generated");
-        const double load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_start).count();
+        const double load_ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_start).count();
         if (file.has_errors()) {
             std::fprintf(stderr, "bench_rules: generated rules do not load: %s\n", file.diagnostics[0].message.c_str());
             return 1;
@@ -71,8 +83,8 @@ int main(int argc, char** argv)
         }
         std::sort(us.begin(), us.end());
         const double median = us[us.size() / 2];
-        std::printf("%8zu %14.1f %12.1f %14.1f   (%zu findings)\n", count, median, median * 1000.0 / static_cast<double>(count),
-                    load_ms, findings);
+        std::printf("%8zu %14.1f %12.1f %14.1f   (%zu findings)\n", count, median,
+                    median * 1000.0 / static_cast<double>(count), load_ms, findings);
     }
     return 0;
 }

@@ -28,7 +28,8 @@ using namespace halo;
 
 namespace {
 
-int run(int argc, char** argv) {
+int run(int argc, char** argv)
+{
     const int runs = argc > 1 ? std::stoi(argv[1]) : 10;
     const std::uint64_t quiet_ms = argc > 2 ? std::stoul(argv[2]) : 2000;
     const char* src = std::getenv("HALO_SOURCE_DIR");
@@ -37,7 +38,8 @@ int run(int argc, char** argv) {
     const std::string root = dir.str() + "/root";
     auto sh = [](const std::string& cmd) { return std::system((cmd + " >/dev/null 2>&1").c_str()); };
     if (sh(support + "make_rpmdb.sh '" + root + "' linux-firmware=20251111-1.fc43") != 0) {
-        fmt::print(stderr, "bench_watch_latency: make_rpmdb.sh failed (run from the source tree or set HALO_SOURCE_DIR)\n");
+        fmt::print(stderr,
+                   "bench_watch_latency: make_rpmdb.sh failed (run from the source tree or set HALO_SOURCE_DIR)\n");
         return 1;
     }
     std::vector<std::string> rpms;
@@ -66,7 +68,8 @@ int run(int argc, char** argv) {
         callback_at = 0;
         const std::size_t before = batches;
         std::thread t([&] {
-            sh("rpm --root '" + root + "' --dbpath /usr/lib/sysimage/rpm -U --justdb --nodeps --noscripts '" + rpm + "'");
+            sh("rpm --root '" + root + "' --dbpath /usr/lib/sysimage/rpm -U --justdb --nodeps --noscripts '" + rpm +
+               "'");
             rpm_done = test::mono_usec();
         });
         loop.run_until([&] { return rpm_done.load() != 0 && batches > before; }, 30'000'000);
@@ -89,7 +92,8 @@ int run(int argc, char** argv) {
 
 } // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv)
+{
     try {
         return run(argc, argv);
     } catch (const std::exception& e) {

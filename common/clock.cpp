@@ -14,10 +14,7 @@ std::string rfc3339_utc(const timespec& t, TimePrecision precision)
     return fmt::format("{}Z", buffer);
 }
 
-std::string rfc3339_utc(std::time_t t)
-{
-    return rfc3339_utc(timespec{t, 0});
-}
+std::string rfc3339_utc(std::time_t t) { return rfc3339_utc(timespec{t, 0}); }
 
 std::string now_rfc3339(TimePrecision precision)
 {

@@ -13,8 +13,7 @@ class Fatal : public std::runtime_error {
 public:
     explicit Fatal(const std::string& message, ExitCode code = ExitCode::unknown)
         : std::runtime_error(message), m_code(code)
-    {
-    }
+    {}
     ExitCode code() const noexcept { return m_code; }
 
 private:

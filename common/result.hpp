@@ -23,18 +23,37 @@ public:
     bool ok() const noexcept { return m_v.index() == 0; }
     explicit operator bool() const noexcept { return ok(); }
 
-    T& value() & { assert(ok()); return std::get<0>(m_v); }
-    const T& value() const& { assert(ok()); return std::get<0>(m_v); }
-    T&& value() && { assert(ok()); return std::get<0>(std::move(m_v)); }
+    T& value() &
+    {
+        assert(ok());
+        return std::get<0>(m_v);
+    }
+    const T& value() const&
+    {
+        assert(ok());
+        return std::get<0>(m_v);
+    }
+    T&& value() &&
+    {
+        assert(ok());
+        return std::get<0>(std::move(m_v));
+    }
     T* operator->() { return &value(); }
     const T* operator->() const { return &value(); }
     T& operator*() & { return value(); }
     const T& operator*() const& { return value(); }
 
-    const Error& error() const { assert(!ok()); return std::get<1>(m_v); }
+    const Error& error() const
+    {
+        assert(!ok());
+        return std::get<1>(m_v);
+    }
 
     template <typename U>
-    T value_or(U&& fallback) const& { return ok() ? value() : T(std::forward<U>(fallback)); }
+    T value_or(U&& fallback) const&
+    {
+        return ok() ? value() : T(std::forward<U>(fallback));
+    }
 
 private:
     std::variant<T, Error> m_v;
@@ -47,7 +66,11 @@ public:
     Result(Error error) : m_error(std::move(error)), m_failed(true) {}
     bool ok() const noexcept { return !m_failed; }
     explicit operator bool() const noexcept { return ok(); }
-    const Error& error() const { assert(m_failed); return m_error; }
+    const Error& error() const
+    {
+        assert(m_failed);
+        return m_error;
+    }
 
 private:
     Error m_error;
@@ -55,10 +78,10 @@ private:
 };
 
 // Propagate a failed Result from the enclosing function returning Result<U>.
-#define HALO_TRY(expr)                                                                          \
-    do {                                                                                        \
-        auto&& halo_try_r_ = (expr);                                                            \
-        if (!halo_try_r_) return ::halo::Error(halo_try_r_.error());                            \
+#define HALO_TRY(expr)                                                                                                 \
+    do {                                                                                                               \
+        auto&& halo_try_r_ = (expr);                                                                                   \
+        if (!halo_try_r_) return ::halo::Error(halo_try_r_.error());                                                   \
     } while (0)
 
 } // namespace halo

@@ -17,7 +17,8 @@ struct Block {
 // The code points toml++ 3.3.0 mis-handles, in order; each maps to k_private_base + its index.
 constexpr std::array<Block, 3> k_unsafe{{{0xA1, 0x499}, {0x2C4E, 0x3047}, {0xFB26, 0xFEFE}}};
 constexpr char32_t k_private_base = 0xE000;
-constexpr char32_t k_private_last = k_private_base + (0x499 - 0xA1 + 1) + (0x3047 - 0x2C4E + 1) + (0xFEFE - 0xFB26 + 1) - 1;
+constexpr char32_t k_private_last =
+    k_private_base + (0x499 - 0xA1 + 1) + (0x3047 - 0x2C4E + 1) + (0xFEFE - 0xFB26 + 1) - 1;
 
 // Index in the unsafe set, or -1.
 long unsafe_index(char32_t c)
@@ -115,7 +116,8 @@ Result<std::string> prepare_toml_input(std::string_view text, std::string_view o
         out.append(text.substr(i, run - i));
         i = run;
         if (i >= text.size()) break;
-        if (text[i] == '\0') return Error{fmt::format("{}: NUL byte in a TOML file; is it a binary file?", where(text, i, origin))};
+        if (text[i] == '\0')
+            return Error{fmt::format("{}: NUL byte in a TOML file; is it a binary file?", where(text, i, origin))};
         char32_t c = 0;
         const std::size_t length = decode(text, i, c);
         if (length == 0) { // malformed UTF-8: toml++ reports it

@@ -107,7 +107,8 @@ struct Parser {
         fail(*n, fmt::format("[{}] {} must be a string (write {} = \"…\")", table, key, key));
         return std::nullopt;
     }
-    void duration(const toml::table& t, std::string_view key, std::string_view table, Duration& out, bool allow_zero = false)
+    void duration(const toml::table& t, std::string_view key, std::string_view table, Duration& out,
+                  bool allow_zero = false)
     {
         const toml::node* n = t.get(key);
         if (!n) return;
@@ -132,7 +133,8 @@ struct Parser {
         if (!n) return;
         auto i = n->value_exact<int64_t>();
         if (!i) return fail(*n, fmt::format("[{}] {} must be an integer", table, key));
-        if (*i < min || *i > max) return fail(*n, fmt::format("[{}] {} must be between {} and {}", table, key, min, max));
+        if (*i < min || *i > max)
+            return fail(*n, fmt::format("[{}] {} must be between {} and {}", table, key, min, max));
         out = static_cast<int>(*i);
     }
     void boolean(const toml::table& t, std::string_view key, std::string_view table, bool& out)
@@ -149,7 +151,8 @@ struct Parser {
             bool found = false;
             for (std::string_view name : known) found = found || k.str() == name;
             if (!found) {
-                fail(v, fmt::format("unknown key '{}' in [{}]; see docs/config.md for the keys it takes", k.str(), table));
+                fail(v,
+                     fmt::format("unknown key '{}' in [{}]; see docs/config.md for the keys it takes", k.str(), table));
             }
         }
     }
@@ -196,7 +199,8 @@ void parse_engine(Parser& p, const toml::table& t, EngineConfig& e)
 
 void parse_daemon(Parser& p, const toml::table& t, DaemonConfig& d)
 {
-    p.unknown_keys(t, "daemon", {"policy", "stop_on_refusal", "state_dir", "last_known_good_after", "watch", "watch_quiet"});
+    p.unknown_keys(t, "daemon",
+                   {"policy", "stop_on_refusal", "state_dir", "last_known_good_after", "watch", "watch_quiet"});
     if (auto policy = p.string(t, "policy", "daemon")) {
         if (*policy == "refuse-broken") d.policy = Policy::refuse_broken;
         else if (*policy == "refuse-warning") d.policy = Policy::refuse_warning;
@@ -238,7 +242,8 @@ Result<Config> parse_config(std::string_view text, const std::string& origin)
     Parser p{origin, {}};
     for (const auto& [k, v] : root) {
         if (k.str() != "engine" && k.str() != "daemon" && k.str() != "notify") {
-            p.fail(v, fmt::format("unknown table or key '{}'; the config holds [engine], [daemon] and [notify]", k.str()));
+            p.fail(v,
+                   fmt::format("unknown table or key '{}'; the config holds [engine], [daemon] and [notify]", k.str()));
         }
     }
     const toml::node* engine = root.get("engine");
@@ -274,9 +279,6 @@ Result<Config> load_config(const std::string& path)
     return parse_config(text.str(), path);
 }
 
-std::string default_config_path()
-{
-    return probes::default_config_path(probes::Host("/"));
-}
+std::string default_config_path() { return probes::default_config_path(probes::Host("/")); }
 
 } // namespace halo::app

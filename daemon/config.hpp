@@ -3,8 +3,8 @@
 // Every key is documented in docs/config.md. Durations are integers (seconds) or strings with a
 // unit ("500ms", "90s", "10m", "1h"). Errors read `file:line:col: what is wrong, how to fix it`.
 
-#include "probes/engine_config.hpp"
 #include "common/result.hpp"
+#include "probes/engine_config.hpp"
 
 #include <chrono>
 #include <map>
@@ -21,7 +21,7 @@ enum class Policy { refuse_broken, refuse_warning, known_good_only };
 std::string_view to_string(Policy policy) noexcept;
 
 struct RestartConfig {
-    int max = 5;                               // restarts allowed within `window`
+    int max = 5; // restarts allowed within `window`
     Duration window = std::chrono::minutes(10);
     // First delay, doubled per restart: 200 ms puts a crashed engine back within a second while a
     // crash loop still backs off quickly (0.2, 0.4, 0.8, 1.6 s … up to backoff_max).
@@ -34,9 +34,9 @@ struct RestartConfig {
 // names the journal stream and the status line, so an unnamed engine takes its command's first
 // word.
 struct EngineConfig : probes::EngineConfig {
-    std::string health_url;               // defaulted from --host/--port in the command
-    std::string base_url;                 // scheme://host:port, for /v1/chat/completions
-    std::optional<std::string> alias;     // --alias / -a from the command (smoke-test model name)
+    std::string health_url;           // defaulted from --host/--port in the command
+    std::string base_url;             // scheme://host:port, for /v1/chat/completions
+    std::optional<std::string> alias; // --alias / -a from the command (smoke-test model name)
     Duration ready_timeout = std::chrono::minutes(10);
     Duration liveness_interval = std::chrono::seconds(30);
     int liveness_failures = 3;

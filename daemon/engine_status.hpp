@@ -45,8 +45,8 @@ struct RestartRecord {
 
 struct EngineStatus {
     EngineState state = EngineState::stopped;
-    std::string since;   // RFC 3339
-    std::string reason;  // why it is in this state (empty when nothing to say)
+    std::string since;  // RFC 3339
+    std::string reason; // why it is in this state (empty when nothing to say)
     pid_t pid = 0;
     // Inside a container: the engine itself (pid is its launcher), found listening once ready.
     pid_t listener_pid = 0;

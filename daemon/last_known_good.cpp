@@ -78,8 +78,9 @@ Result<LastKnownGood> load_last_known_good(const std::filesystem::path& state_di
     buffer << in.rdbuf();
     const std::string text = buffer.str();
     auto facts = rules::parse_facts_toml(text, path.string());
-    if (!facts) return Error{facts.error().message + "; the last known good file is damaged: delete it, the daemon "
-                                                     "records a new one"};
+    if (!facts)
+        return Error{facts.error().message + "; the last known good file is damaged: delete it, the daemon "
+                                             "records a new one"};
     LastKnownGood good{std::move(*facts), {}, path};
     if (text.rfind(k_header, 0) == 0) {
         good.recorded = text.substr(k_header.size(), text.find('\n') - k_header.size());

@@ -8,8 +8,8 @@
 // The time it was recorded is the file's first line, a TOML comment the facts parser skips:
 //   # halo-check last known good, recorded 2026-01-12T09:14:03Z
 
-#include "rules/facts.hpp"
 #include "common/result.hpp"
+#include "rules/facts.hpp"
 
 #include <chrono>
 #include <filesystem>

@@ -70,10 +70,13 @@ std::string missing(const rules::Facts& facts, std::string_view probe, std::stri
 std::string machine_summary(const rules::Facts& facts)
 {
     std::string out = "\nmachine:\n";
-    auto line = [&](std::string_view label, const std::string& text) { out += fmt::format("  {:<9} {}\n", label, text); };
+    auto line = [&](std::string_view label, const std::string& text) {
+        out += fmt::format("  {:<9} {}\n", label, text);
+    };
 
     if (auto name = facts.get("host.os.name")) line("os", *name);
-    else if (auto id = facts.get("host.os.id")) line("os", fmt::format("{} {}", *id, facts.get("host.os.version_id").value_or("")));
+    else if (auto id = facts.get("host.os.id"))
+        line("os", fmt::format("{} {}", *id, facts.get("host.os.version_id").value_or("")));
     else line("os", missing(facts, "os", "unknown"));
 
     if (auto release = facts.get("kernel.release")) {
@@ -111,7 +114,8 @@ std::string machine_summary(const rules::Facts& facts)
     }
     if (!rocm.empty()) {
         const auto access = facts.get("rocm.kfd.accessible");
-        rocm = fmt::format("agents {}; /dev/kfd {}", rocm, access == std::optional<std::string>("true") ? "accessible" : "NOT accessible");
+        rocm = fmt::format("agents {}; /dev/kfd {}", rocm,
+                           access == std::optional<std::string>("true") ? "accessible" : "NOT accessible");
     }
     line("rocm", rocm.empty() ? missing(facts, "kfd", "no KFD agents") : rocm);
 
@@ -190,14 +194,17 @@ std::string format_report_text(const rules::Report& report, const rules::Facts& 
         if (!u.matched.empty()) out += fmt::format("  holds:   {}\n", matched_text(u.matched));
     }
     if (report.known_good) {
-        out += fmt::format("\n{} {}\n  {}\n", paint("1;32", "KNOWN-GOOD"), report.known_good->id, report.known_good->title);
+        out += fmt::format("\n{} {}\n  {}\n", paint("1;32", "KNOWN-GOOD"), report.known_good->id,
+                           report.known_good->title);
     } else if (report.untested) {
-        out += fmt::format("\n{} no known-good combination matches this machine (--strict)\n", paint("1;33", "UNTESTED"));
+        out +=
+            fmt::format("\n{} no known-good combination matches this machine (--strict)\n", paint("1;33", "UNTESTED"));
     }
     if (!facts.empty() || !facts.probes().empty()) out += machine_summary(facts);
     bool header = false;
     for (const auto& [name, status] : facts.probes()) {
-        const bool interesting = status.state == rules::ProbeState::failed || status.state == rules::ProbeState::partial;
+        const bool interesting =
+            status.state == rules::ProbeState::failed || status.state == rules::ProbeState::partial;
         if (!style.verbose && !interesting) continue;
         if (!header) {
             out += "\nprobes:\n";

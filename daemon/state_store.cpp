@@ -2,7 +2,6 @@
 
 #include "daemon/atomic_file.hpp"
 
-
 #include <fmt/core.h>
 
 #include <fcntl.h>
@@ -26,7 +25,8 @@ std::string default_state_dir()
         return dirs.substr(0, dirs.find(':'));
     }
     if (const char* x = std::getenv("XDG_STATE_HOME"); x && *x) return std::string(x) + "/halo-check";
-    if (const char* h = std::getenv("HOME"); h && *h && ::getuid() != 0) return std::string(h) + "/.local/state/halo-check";
+    if (const char* h = std::getenv("HOME"); h && *h && ::getuid() != 0)
+        return std::string(h) + "/.local/state/halo-check";
     return "/var/lib/halo-check";
 }
 
@@ -35,7 +35,8 @@ Result<void> StateStore::prepare() const
     std::error_code ec;
     std::filesystem::create_directories(m_dir, ec);
     if (ec) {
-        return Error{fmt::format("Failed to create state directory '{}': {}; pass --state-dir DIR", m_dir, ec.message())};
+        return Error{
+            fmt::format("Failed to create state directory '{}': {}; pass --state-dir DIR", m_dir, ec.message())};
     }
     return {};
 }
@@ -96,12 +97,13 @@ std::optional<SmokeFigures> smoke_from_json(const nlohmann::json& j)
 
 nlohmann::ordered_json to_json(const EngineStatus& s, std::size_t output_lines)
 {
-    nlohmann::ordered_json j = {{"state", std::string(to_string(s.state))},
-                                {"since", s.since},
-                                {"reason", s.reason},
-                                {"pid", s.pid > 0 ? nlohmann::ordered_json(s.pid) : nlohmann::ordered_json(nullptr)},
-                                {"listener_pid", s.listener_pid > 0 ? nlohmann::ordered_json(s.listener_pid) : nlohmann::ordered_json(nullptr)},
-                                {"liveness_failures", s.liveness_failures}};
+    nlohmann::ordered_json j = {
+        {"state", std::string(to_string(s.state))},
+        {"since", s.since},
+        {"reason", s.reason},
+        {"pid", s.pid > 0 ? nlohmann::ordered_json(s.pid) : nlohmann::ordered_json(nullptr)},
+        {"listener_pid", s.listener_pid > 0 ? nlohmann::ordered_json(s.listener_pid) : nlohmann::ordered_json(nullptr)},
+        {"liveness_failures", s.liveness_failures}};
     nlohmann::ordered_json restarts = nlohmann::ordered_json::array();
     for (const RestartRecord& r : s.restarts) restarts.push_back({{"at", r.at}, {"reason", r.reason}});
     j["restarts"] = restarts;
@@ -109,8 +111,8 @@ nlohmann::ordered_json to_json(const EngineStatus& s, std::size_t output_lines)
         const CrashReason& c = *s.last_crash;
         j["last_crash"] = {{"at", c.at}, {"exit", c.exit}};
         if (!c.pattern_id.empty()) {
-            j["last_crash"]["pattern"] = {{"id", c.pattern_id}, {"title", c.title}, {"severity", c.severity},
-                                          {"fix", c.fix}, {"line", c.line}};
+            j["last_crash"]["pattern"] = {
+                {"id", c.pattern_id}, {"title", c.title}, {"severity", c.severity}, {"fix", c.fix}, {"line", c.line}};
         }
     } else {
         j["last_crash"] = nullptr;

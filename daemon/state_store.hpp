@@ -6,8 +6,8 @@
 // Where: --state-dir, else [daemon] state_dir, else $STATE_DIRECTORY (systemd's StateDirectory=),
 // else $XDG_STATE_HOME/halo-check, else ~/.local/state/halo-check, else /var/lib/halo-check.
 
-#include "daemon/engine_status.hpp"
 #include "common/result.hpp"
+#include "daemon/engine_status.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -109,9 +109,13 @@ constexpr std::array<std::string_view, 3> k_grubenv_paths = {"/boot/grub2/gruben
 constexpr std::array<std::string_view, 4> k_firmware_packages = {"amd-gpu-firmware", "linux-firmware-amdgpu",
                                                                  "firmware-amd-graphics", "linux-firmware"};
 
-constexpr std::array<std::string_view, 7> k_sources = {
-    "/boot/loader/entries/*.conf", "/boot/grub2/grubenv", "/boot/efi/EFI/fedora/grubenv", "/boot/grub/grubenv",
-    "/usr/lib/modules/*/vmlinuz", "/boot/vmlinuz-*", "facts: kernel.release, package.*.installtime"};
+constexpr std::array<std::string_view, 7> k_sources = {"/boot/loader/entries/*.conf",
+                                                       "/boot/grub2/grubenv",
+                                                       "/boot/efi/EFI/fedora/grubenv",
+                                                       "/boot/grub/grubenv",
+                                                       "/usr/lib/modules/*/vmlinuz",
+                                                       "/boot/vmlinuz-*",
+                                                       "facts: kernel.release, package.*.installtime"};
 // kernel.release (the running kernel) and package.*.installtime (the firmware against the initramfs).
 constexpr std::array<std::string_view, 2> k_reads = {"kernel", "packages"};
 constexpr std::array<std::string_view, 6> k_provides = {
@@ -181,10 +185,12 @@ std::optional<std::string> grub_choice(const Host& host, std::vector<std::string
         auto text = host.read_file(path, 64u << 10);
         auto env = text ? parse_grubenv(*text) : Result<GrubEnv>(text.error());
         if (!env) {
-            problems.push_back(text ? fmt::format("Ignoring '{}': {}", path, env.error().message) : text.error().message);
+            problems.push_back(text ? fmt::format("Ignoring '{}': {}", path, env.error().message)
+                                    : text.error().message);
             return std::nullopt;
         }
-        if (env->truncated) problems.push_back(fmt::format("'{}' is truncated ({} bytes, GRUB writes 1024)", path, text->size()));
+        if (env->truncated)
+            problems.push_back(fmt::format("'{}' is truncated ({} bytes, GRUB writes 1024)", path, text->size()));
         for (const char* key : {"next_entry", "saved_entry"})
             if (auto it = env->values.find(key); it != env->values.end() && !it->second.empty()) return it->second;
         return std::nullopt;
@@ -264,10 +270,12 @@ rules::ProbeStatus collect(const ProbeContext& context, FactSink& sink)
     problems.insert(problems.end(), entries.problems.begin(), entries.problems.end());
     if (entries.usable.empty()) {
         if (!entries.directory_found && kernels.empty())
-            return status_not_applicable("no Boot Loader Specification entries and no installed kernels under the root");
+            return status_not_applicable(
+                "no Boot Loader Specification entries and no installed kernels under the root");
         const std::string reason =
-            entries.directory_found ? fmt::format("No usable boot entry in '{}'", k_entries_dir)
-                                    : fmt::format("No '{}': next boot kernel unknown (not a BLS system)", k_entries_dir);
+            entries.directory_found
+                ? fmt::format("No usable boot entry in '{}'", k_entries_dir)
+                : fmt::format("No '{}': next boot kernel unknown (not a BLS system)", k_entries_dir);
         problems.push_back(reason);
         sink.unknown("kernel.next_boot.*", reason);
         sink.unknown("boot.initramfs.*", reason);
@@ -281,7 +289,8 @@ rules::ProbeStatus collect(const ProbeContext& context, FactSink& sink)
             next = chosen;
             origin = "grubenv";
         } else {
-            problems.push_back(fmt::format("grubenv names '{}', which matches no boot entry; GRUB boots the first", *wanted));
+            problems.push_back(
+                fmt::format("grubenv names '{}', which matches no boot entry; GRUB boots the first", *wanted));
         }
     }
     const std::string release = release_of(*next);
@@ -303,8 +312,8 @@ rules::ProbeStatus collect(const ProbeContext& context, FactSink& sink)
 } // namespace
 
 const ProbeInfo k_boot_probe = {
-    "boot", "Kernel the next boot starts (BLS + grubenv) and its initramfs age", k_sources, k_provides,
-    k_reads, false, collect,
+    "boot",  "Kernel the next boot starts (BLS + grubenv) and its initramfs age", k_sources, k_provides, k_reads, false,
+    collect,
 };
 
 } // namespace halo::probes

@@ -11,8 +11,8 @@
 // Feeds: "next boot lands on a broken kernel" and "initramfs holds stale firmware (dracut -f)".
 // Since: 0.1.0.
 
-#include "probes/probe.hpp"
 #include "common/result.hpp"
+#include "probes/probe.hpp"
 
 #include <map>
 #include <string>

@@ -76,8 +76,8 @@ std::vector<Storage> find_storages(const Host& host, std::vector<std::string>& p
         if (system_conf->graphroot) root.graphroot = *system_conf->graphroot;
         root.driver = system_conf->driver;
     }
-    const bool same = std::any_of(storages.begin(), storages.end(),
-                                  [&](const Storage& s) { return s.graphroot == root.graphroot; });
+    const bool same =
+        std::any_of(storages.begin(), storages.end(), [&](const Storage& s) { return s.graphroot == root.graphroot; });
     if (!same) storages.push_back(root);
     return storages;
 }
@@ -113,7 +113,8 @@ std::optional<Result<Collected>> read_storage(const Host& host, const Storage& s
         auto text = host.read_file(path, k_max_json);
         if (!text) return Result<Collected>(text.error());
         auto images = parse_storage_images(*text);
-        if (!images) return Result<Collected>(Error{fmt::format("Failed to parse '{}': {}", path, images.error().message)});
+        if (!images)
+            return Result<Collected>(Error{fmt::format("Failed to parse '{}': {}", path, images.error().message)});
         got.images = std::move(*images);
     }
     if (const std::string path = prefix + "-containers/containers.json"; host.exists(path)) {
@@ -195,21 +196,20 @@ void emit(const Storage& storage, const Collected& got, FactSink& sink, unsigned
                                   [&](const StorageImage& i) { return i.id == c.image_id; });
         if (image != got.images.end()) {
             if (!image->digest.empty()) sink.set(key + "image.digest", image->digest, origin);
-            if (auto created = created_of(image->id); !created.empty()) sink.set(key + "image.created", created, origin);
+            if (auto created = created_of(image->id); !created.empty())
+                sink.set(key + "image.created", created, origin);
             // The tag has moved on since the container was made (a refreshed toolbox image).
             sink.set(key + "image.dangling", image->names.empty() ? "true" : "false", origin);
         } else {
-            problems.push_back(fmt::format("container '{}' uses image {} that is not in '{}'", name, c.image_id, origin));
+            problems.push_back(
+                fmt::format("container '{}' uses image {} that is not in '{}'", name, c.image_id, origin));
         }
         const std::string dborigin = storage.graphroot + "/libpod";
         if (info != got.libpod.end() && info->second.toolbox)
             sink.set(key + "toolbox", *info->second.toolbox ? "true" : "false", dborigin);
-        else
-            sink.unknown(key + "toolbox", "container labels not found in podman's libpod database");
-        if (info != got.libpod.end() && info->second.state)
-            sink.set(key + "state", *info->second.state, dborigin);
-        else
-            sink.unknown(key + "state", "container state not found (or ambiguous) in podman's libpod database");
+        else sink.unknown(key + "toolbox", "container labels not found in podman's libpod database");
+        if (info != got.libpod.end() && info->second.state) sink.set(key + "state", *info->second.state, dborigin);
+        else sink.unknown(key + "state", "container state not found (or ambiguous) in podman's libpod database");
     }
 }
 
@@ -259,12 +259,7 @@ constexpr std::string_view k_provides[] = {"container.*", "image.*", "containers
 } // namespace
 
 const ProbeInfo k_containers_probe{
-    "containers",
-    "podman/toolbox containers and images (user and root storage)",
-    k_sources,
-    k_provides,
-    {},
-    false,
+    "containers", "podman/toolbox containers and images (user and root storage)", k_sources, k_provides, {}, false,
     &collect,
 };
 

@@ -61,8 +61,8 @@ std::string base64(std::string_view in)
     std::string out;
     std::size_t i = 0;
     for (; i + 2 < in.size(); i += 3) {
-        const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8)
-                           | static_cast<unsigned char>(in[i + 2]);
+        const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
+                           static_cast<unsigned char>(in[i + 2]);
         out += k_alphabet[(v >> 18) & 63];
         out += k_alphabet[(v >> 12) & 63];
         out += k_alphabet[(v >> 6) & 63];
@@ -186,8 +186,8 @@ Result<StorageConf> parse_storage_conf(std::string_view text, const std::string&
 std::optional<std::string> normalise_rfc3339(std::string_view t)
 {
     // YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)
-    if (t.size() < 20 || t[4] != '-' || t[7] != '-' || (t[10] != 'T' && t[10] != 't' && t[10] != ' ')
-        || t[13] != ':' || t[16] != ':')
+    if (t.size() < 20 || t[4] != '-' || t[7] != '-' || (t[10] != 'T' && t[10] != 't' && t[10] != ' ') || t[13] != ':' ||
+        t[16] != ':')
         return std::nullopt;
     for (std::size_t pos : {0, 5, 8, 11, 14, 17})
         if (!digits(t.substr(pos, pos == 0 ? 4 : 2))) return std::nullopt;
@@ -201,8 +201,8 @@ std::optional<std::string> normalise_rfc3339(std::string_view t)
     long offset_s = 0;
     const std::string_view zone = t.substr(i);
     if (zone == "Z" || zone == "z") {
-    } else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':' && digits(zone.substr(1, 2))
-               && digits(zone.substr(4, 2))) {
+    } else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':' && digits(zone.substr(1, 2)) &&
+               digits(zone.substr(4, 2))) {
         offset_s = (number(zone.substr(1, 2)) * 3600L + number(zone.substr(4, 2)) * 60L) * (zone[0] == '-' ? -1 : 1);
     } else {
         return std::nullopt;
@@ -306,9 +306,6 @@ std::map<std::string, LibpodContainerInfo> scan_libpod_db(std::span<const std::b
     return out;
 }
 
-std::string image_config_name(std::string_view image_id)
-{
-    return "=" + base64("sha256:" + std::string(image_id));
-}
+std::string image_config_name(std::string_view image_id) { return "=" + base64("sha256:" + std::string(image_id)); }
 
 } // namespace halo::probes

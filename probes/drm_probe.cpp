@@ -26,10 +26,7 @@ namespace halo::probes {
 
 namespace {
 
-std::string trimmed(std::string_view s)
-{
-    return std::string(trim(s));
-}
+std::string trimmed(std::string_view s) { return std::string(trim(s)); }
 
 // Kernel UAPI values newer than bookworm's libdrm 2.4.114 headers (include/uapi/drm/amdgpu_drm.h).
 constexpr unsigned k_fw_cap = 0x16, k_fw_rlcp = 0x17, k_fw_rlcv = 0x18, k_fw_mes_kiq = 0x19, k_fw_mes = 0x1a,
@@ -128,22 +125,23 @@ std::map<std::string, std::string> debugfs_dirs(const Host& host)
 }
 
 struct Device {
-    std::string prefix;     // "gpu.0."
-    std::string sysfs;      // "/sys/class/drm/card0/device" or "/sys/bus/pci/devices/SLOT"
-    std::string slot;       // "0000:c1:00.0"
-    std::string driver;     // "amdgpu"
+    std::string prefix; // "gpu.0."
+    std::string sysfs;  // "/sys/class/drm/card0/device" or "/sys/bus/pci/devices/SLOT"
+    std::string slot;   // "0000:c1:00.0"
+    std::string driver; // "amdgpu"
 };
 
 void read_sysfs_memory(const Host& host, const Device& d, FactSink& sink)
 {
-    for (auto [file, key] : {std::pair{"mem_info_vram_total", "mem.vram_total"},
-                             std::pair{"mem_info_gtt_total", "mem.gtt_total"}}) {
+    for (auto [file, key] :
+         {std::pair{"mem_info_vram_total", "mem.vram_total"}, std::pair{"mem_info_gtt_total", "mem.gtt_total"}}) {
         const std::string path = d.sysfs + "/" + file;
         if (auto text = host.read_file(path); text && to_number(trimmed(*text)))
             sink.set(d.prefix + key, trimmed(*text), path);
     }
     const std::string vbios = d.sysfs + "/vbios_version";
-    if (auto text = host.read_file(vbios); text && !trimmed(*text).empty()) sink.set(d.prefix + "vbios", trimmed(*text), vbios);
+    if (auto text = host.read_file(vbios); text && !trimmed(*text).empty())
+        sink.set(d.prefix + "vbios", trimmed(*text), vbios);
 }
 
 // The second source (and a fixture's only one). Fills what the ioctls did not give.
@@ -205,8 +203,8 @@ bool query_amdgpu(int fd, const Device& d, FactSink& sink)
     return any;
 }
 
-void finish_firmware_source(const Host& host, const Device& d, bool ioctl, const std::map<std::string, std::string>& dirs,
-                            FactSink& sink)
+void finish_firmware_source(const Host& host, const Device& d, bool ioctl,
+                            const std::map<std::string, std::string>& dirs, FactSink& sink)
 {
     const bool debugfs = read_debugfs_firmware(host, d, dirs, sink);
     if (ioctl) sink.set(d.prefix + "firmware.source", debugfs ? "ioctl+debugfs" : "ioctl");
@@ -243,15 +241,15 @@ rules::ProbeStatus collect_live(const Host& host, FactSink& sink, std::vector<st
         bool ioctl = false;
         const Fd fd(::open(node, O_RDWR | O_CLOEXEC | O_NOCTTY));
         if (!fd) {
-            problems.push_back(fmt::format("Failed to open '{}': {}; firmware versions come from debugfs only",
-                                           node, std::strerror(errno)));
+            problems.push_back(fmt::format("Failed to open '{}': {}; firmware versions come from debugfs only", node,
+                                           std::strerror(errno)));
         } else if (VersionPtr version{drmGetVersion(fd.get())}) {
             d.driver.assign(version->name, static_cast<std::size_t>(std::max(version->name_len, 0)));
             sink.set(d.prefix + "driver", d.driver, "drmGetVersion");
-            sink.set(d.prefix + "driver_version",
-                     fmt::format("{}.{}.{}", version->version_major, version->version_minor,
-                                 version->version_patchlevel),
-                     "drmGetVersion");
+            sink.set(
+                d.prefix + "driver_version",
+                fmt::format("{}.{}.{}", version->version_major, version->version_minor, version->version_patchlevel),
+                "drmGetVersion");
             if (d.driver == "amdgpu") ioctl = query_amdgpu(fd.get(), d, sink);
         }
         finish_firmware_source(host, d, ioctl, dirs, sink);
@@ -286,7 +284,8 @@ rules::ProbeStatus collect_sysfs(const Host& host, FactSink& sink, std::vector<s
         const auto uevent = parse_uevent(*uevent_text);
         for (auto [file, key] : {std::pair{"vendor", "pci.vendor"}, std::pair{"device", "pci.device"},
                                  std::pair{"revision", "pci.revision"}}) {
-            if (auto text = host.read_file(d.sysfs + "/" + file)) sink.set(d.prefix + key, trimmed(*text), d.sysfs + "/" + file);
+            if (auto text = host.read_file(d.sysfs + "/" + file))
+                sink.set(d.prefix + key, trimmed(*text), d.sysfs + "/" + file);
         }
         if (auto it = uevent.find("PCI_SLOT_NAME"); it != uevent.end()) {
             d.slot = it->second;
@@ -298,7 +297,8 @@ rules::ProbeStatus collect_sysfs(const Host& host, FactSink& sink, std::vector<s
         }
         if (auto nodes = host.list_dir(d.sysfs + "/drm")) {
             for (const auto& node : *nodes)
-                if (node.starts_with("renderD")) sink.set(d.prefix + "render_node", "/dev/dri/" + node, d.sysfs + "/drm");
+                if (node.starts_with("renderD"))
+                    sink.set(d.prefix + "render_node", "/dev/dri/" + node, d.sysfs + "/drm");
         }
         read_sysfs_memory(host, d, sink);
         finish_firmware_source(host, d, false, dirs, sink);
@@ -311,7 +311,8 @@ rules::ProbeStatus collect_sysfs(const Host& host, FactSink& sink, std::vector<s
 void collect_modules(const Host& host, FactSink& sink)
 {
     const char* pages = "/sys/module/ttm/parameters/pages_limit";
-    if (auto text = host.read_file(pages); text && to_number(trimmed(*text))) sink.set("kernel.ttm.pages_limit", trimmed(*text), pages);
+    if (auto text = host.read_file(pages); text && to_number(trimmed(*text)))
+        sink.set("kernel.ttm.pages_limit", trimmed(*text), pages);
     if (host.exists("/sys/module/amdgpu")) {
         if (auto version = host.read_file("/sys/module/amdgpu/version"); version && !trimmed(*version).empty()) {
             sink.set("gpu.amdgpu.module_version", trimmed(*version), "/sys/module/amdgpu/version");
@@ -331,7 +332,8 @@ rules::ProbeStatus collect_drm(const ProbeContext& context, FactSink& sink)
     const Host& host = context.host;
     collect_modules(host, sink);
     std::vector<std::string> problems;
-    rules::ProbeStatus status = host.is_live() ? collect_live(host, sink, problems) : collect_sysfs(host, sink, problems);
+    rules::ProbeStatus status =
+        host.is_live() ? collect_live(host, sink, problems) : collect_sysfs(host, sink, problems);
     if (status.state == rules::ProbeState::ok && !problems.empty()) {
         std::string reason = problems.front();
         if (problems.size() > 1) reason += fmt::format(" (and {} more)", problems.size() - 1);
@@ -379,7 +381,8 @@ AmdgpuFirmwareInfo parse_amdgpu_firmware_info(std::string_view text)
         std::string_view version = std::string_view(line).substr(fw + 18);
         version = version.substr(0, version.find(' ')); // SMC appends " (100.2.0)"
         if (version.size() < 3 || !version.starts_with("0x") ||
-            !std::all_of(version.begin() + 2, version.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); }))
+            !std::all_of(version.begin() + 2, version.end(),
+                         [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); }))
             continue;
         std::string normalized(version);
         std::transform(normalized.begin(), normalized.end(), normalized.begin(),
@@ -401,12 +404,9 @@ std::map<std::string, std::string> parse_uevent(std::string_view text)
     return values;
 }
 
-const ProbeInfo k_drm_probe{"drm",
-                            "DRM devices; amdgpu loaded firmware (MES…), VBIOS, VRAM/GTT, TTM limit",
-                            k_sources,
-                            k_provides,
-                            {},
-                            true,
+const ProbeInfo k_drm_probe{"drm",      "DRM devices; amdgpu loaded firmware (MES…), VBIOS, VRAM/GTT, TTM limit",
+                            k_sources,  k_provides,
+                            {},         true,
                             collect_drm};
 
 } // namespace halo::probes

@@ -129,16 +129,20 @@ Result<void> parse_podman(Args& args, EngineCommand& out)
 {
     // podman [global opts] [container] exec [opts] NAME CMD…
     out.wrapper = "podman";
-    HALO_TRY(skip_options(args, out, {"--root", "--runroot", "--storage-driver", "--log-level", "--url",
-                                      "--connection", "-c", "--cgroup-manager", "--events-backend"}, {}));
+    HALO_TRY(skip_options(args, out,
+                          {"--root", "--runroot", "--storage-driver", "--log-level", "--url", "--connection", "-c",
+                           "--cgroup-manager", "--events-backend"},
+                          {}));
     if (!args.done() && args.peek() == "container") args.next();
     if (args.done() || args.peek() != "exec")
         return Error{fmt::format("'podman {}' is not supported for the engine; run it with 'podman exec NAME …' "
                                  "or 'toolbox run -c NAME …'",
                                  args.done() ? std::string_view{} : args.peek())};
     args.next();
-    HALO_TRY(skip_options(args, out, {"-e", "--env", "--env-file", "-u", "--user", "-w", "--workdir",
-                                      "--detach-keys", "--preserve-fds", "--preserve-fd"}, {}));
+    HALO_TRY(skip_options(args, out,
+                          {"-e", "--env", "--env-file", "-u", "--user", "-w", "--workdir", "--detach-keys",
+                           "--preserve-fds", "--preserve-fd"},
+                          {}));
     if (args.done()) return Error{"'podman exec' names no container"};
     out.container = std::string(args.next());
     return {};
@@ -149,8 +153,7 @@ Result<void> parse_distrobox(Args& args, EngineCommand& out, bool enter_given)
     // distrobox enter [-n NAME | NAME] [opts] -- CMD…   (also distrobox-enter …)
     out.wrapper = "distrobox";
     if (!enter_given) {
-        if (args.done() || args.peek() != "enter")
-            return Error{"expected 'distrobox enter NAME -- COMMAND…'"};
+        if (args.done() || args.peek() != "enter") return Error{"expected 'distrobox enter NAME -- COMMAND…'"};
         args.next();
     }
     if (!args.done() && !args.peek().starts_with('-')) out.container = std::string(args.next());

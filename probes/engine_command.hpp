@@ -21,7 +21,7 @@ namespace halo::probes {
 struct EngineCommand {
     std::string wrapper = "host"; // toolbox | podman | distrobox | host
     std::optional<std::string> container;
-    std::string binary;           // as written: "llama-server", "/opt/llama/bin/llama-server"
+    std::string binary;            // as written: "llama-server", "/opt/llama/bin/llama-server"
     std::vector<std::string> args; // the engine's own arguments, after the binary
 
     std::optional<std::string> model_path; // -m / --model, as written

@@ -15,9 +15,9 @@ namespace {
 constexpr std::string_view k_engine_keys[] = {"name", "container", "command", "backend", "env", "api_key_file"};
 // Read by daemon/config.cpp; named here so the one parser of [engine] knows the whole table and a
 // typo is caught by the probe as well as by the daemon.
-constexpr std::string_view k_supervision_keys[] = {"health_url",   "ready_timeout", "liveness_interval",
-                                                   "liveness_failures", "stop_timeout", "smoke_timeout",
-                                                   "early_exit",   "restart"};
+constexpr std::string_view k_supervision_keys[] = {"health_url",        "ready_timeout", "liveness_interval",
+                                                   "liveness_failures", "stop_timeout",  "smoke_timeout",
+                                                   "early_exit",        "restart"};
 
 Error at(std::string_view origin, const toml::node& node, std::string_view what)
 {
@@ -38,8 +38,9 @@ Result<void> check_keys(const toml::table& engine, std::string_view origin)
         names.insert(names.end(), std::begin(k_supervision_keys), std::end(k_supervision_keys));
         std::string hint;
         if (auto guess = nearest(key.str(), names)) hint = fmt::format(" (did you mean '{}'?)", *guess);
-        return at(origin, value,
-                  fmt::format("unknown key '{}' in [engine]{}; see docs/config.md for the keys it takes", key.str(), hint));
+        return at(
+            origin, value,
+            fmt::format("unknown key '{}' in [engine]{}; see docs/config.md for the keys it takes", key.str(), hint));
     }
     return {};
 }
@@ -56,8 +57,9 @@ Result<std::vector<std::string>> command_key(const toml::table& engine, std::str
 {
     const toml::node* node = engine.get("command");
     if (!node) {
-        return at(origin, engine, "[engine] has no 'command'; write the engine's argv as an array, e.g. command = "
-                                  "[\"toolbox\", \"run\", \"-c\", \"llama-vulkan-radv\", \"llama-server\", \"-m\", \"…\"]");
+        return at(origin, engine,
+                  "[engine] has no 'command'; write the engine's argv as an array, e.g. command = "
+                  "[\"toolbox\", \"run\", \"-c\", \"llama-vulkan-radv\", \"llama-server\", \"-m\", \"…\"]");
     }
     const toml::array* argv = node->as_array();
     if (!argv || argv->empty()) {
@@ -92,10 +94,7 @@ Result<std::map<std::string, std::string>> env_key(const toml::table& engine, st
 
 } // namespace
 
-std::span<const std::string_view> engine_supervision_keys()
-{
-    return k_supervision_keys;
-}
+std::span<const std::string_view> engine_supervision_keys() { return k_supervision_keys; }
 
 Result<EngineConfig> parse_engine_table(const toml::table& engine, std::string_view origin)
 {

@@ -22,10 +22,10 @@ class table;
 namespace halo::probes {
 
 struct EngineConfig {
-    std::string name;                     // as written; empty when the table names none
-    std::optional<std::string> container; // the toolbox/podman container it runs in, when any
-    std::vector<std::string> command;     // argv, run without a shell; never empty
-    std::optional<std::string> backend;   // "vulkan-radv", "rocm-7.2" …: overrides the guess
+    std::string name;                       // as written; empty when the table names none
+    std::optional<std::string> container;   // the toolbox/podman container it runs in, when any
+    std::vector<std::string> command;       // argv, run without a shell; never empty
+    std::optional<std::string> backend;     // "vulkan-radv", "rocm-7.2" …: overrides the guess
     std::map<std::string, std::string> env; // added to the engine's environment
     // The file holding the API key the daemon's smoke test sends, in llama-server's
     // --api-key-file format (the first key is sent); absolute or under ~/.

@@ -39,7 +39,8 @@ struct Source {
 // nullopt + empty error = no engine configured.
 Result<std::optional<Source>> find_command(const ProbeContext& context)
 {
-    if (context.engine_command) return std::optional<Source>(Source{*context.engine_command, std::nullopt, "command line"});
+    if (context.engine_command)
+        return std::optional<Source>(Source{*context.engine_command, std::nullopt, "command line"});
     const Host& host = context.config_host ? *context.config_host : context.host;
     const std::string path = context.config_path ? *context.config_path : default_config_path(host);
     // Only a file named with --config must exist; none at the default path means no engine.
@@ -121,7 +122,8 @@ std::string model_facts(const Host& host, const std::string& model_path, FactSin
     if (auto v = header->architecture()) sink.set("engine.model.architecture", *v, path);
     if (auto v = header->unsigned_value("general.file_type")) {
         sink.set("engine.model.file_type", std::to_string(*v), path);
-        if (auto name = gguf_file_type_name(*v); !name.empty()) sink.set("engine.model.file_type_name", std::string(name), path);
+        if (auto name = gguf_file_type_name(*v); !name.empty())
+            sink.set("engine.model.file_type_name", std::string(name), path);
     }
     if (auto v = header->context_length()) sink.set("engine.model.context_length", std::to_string(*v), path);
     sink.set("engine.model.gguf_version", std::to_string(header->version), path);
@@ -135,7 +137,8 @@ std::string model_facts(const Host& host, const std::string& model_path, FactSin
         const std::string part = split ? dir + "/" + gguf_split_file_name(split->prefix, n, parts) : path;
         auto info = host.stat(part);
         if (!info) {
-            const std::string reason = fmt::format("split part {} of {} is missing: {}", n, parts, info.error().message);
+            const std::string reason =
+                fmt::format("split part {} of {} is missing: {}", n, parts, info.error().message);
             sink.unknown("engine.model.size_bytes", reason);
             sink.set("engine.model.split_count", std::to_string(parts), path);
             return reason;
@@ -191,9 +194,8 @@ void image_facts(const std::string& container, FactSink& sink)
     auto status = facts.probes().find("containers");
     if (facts.get(prefix + "id")) {
         sink.set("engine.container.exists", "true", "containers");
-    } else if (status != facts.probes().end()
-               && (status->second.state == rules::ProbeState::ok
-                   || status->second.state == rules::ProbeState::not_applicable)) {
+    } else if (status != facts.probes().end() && (status->second.state == rules::ProbeState::ok ||
+                                                  status->second.state == rules::ProbeState::not_applicable)) {
         sink.set("engine.container.exists", "false", "containers");
     } else {
         sink.unknown("engine.image.*", "the containers probe did not read the container's image");
@@ -207,7 +209,8 @@ rules::ProbeStatus collect(const ProbeContext& context, FactSink& sink)
     if (!*found) return status_not_applicable("no engine configured (no [engine] table in the configuration)");
     const Source& source = **found;
     auto command = parse_engine_command(source.argv);
-    if (!command) return status_failed(fmt::format("engine command from {}: {}", source.origin, command.error().message));
+    if (!command)
+        return status_failed(fmt::format("engine command from {}: {}", source.origin, command.error().message));
     EngineCommand& c = *command;
     if (!c.container && source.config && source.config->container) c.container = source.config->container;
     for (auto& [key, value] : engine_command_facts(c)) sink.set(key, value, source.origin);
@@ -234,12 +237,9 @@ rules::ProbeStatus collect(const ProbeContext& context, FactSink& sink)
 }
 
 constexpr std::string_view k_sources[] = {
-    "halo-check run -- COMMAND…",
-    "$XDG_CONFIG_HOME/halo-check/config.toml",
-    "~/.config/halo-check/config.toml",
-    "/etc/halo-check/config.toml",
-    "the model file's GGUF header (-m)",
-    "the engine program, on $PATH or at its path (a command run on the host)",
+    "halo-check run -- COMMAND…",        "$XDG_CONFIG_HOME/halo-check/config.toml",
+    "~/.config/halo-check/config.toml",  "/etc/halo-check/config.toml",
+    "the model file's GGUF header (-m)", "the engine program, on $PATH or at its path (a command run on the host)",
 };
 constexpr std::string_view k_provides[] = {"engine.*"};
 constexpr std::string_view k_reads[] = {"containers"}; // container.* for engine.image.*, and its status
@@ -247,12 +247,9 @@ constexpr std::string_view k_reads[] = {"containers"}; // container.* for engine
 } // namespace
 
 const ProbeInfo k_engine_probe{
-    "engine",
-    "the engine command (container, llama-server flags) and its model's GGUF header",
-    k_sources,
-    k_provides,
-    k_reads,
-    false,
+    "engine",  "the engine command (container, llama-server flags) and its model's GGUF header",
+    k_sources, k_provides,
+    k_reads,   false,
     &collect,
 };
 

@@ -193,10 +193,7 @@ public:
     }
 
 private:
-    static bool have_required(const GgufHeader& h)
-    {
-        return h.architecture() && h.context_length();
-    }
+    static bool have_required(const GgufHeader& h) { return h.architecture() && h.context_length(); }
     static bool have_all(const GgufHeader& h)
     {
         return have_required(h) && h.find("general.name") && h.find("general.file_type");
@@ -206,7 +203,8 @@ private:
     {
         const std::uint64_t limit = m_opt.limits.max_header_bytes;
         if (n > limit || m_src.offset() > limit - n) {
-            return Error{fmt::format("GGUF header larger than the {}-byte limit (at offset {})", limit, m_src.offset())};
+            return Error{
+                fmt::format("GGUF header larger than the {}-byte limit (at offset {})", limit, m_src.offset())};
         }
         if (n > m_src.remaining()) return truncated(m_src.offset(), n, m_src.remaining());
         return {};
@@ -265,7 +263,8 @@ private:
         case GgufType::boolean: {
             std::uint8_t b = 0;
             HALO_TRY(read_pod(b));
-            if (b > 1) return Error{fmt::format("GGUF bool value {} at offset {} is not 0 or 1", b, m_src.offset() - 1)};
+            if (b > 1)
+                return Error{fmt::format("GGUF bool value {} at offset {} is not 0 or 1", b, m_src.offset() - 1)};
             v.u = b;
             return {};
         }
@@ -301,7 +300,8 @@ private:
         std::uint32_t raw_type = 0;
         HALO_TRY(read_pod(raw_type));
         if (!valid_type(raw_type)) {
-            return Error{fmt::format("GGUF array of unknown element type {} at offset {}", raw_type, m_src.offset() - 4)};
+            return Error{
+                fmt::format("GGUF array of unknown element type {} at offset {}", raw_type, m_src.offset() - 4)};
         }
         v.array_type = static_cast<GgufType>(raw_type);
         HALO_TRY(read_pod(v.array_count));

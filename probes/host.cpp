@@ -45,8 +45,8 @@ Result<std::string> Host::read_file(std::string_view absolute, std::size_t max_b
     if (f.get() < 0) return os_error("read", p, errno);
     std::string data;
     // Regular files say their size: one allocation. /proc and /sys files report 0 or a page.
-    if (struct stat st {}; ::fstat(f.get(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
-                           static_cast<std::uint64_t>(st.st_size) <= max_bytes) {
+    if (struct stat st{}; ::fstat(f.get(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+                          static_cast<std::uint64_t>(st.st_size) <= max_bytes) {
         data.reserve(static_cast<std::size_t>(st.st_size) + 1);
     }
     char buffer[65536];

@@ -41,8 +41,7 @@ bool write_all(int fd, std::string_view data) noexcept
 [[noreturn]] void run_child(const ProbeInfo& probe, const ProbeContext& context, int write_fd) noexcept
 {
     ::setpgid(0, 0);
-    for (int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGPIPE, SIGTERM, SIGINT})
-        std::signal(sig, SIG_DFL);
+    for (int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGPIPE, SIGTERM, SIGINT}) std::signal(sig, SIG_DFL);
     if (int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC); null >= 0) {
         ::dup2(null, STDOUT_FILENO);
         ::close(null);
@@ -179,8 +178,8 @@ rules::ProbeStatus judge(const ProbeInfo& probe, const ProbeContext& context, co
         return status_failed(fmt::format("crashed with {} in {}", signal_name(sig), isolation_culprit(probe.id)));
     }
     if (out.reaped && WIFEXITED(out.wait_status) && WEXITSTATUS(out.wait_status) != 0) {
-        return status_failed(fmt::format("exited with status {} in {} before answering",
-                                         WEXITSTATUS(out.wait_status), isolation_culprit(probe.id)));
+        return status_failed(fmt::format("exited with status {} in {} before answering", WEXITSTATUS(out.wait_status),
+                                         isolation_culprit(probe.id)));
     }
     if (out.answer.empty()) return status_failed(fmt::format("no answer from {}", isolation_culprit(probe.id)));
     auto parsed = rules::parse_facts_toml(out.answer, fmt::format("{} probe child", probe.id));

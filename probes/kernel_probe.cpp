@@ -12,10 +12,7 @@ namespace halo::probes {
 
 namespace {
 
-bool is_blank(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
+bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
 
 std::string strip_outer_quotes(std::string_view s)
 {
@@ -80,7 +77,8 @@ Result<Taint> parse_tainted(std::string_view text)
     // Letters as the kernel prints them (Documentation/admin-guide/tainted-kernels.rst), bit 0 first.
     constexpr std::string_view k_letters = "PFSRMBUDAWCIOELKXTNJ";
     for (unsigned bit = 0; bit < 64; ++bit)
-        if (taint.value & (std::uint64_t{1} << bit)) taint.flags.push_back(bit < k_letters.size() ? k_letters[bit] : '?');
+        if (taint.value & (std::uint64_t{1} << bit))
+            taint.flags.push_back(bit < k_letters.size() ? k_letters[bit] : '?');
     return taint;
 }
 
@@ -144,9 +142,9 @@ rules::ProbeStatus collect(const ProbeContext& context, FactSink& sink)
         sink.set("kernel.tainted", std::to_string(taint->value), "/proc/sys/kernel/tainted");
         sink.set("kernel.tainted.flags", taint->flags, "/proc/sys/kernel/tainted");
     } else {
-        const std::string reason = tainted_text
-                                       ? fmt::format("Failed to parse '/proc/sys/kernel/tainted': {}", taint.error().message)
-                                       : tainted_text.error().message;
+        const std::string reason =
+            tainted_text ? fmt::format("Failed to parse '/proc/sys/kernel/tainted': {}", taint.error().message)
+                         : tainted_text.error().message;
         problems.push_back(reason);
         sink.unknown("kernel.tainted", reason);
         sink.unknown("kernel.tainted.flags", reason);

@@ -7,8 +7,8 @@
 // Feeds: kernel version rules (6.18.4+ vs ROCm), GTT sizing (amdgpu.gttsize, ttm.pages_limit),
 // amd_iommu / nomodeset rules, taint rules. Since: 0.1.0.
 
-#include "probes/probe.hpp"
 #include "common/result.hpp"
+#include "probes/probe.hpp"
 
 #include <cstdint>
 #include <string>

@@ -20,10 +20,7 @@ namespace halo::probes {
 
 namespace {
 
-std::string trimmed(std::string_view s)
-{
-    return std::string(trim(s));
-}
+std::string trimmed(std::string_view s) { return std::string(trim(s)); }
 
 constexpr std::string_view k_nodes_dir = "/sys/class/kfd/kfd/topology/nodes";
 
@@ -186,7 +183,8 @@ rules::ProbeStatus collect_kfd(const ProbeContext& context, FactSink& sink)
         }
         sink.set(prefix + "simd_count", std::to_string(simd->second), origin);
         for (const char* key : {"drm_render_minor", "location_id", "domain"})
-            if (auto it = props.find(key); it != props.end()) sink.set(prefix + key, std::to_string(it->second), origin);
+            if (auto it = props.find(key); it != props.end())
+                sink.set(prefix + key, std::to_string(it->second), origin);
         for (const char* key : {"vendor_id", "device_id"})
             if (auto it = props.find(key); it != props.end())
                 sink.set(prefix + key, fmt::format("0x{:04x}", it->second), origin);
@@ -205,7 +203,8 @@ rules::ProbeStatus collect_kfd(const ProbeContext& context, FactSink& sink)
     sink.set("rocm.kfd.present", kfd.present ? "true" : "false", "/dev/kfd");
     if (kfd.present) {
         const bool in_group = kfd.group && mine.count(*kfd.group);
-        if (host.is_live() || fixture_user(host)) sink.set("rocm.kfd.accessible", may_open(host, "/dev/kfd", kfd, in_group) ? "true" : "false", "/dev/kfd");
+        if (host.is_live() || fixture_user(host))
+            sink.set("rocm.kfd.accessible", may_open(host, "/dev/kfd", kfd, in_group) ? "true" : "false", "/dev/kfd");
         if (kfd.group) sink.set("rocm.kfd.groups", *kfd.group, "/dev/kfd");
         if (kfd.mode_known) sink.set("rocm.kfd.mode", fmt::format("{:04o}", kfd.mode), "/dev/kfd");
     }
@@ -217,7 +216,8 @@ rules::ProbeStatus collect_kfd(const ProbeContext& context, FactSink& sink)
     sink.set("rocm.render.present", rn.present ? "true" : "false", render);
     if (rn.present) {
         const bool in_group = rn.group && mine.count(*rn.group);
-        if (host.is_live() || fixture_user(host)) sink.set("rocm.render.accessible", may_open(host, render, rn, in_group) ? "true" : "false", render);
+        if (host.is_live() || fixture_user(host))
+            sink.set("rocm.render.accessible", may_open(host, render, rn, in_group) ? "true" : "false", render);
         if (rn.group) sink.set("rocm.render.groups", *rn.group, render);
     }
     if (host.is_live() || fixture_user(host)) {
@@ -241,8 +241,8 @@ constexpr std::string_view k_sources[] = {"/sys/class/kfd/kfd/topology/nodes/*/p
                                           "/dev/dri/renderD*",
                                           "/etc/group",
                                           "/opt/rocm/.info/version"};
-constexpr std::string_view k_provides[] = {"rocm.agent.*", "rocm.agent_count", "rocm.kfd.*", "rocm.render.*",
-                                           "rocm.user_in_render_group", "rocm.user_in_video_group",
+constexpr std::string_view k_provides[] = {"rocm.agent.*",     "rocm.agent_count",          "rocm.kfd.*",
+                                           "rocm.render.*",    "rocm.user_in_render_group", "rocm.user_in_video_group",
                                            "rocm.host.version"};
 
 } // namespace
@@ -273,12 +273,9 @@ std::optional<std::string> decode_gfx_target_version(std::uint64_t version)
     return fmt::format("gfx{}{:x}{:x}", major, minor, stepping);
 }
 
-const ProbeInfo k_kfd_probe{"kfd",
-                            "ROCm/KFD: GPU agents (gfx target), /dev/kfd and render node access, host ROCm",
-                            k_sources,
-                            k_provides,
-                            {},
-                            false,
+const ProbeInfo k_kfd_probe{"kfd",      "ROCm/KFD: GPU agents (gfx target), /dev/kfd and render node access, host ROCm",
+                            k_sources,  k_provides,
+                            {},         false,
                             collect_kfd};
 
 } // namespace halo::probes

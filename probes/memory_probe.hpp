@@ -3,8 +3,8 @@
 // Reads: /proc/meminfo (MemTotal). Privileges: none.
 // Sets: host.mem.total_bytes. Since: 0.1.0.
 
-#include "probes/probe.hpp"
 #include "common/result.hpp"
+#include "probes/probe.hpp"
 
 #include <cstdint>
 #include <string_view>

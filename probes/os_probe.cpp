@@ -12,10 +12,7 @@ namespace halo::probes {
 
 namespace {
 
-bool is_key_char(char c)
-{
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-}
+bool is_key_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 
 // One value in shell-quoting form: a sequence of unquoted, '…' and "…" parts. Returns nullopt for
 // an unterminated quote, which os-release(5) readers treat as an invalid line.
@@ -41,7 +38,8 @@ std::optional<std::string> unquote(std::string_view raw)
                     break;
                 }
                 // Inside double quotes only these four are escapes; other backslashes are literal.
-                if (d == '\\' && i + 1 < raw.size() && std::string_view("\"\\$`").find(raw[i + 1]) != std::string_view::npos) {
+                if (d == '\\' && i + 1 < raw.size() &&
+                    std::string_view("\"\\$`").find(raw[i + 1]) != std::string_view::npos) {
                     out.push_back(raw[i + 1]);
                     i += 2;
                     continue;
@@ -103,9 +101,10 @@ rules::ProbeStatus collect(const ProbeContext& context, FactSink& sink)
         }
         auto values = parse_os_release(*text);
         if (!values) return status_failed(fmt::format("Failed to parse '{}': {}", path, values.error().message));
-        const std::pair<std::string_view, std::string_view> wanted[] = {
-            {"ID", "host.os.id"}, {"VERSION_ID", "host.os.version_id"}, {"PRETTY_NAME", "host.os.name"},
-            {"ID_LIKE", "host.os.id_like"}};
+        const std::pair<std::string_view, std::string_view> wanted[] = {{"ID", "host.os.id"},
+                                                                        {"VERSION_ID", "host.os.version_id"},
+                                                                        {"PRETTY_NAME", "host.os.name"},
+                                                                        {"ID_LIKE", "host.os.id_like"}};
         for (const auto& [field, key] : wanted)
             if (auto it = values->find(std::string(field)); it != values->end())
                 sink.set(std::string(key), it->second, path);

@@ -6,8 +6,8 @@
 // Feeds: distribution-specific rules (Fedora-only firmware advice, Debian packaging names).
 // Since: 0.1.0.
 
-#include "probes/probe.hpp"
 #include "common/result.hpp"
+#include "probes/probe.hpp"
 
 #include <map>
 #include <string>

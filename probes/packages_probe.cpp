@@ -9,7 +9,6 @@
 
 #include <fmt/format.h>
 
-
 #include <fcntl.h>
 
 #include <algorithm>
@@ -287,7 +286,8 @@ Result<std::map<std::string, PackageVersion>> query_rpmdb(const std::string& roo
     SideFileGuard side_files(dir, abs_root != "/");
     RpmSession session(dbpath);
     if (!session.configured())
-        return Error{fmt::format("Failed to read the rpm configuration: {}", session.log().empty() ? "unknown error" : session.log())};
+        return Error{fmt::format("Failed to read the rpm configuration: {}",
+                                 session.log().empty() ? "unknown error" : session.log())};
 
     TsPtr ts(rpm_library().rpmtsCreate());
     if (!ts) return Error{"Failed to create an rpm transaction set"};
@@ -316,9 +316,16 @@ Result<std::map<std::string, PackageVersion>> query_rpmdb(const std::string& roo
 
 const std::vector<std::string>& default_packages()
 {
-    static const std::vector<std::string> list = {
-        "linux-firmware", "amd-gpu-firmware", "linux-firmware-amdgpu", "firmware-amd-graphics", "kernel-core",
-        "mesa-vulkan-drivers", "podman", "toolbox", "rocm-runtime", "hsa-rocr"};
+    static const std::vector<std::string> list = {"linux-firmware",
+                                                  "amd-gpu-firmware",
+                                                  "linux-firmware-amdgpu",
+                                                  "firmware-amd-graphics",
+                                                  "kernel-core",
+                                                  "mesa-vulkan-drivers",
+                                                  "podman",
+                                                  "toolbox",
+                                                  "rocm-runtime",
+                                                  "hsa-rocr"};
     return list;
 }
 
@@ -327,8 +334,9 @@ namespace {
 constexpr std::array<std::string_view, 2> k_rpm_dbpaths = {"/usr/lib/sysimage/rpm", "/var/lib/rpm"};
 
 constexpr std::array<std::string_view, 7> k_sources = {
-    "librpm: /usr/lib/sysimage/rpm", "librpm: /var/lib/rpm", "/var/lib/dpkg/status", "/var/lib/dpkg/info/*.list",
-    "/var/lib/pacman/local/*/desc", "facts: host.os.id, host.os.id_like", "rpm_library().rpmReadConfigFiles()"};
+    "librpm: /usr/lib/sysimage/rpm",     "librpm: /var/lib/rpm",         "/var/lib/dpkg/status",
+    "/var/lib/dpkg/info/*.list",         "/var/lib/pacman/local/*/desc", "facts: host.os.id, host.os.id_like",
+    "rpm_library().rpmReadConfigFiles()"};
 constexpr std::array<std::string_view, 2> k_provides = {"packages.manager", "package.*"};
 constexpr std::array<std::string_view, 1> k_reads = {"os"}; // host.os.* picks the package manager
 
@@ -391,7 +399,8 @@ rules::ProbeStatus collect_pacman(const ProbeContext& context, FactSink& sink, c
         auto text = context.host.read_file(path, 1u << 20);
         auto v = text ? parse_pacman_desc(*text) : Result<PackageVersion>(text.error());
         if (!v) {
-            problems.push_back(text ? fmt::format("Failed to parse '{}': {}", path, v.error().message) : text.error().message);
+            problems.push_back(text ? fmt::format("Failed to parse '{}': {}", path, v.error().message)
+                                    : text.error().message);
             continue;
         }
         emit(sink, *v, path);
@@ -417,8 +426,11 @@ rules::ProbeStatus collect(const ProbeContext& context, FactSink& sink)
 
     // A Debian host with rpm installed (or an Arch host with dpkg) has several databases; the
     // distribution's own manager is the one that installed the firmware and kernel.
-    const std::string os = sink.facts().get("host.os.id").value_or("") + " " + sink.facts().get("host.os.id_like").value_or("");
-    auto os_is = [&](std::string_view word) { return (" " + os + " ").find(fmt::format(" {} ", word)) != std::string::npos; };
+    const std::string os =
+        sink.facts().get("host.os.id").value_or("") + " " + sink.facts().get("host.os.id_like").value_or("");
+    auto os_is = [&](std::string_view word) {
+        return (" " + os + " ").find(fmt::format(" {} ", word)) != std::string::npos;
+    };
     if (dpkg && (os_is("debian") || os_is("ubuntu"))) return collect_dpkg(context, sink, names);
     if (pacman && os_is("arch")) return collect_pacman(context, sink, names);
     if (rpm_dbpath) return collect_rpm(context, sink, *rpm_dbpath, names);
@@ -430,8 +442,10 @@ rules::ProbeStatus collect(const ProbeContext& context, FactSink& sink)
 } // namespace
 
 const ProbeInfo k_packages_probe = {
-    "packages", "Installed versions of firmware, kernel, Mesa, podman and ROCm packages", k_sources, k_provides,
-    k_reads, false, collect,
+    "packages", "Installed versions of firmware, kernel, Mesa, podman and ROCm packages",
+    k_sources,  k_provides,
+    k_reads,    false,
+    collect,
 };
 
 } // namespace halo::probes

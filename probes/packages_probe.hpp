@@ -14,8 +14,8 @@
 // librpm keeps global state (configuration, macros, log callback); collect() sets it up and tears
 // it down within one call, so it must not run concurrently with other librpm users.
 
-#include "probes/probe.hpp"
 #include "common/result.hpp"
+#include "probes/probe.hpp"
 
 #include <cstdint>
 #include <map>

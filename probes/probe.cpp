@@ -15,20 +15,11 @@ void FactSink::unknown(std::string pattern, std::string reason)
     m_facts.mark_unknown(std::move(pattern), fmt::format("{}: {}", m_probe, reason));
 }
 
-rules::ProbeStatus status_ok()
-{
-    return {rules::ProbeState::ok, {}, 0};
-}
+rules::ProbeStatus status_ok() { return {rules::ProbeState::ok, {}, 0}; }
 
-rules::ProbeStatus status_partial(std::string reason)
-{
-    return {rules::ProbeState::partial, std::move(reason), 0};
-}
+rules::ProbeStatus status_partial(std::string reason) { return {rules::ProbeState::partial, std::move(reason), 0}; }
 
-rules::ProbeStatus status_failed(std::string reason)
-{
-    return {rules::ProbeState::failed, std::move(reason), 0};
-}
+rules::ProbeStatus status_failed(std::string reason) { return {rules::ProbeState::failed, std::move(reason), 0}; }
 
 rules::ProbeStatus status_not_applicable(std::string reason)
 {

@@ -59,7 +59,7 @@ struct ProbeInfo {
     // Ids of the probes whose facts collect() reads (through FactSink::facts()): the registry
     // runs it after them, and check_probe_order() (probes/registry.hpp) holds the table to that.
     std::span<const std::string_view> reads;
-    bool isolated;                              // loads a driver: run in a child with a deadline
+    bool isolated; // loads a driver: run in a child with a deadline
     CollectFn collect;
 };
 

@@ -28,16 +28,10 @@ namespace {
 
 // In run order: a probe comes after the probes it reads (ProbeInfo::reads; check_probe_order()).
 const ProbeInfo* const k_probes[] = {
-    &k_os_probe,
-    &k_memory_probe,
-    &k_kernel_probe,
-    &k_packages_probe,
-    &k_boot_probe,
+    &k_os_probe,     &k_memory_probe,     &k_kernel_probe, &k_packages_probe, &k_boot_probe,
     &k_drm_probe,    // isolated: amdgpu ioctls
     &k_vulkan_probe, // isolated: loads Vulkan drivers
-    &k_kfd_probe,
-    &k_containers_probe,
-    &k_engine_probe,
+    &k_kfd_probe,    &k_containers_probe, &k_engine_probe,
 };
 
 std::vector<ProbeInfo> build_table()
@@ -75,7 +69,8 @@ Result<void> check_probe_order(std::span<const ProbeInfo> probes)
                                          probe.id, read)};
             }
             if (std::find(seen.begin(), seen.end(), read) != seen.end()) continue;
-            const bool later = std::any_of(probes.begin(), probes.end(), [&](const ProbeInfo& p) { return p.id == read; });
+            const bool later =
+                std::any_of(probes.begin(), probes.end(), [&](const ProbeInfo& p) { return p.id == read; });
             if (later) {
                 return Error{fmt::format("probe '{}' reads the facts of '{}' but runs before it; move '{}' after '{}' "
                                          "in the probe table",

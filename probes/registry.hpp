@@ -1,8 +1,8 @@
 #pragma once
 // The probe table: every probe, in the order they run. Adding a probe = one line in registry.cpp.
 
-#include "probes/probe.hpp"
 #include "common/result.hpp"
+#include "probes/probe.hpp"
 
 #include <span>
 #include <string_view>

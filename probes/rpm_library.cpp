@@ -49,7 +49,8 @@ Result<const RpmLibrary*> load_once()
     bind(handle, l.headerIsEntry, "headerIsEntry", missing);
     bind(handle, l.headerFree, "headerFree", missing);
     if (!missing.empty()) {
-        return Error{fmt::format("'{}' has no '{}': not the librpm this program was built for", HALO_LIBRPM_SONAME, missing)};
+        return Error{
+            fmt::format("'{}' has no '{}': not the librpm this program was built for", HALO_LIBRPM_SONAME, missing)};
     }
     return &g_library;
 }
@@ -62,9 +63,6 @@ Result<const RpmLibrary*> load_rpm_library()
     return loaded;
 }
 
-const RpmLibrary& rpm_library() noexcept
-{
-    return g_library;
-}
+const RpmLibrary& rpm_library() noexcept { return g_library; }
 
 } // namespace halo::probes

@@ -1,9 +1,9 @@
 #include "probes/runner.hpp"
 
-#include "probes/isolation.hpp"
-#include "probes/registry.hpp"
 #include "common/fatal.hpp"
 #include "common/spelling.hpp"
+#include "probes/isolation.hpp"
+#include "probes/registry.hpp"
 
 #include <fmt/core.h>
 
@@ -71,8 +71,8 @@ rules::Facts run_probes(const ProbeContext& context, const Selection& selection)
     validate_selection(selection);
     rules::Facts facts;
     for (const ProbeInfo& probe : registry()) {
-        const bool selected = (selection.only.empty() || contains(selection.only, probe.id)) &&
-                              !contains(selection.skip, probe.id);
+        const bool selected =
+            (selection.only.empty() || contains(selection.only, probe.id)) && !contains(selection.skip, probe.id);
         if (!selected) {
             facts.set_probe_status(std::string(probe.id), {rules::ProbeState::not_run, "not selected", 0});
             mark_provides_unknown(probe, facts, "was not run (--only/--skip)");

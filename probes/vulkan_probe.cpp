@@ -52,7 +52,8 @@ Result<void> load_vulkan()
         vkGetInstanceProcAddr = reinterpret_cast<PFN_vkGetInstanceProcAddr>(::dlsym(handle, "vkGetInstanceProcAddr"));
         if (!vkGetInstanceProcAddr) return Error{"'libvulkan.so.1' has no vkGetInstanceProcAddr"};
         auto global = [](const char* name) { return vkGetInstanceProcAddr(VK_NULL_HANDLE, name); };
-        vkEnumerateInstanceVersion = reinterpret_cast<PFN_vkEnumerateInstanceVersion>(global("vkEnumerateInstanceVersion"));
+        vkEnumerateInstanceVersion =
+            reinterpret_cast<PFN_vkEnumerateInstanceVersion>(global("vkEnumerateInstanceVersion"));
         vkCreateInstance = reinterpret_cast<PFN_vkCreateInstance>(global("vkCreateInstance"));
         if (!vkCreateInstance) return Error{"the Vulkan loader has no vkCreateInstance"};
         return {};
@@ -66,14 +67,17 @@ bool load_instance_functions(VkInstance instance)
     auto get = [instance](const char* name) { return vkGetInstanceProcAddr(instance, name); };
     vkDestroyInstance = reinterpret_cast<PFN_vkDestroyInstance>(get("vkDestroyInstance"));
     vkEnumeratePhysicalDevices = reinterpret_cast<PFN_vkEnumeratePhysicalDevices>(get("vkEnumeratePhysicalDevices"));
-    vkGetPhysicalDeviceProperties = reinterpret_cast<PFN_vkGetPhysicalDeviceProperties>(get("vkGetPhysicalDeviceProperties"));
-    vkGetPhysicalDeviceProperties2 = reinterpret_cast<PFN_vkGetPhysicalDeviceProperties2>(get("vkGetPhysicalDeviceProperties2"));
+    vkGetPhysicalDeviceProperties =
+        reinterpret_cast<PFN_vkGetPhysicalDeviceProperties>(get("vkGetPhysicalDeviceProperties"));
+    vkGetPhysicalDeviceProperties2 =
+        reinterpret_cast<PFN_vkGetPhysicalDeviceProperties2>(get("vkGetPhysicalDeviceProperties2"));
     vkGetPhysicalDeviceMemoryProperties =
         reinterpret_cast<PFN_vkGetPhysicalDeviceMemoryProperties>(get("vkGetPhysicalDeviceMemoryProperties"));
     vkEnumerateDeviceExtensionProperties =
         reinterpret_cast<PFN_vkEnumerateDeviceExtensionProperties>(get("vkEnumerateDeviceExtensionProperties"));
     return vkDestroyInstance && vkEnumeratePhysicalDevices && vkGetPhysicalDeviceProperties &&
-           vkGetPhysicalDeviceProperties2 && vkGetPhysicalDeviceMemoryProperties && vkEnumerateDeviceExtensionProperties;
+           vkGetPhysicalDeviceProperties2 && vkGetPhysicalDeviceMemoryProperties &&
+           vkEnumerateDeviceExtensionProperties;
 }
 
 struct InstanceDeleter {
@@ -188,7 +192,8 @@ std::string describe_device(VkPhysicalDevice device, std::uint32_t instance_api,
         sink.set(prefix + "driver_name", fixed_text(driver.driverName), call);
         sink.set(prefix + "driver_info", fixed_text(driver.driverInfo), call);
         const auto& c = driver.conformanceVersion;
-        sink.set(prefix + "conformance_version", fmt::format("{}.{}.{}.{}", c.major, c.minor, c.subminor, c.patch), call);
+        sink.set(prefix + "conformance_version", fmt::format("{}.{}.{}.{}", c.major, c.minor, c.subminor, c.patch),
+                 call);
     }
     VkPhysicalDeviceMemoryProperties memory{};
     vkGetPhysicalDeviceMemoryProperties(device, &memory);
@@ -201,15 +206,17 @@ std::string describe_device(VkPhysicalDevice device, std::uint32_t instance_api,
     sink.set(prefix + "heap_count", std::to_string(heaps), "vkGetPhysicalDeviceMemoryProperties");
     for (std::uint32_t i = 0; i < heaps; ++i) {
         const auto& heap = memory.memoryHeaps[i];
-        sink.set(fmt::format("{}heap.{}.size", prefix, i), std::to_string(heap.size), "vkGetPhysicalDeviceMemoryProperties");
+        sink.set(fmt::format("{}heap.{}.size", prefix, i), std::to_string(heap.size),
+                 "vkGetPhysicalDeviceMemoryProperties");
         sink.set(fmt::format("{}heap.{}.device_local", prefix, i),
-                 (heap.flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) ? "true" : "false", "vkGetPhysicalDeviceMemoryProperties");
+                 (heap.flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) ? "true" : "false",
+                 "vkGetPhysicalDeviceMemoryProperties");
     }
     return problem;
 }
 
-rules::ProbeStatus summarize(int total, int gpus, const std::vector<std::string>& software, std::vector<std::string> problems,
-                             FactSink& sink, std::string_view origin)
+rules::ProbeStatus summarize(int total, int gpus, const std::vector<std::string>& software,
+                             std::vector<std::string> problems, FactSink& sink, std::string_view origin)
 {
     sink.set("vulkan.device_count", std::to_string(total), origin);
     sink.set("vulkan.gpu_count", std::to_string(gpus), origin);
@@ -279,13 +286,15 @@ rules::ProbeStatus collect_live(const Host& host, FactSink& sink)
         if (auto problem = describe_device(devices[i], app.apiVersion, prefix, sink, is_cpu); !problem.empty())
             problems.push_back(std::move(problem));
         if (is_cpu) {
-            auto name = sink.facts().get(prefix + "driver_name").value_or(sink.facts().get(prefix + "name").value_or("?"));
+            auto name =
+                sink.facts().get(prefix + "driver_name").value_or(sink.facts().get(prefix + "name").value_or("?"));
             software.push_back(name);
         } else {
             ++gpus;
         }
     }
-    return summarize(static_cast<int>(devices.size()), gpus, software, std::move(problems), sink, "vkEnumeratePhysicalDevices");
+    return summarize(static_cast<int>(devices.size()), gpus, software, std::move(problems), sink,
+                     "vkEnumeratePhysicalDevices");
 }
 
 rules::ProbeStatus collect_fixture(const Host& host, FactSink& sink)
@@ -313,7 +322,8 @@ rules::ProbeStatus collect_fixture(const Host& host, FactSink& sink)
         put("driverInfo", "driver_info");
         put("conformanceVersion", "conformance_version");
         const auto type = d.find("deviceType");
-        if (type != d.end() && type->second == "cpu") software.push_back(d.count("driverName") ? d.at("driverName") : "cpu");
+        if (type != d.end() && type->second == "cpu")
+            software.push_back(d.count("driverName") ? d.at("driverName") : "cpu");
         else ++gpus;
     }
     if (auto it = text->find("Vulkan Instance Version:"); it != std::string::npos) {
@@ -332,12 +342,13 @@ rules::ProbeStatus collect_vulkan(const ProbeContext& context, FactSink& sink)
 
 std::string lower(std::string s)
 {
-    std::transform(s.begin(), s.end(), s.begin(), [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
     return s;
 }
 
-constexpr std::string_view k_sources[] = {"vkEnumerateInstanceVersion", "vkCreateInstance",
-                                          "vkEnumeratePhysicalDevices", "vkGetPhysicalDeviceProperties2",
+constexpr std::string_view k_sources[] = {"vkEnumerateInstanceVersion",          "vkCreateInstance",
+                                          "vkEnumeratePhysicalDevices",          "vkGetPhysicalDeviceProperties2",
                                           "vkGetPhysicalDeviceMemoryProperties", "/usr/share/vulkan/icd.d/*.json"};
 constexpr std::string_view k_provides[] = {"vulkan.*"};
 
@@ -346,13 +357,34 @@ constexpr std::string_view k_provides[] = {"vulkan.*"};
 std::string vulkan_driver_id_name(std::uint32_t id)
 {
     static constexpr std::string_view names[] = {
-        "",                    "AMD_PROPRIETARY",  "AMD_OPEN_SOURCE",       "MESA_RADV",
-        "NVIDIA_PROPRIETARY",  "INTEL_PROPRIETARY_WINDOWS", "INTEL_OPEN_SOURCE_MESA", "IMAGINATION_PROPRIETARY",
-        "QUALCOMM_PROPRIETARY", "ARM_PROPRIETARY", "GOOGLE_SWIFTSHADER",    "GGP_PROPRIETARY",
-        "BROADCOM_PROPRIETARY", "MESA_LLVMPIPE",   "MOLTENVK",              "COREAVI_PROPRIETARY",
-        "JUICE_PROPRIETARY",   "VERISILICON_PROPRIETARY", "MESA_TURNIP",    "MESA_V3DV",
-        "MESA_PANVK",          "SAMSUNG_PROPRIETARY", "MESA_VENUS",         "MESA_DOZEN",
-        "MESA_NVK",            "IMAGINATION_OPEN_SOURCE_MESA", "MESA_HONEYKRISP", "VULKAN_SC_EMULATION_ON_VULKAN",
+        "",
+        "AMD_PROPRIETARY",
+        "AMD_OPEN_SOURCE",
+        "MESA_RADV",
+        "NVIDIA_PROPRIETARY",
+        "INTEL_PROPRIETARY_WINDOWS",
+        "INTEL_OPEN_SOURCE_MESA",
+        "IMAGINATION_PROPRIETARY",
+        "QUALCOMM_PROPRIETARY",
+        "ARM_PROPRIETARY",
+        "GOOGLE_SWIFTSHADER",
+        "GGP_PROPRIETARY",
+        "BROADCOM_PROPRIETARY",
+        "MESA_LLVMPIPE",
+        "MOLTENVK",
+        "COREAVI_PROPRIETARY",
+        "JUICE_PROPRIETARY",
+        "VERISILICON_PROPRIETARY",
+        "MESA_TURNIP",
+        "MESA_V3DV",
+        "MESA_PANVK",
+        "SAMSUNG_PROPRIETARY",
+        "MESA_VENUS",
+        "MESA_DOZEN",
+        "MESA_NVK",
+        "IMAGINATION_OPEN_SOURCE_MESA",
+        "MESA_HONEYKRISP",
+        "VULKAN_SC_EMULATION_ON_VULKAN",
     };
     if (id >= 1 && id < std::size(names)) return std::string(names[id]);
     return fmt::format("UNKNOWN_{}", id);
@@ -404,7 +436,8 @@ std::string sanitize_text(std::string_view bytes)
         const auto c = static_cast<unsigned char>(bytes[i]);
         std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
         bool valid = len > 0 && i + len <= bytes.size();
-        for (std::size_t k = 1; valid && k < len; ++k) valid = (static_cast<unsigned char>(bytes[i + k]) & 0xc0) == 0x80;
+        for (std::size_t k = 1; valid && k < len; ++k)
+            valid = (static_cast<unsigned char>(bytes[i + k]) & 0xc0) == 0x80;
         if (valid && len == 2 && c < 0xc2) valid = false; // overlong
         if (!valid) {
             out += '?';

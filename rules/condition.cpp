@@ -29,8 +29,12 @@ bool starts_with_operator(std::string_view s)
 Result<Comparison> parse_comparison(std::string_view term)
 {
     static constexpr std::array<std::pair<std::string_view, CompareOp>, 6> k_ops{{
-        {"<=", CompareOp::le}, {">=", CompareOp::ge}, {"==", CompareOp::eq},
-        {"!=", CompareOp::ne}, {"<", CompareOp::lt},  {">", CompareOp::gt},
+        {"<=", CompareOp::le},
+        {">=", CompareOp::ge},
+        {"==", CompareOp::eq},
+        {"!=", CompareOp::ne},
+        {"<", CompareOp::lt},
+        {">", CompareOp::gt},
     }};
     term = trim(term);
     for (const auto& [text, op] : k_ops) {

@@ -2,8 +2,8 @@
 // A condition of a rule's `when`: a key pattern (may hold `*` segments) and a matcher, parsed once
 // at load time; evaluation never re-parses strings.
 
-#include "rules/facts.hpp"
 #include "common/result.hpp"
+#include "rules/facts.hpp"
 
 #include <string>
 #include <string_view>
@@ -25,9 +25,9 @@ struct Comparison {
 struct Matcher {
     enum class Kind { glob, not_glob, present, absent, compare, any_of, none_of };
     Kind kind = Kind::glob;
-    std::string pattern;                  // glob / not_glob
-    std::vector<Comparison> comparisons;  // compare: all must hold
-    std::vector<Matcher> alternatives;    // any_of: any holds; none_of: globs, none may match
+    std::string pattern;                 // glob / not_glob
+    std::vector<Comparison> comparisons; // compare: all must hold
+    std::vector<Matcher> alternatives;   // any_of: any holds; none_of: globs, none may match
 
     // Does a present value satisfy it?
     bool matches(std::string_view value) const;
@@ -47,7 +47,7 @@ struct Condition {
 struct ConditionOutcome {
     Tri result = Tri::no;
     std::vector<std::pair<std::string, std::string>> matched; // key -> value ("(absent)")
-    std::string unknown_reason;                              // when result is unknown
+    std::string unknown_reason;                               // when result is unknown
 };
 
 ConditionOutcome evaluate(const Condition& condition, const Facts& facts);

@@ -32,10 +32,7 @@ WhenOutcome evaluate_when(const std::vector<Condition>& when, const Facts& facts
     return out;
 }
 
-int severity_rank(Severity s)
-{
-    return s == Severity::broken ? 0 : (s == Severity::warning ? 1 : 2);
-}
+int severity_rank(Severity s) { return s == Severity::broken ? 0 : (s == Severity::warning ? 1 : 2); }
 
 } // namespace
 
@@ -75,7 +72,8 @@ Report evaluate(const RuleSet& rules, const Facts& facts, const EvaluateOptions&
     }
 
     const auto has = [&](Severity s) {
-        return std::any_of(report.findings.begin(), report.findings.end(), [s](const Finding& f) { return f.rule->severity == s; });
+        return std::any_of(report.findings.begin(), report.findings.end(),
+                           [s](const Finding& f) { return f.rule->severity == s; });
     };
     const bool broken_undecided = std::any_of(report.undecided.begin(), report.undecided.end(),
                                               [](const Undecided& u) { return u.rule->severity == Severity::broken; });

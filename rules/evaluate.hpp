@@ -3,8 +3,8 @@
 // undecided rules (rule + the unknown facts), the matching known-good entry, and the verdict.
 // Linear in rules × conditions. The report points into the RuleSet: keep it alive.
 
-#include "rules/facts.hpp"
 #include "common/fatal.hpp"
+#include "rules/facts.hpp"
 #include "rules/rule.hpp"
 
 #include <string>

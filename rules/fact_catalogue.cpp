@@ -61,7 +61,8 @@ constexpr std::array k_catalogue = std::to_array<CatalogueEntry>({
     {"gpu.*.vbios", "drm", "113-STRXLGEN-001", "the VBIOS version"},
     {"gpu.*.mem.vram_total", "drm", "536870912", "dedicated VRAM in bytes (mem_info_vram_total)"},
     {"gpu.*.mem.gtt_total", "drm", "133143986176", "GTT size in bytes (mem_info_gtt_total)"},
-    {"gpu.amdgpu.module_version", "drm", "6.16.6", "/sys/module/amdgpu/version (only an out-of-tree DKMS driver has it)"},
+    {"gpu.amdgpu.module_version", "drm", "6.16.6",
+     "/sys/module/amdgpu/version (only an out-of-tree DKMS driver has it)"},
     {"gpu.amdgpu.in_tree", "drm", "true", "whether amdgpu is the kernel's own driver (no DKMS module)"},
     // ROCm / KFD
     {"rocm.kfd.present", "kfd", "true", "whether /dev/kfd exists"},
@@ -107,7 +108,8 @@ constexpr std::array k_catalogue = std::to_array<CatalogueEntry>({
     // containers and images (podman)
     {"container.*.image", "containers", "docker.io/kyuz0/amd-strix-halo-toolboxes:rocm-7.2",
      "a container's image reference"},
-    {"container.*.image.dangling", "containers", "false", "true when the container's image lost its tag to a newer pull"},
+    {"container.*.image.dangling", "containers", "false",
+     "true when the container's image lost its tag to a newer pull"},
     {"container.*.created", "containers", "2026-04-27T08:02:05Z", "when the container was created (RFC 3339)"},
     {"container.*.id", "containers", "309f084c02c2…", "the container's id"},
     {"container.*.image.repository", "containers", "docker.io/kyuz0/amd-strix-halo-toolboxes", "its repository"},
@@ -116,8 +118,8 @@ constexpr std::array k_catalogue = std::to_array<CatalogueEntry>({
      "the tag without an immutable build suffix (rocm-7.2_20260125T091500 → rocm-7.2)"},
     {"container.*.image.build_time", "containers", "2026-01-25T09:15:00Z",
      "the build time from an immutable tag's suffix, when the tag has one"},
-    {"container.*.image.digest", "containers", "sha256:ceb96cb6a9933f866719d19456eec48243be31ff044ea61c7d0bc8ede936de26",
-     "the image digest"},
+    {"container.*.image.digest", "containers",
+     "sha256:ceb96cb6a9933f866719d19456eec48243be31ff044ea61c7d0bc8ede936de26", "the image digest"},
     {"container.*.image.id", "containers", "3f1e5c2a9b7d", "the local image id"},
     {"container.*.image.created", "containers", "2026-01-25T09:31:12Z", "when the image was built (RFC 3339)"},
     {"container.*.toolbox", "containers", "true", "whether it is a Toolbx container"},
@@ -126,7 +128,8 @@ constexpr std::array k_catalogue = std::to_array<CatalogueEntry>({
     {"image.*.reference", "containers", "docker.io/kyuz0/amd-strix-halo-toolboxes:vulkan-radv", "a local image"},
     {"image.*.storage", "containers", "user", "which storage holds the image (user or root)"},
     {"image.*.digest", "containers", "sha256:1e76…", "a local image's digest"},
-    {"containers.storage.*", "containers", "/home/user/.local/share/containers/storage (overlay)", "the podman storage read (user, root) and its driver"},
+    {"containers.storage.*", "containers", "/home/user/.local/share/containers/storage (overlay)",
+     "the podman storage read (user, root) and its driver"},
     {"image.*.id", "containers", "3f1e5c2a9b7d", "its id"},
     {"image.*.created", "containers", "2026-01-25T09:31:12Z", "when it was built"},
     {"image.*.dangling", "containers", "false", "whether no tag points at it any more"},
@@ -170,17 +173,15 @@ constexpr std::array k_catalogue = std::to_array<CatalogueEntry>({
     {"engine.n_gpu_layers", "engine", "999", "layers offloaded to the GPU (-ngl)"},
     {"engine.jinja", "engine", "true", "whether the chat template runs through Jinja (--jinja)"},
     {"engine.reasoning_budget", "engine", "0", "--reasoning-budget (0 disables thinking)"},
-    {"engine.prefill_assistant", "engine", "off", "whether an assistant prefill is allowed (--no-prefill-assistant = off)"},
+    {"engine.prefill_assistant", "engine", "off",
+     "whether an assistant prefill is allowed (--no-prefill-assistant = off)"},
     {"engine.alias", "engine", "glm-4.7-flash", "the model name it serves (--alias)"},
     {"engine.api_key", "engine", "set", "set when the engine wants an API key (--api-key …); never the key"},
 });
 
 } // namespace
 
-std::span<const CatalogueEntry> fact_catalogue()
-{
-    return k_catalogue;
-}
+std::span<const CatalogueEntry> fact_catalogue() { return k_catalogue; }
 
 bool in_catalogue(std::string_view key)
 {

@@ -100,10 +100,7 @@ std::vector<std::string> Facts::keys_matching(std::string_view pattern) const
     return keys;
 }
 
-void Facts::mark_unknown(std::string pattern, std::string reason)
-{
-    m_unknown[std::move(pattern)] = std::move(reason);
-}
+void Facts::mark_unknown(std::string pattern, std::string reason) { m_unknown[std::move(pattern)] = std::move(reason); }
 
 std::optional<std::string> Facts::unknown_reason(std::string_view key) const
 {
@@ -112,10 +109,7 @@ std::optional<std::string> Facts::unknown_reason(std::string_view key) const
     return std::nullopt;
 }
 
-void Facts::set_probe_status(std::string probe, ProbeStatus status)
-{
-    m_probes[std::move(probe)] = std::move(status);
-}
+void Facts::set_probe_status(std::string probe, ProbeStatus status) { m_probes[std::move(probe)] = std::move(status); }
 
 void Facts::merge(const Facts& other)
 {

@@ -23,7 +23,7 @@ std::optional<ProbeState> probe_state_from_string(std::string_view text) noexcep
 
 struct ProbeStatus {
     ProbeState state = ProbeState::ok;
-    std::string reason;   // empty for ok
+    std::string reason;    // empty for ok
     double elapsed_ms = 0; // how long it took; 0 when not measured
 };
 

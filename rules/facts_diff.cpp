@@ -9,8 +9,8 @@ namespace halo::rules {
 const std::vector<std::string>& volatile_key_patterns()
 {
     static const std::vector<std::string> patterns{
-        "container.*.state", "package.*.installtime", "boot.initramfs.mtime",
-        "gpu.*.firmware.source", "kernel.cmdline", "kernel.cmdline.BOOT_IMAGE",
+        "container.*.state",     "package.*.installtime", "boot.initramfs.mtime",
+        "gpu.*.firmware.source", "kernel.cmdline",        "kernel.cmdline.BOOT_IMAGE",
     };
     return patterns;
 }
@@ -20,7 +20,8 @@ namespace {
 bool ignored(std::string_view key, const DiffOptions& options)
 {
     auto matches = [key](const std::string& p) { return key_matches(p, key); };
-    if (!options.include_volatile && std::any_of(volatile_key_patterns().begin(), volatile_key_patterns().end(), matches))
+    if (!options.include_volatile &&
+        std::any_of(volatile_key_patterns().begin(), volatile_key_patterns().end(), matches))
         return true;
     return std::any_of(options.extra_ignored.begin(), options.extra_ignored.end(), matches);
 }
@@ -112,11 +113,20 @@ std::vector<const FactChange*> changes_by_relevance(const FactsDiff& diff)
 {
     // What the knowledge base's broken rules turn on, most decisive first.
     static const std::array<std::string_view, 14> k_order{
-        "kernel.release",           "kernel.next_boot.release", "package.linux-firmware.*",
-        "package.amd-gpu-firmware.*", "gpu.*.firmware.*",       "engine.image.*",
-        "engine.image",             "engine.backend",           "engine.container",
-        "package.kernel.*",         "gpu.amdgpu.*",             "vulkan.*.driver_*",
-        "package.*",                "engine.*",
+        "kernel.release",
+        "kernel.next_boot.release",
+        "package.linux-firmware.*",
+        "package.amd-gpu-firmware.*",
+        "gpu.*.firmware.*",
+        "engine.image.*",
+        "engine.image",
+        "engine.backend",
+        "engine.container",
+        "package.kernel.*",
+        "gpu.amdgpu.*",
+        "vulkan.*.driver_*",
+        "package.*",
+        "engine.*",
     };
     auto rank = [](const std::string& key) {
         for (std::size_t i = 0; i < k_order.size(); ++i)
@@ -125,9 +135,8 @@ std::vector<const FactChange*> changes_by_relevance(const FactsDiff& diff)
     };
     std::vector<const FactChange*> out;
     for (const FactChange& c : diff.changes) out.push_back(&c);
-    std::stable_sort(out.begin(), out.end(), [&](const FactChange* x, const FactChange* y) {
-        return rank(x->key) < rank(y->key);
-    });
+    std::stable_sort(out.begin(), out.end(),
+                     [&](const FactChange* x, const FactChange* y) { return rank(x->key) < rank(y->key); });
     return out;
 }
 

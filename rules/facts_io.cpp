@@ -99,8 +99,8 @@ Result<std::string> json_scalar(const nlohmann::json& value, const std::string& 
     if (value.is_string()) return value.get<std::string>();
     if (value.is_boolean()) return std::string(value.get<bool>() ? "true" : "false");
     if (value.is_number_integer() || value.is_number_unsigned() || value.is_number_float()) return value.dump();
-    return Error{fmt::format("{}: '{}.{}' must be a string, number or boolean; write it as a quoted string",
-                             origin, table, key)};
+    return Error{fmt::format("{}: '{}.{}' must be a string, number or boolean; write it as a quoted string", origin,
+                             table, key)};
 }
 
 } // namespace
@@ -124,8 +124,9 @@ Result<Facts> parse_facts_toml(std::string_view text, const std::string& origin)
         }
     }
     const std::string file_source = "file:" + origin;
-    HALO_TRY(read_string_table(root, "facts", origin,
-                               [&](std::string k, std::string v) { facts.set(std::move(k), std::move(v), file_source); }));
+    HALO_TRY(read_string_table(root, "facts", origin, [&](std::string k, std::string v) {
+        facts.set(std::move(k), std::move(v), file_source);
+    }));
     HALO_TRY(read_string_table(root, "sources", origin, [&](std::string k, std::string v) {
         if (const Fact* f = facts.find(k)) facts.set(k, f->value, std::move(v));
     }));
@@ -182,7 +183,8 @@ Result<Facts> parse_facts_json_unchecked(std::string_view text, const std::strin
     };
     if (auto* sources = table("sources")) {
         for (const auto& [key, value] : sources->items())
-            if (const Fact* f = facts.find(key); f && value.is_string()) facts.set(key, f->value, value.get<std::string>());
+            if (const Fact* f = facts.find(key); f && value.is_string())
+                facts.set(key, f->value, value.get<std::string>());
     }
     if (auto* unknown = table("unknown")) {
         for (const auto& [key, value] : unknown->items())
@@ -203,7 +205,8 @@ Result<Facts> parse_facts_json_unchecked(std::string_view text, const std::strin
             ProbeStatus status;
             status.state = *state;
             status.reason = string_member(value, "reason").value_or("");
-            if (auto it = value.find("elapsed_ms"); it != value.end() && it->is_number()) status.elapsed_ms = it->get<double>();
+            if (auto it = value.find("elapsed_ms"); it != value.end() && it->is_number())
+                status.elapsed_ms = it->get<double>();
             facts.set_probe_status(name, std::move(status));
         }
     }
@@ -282,9 +285,7 @@ std::string serialize_facts(const Facts& facts, FactsFormat format)
     }
     // Sections written by hand so their order reads top-down: snapshot, facts, the rest.
     std::ostringstream out;
-    auto section = [&](const char* name, const toml::table& table) {
-        out << '[' << name << "]\n" << table << "\n\n";
-    };
+    auto section = [&](const char* name, const toml::table& table) { out << '[' << name << "]\n" << table << "\n\n"; };
     section("snapshot", snapshot);
     section("facts", values);
     section("sources", sources);

@@ -9,8 +9,8 @@
 //   [unknown]   "vulkan.*" = "vulkan probe failed: no answer in 5 s"
 //   [probes.NAME] status = "ok|partial|failed|not_applicable|not_run", reason, elapsed_ms
 
-#include "rules/facts.hpp"
 #include "common/result.hpp"
+#include "rules/facts.hpp"
 
 #include <string>
 #include <string_view>

@@ -1,9 +1,9 @@
 #include "rules/rule_file.hpp"
 
-#include "rules/fact_catalogue.hpp"
-#include "rules/log_title.hpp"
 #include "common/spelling.hpp"
 #include "common/toml.hpp"
+#include "rules/fact_catalogue.hpp"
+#include "rules/log_title.hpp"
 
 #include <fmt/core.h>
 
@@ -19,8 +19,8 @@ namespace {
 
 constexpr std::string_view k_rule_fields[] = {"id", "severity", "title", "explain", "fix", "links", "since", "when"};
 constexpr std::string_view k_known_good_fields[] = {"id", "title", "explain", "links", "since", "when"};
-constexpr std::string_view k_log_pattern_fields[] = {"id",    "regex", "severity", "title", "explain",
-                                                     "fix",   "links", "since",    "when",  "source"};
+constexpr std::string_view k_log_pattern_fields[] = {"id",  "regex", "severity", "title", "explain",
+                                                     "fix", "links", "since",    "when",  "source"};
 constexpr std::string_view k_top_level[] = {"rule", "known_good", "log_pattern", "disable"};
 
 SourceLocation location(const std::string& origin, const toml::source_region& region)
@@ -35,7 +35,8 @@ public:
 
     void error(const toml::source_region& at, const std::string& what)
     {
-        m_out.diagnostics.push_back({Diagnostic::Level::error, fmt::format("{}: {}", location(m_origin, at).str(), what)});
+        m_out.diagnostics.push_back(
+            {Diagnostic::Level::error, fmt::format("{}: {}", location(m_origin, at).str(), what)});
     }
     void warning(const toml::source_region& at, const std::string& what)
     {
@@ -87,10 +88,12 @@ private:
     {
         const toml::node* node = t.get("since");
         if (!node) {
-            warning(t.source(), fmt::format("{}: no 'since' date; say when this knowledge dates from (since = 2026-01-12)", what));
+            warning(t.source(),
+                    fmt::format("{}: no 'since' date; say when this knowledge dates from (since = 2026-01-12)", what));
             return {};
         }
-        if (auto d = node->as_date()) return fmt::format("{:04}-{:02}-{:02}", d->get().year, d->get().month, d->get().day);
+        if (auto d = node->as_date())
+            return fmt::format("{:04}-{:02}-{:02}", d->get().year, d->get().month, d->get().day);
         if (auto s = node->as_string()) {
             const std::string& text = s->get();
             if (text.size() == 10 && text[4] == '-' && text[7] == '-') return text;
@@ -144,7 +147,7 @@ private:
         if (value.is_integer() || value.is_boolean() || value.is_floating_point()) {
             Matcher m;
             m.kind = Matcher::Kind::glob;
-            m.pattern = value.is_boolean() ? (value.as_boolean()->get() ? "true" : "false")
+            m.pattern = value.is_boolean()   ? (value.as_boolean()->get() ? "true" : "false")
                         : value.is_integer() ? std::to_string(value.as_integer()->get())
                                              : fmt::format("{}", value.as_floating_point()->get());
             return m;
@@ -210,12 +213,14 @@ private:
             return conditions;
         }
         if (table->empty() && required) {
-            error(node->source(), fmt::format("{}: 'when' is empty; an entry without conditions would match every machine", what));
+            error(node->source(),
+                  fmt::format("{}: 'when' is empty; an entry without conditions would match every machine", what));
         }
         for (const auto& [key, value] : *table) {
             const std::string_view k = key.str();
             if (k.empty() || k.front() == '.' || k.back() == '.' || k.find("..") != std::string_view::npos) {
-                error(value.source(), fmt::format("{}: '{}' is not a fact key (dotted segments, e.g. kernel.release)", what, k));
+                error(value.source(),
+                      fmt::format("{}: '{}' is not a fact key (dotted segments, e.g. kernel.release)", what, k));
                 continue;
             }
             auto matcher = parse_condition_value(value, what, k);
@@ -342,7 +347,8 @@ private:
             for (const std::string& key : title_fact_keys(*title)) {
                 if (m_lint && !in_catalogue(key)) {
                     warning(t.get("title")->source(),
-                            fmt::format("{}: 'title' names fact '{}', which is not in the catalogue (docs/facts.md)", what, key));
+                            fmt::format("{}: 'title' names fact '{}', which is not in the catalogue (docs/facts.md)",
+                                        what, key));
                 }
             }
         }
@@ -358,16 +364,17 @@ private:
     void parse_disable(const toml::table& t)
     {
         for (const auto& [key, node] : t) {
-            if (key.str() != "id") error(node.source(), fmt::format("[[disable]]: unknown field '{}' (only 'id')", key.str()));
+            if (key.str() != "id")
+                error(node.source(), fmt::format("[[disable]]: unknown field '{}' (only 'id')", key.str()));
         }
         if (auto id = string_field(t, "id", "[[disable]]", true)) m_out.disabled.push_back(std::move(*id));
     }
 
     std::size_t error_count() const
     {
-        return static_cast<std::size_t>(std::count_if(m_out.diagnostics.begin(), m_out.diagnostics.end(), [](const Diagnostic& d) {
-            return d.level == Diagnostic::Level::error;
-        }));
+        return static_cast<std::size_t>(
+            std::count_if(m_out.diagnostics.begin(), m_out.diagnostics.end(),
+                          [](const Diagnostic& d) { return d.level == Diagnostic::Level::error; }));
     }
 
     const std::string& m_origin;

@@ -53,12 +53,13 @@ void apply(LoadedRules& loaded, RulesFile file, const std::string& origin, std::
 void apply_disables(LoadedRules& loaded, const std::vector<PendingDisable>& disables)
 {
     for (const PendingDisable& d : disables) {
-        const bool found = loaded.rules.find_rule(d.id) || loaded.rules.find_known_good(d.id) ||
-                           loaded.rules.find_log_pattern(d.id);
+        const bool found =
+            loaded.rules.find_rule(d.id) || loaded.rules.find_known_good(d.id) || loaded.rules.find_log_pattern(d.id);
         if (!found) {
             loaded.diagnostics.push_back(
                 {Diagnostic::Level::warning,
-                 fmt::format("{}: [[disable]] id '{}' matches no loaded rule, known-good entry or log pattern", d.origin, d.id)});
+                 fmt::format("{}: [[disable]] id '{}' matches no loaded rule, known-good entry or log pattern",
+                             d.origin, d.id)});
         }
         remove_id(loaded.rules.rules, d.id);
         remove_id(loaded.rules.known_good, d.id);
@@ -127,7 +128,8 @@ LoadedRules load_rules(const RuleSources& sources)
     std::map<std::string, std::pair<std::string, std::string_view>> by_name; // name -> (origin, embedded text)
     std::map<std::string, fs::path> dropin_by_name;
     if (sources.embedded) {
-        for (const EmbeddedFile& f : embedded_rule_files()) by_name[f.name] = {std::string("embedded:") + f.name, f.content};
+        for (const EmbeddedFile& f : embedded_rule_files())
+            by_name[f.name] = {std::string("embedded:") + f.name, f.content};
     }
     for (const std::string& dir : sources.dropin_dirs) {
         for (const fs::path& file : toml_files_in(dir)) {
@@ -159,9 +161,6 @@ LoadedRules load_rules(const RuleSources& sources)
     return loaded;
 }
 
-LoadedRules load_embedded_rules()
-{
-    return load_rules(RuleSources{});
-}
+LoadedRules load_embedded_rules() { return load_rules(RuleSources{}); }
 
 } // namespace halo::rules

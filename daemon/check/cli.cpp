@@ -1,8 +1,8 @@
 #include "daemon/check/cli.hpp"
 
-#include "daemon/check/cli_commands.hpp"
 #include "common/fatal.hpp"
 #include "common/spelling.hpp"
+#include "daemon/check/cli_commands.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -28,8 +28,9 @@ void add_probe_options(CLI::App& app, CheckOptions& o)
     app.add_option("--root", o.root, "Read the machine under DIR instead of / (fixture trees)")->type_name("DIR");
     app.add_option("--only", o.only, "Run only these probes (comma-separated)")->delimiter(',')->type_name("LIST");
     app.add_option("--skip", o.skip, "Skip these probes (comma-separated)")->delimiter(',')->type_name("LIST");
-    app.add_option("--config", o.config, "Configuration file (default: $XDG_CONFIG_HOME/halo-check/config.toml, "
-                                         "then /etc/halo-check/config.toml)")
+    app.add_option("--config", o.config,
+                   "Configuration file (default: $XDG_CONFIG_HOME/halo-check/config.toml, "
+                   "then /etc/halo-check/config.toml)")
         ->type_name("FILE");
     app.add_option("--probe-timeout", o.probe_timeout_s, "Time limit for each isolated GPU probe, in seconds")
         ->type_name("SECONDS")
@@ -117,7 +118,8 @@ void add_commands(CLI::App& app, Commands& c)
     c.probes_cmd = app.add_subcommand("probes", "List the probes and what each reads");
     c.probes_cmd->add_flag("--json", c.probes_json, "Print JSON");
 
-    c.run_cmd = app.add_subcommand("run", "Check, then exec COMMAND only if the verdict passes --fail-on (default broken)");
+    c.run_cmd =
+        app.add_subcommand("run", "Check, then exec COMMAND only if the verdict passes --fail-on (default broken)");
     c.run_cmd->add_flag("--dry-run", c.run.dry_run, "Show the decision; do not exec");
     c.run_cmd->add_flag("--json", c.run.check.json, "Print the report as JSON");
     add_rule_options(*c.run_cmd, c.run.check);
@@ -144,9 +146,12 @@ void add_commands(CLI::App& app, Commands& c)
                 "the last known good facts against now. Exit 0 when nothing changed, 1 when something did");
     c.diff_cmd->add_option("files", c.diff.files, "FILE_A [FILE_B]: facts files (TOML or JSON)")->expected(0, 2);
     c.diff_cmd->add_flag("--json", c.diff.json, "Print JSON");
-    c.diff_cmd->add_flag("--all", c.diff.all, "Also show keys that change by themselves (container state, install times …)");
-    c.diff_cmd->add_option("--state-dir", c.diff.state_dir, "Where the last known good facts are (default: "
-                                                            "$XDG_STATE_HOME/halo-check)")
+    c.diff_cmd->add_flag("--all", c.diff.all,
+                         "Also show keys that change by themselves (container state, install times …)");
+    c.diff_cmd
+        ->add_option("--state-dir", c.diff.state_dir,
+                     "Where the last known good facts are (default: "
+                     "$XDG_STATE_HOME/halo-check)")
         ->type_name("DIR");
     add_probe_options(*c.diff_cmd, c.diff.probe);
     add_daemon_commands(&app, c.daemon);

@@ -3,15 +3,15 @@
 #include "common/clock.hpp"
 #include "daemon/environment.hpp"
 
+#include "common/fatal.hpp"
+#include "common/spelling.hpp"
 #include "daemon/report_output.hpp"
 #include "probes/host.hpp"
 #include "probes/registry.hpp"
 #include "probes/runner.hpp"
 #include "rules/evaluate.hpp"
 #include "rules/facts_io.hpp"
-#include "common/fatal.hpp"
 #include "rules/rule_loader.hpp"
-#include "common/spelling.hpp"
 #include "rules/views.hpp"
 
 #include <fmt/core.h>
@@ -36,15 +36,14 @@ void print(std::FILE* out, const std::string& text)
     std::fflush(out);
 }
 
-void warn(const std::string& message)
-{
-    print(stderr, fmt::format("halo-check: warning: {}\n", message));
-}
+void warn(const std::string& message) { print(stderr, fmt::format("halo-check: warning: {}\n", message)); }
 
 rules::RuleSources rule_sources(const CheckOptions& o)
 {
     rules::RuleSources sources;
-    if (!o.no_dropins) sources.dropin_dirs = rules::default_dropin_dirs("/", app::env_value("XDG_CONFIG_HOME"), app::env_value("HOME"));
+    if (!o.no_dropins)
+        sources.dropin_dirs =
+            rules::default_dropin_dirs("/", app::env_value("XDG_CONFIG_HOME"), app::env_value("HOME"));
     sources.extra = o.rules;
     return sources;
 }
@@ -54,7 +53,8 @@ rules::LoadedRules load_rules_or_die(const CheckOptions& o, bool show_warnings =
 {
     rules::LoadedRules loaded = rules::load_rules(rule_sources(o));
     for (const rules::Diagnostic& d : loaded.diagnostics) {
-        if (d.level == rules::Diagnostic::Level::error) print(stderr, fmt::format("halo-check: error: {}\n", d.message));
+        if (d.level == rules::Diagnostic::Level::error)
+            print(stderr, fmt::format("halo-check: error: {}\n", d.message));
         else if (show_warnings) warn(d.message);
     }
     if (loaded.has_errors()) {
@@ -63,7 +63,6 @@ rules::LoadedRules load_rules_or_die(const CheckOptions& o, bool show_warnings =
     }
     return loaded;
 }
-
 
 rules::EvaluateOptions evaluate_options(const CheckOptions& o)
 {
@@ -138,7 +137,8 @@ int command_probes(bool json)
     }
     std::string out;
     for (const probes::ProbeInfo& p : probes::registry()) {
-        out += fmt::format("{:<11} {}{}\n", p.id, p.summary, p.isolated ? " [isolated: child process, time limit]" : "");
+        out +=
+            fmt::format("{:<11} {}{}\n", p.id, p.summary, p.isolated ? " [isolated: child process, time limit]" : "");
         for (std::string_view s : p.sources) out += fmt::format("            reads    {}\n", s);
         for (std::string_view s : p.provides) out += fmt::format("            provides {}\n", s);
     }
@@ -225,12 +225,12 @@ int command_rules_validate(const RulesOptions& o)
         print(stdout, out.dump(2) + "\n");
     } else {
         for (const rules::Diagnostic& d : diagnostics) {
-            print(stderr, fmt::format("halo-check: {}: {}\n", d.level == rules::Diagnostic::Level::error ? "error" : "warning",
-                                      d.message));
+            print(stderr, fmt::format("halo-check: {}: {}\n",
+                                      d.level == rules::Diagnostic::Level::error ? "error" : "warning", d.message));
         }
-        print(stdout, fmt::format("{} file{}, {} rules, {} known-good, {} log patterns: {} error{}, {} warning{}\n", files,
-                                  files == 1 ? "" : "s", rule_count, good, patterns, errors, errors == 1 ? "" : "s",
-                                  warnings, warnings == 1 ? "" : "s"));
+        print(stdout, fmt::format("{} file{}, {} rules, {} known-good, {} log patterns: {} error{}, {} warning{}\n",
+                                  files, files == 1 ? "" : "s", rule_count, good, patterns, errors,
+                                  errors == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s"));
     }
     return errors == 0 ? 0 : static_cast<int>(ExitCode::unknown);
 }
@@ -251,7 +251,8 @@ int command_rules_list(const RulesOptions& o)
         }
         out["known_good"] = nlohmann::ordered_json::array();
         for (const rules::KnownGood& g : set.known_good) {
-            out["known_good"].push_back({{"id", g.id}, {"title", g.title}, {"since", g.since}, {"source", g.where.str()}});
+            out["known_good"].push_back(
+                {{"id", g.id}, {"title", g.title}, {"since", g.since}, {"source", g.where.str()}});
         }
         out["log_patterns"] = nlohmann::ordered_json::array();
         for (const rules::LogPattern& p : set.log_patterns) {
@@ -293,21 +294,23 @@ int command_explain(const std::string& id, const CheckOptions& sources)
         return out;
     };
     if (const rules::Rule* r = set.find_rule(id)) {
-        print(stdout, fmt::format("{} ({})\n  {}\n  since:    {}\n  defined:  {}\n{}  why:      {}\n  fix:      {}\n{}", r->id,
-                                  rules::to_string(r->severity), r->title, r->since, r->where.str(), conditions(r->when),
-                                  r->explain, r->fix, links(r->links)));
+        print(stdout, fmt::format("{} ({})\n  {}\n  since:    {}\n  defined:  {}\n{}  why:      {}\n  fix:      {}\n{}",
+                                  r->id, rules::to_string(r->severity), r->title, r->since, r->where.str(),
+                                  conditions(r->when), r->explain, r->fix, links(r->links)));
         return 0;
     }
     if (const rules::KnownGood* g = set.find_known_good(id)) {
-        print(stdout, fmt::format("{} (known good)\n  {}\n  since:    {}\n  defined:  {}\n{}  about:    {}\n{}", g->id,
-                                  g->title, g->since, g->where.str(), conditions(g->when), g->explain, links(g->links)));
+        print(stdout,
+              fmt::format("{} (known good)\n  {}\n  since:    {}\n  defined:  {}\n{}  about:    {}\n{}", g->id,
+                          g->title, g->since, g->where.str(), conditions(g->when), g->explain, links(g->links)));
         return 0;
     }
     if (const rules::LogPattern* p = set.find_log_pattern(id)) {
-        print(stdout, fmt::format("{} (log pattern, {})\n  {}\n  regex:    {}\n  since:    {}\n  defined:  {}\n{}  why:      "
-                                  "{}\n  fix:      {}\n{}",
-                                  p->id, rules::to_string(p->severity), p->title, p->regex_text, p->since,
-                                  p->where.str(), conditions(p->when), p->explain, p->fix, links(p->links)));
+        print(stdout,
+              fmt::format("{} (log pattern, {})\n  {}\n  regex:    {}\n  since:    {}\n  defined:  {}\n{}  why:      "
+                          "{}\n  fix:      {}\n{}",
+                          p->id, rules::to_string(p->severity), p->title, p->regex_text, p->since, p->where.str(),
+                          conditions(p->when), p->explain, p->fix, links(p->links)));
         return 0;
     }
     std::vector<std::string> ids;

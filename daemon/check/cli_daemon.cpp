@@ -2,9 +2,9 @@
 // status reads <state dir>/state.json; the others append a verb to <state dir>/request and send
 // halo-checkd SIGUSR1 (reload: SIGHUP), addressing it by the pid in state.json.
 
+#include "common/fatal.hpp"
 #include "daemon/check/cli_commands.hpp"
 #include "daemon/state_store.hpp"
-#include "common/fatal.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -60,8 +60,8 @@ std::string smoke_text(const nlohmann::json& s)
 {
     if (!s.is_object()) return "none yet";
     if (!s.value("ok", false)) return fmt::format("failed at {}: {}", text_of(s, "at"), text_of(s, "error"));
-    return fmt::format("{:.0f} ms, {} tokens, prompt {:.1f} t/s, generation {:.1f} t/s ({})", s.value("latency_ms", 0.0),
-                       s.value("completion_tokens", 0), s.value("prompt_per_second", 0.0),
+    return fmt::format("{:.0f} ms, {} tokens, prompt {:.1f} t/s, generation {:.1f} t/s ({})",
+                       s.value("latency_ms", 0.0), s.value("completion_tokens", 0), s.value("prompt_per_second", 0.0),
                        s.value("predicted_per_second", 0.0), text_of(s, "at"));
 }
 
@@ -120,8 +120,8 @@ int print_status(const app::StateStore& store, const nlohmann::json& j, bool ali
     }
     if (j.contains("log_events") && j["log_events"].is_array() && !j["log_events"].empty()) {
         const auto& last = j["log_events"].back();
-        out += fmt::format("log events:  {} (latest: {}, {} line(s), {})\n", j["log_events"].size(), text_of(last, "pattern"),
-                           text_of(last, "count"), text_of(last, "last"));
+        out += fmt::format("log events:  {} (latest: {}, {} line(s), {})\n", j["log_events"].size(),
+                           text_of(last, "pattern"), text_of(last, "count"), text_of(last, "last"));
     }
     if (j.contains("last_known_good") && j["last_known_good"].is_object()) {
         const auto& l = j["last_known_good"];
@@ -162,7 +162,8 @@ int command_daemon(const std::string& verb, const DaemonOptions& o)
         }
         return print_status(store, *state, alive);
     }
-    if (!alive) throw Fatal(fmt::format("halo-checkd (pid {} in '{}') is not running; start it first", pid, store.path()));
+    if (!alive)
+        throw Fatal(fmt::format("halo-checkd (pid {} in '{}') is not running; start it first", pid, store.path()));
     if (verb != "reload") {
         const std::string line = verb + "\n";
         const int fd = ::open(store.request_path().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);

@@ -4,6 +4,7 @@
 //   two:      FILE_A → FILE_B
 // Exit 0 when nothing changed, 1 when something did, 3 when a side cannot be read.
 
+#include "common/fatal.hpp"
 #include "daemon/check/cli_commands.hpp"
 #include "daemon/environment.hpp"
 #include "daemon/last_known_good.hpp"
@@ -11,7 +12,6 @@
 #include "probes/runner.hpp"
 #include "rules/facts_diff.hpp"
 #include "rules/facts_io.hpp"
-#include "common/fatal.hpp"
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -47,8 +47,9 @@ Side from_machine(const CheckOptions& o)
 Side from_last_known_good(const DiffCommandOptions& o)
 {
     // The user service's state dir first, then the system service's.
-    std::filesystem::path dir = o.state_dir ? std::filesystem::path(*o.state_dir)
-                                            : app::default_state_dir(false, app::env_value("XDG_STATE_HOME"), app::env_value("HOME"));
+    std::filesystem::path dir =
+        o.state_dir ? std::filesystem::path(*o.state_dir)
+                    : app::default_state_dir(false, app::env_value("XDG_STATE_HOME"), app::env_value("HOME"));
     std::error_code ec;
     if (!o.state_dir && (dir.empty() || !std::filesystem::exists(app::last_known_good_path(dir), ec))) {
         const std::filesystem::path system = app::default_state_dir(true, std::nullopt, std::nullopt);
@@ -86,9 +87,8 @@ std::string format_json(const Side& a, const Side& b, const rules::FactsDiff& di
     nlohmann::ordered_json probes = nlohmann::ordered_json::array();
     for (const rules::ProbeChange& p : diff.probes)
         probes.push_back({{"probe", p.probe}, {"old", status_json(p.old_status)}, {"new", status_json(p.new_status)}});
-    nlohmann::ordered_json out{{"a", side(a)},       {"b", side(b)},
-                               {"changes", changes}, {"probes", probes},
-                               {"ignored", diff.ignored}};
+    nlohmann::ordered_json out{
+        {"a", side(a)}, {"b", side(b)}, {"changes", changes}, {"probes", probes}, {"ignored", diff.ignored}};
     return out.dump(2) + "\n";
 }
 

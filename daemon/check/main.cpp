@@ -1,6 +1,3 @@
 #include "daemon/check/cli.hpp"
 
-int main(int argc, char** argv)
-{
-    return halo::check::cli_main(argc, argv);
-}
+int main(int argc, char** argv) { return halo::check::cli_main(argc, argv); }

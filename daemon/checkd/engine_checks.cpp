@@ -38,7 +38,8 @@ milliseconds health_request_timeout(app::EngineState state, app::Duration livene
 Result<std::uint64_t> request_health(HttpClient& http, const app::EngineConfig& config, app::EngineState state,
                                      HttpCallback done)
 {
-    return http.request(config.health_url, {}, health_request_timeout(state, config.liveness_interval), std::move(done));
+    return http.request(config.health_url, {}, health_request_timeout(state, config.liveness_interval),
+                        std::move(done));
 }
 
 std::string smoke_request_body(const std::optional<std::string>& alias)

@@ -4,9 +4,9 @@
 // generation smoke test, a short chat completion whose usage and timings give the figures the
 // state file keeps.
 
+#include "daemon/checkd/http_client.hpp"
 #include "daemon/config.hpp"
 #include "daemon/engine_status.hpp"
-#include "daemon/checkd/http_client.hpp"
 
 #include <chrono>
 #include <cstdint>

@@ -35,7 +35,8 @@ struct EngineProcess {
 // ("toolbox run" not finding the engine in the container) is told apart from ours. Returns once
 // the child has executed the command or failed to. Fails only when a pipe or the fork cannot be
 // made.
-Result<EngineProcess> spawn_engine(const std::vector<std::string>& command, const std::vector<std::string>& environment);
+Result<EngineProcess> spawn_engine(const std::vector<std::string>& command,
+                                   const std::vector<std::string>& environment);
 
 // `sig` to the engine's process group, or to the process alone when the group is gone.
 void signal_engine(pid_t pid, int sig) noexcept;

@@ -199,15 +199,17 @@ int HttpClient::on_io(sd_event_source*, int fd, uint32_t revents, void* userdata
     if (revents & EPOLLIN) flags |= CURL_CSELECT_IN;
     if (revents & EPOLLOUT) flags |= CURL_CSELECT_OUT;
     if (revents & (EPOLLERR | EPOLLHUP)) flags |= CURL_CSELECT_ERR;
-    return guard_callback("http_client.on_io", 0, [&] { self->drive(fd, flags); },
-                          [self](std::string_view what) { self->fail_all(what); });
+    return guard_callback(
+        "http_client.on_io", 0, [&] { self->drive(fd, flags); },
+        [self](std::string_view what) { self->fail_all(what); });
 }
 
 int HttpClient::on_time(sd_event_source*, uint64_t, void* userdata) noexcept
 {
     auto* self = static_cast<HttpClient*>(userdata);
-    return guard_callback("http_client.on_time", 0, [&] { self->drive(CURL_SOCKET_TIMEOUT, 0); },
-                          [self](std::string_view what) { self->fail_all(what); });
+    return guard_callback(
+        "http_client.on_time", 0, [&] { self->drive(CURL_SOCKET_TIMEOUT, 0); },
+        [self](std::string_view what) { self->fail_all(what); });
 }
 
 void HttpClient::drive(curl_socket_t fd, int flags)

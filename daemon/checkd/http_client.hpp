@@ -4,8 +4,8 @@
 // and when to call it back (CURLMOPT_TIMERFUNCTION → one sd-event time source); no thread, no
 // poll of our own. Each request ends in exactly one callback, from the event loop.
 
-#include "daemon/checkd/sd_handles.hpp"
 #include "common/result.hpp"
+#include "daemon/checkd/sd_handles.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -19,9 +19,9 @@
 namespace halo::checkd {
 
 struct HttpResponse {
-    long status = 0;     // 0 when no HTTP answer came (refused, timed out)
-    std::string body;    // at most 1 MiB
-    std::string error;   // curl's reason when status is 0: "Connection refused", "Timeout was reached"
+    long status = 0;   // 0 when no HTTP answer came (refused, timed out)
+    std::string body;  // at most 1 MiB
+    std::string error; // curl's reason when status is 0: "Connection refused", "Timeout was reached"
     std::chrono::microseconds elapsed{0};
 };
 
@@ -35,8 +35,8 @@ public:
     HttpClient& operator=(const HttpClient&) = delete;
 
     // Returns a request id for cancel(). An empty body makes a GET, otherwise a POST of JSON.
-    Result<std::uint64_t> request(const std::string& url, const std::string& json_body, std::chrono::milliseconds timeout,
-                                  HttpCallback done);
+    Result<std::uint64_t> request(const std::string& url, const std::string& json_body,
+                                  std::chrono::milliseconds timeout, HttpCallback done);
     // With request headers ("Authorization: Bearer …"): they go on the wire only, into no
     // message or error text.
     Result<std::uint64_t> request(const std::string& url, const std::string& json_body,

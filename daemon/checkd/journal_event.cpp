@@ -12,7 +12,8 @@
 
 namespace halo::checkd {
 
-std::string_view message_id(JournalEventKind kind) noexcept {
+std::string_view message_id(JournalEventKind kind) noexcept
+{
     // Generated once with `journalctl --new-id128`; published in docs/journal.md. Never change.
     switch (kind) {
     case JournalEventKind::log_pattern: return "4664376ec99744f888801a1f9b36d5be";
@@ -27,7 +28,8 @@ std::string_view message_id(JournalEventKind kind) noexcept {
     return "00000000000000000000000000000000";
 }
 
-std::string_view to_string(JournalEventKind kind) noexcept {
+std::string_view to_string(JournalEventKind kind) noexcept
+{
     switch (kind) {
     case JournalEventKind::log_pattern: return "log-pattern";
     case JournalEventKind::gpu_reset: return "gpu-reset";
@@ -41,7 +43,8 @@ std::string_view to_string(JournalEventKind kind) noexcept {
     return "unknown";
 }
 
-bool valid_journal_field_name(std::string_view name) noexcept {
+bool valid_journal_field_name(std::string_view name) noexcept
+{
     if (name.empty() || name.size() > 64 || name[0] == '_' || (name[0] >= '0' && name[0] <= '9')) return false;
     for (char c : name)
         if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
@@ -50,7 +53,8 @@ bool valid_journal_field_name(std::string_view name) noexcept {
 
 namespace {
 
-std::string field_name(std::string_view raw) {
+std::string field_name(std::string_view raw)
+{
     std::string out;
     for (char c : raw) {
         if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
@@ -63,7 +67,8 @@ std::string field_name(std::string_view raw) {
 
 } // namespace
 
-std::vector<std::string> journal_fields(const JournalRecord& record) {
+std::vector<std::string> journal_fields(const JournalRecord& record)
+{
     std::vector<std::string> f;
     f.push_back(fmt::format("MESSAGE_ID={}", message_id(record.kind)));
     f.push_back("MESSAGE=" + record.message);
@@ -81,7 +86,8 @@ std::vector<std::string> journal_fields(const JournalRecord& record) {
     return f;
 }
 
-JournalRecord journal_record(const LogEvent& event) {
+JournalRecord journal_record(const LogEvent& event)
+{
     JournalRecord r;
     r.kind = event.gpu_reset ? JournalEventKind::gpu_reset : JournalEventKind::log_pattern;
     r.rule = event.pattern_id;
@@ -106,7 +112,8 @@ JournalRecord journal_record(const LogEvent& event) {
     return r;
 }
 
-int SystemJournalSink::send(const std::vector<std::string>& fields) noexcept {
+int SystemJournalSink::send(const std::vector<std::string>& fields) noexcept
+{
     try {
         std::vector<iovec> iov;
         iov.reserve(fields.size());
@@ -117,7 +124,8 @@ int SystemJournalSink::send(const std::vector<std::string>& fields) noexcept {
     }
 }
 
-int CaptureJournalSink::send(const std::vector<std::string>& fields) noexcept {
+int CaptureJournalSink::send(const std::vector<std::string>& fields) noexcept
+{
     try {
         entries.push_back(fields);
         return 0;

@@ -16,14 +16,14 @@ struct LogEvent;
 
 // One kind of event = one fixed MESSAGE_ID (never change a published id).
 enum class JournalEventKind {
-    log_pattern,          // a [[log_pattern]] matched kernel or engine output
-    gpu_reset,            // the GPU was reset / MES stopped responding
-    verdict_changed,      // the verdict of the "now" view changed
-    next_boot_changed,    // the verdict of the "after reboot" view changed
-    rules_reloaded,       // rules or config reloaded after a change
-    rules_rejected,       // a reload failed; the last good set stays in use
-    engine_state,         // the supervisor's engine state changed
-    system_changed,       // the watchers saw packages/boot/containers/devices change
+    log_pattern,       // a [[log_pattern]] matched kernel or engine output
+    gpu_reset,         // the GPU was reset / MES stopped responding
+    verdict_changed,   // the verdict of the "now" view changed
+    next_boot_changed, // the verdict of the "after reboot" view changed
+    rules_reloaded,    // rules or config reloaded after a change
+    rules_rejected,    // a reload failed; the last good set stays in use
+    engine_state,      // the supervisor's engine state changed
+    system_changed,    // the watchers saw packages/boot/containers/devices change
 };
 
 // "3f4a…" (32 lowercase hex digits, no dashes), as journalctl MESSAGE_ID= matches it.
@@ -32,10 +32,10 @@ std::string_view to_string(JournalEventKind kind) noexcept;
 
 struct JournalRecord {
     JournalEventKind kind = JournalEventKind::log_pattern;
-    std::string message;          // MESSAGE=, one human sentence
-    int priority = 6;             // PRIORITY= (syslog: 2 crit, 3 err, 4 warning, 5 notice, 6 info)
-    std::string rule;             // HALO_RULE= (rule or log pattern id), omitted when empty
-    std::string verdict;          // HALO_VERDICT= ("ok", "warning", "broken", "unknown"), omitted when empty
+    std::string message;                // MESSAGE=, one human sentence
+    int priority = 6;                   // PRIORITY= (syslog: 2 crit, 3 err, 4 warning, 5 notice, 6 info)
+    std::string rule;                   // HALO_RULE= (rule or log pattern id), omitted when empty
+    std::string verdict;                // HALO_VERDICT= ("ok", "warning", "broken", "unknown"), omitted when empty
     std::optional<std::uint64_t> count; // HALO_COUNT=
     // More fields; names are upper-cased and anything outside [A-Z0-9_] becomes '_', a leading
     // '_' (trusted fields are journald's own) is dropped.

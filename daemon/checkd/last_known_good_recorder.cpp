@@ -40,7 +40,8 @@ void LastKnownGoodRecorder::engine_changed(const app::EngineStatus& status, app:
     if (m_timer) return;
     sd_event_source* s = nullptr;
     const auto usec = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(after).count());
-    if (sd_event_add_time_relative(m_event, &s, CLOCK_MONOTONIC, usec, 0, &LastKnownGoodRecorder::on_timer, this) >= 0) {
+    if (sd_event_add_time_relative(m_event, &s, CLOCK_MONOTONIC, usec, 0, &LastKnownGoodRecorder::on_timer, this) >=
+        0) {
         m_timer.reset(s);
     }
 }
@@ -48,7 +49,8 @@ void LastKnownGoodRecorder::engine_changed(const app::EngineStatus& status, app:
 int LastKnownGoodRecorder::on_timer(sd_event_source*, std::uint64_t, void* userdata) noexcept
 {
     // Nothing to recover: the file is replaced atomically, so a failure keeps the old record.
-    return guard_callback("last_known_good.on_timer", 0, [&] { static_cast<LastKnownGoodRecorder*>(userdata)->m_due(); });
+    return guard_callback("last_known_good.on_timer", 0,
+                          [&] { static_cast<LastKnownGoodRecorder*>(userdata)->m_due(); });
 }
 
 bool LastKnownGoodRecorder::record(const rules::Facts& facts, rules::Verdict verdict)

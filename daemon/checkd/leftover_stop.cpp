@@ -44,8 +44,8 @@ Result<std::vector<StoppedLeftover>> stop_leftover_engines(const app::EngineConf
         // The pid may have been reused between the look-up and the pidfd: ask again, now pinned.
         auto again = probes::port_listeners(probes::Host("/"), port);
         const bool same = again && std::any_of(again->begin(), again->end(), [&](const probes::PortListener& a) {
-            return a.pid == l.pid && a.argv == l.argv;
-        });
+                              return a.pid == l.pid && a.argv == l.argv;
+                          });
         if (!same) continue;
         if (signal_process_fd(pidfd.get(), SIGTERM) < 0) {
             return Error{fmt::format("Failed to send SIGTERM to the leftover engine on port {} ({}): {}; it keeps the "

@@ -10,10 +10,7 @@ namespace halo::checkd {
 
 namespace {
 
-std::string usec_text(std::uint64_t usec)
-{
-    return rfc3339_utc(static_cast<std::time_t>(usec / 1'000'000));
-}
+std::string usec_text(std::uint64_t usec) { return rfc3339_utc(static_cast<std::time_t>(usec / 1'000'000)); }
 
 } // namespace
 

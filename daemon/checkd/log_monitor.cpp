@@ -27,7 +27,8 @@ namespace {
 constexpr std::uint64_t k_usec_infinity = std::numeric_limits<std::uint64_t>::max();
 constexpr std::size_t k_max_errors = 16;
 
-bool contains(std::string_view haystack, std::string_view needle) noexcept {
+bool contains(std::string_view haystack, std::string_view needle) noexcept
+{
     return haystack.find(needle) != std::string_view::npos;
 }
 
@@ -35,40 +36,39 @@ std::string errno_text(int negative_errno) { return std::strerror(-negative_errn
 
 } // namespace
 
-std::string_view to_string(LogOrigin origin) noexcept {
-    return origin == LogOrigin::kernel ? "kernel" : "engine";
-}
+std::string_view to_string(LogOrigin origin) noexcept { return origin == LogOrigin::kernel ? "kernel" : "engine"; }
 
-bool is_gpu_reset_line(std::string_view line) noexcept {
+bool is_gpu_reset_line(std::string_view line) noexcept
+{
     return contains(line, "GPU reset begin") || contains(line, "MES failed to respond") ||
            contains(line, "MES might be in unrecoverable state");
 }
 
 LogMonitor::LogMonitor(const rules::RuleSet& rules, rules::Facts facts, Callback on_event, LogMonitorOptions options)
-    : m_facts(std::move(facts)), m_on_event(std::move(on_event)), m_options(std::move(options)) {
+    : m_facts(std::move(facts)), m_on_event(std::move(on_event)), m_options(std::move(options))
+{
     set_rules(rules);
 }
 
 LogMonitor::~LogMonitor() = default;
 
-void LogMonitor::set_rules(const rules::RuleSet& rules) {
-    m_patterns = rules.log_patterns;
-}
+void LogMonitor::set_rules(const rules::RuleSet& rules) { m_patterns = rules.log_patterns; }
 
-void LogMonitor::set_facts(rules::Facts facts) {
-    m_facts = std::move(facts);
-}
+void LogMonitor::set_facts(rules::Facts facts) { m_facts = std::move(facts); }
 
-const rules::LogPattern* LogMonitor::match(LogOrigin origin, std::string_view line) {
+const rules::LogPattern* LogMonitor::match(LogOrigin origin, std::string_view line)
+{
     const auto wanted = origin == LogOrigin::kernel ? rules::LogSource::kernel : rules::LogSource::engine;
     return rules::match_log_line(m_patterns, wanted, line.substr(0, m_options.max_line_bytes), m_facts);
 }
 
-void LogMonitor::feed_engine_line(std::string_view line, std::uint64_t realtime_usec) noexcept {
+void LogMonitor::feed_engine_line(std::string_view line, std::uint64_t realtime_usec) noexcept
+{
     feed_line(LogOrigin::engine, line, realtime_usec);
 }
 
-void LogMonitor::feed_line(LogOrigin origin, std::string_view line, std::uint64_t realtime_usec) noexcept {
+void LogMonitor::feed_line(LogOrigin origin, std::string_view line, std::uint64_t realtime_usec) noexcept
+{
     try {
         ++m_lines_seen;
         if (realtime_usec == 0) realtime_usec = clock_usec(CLOCK_REALTIME);
@@ -112,7 +112,8 @@ void LogMonitor::feed_line(LogOrigin origin, std::string_view line, std::uint64_
     }
 }
 
-void LogMonitor::flush() noexcept {
+void LogMonitor::flush() noexcept
+{
     while (!m_windows.empty()) {
         Window w = std::move(m_windows.begin()->second);
         m_windows.erase(m_windows.begin());
@@ -121,7 +122,8 @@ void LogMonitor::flush() noexcept {
     arm_window_timer();
 }
 
-void LogMonitor::deliver(Window& window) noexcept {
+void LogMonitor::deliver(Window& window) noexcept
+{
     if (!m_on_event) return;
     try {
         m_on_event(window.event);
@@ -132,7 +134,8 @@ void LogMonitor::deliver(Window& window) noexcept {
     }
 }
 
-void LogMonitor::note_error(std::string message) noexcept {
+void LogMonitor::note_error(std::string message) noexcept
+{
     try {
         if (m_errors.size() >= k_max_errors) m_errors.erase(m_errors.begin());
         m_errors.push_back(std::move(message));
@@ -142,7 +145,8 @@ void LogMonitor::note_error(std::string message) noexcept {
     }
 }
 
-std::uint64_t LogMonitor::now_mono() const noexcept {
+std::uint64_t LogMonitor::now_mono() const noexcept
+{
     std::uint64_t t = 0;
     if (m_event && sd_event_now(m_event, CLOCK_MONOTONIC, &t) >= 0) return t;
     return clock_usec(CLOCK_MONOTONIC);
@@ -150,7 +154,8 @@ std::uint64_t LogMonitor::now_mono() const noexcept {
 
 // ---- windows on the loop ----
 
-void LogMonitor::arm_window_timer() {
+void LogMonitor::arm_window_timer()
+{
     if (!m_event) return;
     if (m_windows.empty()) {
         if (m_window_timer) sd_event_source_set_enabled(m_window_timer.get(), SD_EVENT_OFF);
@@ -174,7 +179,8 @@ void LogMonitor::arm_window_timer() {
     sd_event_source_set_enabled(m_window_timer.get(), SD_EVENT_ONESHOT);
 }
 
-void LogMonitor::close_due_windows() {
+void LogMonitor::close_due_windows()
+{
     if (!m_backlog) {
         const std::uint64_t now = now_mono();
         std::vector<std::string> due;
@@ -191,18 +197,19 @@ void LogMonitor::close_due_windows() {
     arm_window_timer();
 }
 
-int LogMonitor::on_window_timer(sd_event_source*, std::uint64_t, void* userdata) noexcept {
+int LogMonitor::on_window_timer(sd_event_source*, std::uint64_t, void* userdata) noexcept
+{
     auto* self = static_cast<LogMonitor*>(userdata);
     // Windows left open stay whole: the next line of their pattern or flush() delivers them.
-    return guard_callback("log_monitor.on_window_timer", 0, [self] { self->close_due_windows(); },
-                          [self](std::string_view what) {
-                              self->note_error(fmt::format("Failed to close log windows: {}", what));
-                          });
+    return guard_callback(
+        "log_monitor.on_window_timer", 0, [self] { self->close_due_windows(); },
+        [self](std::string_view what) { self->note_error(fmt::format("Failed to close log windows: {}", what)); });
 }
 
 // ---- the journal ----
 
-Result<void> LogMonitor::attach(sd_event* event) {
+Result<void> LogMonitor::attach(sd_event* event)
+{
     m_event = event;
     sd_event_source* s = nullptr;
     int r = sd_event_add_defer(event, &s, on_drain, this);
@@ -221,7 +228,8 @@ Result<void> LogMonitor::attach(sd_event* event) {
     return {};
 }
 
-Result<void> LogMonitor::open_journal() {
+Result<void> LogMonitor::open_journal()
+{
     sd_journal* j = nullptr;
     int r = 0;
     std::string what;
@@ -244,8 +252,7 @@ Result<void> LogMonitor::open_journal() {
         what = fmt::format("journal directory '{}'", m_options.journal_paths.front());
         r = sd_journal_open_directory(&j, m_options.journal_paths.front().c_str(), 0);
         break;
-    case LogMonitorOptions::Journal::none:
-        return {};
+    case LogMonitorOptions::Journal::none: return {};
     }
     if (r < 0) return Error{fmt::format("Failed to open {}: {}", what, errno_text(r)), -r};
     m_journal.reset(j);
@@ -296,7 +303,8 @@ Result<void> LogMonitor::open_journal() {
     return {};
 }
 
-void LogMonitor::arm_journal_timer() {
+void LogMonitor::arm_journal_timer()
+{
     if (!m_journal) return;
     std::uint64_t t = k_usec_infinity;
     if (sd_journal_get_timeout(m_journal.get(), &t) < 0 || t == k_usec_infinity) {
@@ -313,14 +321,16 @@ void LogMonitor::arm_journal_timer() {
     sd_event_source_set_enabled(m_journal_timer.get(), SD_EVENT_ONESHOT);
 }
 
-void LogMonitor::process_journal() {
+void LogMonitor::process_journal()
+{
     const int r = sd_journal_process(m_journal.get());
     if (r < 0) note_error(fmt::format("Failed to process journal changes: {}", errno_text(r)));
     drain_journal();
     arm_journal_timer();
 }
 
-void LogMonitor::drain_journal() {
+void LogMonitor::drain_journal()
+{
     if (!m_journal) return;
     sd_journal* j = m_journal.get();
     std::size_t n = 0;
@@ -359,25 +369,32 @@ void LogMonitor::drain_journal() {
 
 // The journal keeps its read position: entries not read now are read at its next wakeup or
 // drain, so a failure costs latency, not lines.
-int LogMonitor::on_journal_io(sd_event_source*, int, std::uint32_t, void* userdata) noexcept {
+int LogMonitor::on_journal_io(sd_event_source*, int, std::uint32_t, void* userdata) noexcept
+{
     auto* self = static_cast<LogMonitor*>(userdata);
-    return guard_callback("log_monitor.on_journal_io", 0, [self] { self->process_journal(); },
-                          [self](std::string_view what) { self->journal_failed("follow", what); });
+    return guard_callback(
+        "log_monitor.on_journal_io", 0, [self] { self->process_journal(); },
+        [self](std::string_view what) { self->journal_failed("follow", what); });
 }
 
-int LogMonitor::on_journal_timer(sd_event_source*, std::uint64_t, void* userdata) noexcept {
+int LogMonitor::on_journal_timer(sd_event_source*, std::uint64_t, void* userdata) noexcept
+{
     auto* self = static_cast<LogMonitor*>(userdata);
-    return guard_callback("log_monitor.on_journal_timer", 0, [self] { self->process_journal(); },
-                          [self](std::string_view what) { self->journal_failed("follow", what); });
+    return guard_callback(
+        "log_monitor.on_journal_timer", 0, [self] { self->process_journal(); },
+        [self](std::string_view what) { self->journal_failed("follow", what); });
 }
 
-int LogMonitor::on_drain(sd_event_source*, void* userdata) noexcept {
+int LogMonitor::on_drain(sd_event_source*, void* userdata) noexcept
+{
     auto* self = static_cast<LogMonitor*>(userdata);
-    return guard_callback("log_monitor.on_drain", 0, [self] { self->drain_journal(); },
-                          [self](std::string_view what) { self->journal_failed("read", what); });
+    return guard_callback(
+        "log_monitor.on_drain", 0, [self] { self->drain_journal(); },
+        [self](std::string_view what) { self->journal_failed("read", what); });
 }
 
-void LogMonitor::journal_failed(std::string_view verb, std::string_view what) {
+void LogMonitor::journal_failed(std::string_view verb, std::string_view what)
+{
     note_error(fmt::format("Failed to {} the journal: {}", verb, what));
     // The timer may not have been re-armed on the way out: sd-journal's next deadline still counts.
     arm_journal_timer();

@@ -20,9 +20,9 @@
 // directory; `_TRANSPORT=kernel` and `_BOOT_ID=<boot>`. Nothing else is touched.
 // Introduced in 0.1.0.
 
+#include "common/result.hpp"
 #include "daemon/checkd/sd_handles.hpp"
 #include "rules/facts.hpp"
-#include "common/result.hpp"
 #include "rules/rule.hpp"
 
 #include <cstdint>
@@ -43,13 +43,13 @@ struct LogEvent {
     rules::Severity severity = rules::Severity::warning;
     std::string title;
     std::string fix;
-    std::string first_line;        // the first matching line (capped at max_line_bytes)
-    std::uint64_t count = 0;       // matching lines coalesced into this event
-    std::uint64_t first_usec = 0;  // CLOCK_REALTIME µs of the first and last line
+    std::string first_line;       // the first matching line (capped at max_line_bytes)
+    std::uint64_t count = 0;      // matching lines coalesced into this event
+    std::uint64_t first_usec = 0; // CLOCK_REALTIME µs of the first and last line
     std::uint64_t last_usec = 0;
     LogOrigin source = LogOrigin::kernel;
-    bool attributed = false;       // the pattern has `when` conditions and they held
-    bool gpu_reset = false;        // a GPU reset / MES hang: the engine should be marked unhealthy
+    bool attributed = false; // the pattern has `when` conditions and they held
+    bool gpu_reset = false;  // a GPU reset / MES hang: the engine should be marked unhealthy
 };
 
 // True for the kernel lines that mean the GPU is being reset under running programs

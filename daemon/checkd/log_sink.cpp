@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <vector>
@@ -150,8 +150,8 @@ void LogSink::record(const JournalRecord& record)
 {
     const std::vector<std::string> fields = journal_fields(record);
     if (m_export) {
-        std::string entry = fmt::format("__REALTIME_TIMESTAMP={}\n__MONOTONIC_TIMESTAMP={}\n", clock_usec(CLOCK_REALTIME),
-                                        clock_usec(CLOCK_MONOTONIC));
+        std::string entry = fmt::format("__REALTIME_TIMESTAMP={}\n__MONOTONIC_TIMESTAMP={}\n",
+                                        clock_usec(CLOCK_REALTIME), clock_usec(CLOCK_MONOTONIC));
         if (!m_boot_id.empty()) entry += fmt::format("_BOOT_ID={}\n", m_boot_id);
         entry += fmt::format("_PID={}\n", getpid());
         for (const std::string& f : fields) {

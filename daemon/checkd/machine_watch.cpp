@@ -61,16 +61,19 @@ std::vector<WatchPath> MachineWatch::own_paths() const
     own.push_back({m_options.config_path, WatchCategory::config, WatchTrigger::content, {}});
     for (const std::string& r : m_options.rules) {
         std::error_code ec;
-        if (std::filesystem::is_directory(r, ec)) own.push_back({r, WatchCategory::rules, WatchTrigger::content, "*.toml"});
+        if (std::filesystem::is_directory(r, ec))
+            own.push_back({r, WatchCategory::rules, WatchTrigger::content, "*.toml"});
         else own.push_back({r, WatchCategory::rules, WatchTrigger::content, {}});
     }
     if (!m_options.no_dropins) {
-        for (const std::string& d : rules::default_dropin_dirs("/", app::env_value("XDG_CONFIG_HOME"), app::env_value("HOME"))) {
+        for (const std::string& d :
+             rules::default_dropin_dirs("/", app::env_value("XDG_CONFIG_HOME"), app::env_value("HOME"))) {
             own.push_back({d, WatchCategory::rules, WatchTrigger::content, "*.toml"});
         }
     }
     // --facts: the file stands for the machine.
-    if (m_options.facts_path) own.push_back({*m_options.facts_path, WatchCategory::packages, WatchTrigger::content, {}});
+    if (m_options.facts_path)
+        own.push_back({*m_options.facts_path, WatchCategory::packages, WatchTrigger::content, {}});
     return own;
 }
 
@@ -80,14 +83,16 @@ std::vector<WatchPath> MachineWatch::machine_paths() const
     std::vector<WatchPath> machine;
     for (WatchPath& p : Watchers::default_paths(host)) {
         // Under a fixture root the rules and config the daemon loads are not the root's.
-        if (m_options.root != "/" && (p.category == WatchCategory::rules || p.category == WatchCategory::config)) continue;
+        if (m_options.root != "/" && (p.category == WatchCategory::rules || p.category == WatchCategory::config))
+            continue;
         machine.push_back(std::move(p));
     }
     // Every user's rootless podman storage, as the containers probe reads it (the daemon's own
     // $HOME is only one of them when it runs as a system service).
     if (auto homes = host.list_dir("/home")) {
         for (const std::string& user : *homes) {
-            for (WatchPath& p : Watchers::container_storage_paths("/home/" + user + "/.local/share/containers/storage")) {
+            for (WatchPath& p :
+                 Watchers::container_storage_paths("/home/" + user + "/.local/share/containers/storage")) {
                 machine.push_back(std::move(p));
             }
         }
@@ -157,7 +162,8 @@ void MachineWatch::notify(NotificationKind kind, const rules::Report& report,
         in.last_known_good_recorded = last->recorded;
     }
     const std::string details = m_state_dir + "/report.txt";
-    if (app::write_file_atomically(details, details_report(m_events.current_report(), m_next_report, facts, m_changes), 0600)) {
+    if (app::write_file_atomically(details, details_report(m_events.current_report(), m_next_report, facts, m_changes),
+                                   0600)) {
         in.details_path = details;
     }
     if (adjust) adjust(in);
@@ -182,9 +188,11 @@ void MachineWatch::follow_kernel_log(const rules::RuleSet& rules)
     // Resume after the last entry reported; the first run reads this boot's kernel log from its
     // start, so an early GPU fault is not missed.
     o.start_cursor = m_journal_cursor.empty() ? "head" : m_journal_cursor;
-    m_monitor = std::make_unique<LogMonitor>(rules, m_events.current_facts(), [this](const LogEvent& e) { on_log_event(e); }, o);
+    m_monitor = std::make_unique<LogMonitor>(
+        rules, m_events.current_facts(), [this](const LogEvent& e) { on_log_event(e); }, o);
     if (auto ok = m_monitor->attach(m_event); !ok) {
-        m_log.daemon(LOG_WARNING, "following the kernel log: " + ok.error().message + "; matching the engine's output only");
+        m_log.daemon(LOG_WARNING,
+                     "following the kernel log: " + ok.error().message + "; matching the engine's output only");
     }
 }
 
@@ -227,7 +235,8 @@ void MachineWatch::engine_changed(const app::EngineStatus& status)
 
 void MachineWatch::record_last_known_good()
 {
-    if (m_known_good.record(m_events.current_facts(), m_events.current_report().verdict)) m_events.watch_state_changed();
+    if (m_known_good.record(m_events.current_facts(), m_events.current_report().verdict))
+        m_events.watch_state_changed();
 }
 
 // ---- state file -----------------------------------------------------------------------------------

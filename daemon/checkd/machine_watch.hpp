@@ -56,8 +56,8 @@ public:
 struct Evaluation {
     const std::string& why;
     const rules::RuleSet& rules;
-    const rules::Facts* previous; // the facts judged before; none at the first evaluation
-    bool reloaded;                // config and rules were read again
+    const rules::Facts* previous;    // the facts judged before; none at the first evaluation
+    bool reloaded;                   // config and rules were read again
     const std::string& reload_error; // what failed to load or read ("" when nothing did)
 };
 

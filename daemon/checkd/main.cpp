@@ -1,10 +1,10 @@
 // halo-checkd: checks the machine, launches the inference engine only when the verdict allows,
 // keeps it healthy, and tells systemd the truth about itself (docs/daemon.md).
 
-#include "daemon/config.hpp"
+#include "common/fatal.hpp"
 #include "daemon/checkd/leftover_stop.hpp"
 #include "daemon/checkd/manager.hpp"
-#include "common/fatal.hpp"
+#include "daemon/config.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -29,13 +29,16 @@ int main(int argc, char** argv)
 
     ManagerOptions options;
     CLI::App app{"halo-checkd: launch the inference engine only on a safe configuration, and supervise it"};
-    app.add_option("--config", options.config_path, "Configuration file (default: $XDG_CONFIG_HOME/halo-check/config.toml, "
-                                                    "then /etc/halo-check/config.toml)")
+    app.add_option("--config", options.config_path,
+                   "Configuration file (default: $XDG_CONFIG_HOME/halo-check/config.toml, "
+                   "then /etc/halo-check/config.toml)")
         ->type_name("FILE");
     app.add_option("--root", options.root, "Read the machine under DIR instead of / (fixture trees)")->type_name("DIR");
-    app.add_option("--facts", options.facts_path, "Judge this facts file instead of probing (tests)")->type_name("FILE");
+    app.add_option("--facts", options.facts_path, "Judge this facts file instead of probing (tests)")
+        ->type_name("FILE");
     app.add_option("--state-dir", options.state_dir, "Where state.json and control requests live")->type_name("DIR");
-    app.add_option("--rules", options.rules, "Rules file or directory, after the defaults (repeatable)")->type_name("PATH");
+    app.add_option("--rules", options.rules, "Rules file or directory, after the defaults (repeatable)")
+        ->type_name("PATH");
     app.add_flag("--no-dropins", options.no_dropins, "Ignore the rules drop-in directories");
     app.add_option("--journal-export", options.journal_export,
                    "Also write every log entry to FILE in the Journal Export Format")
@@ -60,8 +63,11 @@ int main(int argc, char** argv)
         return app.exit(e);
     }
     if (options.config_path.empty()) options.config_path = halo::app::default_config_path();
-    if (static_cast<int>(!journal_files.empty()) + static_cast<int>(!journal_dir.empty()) + static_cast<int>(no_journal) > 1) {
-        std::fprintf(stderr, "<3>halo-checkd: error: --journal-file, --journal-dir and --no-journal exclude each other\n");
+    if (static_cast<int>(!journal_files.empty()) + static_cast<int>(!journal_dir.empty()) +
+            static_cast<int>(no_journal) >
+        1) {
+        std::fprintf(stderr,
+                     "<3>halo-checkd: error: --journal-file, --journal-dir and --no-journal exclude each other\n");
         return 2;
     }
     if (!journal_files.empty()) {

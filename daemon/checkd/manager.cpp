@@ -81,14 +81,17 @@ Decision decide(app::Policy policy, const rules::Report& report)
     const std::string verdict(rules::to_string(report.verdict));
     switch (policy) {
     case app::Policy::refuse_broken:
-        if (report.verdict == Verdict::broken) return {false, "broken: " + first_finding(report, rules::Severity::broken)};
+        if (report.verdict == Verdict::broken)
+            return {false, "broken: " + first_finding(report, rules::Severity::broken)};
         return {true, {}};
     case app::Policy::refuse_warning:
         if (report.verdict == Verdict::ok) return {true, {}};
         return {false, fmt::format("{}: {}", verdict, first_finding(report, rules::Severity::warning))};
     case app::Policy::known_good_only:
-        if (report.verdict == Verdict::broken) return {false, "broken: " + first_finding(report, rules::Severity::broken)};
-        if (!report.known_good) return {false, "no known-good combination matches this machine (policy known-good-only)"};
+        if (report.verdict == Verdict::broken)
+            return {false, "broken: " + first_finding(report, rules::Severity::broken)};
+        if (!report.known_good)
+            return {false, "no known-good combination matches this machine (policy known-good-only)"};
         return {true, {}};
     }
     return {true, {}};
@@ -123,9 +126,9 @@ std::string kept_running_note(std::string_view refusal, bool new_command)
 }
 
 Manager::Manager(ManagerOptions options, app::Config config)
-    : m_options(std::move(options)), m_config(std::move(config)), m_log(m_options.journal_export), m_callback_log(m_log),
-      m_store(m_options.state_dir ? *m_options.state_dir
-                                  : m_config.daemon.state_dir.value_or(app::default_state_dir()))
+    : m_options(std::move(options)), m_config(std::move(config)), m_log(m_options.journal_export),
+      m_callback_log(m_log),
+      m_store(m_options.state_dir ? *m_options.state_dir : m_config.daemon.state_dir.value_or(app::default_state_dir()))
 {
     m_started_at = now_rfc3339();
     sd_event* e = nullptr;
@@ -151,7 +154,8 @@ Manager::Manager(ManagerOptions options, app::Config config)
     // The last good smoke figures survive a daemon restart, so a slowdown stays visible.
     if (auto old = m_store.read()) {
         if (old->contains("engine") && (*old)["engine"].is_object()) {
-            m_supervisor->set_last_good_smoke(app::smoke_from_json((*old)["engine"].value("smoke_last_good", nlohmann::json())));
+            m_supervisor->set_last_good_smoke(
+                app::smoke_from_json((*old)["engine"].value("smoke_last_good", nlohmann::json())));
         }
         m_watch->restore(*old);
     }
@@ -166,7 +170,9 @@ Manager::~Manager() = default;
 bool Manager::load_rules_into(rules::RuleSet& out, std::string& error) const
 {
     rules::RuleSources sources;
-    if (!m_options.no_dropins) sources.dropin_dirs = rules::default_dropin_dirs("/", app::env_value("XDG_CONFIG_HOME"), app::env_value("HOME"));
+    if (!m_options.no_dropins)
+        sources.dropin_dirs =
+            rules::default_dropin_dirs("/", app::env_value("XDG_CONFIG_HOME"), app::env_value("HOME"));
     sources.extra = m_options.rules;
     rules::LoadedRules loaded = rules::load_rules(sources);
     if (loaded.has_errors()) {
@@ -356,8 +362,8 @@ int Manager::on_signal(sd_event_source*, const struct signalfd_siginfo* si, void
 {
     auto* self = static_cast<Manager*>(userdata);
     const int signo = static_cast<int>(si->ssi_signo);
-    return guard_callback(signal_callback_name(signo), 0, [&] { self->handle_signal(signo); },
-                          [&] { self->recover_from_signal(signo); });
+    return guard_callback(
+        signal_callback_name(signo), 0, [&] { self->handle_signal(signo); }, [&] { self->recover_from_signal(signo); });
 }
 
 void Manager::handle_signal(int signo)
@@ -384,9 +390,9 @@ void Manager::engine_changed(const app::EngineStatus& status)
     if (m_logged_state != status.state) {
         m_logged_state = status.state;
         m_log.daemon(LOG_INFO,
-                 fmt::format("engine {} → {}{}", m_config.engine.name, to_string(status.state),
-                             status.reason.empty() ? "" : ": " + status.reason),
-                 {{"HALO_ENGINE_STATE", std::string(to_string(status.state))}});
+                     fmt::format("engine {} → {}{}", m_config.engine.name, to_string(status.state),
+                                 status.reason.empty() ? "" : ": " + status.reason),
+                     {{"HALO_ENGINE_STATE", std::string(to_string(status.state))}});
     }
     m_watch->engine_changed(status);
     if (m_evaluated) publish();
@@ -464,7 +470,8 @@ std::string Manager::status_line() const
     case app::EngineState::starting:
     case app::EngineState::loading: line = fmt::format("engine {}: {} · {}", to_string(s.state), name, verdict); break;
     default:
-        line = fmt::format("engine {}: {}{} · {}", to_string(s.state), name, s.reason.empty() ? "" : " · " + s.reason, verdict);
+        line = fmt::format("engine {}: {}{} · {}", to_string(s.state), name, s.reason.empty() ? "" : " · " + s.reason,
+                           verdict);
     }
     if (!m_refusal_note.empty()) line += " · " + m_refusal_note;
     if (!m_reload_error.empty()) line += " · reload failed, running on the last good config and rules";
@@ -484,11 +491,12 @@ nlohmann::ordered_json Manager::state_json() const
                    {"config", m_config.path},
                    {"policy", std::string(to_string(m_config.daemon.policy))},
                    {"status", status_line()},
-                   {"reload_error", m_reload_error.empty() ? nlohmann::ordered_json(nullptr)
-                                                           : nlohmann::ordered_json(m_reload_error)}};
+                   {"reload_error",
+                    m_reload_error.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(m_reload_error)}};
     nlohmann::ordered_json findings = nlohmann::ordered_json::array();
     for (const rules::Finding& f : m_report.findings) {
-        if (f.rule) findings.push_back({{"id", f.rule->id}, {"severity", std::string(rules::to_string(f.rule->severity))}});
+        if (f.rule)
+            findings.push_back({{"id", f.rule->id}, {"severity", std::string(rules::to_string(f.rule->severity))}});
     }
     nlohmann::ordered_json undecided = nlohmann::ordered_json::array();
     for (const rules::Undecided& u : m_report.undecided) {
@@ -511,7 +519,8 @@ nlohmann::ordered_json Manager::state_json() const
     j["engine"] = engine;
     const nlohmann::ordered_json watch = m_watch->state_json();
     for (const auto& [k, v] : watch.items()) j[k] = v;
-    j["facts"] = nlohmann::ordered_json::parse(rules::serialize_facts(m_facts, rules::FactsFormat::json), nullptr, false);
+    j["facts"] =
+        nlohmann::ordered_json::parse(rules::serialize_facts(m_facts, rules::FactsFormat::json), nullptr, false);
     return j;
 }
 

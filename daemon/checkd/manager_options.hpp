@@ -15,7 +15,7 @@ struct ManagerOptions {
     std::string root = "/";
     std::optional<std::string> facts_path; // judge this file instead of probing (tests)
     std::optional<std::string> state_dir;
-    std::vector<std::string> rules;        // extra rules files or directories
+    std::vector<std::string> rules; // extra rules files or directories
     bool no_dropins = false;
     std::optional<std::string> journal_export; // also write entries in Journal Export Format here
     // The kernel log to follow: the local journal (default), these files, this directory, or none.

@@ -184,8 +184,8 @@ void compose_after_reboot(const NotificationInput& in, Notification& n)
     n.summary = broken ? fmt::format("Rebooting now will break {}", engine_phrase(in))
                        : fmt::format("After a reboot, {} needs attention", engine_phrase(in));
     const Cause* cause = in.causes.empty() ? nullptr : &in.causes.front();
-    std::string why = new_kernel ? fmt::format("Kernel {} will start", short_kernel(in.kernel_next))
-                                 : std::string("After a reboot");
+    std::string why =
+        new_kernel ? fmt::format("Kernel {} will start", short_kernel(in.kernel_next)) : std::string("After a reboot");
     if (cause) {
         why += (new_kernel ? ". " : ": ") + cause->title;
         if (why.back() != '.') why += '.';
@@ -201,7 +201,8 @@ void compose_after_reboot(const NotificationInput& in, Notification& n)
     }
     if (cause && !cause->fix.empty()) {
         std::string fix = first_sentence(cause->fix);
-        if (!fixes.empty() && !fix.empty() && fix[0] >= 'A' && fix[0] <= 'Z') fix[0] = static_cast<char>(fix[0] - 'A' + 'a');
+        if (!fixes.empty() && !fix.empty() && fix[0] >= 'A' && fix[0] <= 'Z')
+            fix[0] = static_cast<char>(fix[0] - 'A' + 'a');
         fixes.push_back(std::move(fix));
     }
     n.body = why;

@@ -32,16 +32,16 @@ struct Notification {
     std::string body;    // plain text; the Notifier escapes it where the server parses markup
     Urgency urgency = Urgency::normal;
     rules::Severity severity = rules::Severity::warning; // for [notify] min_severity
-    std::string icon;         // empty: dialog-error / dialog-warning / dialog-information by urgency
-    std::string details_path; // a report file "Show details" opens; empty: no action
+    std::string icon;            // empty: dialog-error / dialog-warning / dialog-information by urgency
+    std::string details_path;    // a report file "Show details" opens; empty: no action
     std::vector<Action> actions; // more actions; sent only when the server supports actions
 };
 
 // Topics the daemon uses; a later notification of a topic replaces the earlier one.
 inline constexpr std::string_view k_topic_verdict_now = "verdict.now";
 inline constexpr std::string_view k_topic_verdict_next_boot = "verdict.next_boot";
-inline constexpr std::string_view k_topic_engine = "engine";         // given up, ready again
-inline constexpr std::string_view k_topic_gpu = "gpu";               // GPU reset and other log events
+inline constexpr std::string_view k_topic_engine = "engine"; // given up, ready again
+inline constexpr std::string_view k_topic_gpu = "gpu";       // GPU reset and other log events
 
 // `& < >` as entities: servers that announce body-markup (dunst, GNOME, KDE) parse the body as
 // a subset of HTML, and a bare `<` makes dunst drop the markup parse or swallow text.
@@ -87,9 +87,9 @@ struct NotificationInput {
     std::string detail; // given up: why; GPU reset / log event: the matched log pattern's title
     std::string fix;    // given up / GPU reset: the known fix, when there is one
     rules::Severity event_severity = rules::Severity::broken; // GPU reset: the log pattern's severity
-    std::optional<rules::FactsDiff> diff;      // against the last known good, when there is one
-    std::string last_known_good_recorded;      // RFC 3339
-    std::string details_path;                  // passed through to Notification::details_path
+    std::optional<rules::FactsDiff> diff;                     // against the last known good, when there is one
+    std::string last_known_good_recorded;                     // RFC 3339
+    std::string details_path;                                 // passed through to Notification::details_path
 };
 
 // Fills engine, backend, kernels, package manager and the causes from facts and a report.

@@ -162,11 +162,12 @@ struct Notifier::Impl {
         }
         BusError error;
         sd_bus_message* reply = nullptr;
-        r = sd_bus_call(bus.get(), m.get(), std::chrono::duration_cast<std::chrono::microseconds>(k_call_timeout).count(),
-                        error.get(), &reply);
+        r = sd_bus_call(bus.get(), m.get(),
+                        std::chrono::duration_cast<std::chrono::microseconds>(k_call_timeout).count(), error.get(),
+                        &reply);
         if (r < 0) {
-            return Error{fmt::format("Failed to call {}.{} on the session bus: {}", k_interface, method, error.describe(r)),
-                         -r};
+            return Error{
+                fmt::format("Failed to call {}.{} on the session bus: {}", k_interface, method, error.describe(r)), -r};
         }
         return Message(reply);
     }
@@ -249,10 +250,7 @@ std::optional<std::uint32_t> Notifier::id_for(const std::string& topic) const
     return it->second;
 }
 
-void Notifier::on_action(std::function<void(const ActionEvent&)> callback)
-{
-    m_impl->on_action = std::move(callback);
-}
+void Notifier::on_action(std::function<void(const ActionEvent&)> callback) { m_impl->on_action = std::move(callback); }
 
 Result<std::uint32_t> Notifier::notify(const Notification& n)
 {
@@ -303,7 +301,8 @@ Result<void> Notifier::close(const std::string& topic)
 {
     const auto id = id_for(topic);
     if (!id) return {};
-    auto reply = m_impl->call("CloseNotification", [&](sd_bus_message* m) { return sd_bus_message_append(m, "u", *id); });
+    auto reply =
+        m_impl->call("CloseNotification", [&](sd_bus_message* m) { return sd_bus_message_append(m, "u", *id); });
     m_impl->forget(*id);
     if (!reply) return reply.error();
     return {};
@@ -344,8 +343,8 @@ Result<bool> Notifier::process(std::chrono::milliseconds wait)
         }
         const auto left = deadline - std::chrono::steady_clock::now();
         if (left <= std::chrono::steady_clock::duration::zero()) return any;
-        r = sd_bus_wait(m_impl->bus.get(),
-                        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(left).count()));
+        r = sd_bus_wait(m_impl->bus.get(), static_cast<std::uint64_t>(
+                                               std::chrono::duration_cast<std::chrono::microseconds>(left).count()));
         if (r < 0 && r != -EINTR) return bus_failure("wait on the session bus", r);
     }
 }
@@ -398,8 +397,10 @@ Result<std::vector<SessionBus>> find_session_buses(const std::string& runtime_ro
         for (int s = 0; s < count; ++s) {
             char* type = nullptr;
             char* klass = nullptr;
-            const bool graphical = sd_session_get_type(sessions[s], &type) >= 0 && type && is_graphical_session_type(type);
-            const bool user = sd_session_get_class(sessions[s], &klass) >= 0 && klass && std::string_view(klass) == "user";
+            const bool graphical =
+                sd_session_get_type(sessions[s], &type) >= 0 && type && is_graphical_session_type(type);
+            const bool user =
+                sd_session_get_class(sessions[s], &klass) >= 0 && klass && std::string_view(klass) == "user";
             if (graphical && user && (!pick || sd_session_is_active(sessions[s]) > 0))
                 pick = SessionBus{uids[i], {}, sessions[s], type};
             std::free(type);
@@ -428,10 +429,10 @@ std::string unavailable_log(std::string_view cause)
                        k_consequence);
 }
 
-DesktopNotifier::DesktopNotifier(NotifyPolicy policy, Connect connect, std::chrono::steady_clock::duration retry_interval)
+DesktopNotifier::DesktopNotifier(NotifyPolicy policy, Connect connect,
+                                 std::chrono::steady_clock::duration retry_interval)
     : m_policy(policy), m_connect(std::move(connect)), m_retry_interval(retry_interval)
-{
-}
+{}
 
 void DesktopNotifier::set_event(sd_event* event, int priority)
 {

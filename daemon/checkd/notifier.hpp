@@ -15,8 +15,8 @@
 // program without one. Callbacks run inside sd_bus_process(); exceptions they throw are caught
 // and dropped (they never cross the C callback).
 
-#include "daemon/checkd/notification.hpp"
 #include "common/result.hpp"
+#include "daemon/checkd/notification.hpp"
 
 #include <chrono>
 #include <cstdint>

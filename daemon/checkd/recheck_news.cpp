@@ -33,7 +33,8 @@ std::optional<rules::Verdict> verdict_from(const nlohmann::json& j, const char* 
 {
     if (!j.contains(table) || !j[table].is_object()) return std::nullopt;
     const std::string v = j[table].value("verdict", "");
-    for (rules::Verdict x : {rules::Verdict::ok, rules::Verdict::warning, rules::Verdict::broken, rules::Verdict::unknown}) {
+    for (rules::Verdict x :
+         {rules::Verdict::ok, rules::Verdict::warning, rules::Verdict::broken, rules::Verdict::unknown}) {
         if (rules::to_string(x) == v) return x;
     }
     return std::nullopt;

@@ -21,9 +21,8 @@ using StateSet = unsigned;
 
 constexpr StateSet bit(EngineState s) noexcept { return 1u << static_cast<unsigned>(s); }
 
-constexpr StateSet k_idle =
-    bit(EngineState::stopped) | bit(EngineState::refused) | bit(EngineState::backoff) | bit(EngineState::given_up) |
-    bit(EngineState::failed);
+constexpr StateSet k_idle = bit(EngineState::stopped) | bit(EngineState::refused) | bit(EngineState::backoff) |
+                            bit(EngineState::given_up) | bit(EngineState::failed);
 constexpr StateSet k_running =
     bit(EngineState::starting) | bit(EngineState::loading) | bit(EngineState::ready) | bit(EngineState::unhealthy);
 constexpr StateSet k_any = k_idle | k_running | bit(EngineState::stopping);
@@ -196,7 +195,8 @@ std::string_view file_name(std::string_view path)
 // such as pyenv's) left it, so only its file name has to agree.
 bool same_argv(std::span<const std::string> a, std::span<const std::string> b)
 {
-    if (a.empty() || a.size() != b.size() || file_name(a[0]) != file_name(b[0]) || file_name(a[0]).empty()) return false;
+    if (a.empty() || a.size() != b.size() || file_name(a[0]) != file_name(b[0]) || file_name(a[0]).empty())
+        return false;
     return std::equal(a.begin() + 1, a.end(), b.begin() + 1);
 }
 
@@ -216,7 +216,10 @@ bool is_leftover_engine(const probes::PortListener& l, std::span<const std::stri
     return same_argv(l.argv, inner);
 }
 
-std::string leftover_reason(pid_t pid) { return fmt::format("stopping a leftover engine, pid {}, from an earlier run", pid); }
+std::string leftover_reason(pid_t pid)
+{
+    return fmt::format("stopping a leftover engine, pid {}, from an earlier run", pid);
+}
 
 std::string port_in_use_title(std::string title, std::span<const probes::PortListener> listeners)
 {
@@ -275,9 +278,9 @@ ExitInfo exit_through_launcher(const ExitInfo& info, bool in_container) noexcept
 
 std::string describe_exit(const ExitInfo& info, SteadyDuration ran)
 {
-    std::string text = info.exited ? fmt::format("exited with status {}", info.status)
-                                   : fmt::format("killed by {}{}", signal_name(info.status),
-                                                 info.core_dumped ? " (core dumped)" : "");
+    std::string text =
+        info.exited ? fmt::format("exited with status {}", info.status)
+                    : fmt::format("killed by {}{}", signal_name(info.status), info.core_dumped ? " (core dumped)" : "");
     return text + fmt::format(" after {}", seconds_text(ran));
 }
 

@@ -298,17 +298,18 @@ struct HealthFacts {
 
 struct HealthDecision {
     HealthOutcome outcome = HealthOutcome::ignored;
-    std::optional<SupervisionEvent> event; // the transition, when the answer changes the state
-    std::string reason;                    // the new state's reason
-    int liveness_failures = 0;             // the count after this answer
-    std::string failure;                   // "HTTP 500" or the transport error, for failed checks
+    std::optional<SupervisionEvent> event;              // the transition, when the answer changes the state
+    std::string reason;                                 // the new state's reason
+    int liveness_failures = 0;                          // the count after this answer
+    std::string failure;                                // "HTTP 500" or the transport error, for failed checks
     std::optional<std::chrono::milliseconds> next_poll; // when to poll again; nullopt: do not
 };
 
 HealthDecision decide_health(const HealthFacts& facts);
 
 // The kill reason when a starting or loading engine has had its ready_timeout; nullopt otherwise.
-std::optional<std::string> readiness_timeout(app::EngineState state, SteadyDuration uptime, app::Duration ready_timeout);
+std::optional<std::string> readiness_timeout(app::EngineState state, SteadyDuration uptime,
+                                             app::Duration ready_timeout);
 
 // ---- smoke test --------------------------------------------------------------------------------
 

@@ -55,7 +55,10 @@ void disarm(SdEventSource& source) noexcept
 
 // A pidfd pins the process: a signal through it cannot reach a later process with the same pid.
 int open_pidfd(pid_t pid) noexcept { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
-int signal_pidfd(int pidfd, int sig) noexcept { return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0)); }
+int signal_pidfd(int pidfd, int sig) noexcept
+{
+    return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
+}
 
 } // namespace
 
@@ -114,7 +117,10 @@ void Supervisor::set_log_patterns(std::vector<rules::LogPattern> patterns, rules
     m_line_facts = facts_for_engine_lines(m_facts, m_config.command);
 }
 
-void Supervisor::set_last_good_smoke(std::optional<app::SmokeFigures> figures) { m_status.smoke_good = std::move(figures); }
+void Supervisor::set_last_good_smoke(std::optional<app::SmokeFigures> figures)
+{
+    m_status.smoke_good = std::move(figures);
+}
 
 void Supervisor::apply(SupervisionEvent event, std::string reason)
 {
@@ -226,7 +232,8 @@ bool Supervisor::refuse(const std::string& reason)
 bool Supervisor::mark_unhealthy(const std::string& reason)
 {
     if (!may_mark_unhealthy(m_status.state, process_running())) return false;
-    m_log.daemon(LOG_WARNING, fmt::format("engine {} marked unhealthy: {}; checking its health now", m_config.name, reason));
+    m_log.daemon(LOG_WARNING,
+                 fmt::format("engine {} marked unhealthy: {}; checking its health now", m_config.name, reason));
     m_suspect = true;
     apply(SupervisionEvent::marked_unhealthy, reason);
     poll_health();
@@ -311,9 +318,10 @@ bool Supervisor::stop_leftover()
     const int port = app::endpoint_from_command(m_config.command).port;
     auto listeners = probes::port_listeners(probes::Host("/"), port);
     if (!listeners) {
-        m_log.daemon(LOG_WARNING, fmt::format("engine {}: could not look for a leftover engine on port {}: {}; launching "
-                                              "it all the same",
-                                              m_config.name, port, listeners.error().message));
+        m_log.daemon(LOG_WARNING,
+                     fmt::format("engine {}: could not look for a leftover engine on port {}: {}; launching "
+                                 "it all the same",
+                                 m_config.name, port, listeners.error().message));
         return false;
     }
     for (const probes::PortListener& l : *listeners) {
@@ -323,13 +331,14 @@ bool Supervisor::stop_leftover()
         // The pid may have been reused between the look-up and the pidfd: ask again, now pinned.
         auto again = probes::port_listeners(probes::Host("/"), port);
         const bool same = again && std::any_of(again->begin(), again->end(), [&](const probes::PortListener& a) {
-            return a.pid == l.pid && a.argv == l.argv;
-        });
+                              return a.pid == l.pid && a.argv == l.argv;
+                          });
         if (!same) continue;
         if (signal_pidfd(pidfd.get(), SIGTERM) < 0) {
-            m_log.daemon(LOG_WARNING, fmt::format("engine {}: Failed to stop the leftover engine on port {} ({}): {}; "
-                                                  "launching it all the same",
-                                                  m_config.name, port, probes::describe_listener(l), std::strerror(errno)));
+            m_log.daemon(LOG_WARNING,
+                         fmt::format("engine {}: Failed to stop the leftover engine on port {} ({}): {}; "
+                                     "launching it all the same",
+                                     m_config.name, port, probes::describe_listener(l), std::strerror(errno)));
             continue;
         }
         sd_event_source* source = nullptr;
@@ -346,12 +355,12 @@ bool Supervisor::stop_leftover()
         m_leftover_pid = l.pid;
         m_after_exit = ExitPlan::restart_now;
         m_after_reason = leftover_reason(l.pid);
-        m_log.daemon(LOG_WARNING,
-                     fmt::format("engine {}: port {} is held by {} running the engine's command, a leftover engine from "
-                                 "an earlier run; stopping it (SIGTERM, SIGKILL after {})",
-                                 m_config.name, port, probes::describe_listener(l),
-                                 app::format_duration(m_config.stop_timeout)),
-                     {{"HALO_ENGINE_PID", std::to_string(l.pid)}});
+        m_log.daemon(
+            LOG_WARNING,
+            fmt::format("engine {}: port {} is held by {} running the engine's command, a leftover engine from "
+                        "an earlier run; stopping it (SIGTERM, SIGKILL after {})",
+                        m_config.name, port, probes::describe_listener(l), app::format_duration(m_config.stop_timeout)),
+            {{"HALO_ENGINE_PID", std::to_string(l.pid)}});
         arm_timer(m_kill_timer, duration_cast<microseconds>(m_config.stop_timeout), &Supervisor::on_kill_timer);
         apply(SupervisionEvent::stopping_leftover, leftover_reason(l.pid));
         return true;
@@ -373,7 +382,8 @@ void Supervisor::leftover_gone()
     m_leftover_source.reset();
     m_leftover_fd.reset();
     disarm(m_kill_timer);
-    m_log.daemon(LOG_INFO, fmt::format("engine {}: stopped a leftover engine, pid {}, from an earlier run", m_config.name, pid),
+    m_log.daemon(LOG_INFO,
+                 fmt::format("engine {}: stopped a leftover engine, pid {}, from an earlier run", m_config.name, pid),
                  {{"HALO_ENGINE_PID", std::to_string(pid)}});
     if (std::exchange(m_after_exit, ExitPlan::classify) == ExitPlan::stop) {
         apply(SupervisionEvent::exited_as_planned, m_after_reason);
@@ -531,9 +541,10 @@ void Supervisor::on_exit(const siginfo_t& info)
         m_status.last_crash = std::move(crash);
         const app::CrashReason& c = *m_status.last_crash;
         if (!c.pattern_id.empty()) {
-            m_log.daemon(LOG_ERR, fmt::format("engine {} crashed: {} ({}); fix: {}", m_config.name, c.title,
-                                              c.pattern_id, c.fix),
-                         {{"HALO_LOG_PATTERN", c.pattern_id}});
+            m_log.daemon(
+                LOG_ERR,
+                fmt::format("engine {} crashed: {} ({}); fix: {}", m_config.name, c.title, c.pattern_id, c.fix),
+                {{"HALO_LOG_PATTERN", c.pattern_id}});
         }
     }
 
@@ -650,8 +661,15 @@ void Supervisor::handle_line(std::string raw)
     if (!m_run_match) {
         if (auto m = rules::explain_log_line(m_patterns, rules::LogSource::engine, line, m_line_facts)) {
             const rules::LogPattern& p = *m->pattern;
-            m_run_match = app::CrashReason{{}, p.id, m->title, std::string(rules::to_string(p.severity)), p.fix, line, now_rfc3339(TimePrecision::milliseconds)};
-            m_log.daemon(LOG_WARNING, fmt::format("engine {} printed a known crash line: {} ({})", m_config.name, m->title, p.id),
+            m_run_match = app::CrashReason{{},
+                                           p.id,
+                                           m->title,
+                                           std::string(rules::to_string(p.severity)),
+                                           p.fix,
+                                           line,
+                                           now_rfc3339(TimePrecision::milliseconds)};
+            m_log.daemon(LOG_WARNING,
+                         fmt::format("engine {} printed a known crash line: {} ({})", m_config.name, m->title, p.id),
                          {{"HALO_LOG_PATTERN", p.id}});
         }
     }
@@ -695,7 +713,8 @@ void Supervisor::poll_health()
         m_health_request = *id;
         return;
     }
-    m_log.daemon(LOG_WARNING, fmt::format("engine {}: {}; checking its health again in 1s", m_config.name, id.error().message));
+    m_log.daemon(LOG_WARNING,
+                 fmt::format("engine {}: {}; checking its health again in 1s", m_config.name, id.error().message));
     arm_timer(m_health_timer, microseconds(1'000'000), &Supervisor::on_health_timer);
 }
 
@@ -764,12 +783,12 @@ void Supervisor::on_smoke(const HttpResponse& r)
     m_status.smoke = f;
     if (f.ok) {
         m_status.smoke_good = f;
-        m_log.daemon(LOG_INFO,
-                     fmt::format("engine {} smoke test: {} tokens in {:.1f} ms, prompt {:.1f} t/s, generation {:.1f} t/s",
-                                 m_config.name, f.completion_tokens, f.latency_ms, f.prompt_per_second,
-                                 f.predicted_per_second),
-                     {{"HALO_SMOKE_LATENCY_MS", fmt::format("{:.1f}", f.latency_ms)},
-                      {"HALO_SMOKE_PREDICTED_PER_SECOND", fmt::format("{:.2f}", f.predicted_per_second)}});
+        m_log.daemon(
+            LOG_INFO,
+            fmt::format("engine {} smoke test: {} tokens in {:.1f} ms, prompt {:.1f} t/s, generation {:.1f} t/s",
+                        m_config.name, f.completion_tokens, f.latency_ms, f.prompt_per_second, f.predicted_per_second),
+            {{"HALO_SMOKE_LATENCY_MS", fmt::format("{:.1f}", f.latency_ms)},
+             {"HALO_SMOKE_PREDICTED_PER_SECOND", fmt::format("{:.2f}", f.predicted_per_second)}});
         publish();
         return;
     }

@@ -16,13 +16,13 @@
 // STATUS=). An exception inside one of its loop callbacks kills the engine's group and leaves it
 // failed with "internal error in <callback>: …".
 
-#include "daemon/config.hpp"
-#include "daemon/engine_status.hpp"
 #include "daemon/checkd/api_key.hpp"
 #include "daemon/checkd/http_client.hpp"
 #include "daemon/checkd/log_sink.hpp"
 #include "daemon/checkd/sd_handles.hpp"
 #include "daemon/checkd/supervision.hpp"
+#include "daemon/config.hpp"
+#include "daemon/engine_status.hpp"
 #include "rules/facts.hpp"
 #include "rules/rule.hpp"
 
@@ -173,7 +173,7 @@ private:
     std::string m_program;                       // this run's argv[0]
     std::string m_wrapped;                       // the engine binary argv[0] runs, when it is a wrapper
     ApiKeys m_keys;                              // this run's: sent with the smoke test, cut from its output
-    bool m_suspect = false;                 // unhealthy by mark_unhealthy(): health decides
+    bool m_suspect = false;                      // unhealthy by mark_unhealthy(): health decides
 
     // What to do when the running process exits.
     ExitPlan m_after_exit = ExitPlan::classify;

@@ -29,7 +29,8 @@ void Supervisor::record_listener()
     if (!launches_in_container(m_config.command)) return;
     const int port = app::endpoint_from_command(m_config.command).port;
     auto listeners = probes::port_listeners(probes::Host("/"), port);
-    std::optional<pid_t> pid = listeners ? container_engine_pid(*listeners, m_config.command, ::getpid()) : std::nullopt;
+    std::optional<pid_t> pid =
+        listeners ? container_engine_pid(*listeners, m_config.command, ::getpid()) : std::nullopt;
     if (pid) {
         Fd pidfd(open_process_fd(*pid));
         // Pinned now: ask again, so that the pidfd is the process that listens.
@@ -84,9 +85,10 @@ bool Supervisor::await_listener()
     sd_event_source* source = nullptr;
     const int r = sd_event_add_io(m_event, &source, m_listener_fd.get(), EPOLLIN, &Supervisor::on_listener_exit, this);
     if (r < 0) {
-        m_log.daemon(LOG_WARNING, fmt::format("engine {}: Failed to watch the engine inside the container (pid {}): {}; "
-                                              "sent it SIGKILL and going on without waiting for it",
-                                              m_config.name, m_listener_pid, std::strerror(-r)));
+        m_log.daemon(LOG_WARNING,
+                     fmt::format("engine {}: Failed to watch the engine inside the container (pid {}): {}; "
+                                 "sent it SIGKILL and going on without waiting for it",
+                                 m_config.name, m_listener_pid, std::strerror(-r)));
         signal_listener(SIGKILL);
         forget_listener();
         return false;
@@ -103,9 +105,10 @@ int Supervisor::on_listener_exit(sd_event_source*, int, uint32_t, void* userdata
         [self] {
             const pid_t pid = self->m_listener_pid;
             self->forget_listener();
-            self->m_log.daemon(LOG_INFO, fmt::format("engine {}: the engine inside the container (pid {}) is gone",
-                                                     self->m_config.name, pid),
-                               {{"HALO_ENGINE_PID", std::to_string(pid)}});
+            self->m_log.daemon(
+                LOG_INFO,
+                fmt::format("engine {}: the engine inside the container (pid {}) is gone", self->m_config.name, pid),
+                {{"HALO_ENGINE_PID", std::to_string(pid)}});
             if (self->m_deferred_exit) self->on_exit(*std::exchange(self->m_deferred_exit, std::nullopt));
         },
         [self](std::string_view what) { self->fail_internally("on_listener_exit", what); });

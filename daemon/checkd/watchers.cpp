@@ -26,7 +26,8 @@ constexpr std::uint32_t k_self = IN_DELETE_SELF | IN_MOVE_SELF;
 
 enum class Mode { none, directory, parent, ancestor };
 
-std::uint32_t trigger_mask(WatchTrigger t) noexcept {
+std::uint32_t trigger_mask(WatchTrigger t) noexcept
+{
     switch (t) {
     case WatchTrigger::content:
         return IN_MODIFY | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB;
@@ -39,22 +40,26 @@ std::uint32_t trigger_mask(WatchTrigger t) noexcept {
 bool has_glob(std::string_view s) noexcept { return s.find_first_of("*?[") != std::string_view::npos; }
 
 // "/a/b/c" → "/a/b"; "/a" → "/"
-std::string parent_of(const std::string& p) {
+std::string parent_of(const std::string& p)
+{
     const auto slash = p.find_last_of('/');
     if (slash == std::string::npos || slash == 0) return "/";
     return p.substr(0, slash);
 }
 
-std::string base_of(const std::string& p) {
+std::string base_of(const std::string& p)
+{
     const auto slash = p.find_last_of('/');
     return slash == std::string::npos ? p : p.substr(slash + 1);
 }
 
-std::string join(const std::string& dir, std::string_view name) {
+std::string join(const std::string& dir, std::string_view name)
+{
     return dir == "/" ? "/" + std::string(name) : dir + "/" + std::string(name);
 }
 
-std::string normalize(std::string p) {
+std::string normalize(std::string p)
+{
     while (p.size() > 1 && p.back() == '/') p.pop_back();
     if (p.empty() || p[0] != '/') p.insert(p.begin(), '/');
     return p;
@@ -74,7 +79,8 @@ struct Watchers::Armed {
     SdEventSource source;
 };
 
-std::string_view to_string(WatchCategory category) noexcept {
+std::string_view to_string(WatchCategory category) noexcept
+{
     switch (category) {
     case WatchCategory::rules: return "rules";
     case WatchCategory::config: return "config";
@@ -86,13 +92,15 @@ std::string_view to_string(WatchCategory category) noexcept {
     return "unknown";
 }
 
-std::size_t CategorySet::size() const noexcept {
+std::size_t CategorySet::size() const noexcept
+{
     std::size_t n = 0;
     for (unsigned b = m_bits; b; b &= b - 1) ++n;
     return n;
 }
 
-std::string CategorySet::str() const {
+std::string CategorySet::str() const
+{
     std::string out;
     for (unsigned i = 0; i <= static_cast<unsigned>(WatchCategory::devices); ++i) {
         if (!contains(static_cast<WatchCategory>(i))) continue;
@@ -102,18 +110,24 @@ std::string CategorySet::str() const {
     return out;
 }
 
-std::vector<WatchPath> Watchers::container_storage_paths(const std::string& graphroot) {
+std::vector<WatchPath> Watchers::container_storage_paths(const std::string& graphroot)
+{
     std::vector<WatchPath> out;
     for (const char* driver : {"overlay", "vfs"}) {
-        out.push_back({fmt::format("{}/{}-containers/containers.json", graphroot, driver), WatchCategory::containers,
-                       WatchTrigger::content, {}});
-        out.push_back({fmt::format("{}/{}-images/images.json", graphroot, driver), WatchCategory::containers,
-                       WatchTrigger::content, {}});
+        out.push_back({fmt::format("{}/{}-containers/containers.json", graphroot, driver),
+                       WatchCategory::containers,
+                       WatchTrigger::content,
+                       {}});
+        out.push_back({fmt::format("{}/{}-images/images.json", graphroot, driver),
+                       WatchCategory::containers,
+                       WatchTrigger::content,
+                       {}});
     }
     return out;
 }
 
-std::vector<WatchPath> Watchers::default_paths(const probes::Host& host) {
+std::vector<WatchPath> Watchers::default_paths(const probes::Host& host)
+{
     using C = WatchCategory;
     using T = WatchTrigger;
     std::vector<WatchPath> p = {
@@ -153,13 +167,15 @@ std::vector<WatchPath> Watchers::default_paths(const probes::Host& host) {
 }
 
 Watchers::Watchers(probes::Host host, std::vector<WatchPath> paths, Callback on_batch, WatchOptions options)
-    : m_host(std::move(host)), m_on_batch(std::move(on_batch)), m_options(options) {
+    : m_host(std::move(host)), m_on_batch(std::move(on_batch)), m_options(options)
+{
     set_paths(std::move(paths));
 }
 
 Watchers::~Watchers() = default;
 
-void Watchers::set_paths(std::vector<WatchPath> paths) {
+void Watchers::set_paths(std::vector<WatchPath> paths)
+{
     m_armed.clear(); // sources are disabled before the entries go
     for (auto& p : paths) {
         auto a = std::make_unique<Armed>();
@@ -173,7 +189,8 @@ void Watchers::set_paths(std::vector<WatchPath> paths) {
         for (auto& a : m_armed) arm(*a);
 }
 
-Result<void> Watchers::attach(sd_event* event) {
+Result<void> Watchers::attach(sd_event* event)
+{
     m_event = event;
     sd_event_source* s = nullptr;
     int r = sd_event_add_defer(event, &s, on_rearm, this);
@@ -190,7 +207,8 @@ Result<void> Watchers::attach(sd_event* event) {
     return {};
 }
 
-void Watchers::arm(Armed& a) {
+void Watchers::arm(Armed& a)
+{
     a.source.reset();
     a.mode = Mode::none;
     a.rearm = false;
@@ -259,17 +277,20 @@ void Watchers::arm(Armed& a) {
     }
 }
 
-void Watchers::schedule_rearm(Armed& a) {
+void Watchers::schedule_rearm(Armed& a)
+{
     a.rearm = true;
     if (m_rearm) sd_event_source_set_enabled(m_rearm.get(), SD_EVENT_ONESHOT);
 }
 
-void Watchers::rearm_pending() {
+void Watchers::rearm_pending()
+{
     for (auto& a : m_armed)
         if (a->rearm) arm(*a);
 }
 
-void Watchers::handle(Armed& a, const struct inotify_event& ev) {
+void Watchers::handle(Armed& a, const struct inotify_event& ev)
+{
     const std::string_view name = ev.len ? std::string_view(ev.name) : std::string_view();
     if (ev.mask & IN_Q_OVERFLOW) { // events were lost: assume the worst
         changed(a.spec.category, a.spec.path);
@@ -309,7 +330,8 @@ void Watchers::handle(Armed& a, const struct inotify_event& ev) {
     }
 }
 
-void Watchers::changed(WatchCategory category, const std::string& path) {
+void Watchers::changed(WatchCategory category, const std::string& path)
+{
     m_pending.add(category);
     if (m_pending_paths.size() < k_max_paths) m_pending_paths.insert(path);
     const std::uint64_t now = now_mono();
@@ -324,7 +346,8 @@ void Watchers::changed(WatchCategory category, const std::string& path) {
     }
 }
 
-void Watchers::deliver() noexcept {
+void Watchers::deliver() noexcept
+{
     if (!m_batch_open) return;
     try {
         WatchBatch batch;
@@ -342,13 +365,15 @@ void Watchers::deliver() noexcept {
     }
 }
 
-std::vector<std::string> Watchers::watched_dirs() const {
+std::vector<std::string> Watchers::watched_dirs() const
+{
     std::vector<std::string> out;
     for (const auto& a : m_armed) out.push_back(a->mode == Mode::none ? std::string() : a->watched);
     return out;
 }
 
-void Watchers::note_error(std::string message) noexcept {
+void Watchers::note_error(std::string message) noexcept
+{
     try {
         if (m_errors.size() >= k_max_errors) m_errors.erase(m_errors.begin());
         m_errors.push_back(std::move(message));
@@ -358,13 +383,15 @@ void Watchers::note_error(std::string message) noexcept {
     }
 }
 
-std::uint64_t Watchers::now_mono() const noexcept {
+std::uint64_t Watchers::now_mono() const noexcept
+{
     std::uint64_t t = 0;
     if (m_event && sd_event_now(m_event, CLOCK_MONOTONIC, &t) >= 0) return t;
     return clock_usec(CLOCK_MONOTONIC);
 }
 
-int Watchers::on_inotify(sd_event_source*, const struct inotify_event* event, void* userdata) noexcept {
+int Watchers::on_inotify(sd_event_source*, const struct inotify_event* event, void* userdata) noexcept
+{
     auto* a = static_cast<Armed*>(userdata);
     return guard_callback(
         "watchers.on_inotify", 0, [&] { a->owner->handle(*a, *event); },
@@ -376,15 +403,18 @@ int Watchers::on_inotify(sd_event_source*, const struct inotify_event* event, vo
         });
 }
 
-int Watchers::on_rearm(sd_event_source*, void* userdata) noexcept {
+int Watchers::on_rearm(sd_event_source*, void* userdata) noexcept
+{
     auto* self = static_cast<Watchers*>(userdata);
     // A watch that failed half way through arm() is left unwatched (Mode::none), as errors()
     // says; the others keep what they had.
-    return guard_callback("watchers.on_rearm", 0, [self] { self->rearm_pending(); },
-                          [self](std::string_view what) { self->note_error(fmt::format("Failed to re-arm watches: {}", what)); });
+    return guard_callback(
+        "watchers.on_rearm", 0, [self] { self->rearm_pending(); },
+        [self](std::string_view what) { self->note_error(fmt::format("Failed to re-arm watches: {}", what)); });
 }
 
-int Watchers::on_timer(sd_event_source*, std::uint64_t, void* userdata) noexcept {
+int Watchers::on_timer(sd_event_source*, std::uint64_t, void* userdata) noexcept
+{
     auto* self = static_cast<Watchers*>(userdata);
     // deliver() contains the batch handler's failures itself; nothing else here can throw.
     return guard_callback("watchers.on_timer", 0, [self] { self->deliver(); });

@@ -19,9 +19,9 @@
 // /boot/initrd.img-*, the grubenv files, /usr/lib/modules, podman storage (containers.json,
 // images.json; root and the user's), /dev/kfd, /dev/dri/renderD*. Introduced in 0.1.0.
 
+#include "common/result.hpp"
 #include "daemon/checkd/sd_handles.hpp"
 #include "probes/host.hpp"
-#include "common/result.hpp"
 
 #include <cstdint>
 #include <functional>

@@ -45,7 +45,8 @@ void log_line(char level, const std::string& text)
 {
     const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - g_start).count();
     const int s = static_cast<int>(t);
-    std::fprintf(stderr, "0.%02d.%03d.%03d %c %s\n", s / 60, s % 60, static_cast<int>((t - s) * 1000), level, text.c_str());
+    std::fprintf(stderr, "0.%02d.%03d.%03d %c %s\n", s / 60, s % 60, static_cast<int>((t - s) * 1000), level,
+                 text.c_str());
     std::fflush(stderr);
 }
 
@@ -64,7 +65,10 @@ struct Conn {
 
 std::string response(int code, const std::string& body)
 {
-    const char* reason = code == 200 ? "OK" : code == 503 ? "Service Unavailable" : code == 404 ? "Not Found" : "Bad Request";
+    const char* reason = code == 200   ? "OK"
+                         : code == 503 ? "Service Unavailable"
+                         : code == 404 ? "Not Found"
+                                       : "Bad Request";
     return "HTTP/1.1 " + std::to_string(code) + " " + reason +
            "\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: " + std::to_string(body.size()) +
            "\r\nConnection: close\r\n\r\n" + body;
@@ -117,7 +121,7 @@ int main(int argc, char** argv)
     const long load_ms = std::getenv("FAKE_LLAMA_LOAD_MS") ? std::atol(std::getenv("FAKE_LLAMA_LOAD_MS")) : 300;
     const long after_ms = std::getenv("FAKE_LLAMA_AFTER_MS") ? std::atol(std::getenv("FAKE_LLAMA_AFTER_MS")) : 300;
 
-    struct sigaction sa{};
+    struct sigaction sa {};
     sa.sa_handler = on_term;
     sigaction(SIGTERM, &sa, nullptr);
     sigaction(SIGINT, &sa, nullptr);
@@ -132,14 +136,16 @@ int main(int argc, char** argv)
     addr.sin_port = htons(static_cast<uint16_t>(port));
     if (inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1 ||
         bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0 || listen(lfd, 16) < 0) {
-        log_line('E', "srv    start: couldn't bind HTTP server socket, hostname: " + host + ", port: " + std::to_string(port));
+        log_line('E', "srv    start: couldn't bind HTTP server socket, hostname: " + host +
+                          ", port: " + std::to_string(port));
         log_line('E', "srv  llama_server: exiting due to HTTP server error");
         return 1;
     }
     fcntl(lfd, F_SETFL, O_NONBLOCK);
     const bool router = model.empty();
     const bool model_ok = router || access(model.c_str(), R_OK) == 0;
-    log_line('I', router ? "srv  llama_server: no model given, starting in router mode" : "srv  load_model: loading model '" + model + "'");
+    log_line('I', router ? "srv  llama_server: no model given, starting in router mode"
+                         : "srv  load_model: loading model '" + model + "'");
 
     bool ready = router;
     long ready_at = router ? 0 : -1;
@@ -164,7 +170,8 @@ int main(int argc, char** argv)
             abort();
         }
         if (after && mode == "crash-line") {
-            log_line('E', "Memory access fault by GPU node-1 (Agent handle: 0x55d5) on address 0x7f00. Reason: Page not present or supervisor privilege.");
+            log_line('E', "Memory access fault by GPU node-1 (Agent handle: 0x55d5) on address 0x7f00. Reason: Page "
+                          "not present or supervisor privilege.");
             abort();
         }
         const bool hung = after && mode == "hang";
@@ -208,7 +215,8 @@ int main(int argc, char** argv)
             if (head_end == std::string::npos) continue;
             size_t content_length = 0;
             const size_t cl = c.in.find("Content-Length:");
-            if (cl != std::string::npos && cl < head_end) content_length = std::strtoul(c.in.c_str() + cl + 15, nullptr, 10);
+            if (cl != std::string::npos && cl < head_end)
+                content_length = std::strtoul(c.in.c_str() + cl + 15, nullptr, 10);
             if (c.in.size() < head_end + 4 + content_length) continue;
             const std::string line = c.in.substr(0, c.in.find("\r\n"));
             const bool health = line.rfind("GET /health ", 0) == 0 || line.rfind("GET /v1/health ", 0) == 0;
@@ -217,26 +225,33 @@ int main(int argc, char** argv)
                 if (mode == "health-dead" && after) {
                     c.parked = true;
                 } else if (!ready) {
-                    c.out = response(503, R"({"error":{"code":503,"message":"Loading model","type":"unavailable_error"}})");
+                    c.out =
+                        response(503, R"({"error":{"code":503,"message":"Loading model","type":"unavailable_error"}})");
                 } else {
                     c.out = response(200, R"({"status":"ok"})");
                 }
             } else if (chat) {
                 const std::string body = c.in.substr(head_end + 4);
                 if (!ready) {
-                    c.out = response(503, R"({"error":{"code":503,"message":"Loading model","type":"unavailable_error"}})");
+                    c.out =
+                        response(503, R"({"error":{"code":503,"message":"Loading model","type":"unavailable_error"}})");
                 } else if (body.find("\"messages\"") == std::string::npos) {
-                    c.out = response(400, R"({"error":{"code":400,"message":"Expected 'messages' to be an array","type":"invalid_request_error"}})");
+                    c.out = response(
+                        400,
+                        R"({"error":{"code":400,"message":"Expected 'messages' to be an array","type":"invalid_request_error"}})");
                 } else if (mode == "no-generate") {
                     c.parked = true;
                 } else {
                     const std::string name = alias.empty() ? model : alias;
-                    c.out = response(200,
+                    c.out = response(
+                        200,
                         R"({"choices":[{"finish_reason":"length","index":0,"message":{"role":"assistant","content":"1, 2, 3, 4, 5"}}],)"
-                        R"("created":1764237302,"model":")" + name + R"(","object":"chat.completion",)"
-                        R"("usage":{"completion_tokens":10,"prompt_tokens":14,"total_tokens":24,"prompt_tokens_details":{"cached_tokens":0}},)"
-                        R"("timings":{"cache_n":0,"prompt_n":14,"prompt_ms":20.5,"prompt_per_token_ms":1.46,"prompt_per_second":682.9,)"
-                        R"("predicted_n":10,"predicted_ms":250.0,"predicted_per_token_ms":25.0,"predicted_per_second":40.0}})");
+                        R"("created":1764237302,"model":")" +
+                            name +
+                            R"(","object":"chat.completion",)"
+                            R"("usage":{"completion_tokens":10,"prompt_tokens":14,"total_tokens":24,"prompt_tokens_details":{"cached_tokens":0}},)"
+                            R"("timings":{"cache_n":0,"prompt_n":14,"prompt_ms":20.5,"prompt_per_token_ms":1.46,"prompt_per_second":682.9,)"
+                            R"("predicted_n":10,"predicted_ms":250.0,"predicted_per_token_ms":25.0,"predicted_per_second":40.0}})");
                     log_line('I', "srv  log_server_r: request: POST /v1/chat/completions 127.0.0.1 200");
                 }
             } else {

@@ -80,7 +80,8 @@ int main(int argc, char** argv)
                 while (start_pos < text.size()) {
                     size_t nl = text.find('\n', start_pos);
                     if (nl == std::string::npos) nl = text.size();
-                    if (nl > start_pos) std::printf("+%ld %ld %s\n", ms(), sender, text.substr(start_pos, nl - start_pos).c_str());
+                    if (nl > start_pos)
+                        std::printf("+%ld %ld %s\n", ms(), sender, text.substr(start_pos, nl - start_pos).c_str());
                     start_pos = nl + 1;
                 }
                 std::fflush(stdout);

@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <optional>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 

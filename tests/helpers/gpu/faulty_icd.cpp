@@ -129,7 +129,8 @@ VKAPI_ATTR void VKAPI_CALL get_format_properties(VkPhysicalDevice, VkFormat, VkF
     std::memset(p, 0, sizeof *p);
 }
 VKAPI_ATTR VkResult VKAPI_CALL get_image_format_properties(VkPhysicalDevice, VkFormat, VkImageType, VkImageTiling,
-                                                           VkImageUsageFlags, VkImageCreateFlags, VkImageFormatProperties*)
+                                                           VkImageUsageFlags, VkImageCreateFlags,
+                                                           VkImageFormatProperties*)
 {
     return VK_ERROR_FORMAT_NOT_SUPPORTED;
 }

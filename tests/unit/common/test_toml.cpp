@@ -33,7 +33,10 @@ TEST_CASE("parse_toml: code points toml++ 3.3.0 mishandles are errors outside st
     auto after = parse_toml("[facts]\n\"a\" = 5\xEF\xB3\xBF\n", "f.toml");
     REQUIRE_FALSE(after.ok());
     CHECK_THAT(after.error().message, Catch::StartsWith("f.toml:2:"));
-    CHECK_FALSE(parse_toml("[facts]\n\"k\" = 8.5-26_64\"00.x8\xC5\xA0" "64\"\n", "g.toml").ok());
+    CHECK_FALSE(parse_toml("[facts]\n\"k\" = 8.5-26_64\"00.x8\xC5\xA0"
+                           "64\"\n",
+                           "g.toml")
+                    .ok());
     CHECK_FALSE(parse_toml("[|]\n", "pipe.toml").ok());
 
     // Values, keys and nested strings come back exactly as written.
@@ -41,7 +44,8 @@ TEST_CASE("parse_toml: code points toml++ 3.3.0 mishandles are errors outside st
                          "[t]\nlist = ['caf\xC3\xA9', { \"\xD0\x96\" = \"\xD0\x96\" }]\n",
                          "ok.toml");
     REQUIRE(ok.ok());
-    CHECK(ok->get_as<std::string>("\xC3\xA9t\xC3\xA9")->get() == "Radeon\xE2\x84\xA2 \xC5\xA0 \xEF\xB3\xBF \xE3\x80\x80");
+    CHECK(ok->get_as<std::string>("\xC3\xA9t\xC3\xA9")->get() ==
+          "Radeon\xE2\x84\xA2 \xC5\xA0 \xEF\xB3\xBF \xE3\x80\x80");
     const toml::array& list = *(*ok)["t"]["list"].as_array();
     CHECK(list[0].value<std::string>() == std::optional<std::string>("caf\xC3\xA9"));
     CHECK(list[1].as_table()->get_as<std::string>("\xD0\x96")->get() == "\xD0\x96");

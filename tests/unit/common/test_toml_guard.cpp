@@ -12,6 +12,7 @@ TEST_CASE("the guard refuses NUL bytes and the private range it uses", "[common]
     auto pua = prepare_toml_input("a = \"\xEE\x80\x80\"\n", "pua.toml");
     REQUIRE_FALSE(pua.ok());
     CHECK_THAT(pua.error().message, Catch::StartsWith("pua.toml:1:6: private-use character U+E000"));
-    CHECK(restore_toml_text(*prepare_toml_input("\xC2\xA1\xD2\x99\xE2\xB1\x8E\xE3\x81\x87\xEF\xAC\xA6\xEF\xBB\xBE", "x")) ==
+    CHECK(restore_toml_text(
+              *prepare_toml_input("\xC2\xA1\xD2\x99\xE2\xB1\x8E\xE3\x81\x87\xEF\xAC\xA6\xEF\xBB\xBE", "x")) ==
           "\xC2\xA1\xD2\x99\xE2\xB1\x8E\xE3\x81\x87\xEF\xAC\xA6\xEF\xBB\xBE");
 }

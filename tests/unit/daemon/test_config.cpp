@@ -92,11 +92,14 @@ TEST_CASE("config errors name file:line:col and the fix", "[daemon][config]")
         {"[engine]\ncommand = []\n", "c.toml:2:11: [engine] command must be a non-empty array"},
         {"[engine]\nname = \"x\"\n", "c.toml:1:1: [engine] has no 'command'"},
         {"[daemon]\npolicy = \"x\"\n", "no [engine] table"},
-        {"[engine]\ncommand = [\"x\"]\nready_timeout = \"10 minutes\"\n", "c.toml:3:17: [engine] ready_timeout: '10 minutes' has an unknown unit"},
+        {"[engine]\ncommand = [\"x\"]\nready_timeout = \"10 minutes\"\n",
+         "c.toml:3:17: [engine] ready_timeout: '10 minutes' has an unknown unit"},
         {"[engine]\ncommand = [\"x\"]\nready_timeout = 0\n", "must be longer than 0"},
-        {"[engine]\ncommand = [\"x\"]\n[daemon]\npolicy = \"yolo\"\n", "c.toml:4:10: [daemon] policy 'yolo' is not known"},
+        {"[engine]\ncommand = [\"x\"]\n[daemon]\npolicy = \"yolo\"\n",
+         "c.toml:4:10: [daemon] policy 'yolo' is not known"},
         {"[engine]\ncommand = [\"x\"]\ncomand = 1\n", "c.toml:3:10: unknown key 'comand' in [engine]"},
-        {"[engine]\ncommand = [\"x\"]\n[engine.restart]\nmax = -1\n", "[engine.restart] max must be between 0 and 10000"},
+        {"[engine]\ncommand = [\"x\"]\n[engine.restart]\nmax = -1\n",
+         "[engine.restart] max must be between 0 and 10000"},
         {"[engine]\ncommand = [\"x\"]\n[engine.env]\nA = 1\n", "[engine.env] A must be a string"},
         {"[engine\ncommand = [\"x\"]\n", "c.toml:1:"},
         {"garbage \x01\x02", "c.toml:1:"},
@@ -130,7 +133,8 @@ TEST_CASE("every [engine] key the shared parser leaves to the daemon is read by 
 
 TEST_CASE("an unnamed engine takes its command's first word, the probe's part is shared", "[daemon][config]")
 {
-    auto c = parse_config("[engine]\ncommand = [\"/opt/llama/bin/llama-server\", \"-a\", \"glm\"]\nbackend = \"rocm-7.2\"\n", "c.toml");
+    auto c = parse_config(
+        "[engine]\ncommand = [\"/opt/llama/bin/llama-server\", \"-a\", \"glm\"]\nbackend = \"rocm-7.2\"\n", "c.toml");
     REQUIRE(c.ok());
     CHECK(c->engine.name == "llama-server");
     CHECK(c->engine.backend == std::optional<std::string>("rocm-7.2"));

@@ -55,7 +55,7 @@ std::string read(const fs::path& p)
 TEST_CASE("last known good: stored and loaded back with the time recorded", "[daemon][last_known_good]")
 {
     TempDir dir;
-    const fs::path state = dir.path / "state" / "halo-check"; // created on demand
+    const fs::path state = dir.path / "state" / "halo-check";             // created on demand
     const auto when = std::chrono::system_clock::from_time_t(1768208043); // 2026-01-12T08:54:03Z
     REQUIRE(store_last_known_good(state, sample(), when).ok());
 
@@ -77,7 +77,8 @@ TEST_CASE("last known good: stored and loaded back with the time recorded", "[da
     CHECK((st.st_mode & 0777) == 0600); // facts name the user's model paths and hosts
 }
 
-TEST_CASE("last known good: a second store replaces the first and leaves no temporary file", "[daemon][last_known_good]")
+TEST_CASE("last known good: a second store replaces the first and leaves no temporary file",
+          "[daemon][last_known_good]")
 {
     TempDir dir;
     REQUIRE(store_last_known_good(dir.path, sample()).ok());
@@ -95,7 +96,8 @@ TEST_CASE("last known good: a second store replaces the first and leaves no temp
     CHECK(files == 1);
 }
 
-TEST_CASE("last known good: missing, corrupt and truncated files are errors naming the path", "[daemon][last_known_good]")
+TEST_CASE("last known good: missing, corrupt and truncated files are errors naming the path",
+          "[daemon][last_known_good]")
 {
     TempDir dir;
     auto missing = load_last_known_good(dir.path);
@@ -104,16 +106,19 @@ TEST_CASE("last known good: missing, corrupt and truncated files are errors nami
     CHECK_THAT(missing.error().message, Catch::Contains(last_known_good_path(dir.path).string()) &&
                                             Catch::Contains("No last known good facts recorded yet"));
 
-    for (const std::string& garbage : {std::string("\x7f" "ELF\x02\x01\x01\0\0\0", 10), std::string("[facts]\n\"kernel.release\" = \"6.18"),
-                                      std::string("not toml at all = = ="), std::string()}) {
+    for (const std::string& garbage :
+         {std::string("\x7f"
+                      "ELF\x02\x01\x01\0\0\0",
+                      10),
+          std::string("[facts]\n\"kernel.release\" = \"6.18"), std::string("not toml at all = = ="), std::string()}) {
         {
             std::ofstream out(last_known_good_path(dir.path), std::ios::binary | std::ios::trunc);
             out << garbage;
         }
         auto bad = load_last_known_good(dir.path);
         REQUIRE_FALSE(bad.ok());
-        CHECK_THAT(bad.error().message, Catch::StartsWith(last_known_good_path(dir.path).string()) &&
-                                            Catch::Contains("delete it"));
+        CHECK_THAT(bad.error().message,
+                   Catch::StartsWith(last_known_good_path(dir.path).string()) && Catch::Contains("delete it"));
     }
 }
 
@@ -130,7 +135,8 @@ TEST_CASE("last known good: a file without the header line takes its time from t
     CHECK(good->recorded.back() == 'Z');
 }
 
-TEST_CASE("atomic write: an unwritable directory is an error naming it, and the old file survives", "[daemon][last_known_good]")
+TEST_CASE("atomic write: an unwritable directory is an error naming it, and the old file survives",
+          "[daemon][last_known_good]")
 {
     if (::geteuid() == 0) {
         // root writes through permissions: check the other failure instead, a directory in the way.
@@ -156,8 +162,10 @@ TEST_CASE("atomic write: an unwritable directory is an error naming it, and the 
 
 TEST_CASE("state dir follows XDG, then HOME, the system service uses /var/lib", "[daemon][last_known_good]")
 {
-    CHECK(default_state_dir(false, std::string("/home/u/.state"), std::string("/home/u")) == "/home/u/.state/halo-check");
-    CHECK(default_state_dir(false, std::string("relative"), std::string("/home/u")) == "/home/u/.local/state/halo-check");
+    CHECK(default_state_dir(false, std::string("/home/u/.state"), std::string("/home/u")) ==
+          "/home/u/.state/halo-check");
+    CHECK(default_state_dir(false, std::string("relative"), std::string("/home/u")) ==
+          "/home/u/.local/state/halo-check");
     CHECK(default_state_dir(false, std::nullopt, std::string("/home/u")) == "/home/u/.local/state/halo-check");
     CHECK(default_state_dir(false, std::nullopt, std::nullopt).empty());
     CHECK(default_state_dir(true, std::string("/x"), std::string("/y")) == "/var/lib/halo-check");

@@ -17,8 +17,19 @@ namespace halo::test {
 class GgufWriter {
 public:
     enum Type : std::uint32_t {
-        u8 = 0, i8 = 1, u16 = 2, i16 = 3, u32 = 4, i32 = 5, f32 = 6, boolean = 7, str = 8, arr = 9,
-        u64 = 10, i64 = 11, f64 = 12,
+        u8 = 0,
+        i8 = 1,
+        u16 = 2,
+        i16 = 3,
+        u32 = 4,
+        i32 = 5,
+        f32 = 6,
+        boolean = 7,
+        str = 8,
+        arr = 9,
+        u64 = 10,
+        i64 = 11,
+        f64 = 12,
     };
 
     // kv_count is written as given; pass the real count or a lie.
@@ -70,10 +81,8 @@ public:
         w.kv_string("general.architecture", "deepseek2");
         w.kv_string("general.name", "GLM-4.7-Flash");
         w.kv_u32("general.file_type", 7);
-        if (context_as_u64)
-            w.kv_u64("deepseek2.context_length", 202752);
-        else
-            w.kv_u32("deepseek2.context_length", 202752);
+        if (context_as_u64) w.kv_u64("deepseek2.context_length", 202752);
+        else w.kv_u32("deepseek2.context_length", 202752);
         w.kv_u32("deepseek2.block_count", 47);
         w.kv_string_array("tokenizer.ggml.tokens", {"<unk>", "hello", "world"});
         return w;

@@ -29,7 +29,8 @@ public:
     ScratchDir()
     {
         std::random_device rd;
-        m_path = std::filesystem::temp_directory_path() / ("halo-host-probe-" + std::to_string(rd()) + std::to_string(rd()));
+        m_path =
+            std::filesystem::temp_directory_path() / ("halo-host-probe-" + std::to_string(rd()) + std::to_string(rd()));
         std::filesystem::create_directories(m_path);
     }
     ~ScratchDir()
@@ -45,15 +46,9 @@ private:
     std::filesystem::path m_path;
 };
 
-inline int run_script(const std::string& command)
-{
-    return std::system((command + " >/dev/null 2>&1").c_str());
-}
+inline int run_script(const std::string& command) { return std::system((command + " >/dev/null 2>&1").c_str()); }
 
-inline std::string quoted(const std::filesystem::path& p)
-{
-    return "'" + p.string() + "'";
-}
+inline std::string quoted(const std::filesystem::path& p) { return "'" + p.string() + "'"; }
 
 // Copies fixture host `name` to `dest` and builds its RPM database and mtimes with the real tools.
 inline void make_fixture_root(const std::string& name, const std::filesystem::path& dest)
@@ -78,7 +73,8 @@ inline std::map<std::string, std::pair<std::uintmax_t, std::int64_t>> snapshot(c
     for (const auto& e : std::filesystem::recursive_directory_iterator(root)) {
         std::error_code ec;
         const auto size = e.is_regular_file(ec) ? e.file_size(ec) : 0;
-        const auto mtime = e.is_symlink(ec) || e.is_directory(ec) ? 0 : e.last_write_time(ec).time_since_epoch().count();
+        const auto mtime =
+            e.is_symlink(ec) || e.is_directory(ec) ? 0 : e.last_write_time(ec).time_since_epoch().count();
         out[std::filesystem::relative(e.path(), root).string()] = {size, static_cast<std::int64_t>(mtime)};
     }
     return out;
@@ -90,7 +86,8 @@ inline rules::ProbeStatus run(const probes::ProbeInfo& probe, const std::filesys
                               std::vector<std::string> packages = {})
 {
     probes::Host host(root);
-    probes::ProbeContext context{host, std::chrono::milliseconds(5000), std::nullopt, std::nullopt, std::move(packages)};
+    probes::ProbeContext context{host, std::chrono::milliseconds(5000), std::nullopt, std::nullopt,
+                                 std::move(packages)};
     probes::run_probe_in_process(probe, context, facts);
     return facts.probes().at(std::string(probe.id));
 }

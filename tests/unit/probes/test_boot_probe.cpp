@@ -86,8 +86,9 @@ TEST_CASE("sort_bls_entries: the Boot Loader Specification order", "[probes][boo
     CHECK(v[3].id == k_mid + "-0-rescue");
 
     // sort-key first (ascending), then machine-id (ascending), then version (descending).
-    std::vector<BlsEntry> keyed = {entry("z", "1.0"), entry("b", "1.0", "fedora", "bbb"), entry("a", "2.0", "fedora", "bbb"),
-                                   entry("c", "9.0", "fedora", "aaa"), entry("d", "9.0", "arch", "zzz")};
+    std::vector<BlsEntry> keyed = {entry("z", "1.0"), entry("b", "1.0", "fedora", "bbb"),
+                                   entry("a", "2.0", "fedora", "bbb"), entry("c", "9.0", "fedora", "aaa"),
+                                   entry("d", "9.0", "arch", "zzz")};
     sort_bls_entries(keyed);
     CHECK(keyed[0].id == "d");
     CHECK(keyed[1].id == "c");
@@ -192,8 +193,8 @@ TEST_CASE("boot probe: grubenv chooses, next_entry beats saved_entry, junk is ig
     CHECK(test::fact(saved, "kernel.next_boot.release") == "6.18.3-200.fc43.x86_64");
     CHECK(test::fact(saved, "kernel.next_boot.differs") == "false");
 
-    test::write_file(env, grubenv_block("saved_entry=" + k_mid + "-6.18.3-200.fc43.x86_64\nnext_entry=" + k_mid +
-                                        "-0-rescue\n"));
+    test::write_file(
+        env, grubenv_block("saved_entry=" + k_mid + "-6.18.3-200.fc43.x86_64\nnext_entry=" + k_mid + "-0-rescue\n"));
     CHECK(test::fact(probe_boot(root), "kernel.next_boot.release") == "0-rescue-" + k_mid);
 
     test::write_file(env, grubenv_block("saved_entry=no-such-entry\n"));
@@ -212,7 +213,9 @@ TEST_CASE("boot probe: grubenv chooses, next_entry beats saved_entry, junk is ig
     }
     SECTION("binary junk grubenv")
     {
-        test::write_file(env, std::string("\x7f" "ELF\0\0\xff\xfe", 8));
+        test::write_file(env, std::string("\x7f"
+                                          "ELF\0\0\xff\xfe",
+                                          8));
         auto facts = probe_boot(root);
         CHECK(facts.probes().at("boot").state == rules::ProbeState::partial);
         CHECK_THAT(facts.probes().at("boot").reason, Catch::Contains("signature"));
@@ -247,7 +250,8 @@ TEST_CASE("boot probe: broken entries are skipped with the reason", "[probes][bo
     SECTION("only broken entries: next boot unknown, installed kernels still listed")
     {
         for (const auto& e : std::filesystem::directory_iterator(entries))
-            if (e.path().string().find("-6.1") != std::string::npos && e.path().string().find("6.19") == std::string::npos &&
+            if (e.path().string().find("-6.1") != std::string::npos &&
+                e.path().string().find("6.19") == std::string::npos &&
                 e.path().string().find("6.20") == std::string::npos)
                 std::filesystem::remove(e.path());
         std::filesystem::remove(entries / (k_mid + "-0-rescue.conf"));
@@ -264,9 +268,10 @@ TEST_CASE("boot probe: initramfs age against already-collected firmware facts", 
     const auto root = copy_host(dir, "strix-fedora43-good");
     const auto initramfs = root / "boot/initramfs-6.18.9-200.fc43.x86_64.img";
     const auto set_mtime = [&](std::int64_t unix_seconds) {
-        const auto since_epoch = std::chrono::seconds(unix_seconds) -
-                                 std::chrono::duration_cast<std::chrono::seconds>(
-                                     std::chrono::file_clock::to_sys(std::filesystem::file_time_type{}).time_since_epoch());
+        const auto since_epoch =
+            std::chrono::seconds(unix_seconds) -
+            std::chrono::duration_cast<std::chrono::seconds>(
+                std::chrono::file_clock::to_sys(std::filesystem::file_time_type{}).time_since_epoch());
         std::filesystem::last_write_time(initramfs, std::filesystem::file_time_type(since_epoch));
     };
     set_mtime(1768000000);

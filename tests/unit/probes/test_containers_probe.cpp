@@ -55,7 +55,8 @@ TEST_CASE("fixture host: refreshed vulkan-radv leaves a dangling image", "[probe
     auto r = run(host);
     CHECK(r.status.state == halo::rules::ProbeState::ok);
     const auto& f = r.facts;
-    CHECK(f.get("container.llama-vulkan-radv.image") == std::optional<std::string>("docker.io/kyuz0/amd-strix-halo-toolboxes:vulkan-radv"));
+    CHECK(f.get("container.llama-vulkan-radv.image") ==
+          std::optional<std::string>("docker.io/kyuz0/amd-strix-halo-toolboxes:vulkan-radv"));
     CHECK(f.get("container.llama-vulkan-radv.image.tag") == std::optional<std::string>("vulkan-radv"));
     CHECK(f.get("container.llama-vulkan-radv.image.created") == std::optional<std::string>("2026-04-26T03:12:44Z"));
     CHECK(f.get("container.llama-vulkan-radv.image.dangling") == std::optional<std::string>("false"));
@@ -73,9 +74,10 @@ TEST_CASE("fixture host: rocm-7.1.1 created 2025-12-20 with its immutable tag", 
 {
     auto r = run(Host(k_hosts + "strix-fedora43-nextboot-broken"));
     CHECK(r.status.state == halo::rules::ProbeState::ok);
-    CHECK(r.facts.get("container.llama-rocm-7.1.1.image.created") == std::optional<std::string>("2025-12-20T11:42:07Z"));
-    CHECK(r.facts.get("image.1.reference")
-          == std::optional<std::string>("docker.io/kyuz0/amd-strix-halo-toolboxes:rocm-7.1.1_20251220T114207"));
+    CHECK(r.facts.get("container.llama-rocm-7.1.1.image.created") ==
+          std::optional<std::string>("2025-12-20T11:42:07Z"));
+    CHECK(r.facts.get("image.1.reference") ==
+          std::optional<std::string>("docker.io/kyuz0/amd-strix-halo-toolboxes:rocm-7.1.1_20251220T114207"));
 }
 
 TEST_CASE("no storage: not applicable, truncated containers.json: failed", "[probes][containers]")

@@ -49,9 +49,11 @@ TEST_CASE("storage metadata parsers refuse garbage with a reason", "[probes][con
                Catch::Contains("containers.json is not valid JSON"));
     CHECK_THAT(parse_storage_containers(R"({"id":"abc"})").error().message, Catch::Contains("not a JSON array"));
     CHECK_THAT(parse_storage_containers(R"([{"names":["x"]}])").error().message, Catch::Contains("without an id"));
-    CHECK_THAT(parse_storage_images("\x01\x02garbage").error().message, Catch::Contains("images.json is not valid JSON"));
+    CHECK_THAT(parse_storage_images("\x01\x02garbage").error().message,
+               Catch::Contains("images.json is not valid JSON"));
     CHECK_THAT(parse_storage_images("[1,2]").error().message, Catch::Contains("not an object"));
-    auto ok = parse_storage_containers(R"([{"id":"c1","names":["llama-rocm-7.2"],"image":"i1","metadata":"not json","created":"2026-01-25T18:21:02Z"}])");
+    auto ok = parse_storage_containers(
+        R"([{"id":"c1","names":["llama-rocm-7.2"],"image":"i1","metadata":"not json","created":"2026-01-25T18:21:02Z"}])");
     REQUIRE(ok.ok());
     CHECK(ok->at(0).image_name.empty());
     CHECK_FALSE(parse_image_config_created("{}").ok());
@@ -74,11 +76,13 @@ TEST_CASE("libpod database scan: labels, state, stale copies", "[probes][contain
 {
     const std::string junk("\x00\x01\x02\x10page\x00", 9);
     std::string db = junk;
-    db += R"({"spec":{"ociVersion":"1.0.2-dev","process":{"args":["toolbox","init-container"]}},"id":"aaa","name":"llama-vulkan-radv","createdTime":"2026-01-25T18:21:02.98Z","labels":{"com.github.containers.toolbox":"true"}})";
+    db +=
+        R"({"spec":{"ociVersion":"1.0.2-dev","process":{"args":["toolbox","init-container"]}},"id":"aaa","name":"llama-vulkan-radv","createdTime":"2026-01-25T18:21:02.98Z","labels":{"com.github.containers.toolbox":"true"}})";
     db += junk;
     db += R"({"spec":{"ociVersion":"1.0.2-dev"},"id":"bbb","name":"plain","labels":{"x":"y"}})";
     db += junk;
-    db += R"({"state":3,"runDir":"/run/user/1000/containers/overlay-containers/aaa/userdata","startedTime":"2026-01-25T18:21:03Z"})";
+    db +=
+        R"({"state":3,"runDir":"/run/user/1000/containers/overlay-containers/aaa/userdata","startedTime":"2026-01-25T18:21:03Z"})";
     db += junk;
     db += R"({"state":1,"runDir":"/run/user/1000/containers/overlay-containers/bbb/userdata"})";
     db += junk;

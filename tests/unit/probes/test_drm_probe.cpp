@@ -33,8 +33,8 @@ Facts run_on(const std::string& host_name)
 
 TEST_CASE("amdgpu_firmware_info parses the verbatim gfx1151 file", "[probes][drm]")
 {
-    const auto text = slurp(std::string(HALO_TEST_DATA) +
-                            "/hosts/strix-fedora43-good/sys/kernel/debug/dri/1/amdgpu_firmware_info");
+    const auto text =
+        slurp(std::string(HALO_TEST_DATA) + "/hosts/strix-fedora43-good/sys/kernel/debug/dri/1/amdgpu_firmware_info");
     const auto info = parse_amdgpu_firmware_info(text);
     CHECK(info.versions.at("mes") == "0x00000080");
     CHECK(info.versions.at("mes_kiq") == "0x0000006f");

@@ -40,12 +40,11 @@ std::string error_of(const std::string& line)
 
 TEST_CASE("the field report's production command", "[probes][engine_command]")
 {
-    const auto f = facts_of(
-        "nohup toolbox run -c llama-vulkan-radv llama-server "
-        "-m /mnt/ai-models/GLM-4.7-Flash-REAP-23B-A3B/GLM-4.7-Flash-REAP-23B-A3B-Q8_K_XL.gguf "
-        "--alias glm-4.7-flash-reap --jinja --ctx-size 65536 --temp 0.7 --top-p 1.0 --fit on "
-        "--sleep-idle-seconds 300 --host 0.0.0.0 --port 8080 -ngl 999 --no-mmap "
-        "--no-prefill-assistant --reasoning-budget 0");
+    const auto f = facts_of("nohup toolbox run -c llama-vulkan-radv llama-server "
+                            "-m /mnt/ai-models/GLM-4.7-Flash-REAP-23B-A3B/GLM-4.7-Flash-REAP-23B-A3B-Q8_K_XL.gguf "
+                            "--alias glm-4.7-flash-reap --jinja --ctx-size 65536 --temp 0.7 --top-p 1.0 --fit on "
+                            "--sleep-idle-seconds 300 --host 0.0.0.0 --port 8080 -ngl 999 --no-mmap "
+                            "--no-prefill-assistant --reasoning-budget 0");
     const std::map<std::string, std::string> expected{
         {"engine.wrapper", "toolbox"},
         {"engine.container", "llama-vulkan-radv"},

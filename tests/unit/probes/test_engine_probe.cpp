@@ -47,10 +47,7 @@ halo::rules::Facts probe(const ProbeContext& context)
     return facts;
 }
 
-ProbeContext context_for(const Host& host)
-{
-    return ProbeContext{host, std::chrono::milliseconds(5000), {}, {}, {}};
-}
+ProbeContext context_for(const Host& host) { return ProbeContext{host, std::chrono::milliseconds(5000), {}, {}, {}}; }
 
 std::string get(const halo::rules::Facts& f, std::string_view key) { return f.get(key).value_or("<absent>"); }
 
@@ -81,8 +78,9 @@ TEST_CASE("good host: RADV toolbox, GLM-4.7-Flash Q8_0", "[probes][engine]")
     CHECK(get(f, "engine.model.file_type") == "7");
     CHECK(get(f, "engine.model.file_type_name") == "Q8_0");
     CHECK(get(f, "engine.model.split_count") == "1");
-    CHECK(get(f, "engine.model.size_bytes")
-          == std::to_string(fs::file_size(k_hosts + "strix-fedora43-good/mnt/ai-models/GLM-4.7-Flash-Q8/GLM-4.7-Flash-UD-Q8_K_XL.gguf")));
+    CHECK(get(f, "engine.model.size_bytes") ==
+          std::to_string(fs::file_size(
+              k_hosts + "strix-fedora43-good/mnt/ai-models/GLM-4.7-Flash-Q8/GLM-4.7-Flash-UD-Q8_K_XL.gguf")));
 }
 
 TEST_CASE("ROCm hosts: backend from the tag, split model sizes summed", "[probes][engine]")
@@ -100,9 +98,9 @@ TEST_CASE("ROCm hosts: backend from the tag, split model sizes summed", "[probes
     CHECK(get(f, "engine.image.created") == "2025-12-20T11:42:07Z");
     CHECK(get(f, "engine.model.split_count") == "2");
     const std::string dir = k_hosts + "strix-fedora43-nextboot-broken/mnt/ai-models/GLM-4.7-Flash-BF16/";
-    CHECK(get(f, "engine.model.size_bytes")
-          == std::to_string(fs::file_size(dir + "GLM-4.7-Flash-BF16-00001-of-00002.gguf")
-                            + fs::file_size(dir + "GLM-4.7-Flash-BF16-00002-of-00002.gguf")));
+    CHECK(get(f, "engine.model.size_bytes") ==
+          std::to_string(fs::file_size(dir + "GLM-4.7-Flash-BF16-00001-of-00002.gguf") +
+                         fs::file_size(dir + "GLM-4.7-Flash-BF16-00002-of-00002.gguf")));
     CHECK(get(f, "engine.model.file_type_name") == "BF16");
 }
 
@@ -111,7 +109,8 @@ TEST_CASE("model not readable: partial, path named, model facts unknown", "[prob
     Host host(k_hosts + "debian12-nogpu");
     const auto f = probe(context_for(host));
     CHECK(state(f) == ProbeState::partial);
-    CHECK_THAT(f.probes().at("engine").reason, Catch::Contains("GLM-4.7-Flash-UD-Q8_K_XL.gguf") && Catch::Contains("No such file"));
+    CHECK_THAT(f.probes().at("engine").reason,
+               Catch::Contains("GLM-4.7-Flash-UD-Q8_K_XL.gguf") && Catch::Contains("No such file"));
     CHECK(get(f, "engine.wrapper") == "distrobox");
     CHECK(get(f, "engine.container") == "llama-vulkan-radv");
     CHECK(get(f, "engine.model.path") == "/mnt/ai-models/GLM-4.7-Flash-Q8/GLM-4.7-Flash-UD-Q8_K_XL.gguf");
@@ -142,7 +141,8 @@ TEST_CASE("config lookup order and errors", "[probes][engine]")
     TempDir dir;
     Host host(dir.path);
     write(dir.path / "etc/halo-check/config.toml", "[engine]\ncommand = [\"llama-server\", \"--port\", \"1\"]\n");
-    write(dir.path / "home/u/.config/halo-check/config.toml", "[engine]\ncommand = [\"llama-server\", \"--port\", \"2\"]\n");
+    write(dir.path / "home/u/.config/halo-check/config.toml",
+          "[engine]\ncommand = [\"llama-server\", \"--port\", \"2\"]\n");
     CHECK(get(probe(context_for(host)), "engine.port") == "1"); // no $HOME on a fixture host
     host.set_env("HOME", "/home/u");
     CHECK(get(probe(context_for(host)), "engine.port") == "2");
@@ -190,7 +190,8 @@ TEST_CASE("command line overrides config, ~ expands, backend override, missing c
     CHECK(get(f, "engine.container.exists") == "false"); // no storage: containers not applicable
 
     auto context = context_for(host);
-    context.engine_command = std::vector<std::string>{"toolbox", "run", "-c", "llama-vulkan-radv", "llama-server", "-hf", "a/b"};
+    context.engine_command =
+        std::vector<std::string>{"toolbox", "run", "-c", "llama-vulkan-radv", "llama-server", "-hf", "a/b"};
     f = probe(context);
     CHECK(state(f) == ProbeState::ok);
     CHECK(get(f, "engine.container") == "llama-vulkan-radv");
@@ -231,7 +232,8 @@ TEST_CASE("hostile model file: partial with the reason", "[probes][engine]")
     context.engine_command = std::vector<std::string>{"llama-server", "-m", "/m/model.gguf"};
     auto f = probe(context);
     CHECK(state(f) == ProbeState::partial);
-    CHECK_THAT(f.probes().at("engine").reason, Catch::Contains("model.gguf") && Catch::Contains("string length 1152921504606846976"));
+    CHECK_THAT(f.probes().at("engine").reason,
+               Catch::Contains("model.gguf") && Catch::Contains("string length 1152921504606846976"));
 
     // A split set missing a part: the header is read, the size is unknown.
     halo::test::GgufWriter::glm_flash().write(dir.path / "m/GLM-00001-of-00003.gguf");

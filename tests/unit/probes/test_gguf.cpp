@@ -66,8 +66,12 @@ TEST_CASE("every value type and nested arrays parse", "[probes][gguf]")
     w.key("a.u64", GgufWriter::u64).pod<std::uint64_t>(1ull << 40);
     w.key("a.i64", GgufWriter::i64).pod<std::int64_t>(-(1ll << 40));
     w.key("a.f64", GgufWriter::f64).pod<double>(2.25);
-    w.key("a.arr_u32", GgufWriter::arr).pod<std::uint32_t>(GgufWriter::u32).pod<std::uint64_t>(3)
-        .pod<std::uint32_t>(1).pod<std::uint32_t>(2).pod<std::uint32_t>(3);
+    w.key("a.arr_u32", GgufWriter::arr)
+        .pod<std::uint32_t>(GgufWriter::u32)
+        .pod<std::uint64_t>(3)
+        .pod<std::uint32_t>(1)
+        .pod<std::uint32_t>(2)
+        .pod<std::uint32_t>(3);
     // array of 2 arrays of strings
     w.key("a.nested", GgufWriter::arr).pod<std::uint32_t>(GgufWriter::arr).pod<std::uint64_t>(2);
     w.pod<std::uint32_t>(GgufWriter::str).pod<std::uint64_t>(1).string("x");
@@ -118,8 +122,8 @@ TEST_CASE("hostile sizes are refused without allocating", "[probes][gguf]")
         w.key("general.name", GgufWriter::str).pod<std::uint64_t>(1ull << 60).raw("abc", 3);
         auto h = parse_gguf_header(w.span());
         REQUIRE_FALSE(h.ok());
-        CHECK_THAT(h.error().message, Catch::Contains("string length 1152921504606846976")
-                                          && Catch::Contains("exceeds the 1048576-byte limit"));
+        CHECK_THAT(h.error().message, Catch::Contains("string length 1152921504606846976") &&
+                                          Catch::Contains("exceeds the 1048576-byte limit"));
     }
     SECTION("2^60 key length")
     {
@@ -260,7 +264,8 @@ TEST_CASE("reads a real file incrementally, header only", "[probes][gguf]")
     c.write(cut);
     auto bad = read_gguf_header(cut);
     REQUIRE_FALSE(bad.ok());
-    CHECK_THAT(bad.error().message, Catch::Contains("Failed to read the GGUF header of '") && Catch::Contains("cut.gguf"));
+    CHECK_THAT(bad.error().message,
+               Catch::Contains("Failed to read the GGUF header of '") && Catch::Contains("cut.gguf"));
 }
 
 TEST_CASE("the GGUF magic tells a model from other files, unreadable is an error", "[probes][gguf]")

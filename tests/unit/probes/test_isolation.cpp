@@ -136,7 +136,8 @@ TEST_CASE("a probe that aborts becomes 'crashed with SIGABRT'", "[probes][isolat
 TEST_CASE("a hanging probe is killed at the deadline", "[probes][isolation]")
 {
     const auto start = std::chrono::steady_clock::now();
-    auto facts = run("hang", [](const ProbeContext&, FactSink&) -> halo::rules::ProbeStatus { sleep_forever(); }, 300ms);
+    auto facts = run(
+        "hang", [](const ProbeContext&, FactSink&) -> halo::rules::ProbeStatus { sleep_forever(); }, 300ms);
     const auto status = status_of(facts, "hang");
     CHECK(status.state == ProbeState::failed);
     CHECK(status.reason == "no answer in 300 ms");
@@ -147,26 +148,33 @@ TEST_CASE("a hanging probe is killed at the deadline", "[probes][isolation]")
 
 TEST_CASE("a grandchild that holds the pipe open neither blocks the answer nor survives", "[probes][isolation]")
 {
-    g_pid_file = (std::filesystem::temp_directory_path() / ("halo-isolation-gc-" + std::to_string(::getpid()))).string();
+    g_pid_file =
+        (std::filesystem::temp_directory_path() / ("halo-isolation-gc-" + std::to_string(::getpid()))).string();
     std::filesystem::remove(g_pid_file);
 
     SECTION("the child answers and exits: its answer counts")
     {
-        auto facts = run("forker", [](const ProbeContext&, FactSink& sink) {
-            spawn_grandchild_holding_pipe();
-            sink.set("test.answered", "yes");
-            return status_ok();
-        }, 5000ms);
+        auto facts = run(
+            "forker",
+            [](const ProbeContext&, FactSink& sink) {
+                spawn_grandchild_holding_pipe();
+                sink.set("test.answered", "yes");
+                return status_ok();
+            },
+            5000ms);
         CHECK(status_of(facts, "forker").state == ProbeState::ok);
         CHECK(facts.get("test.answered") == std::optional<std::string>("yes"));
         CHECK(status_of(facts, "forker").elapsed_ms < 5000); // did not wait for the deadline
     }
     SECTION("the child hangs too: the whole group dies at the deadline")
     {
-        auto facts = run("forker", [](const ProbeContext&, FactSink&) -> halo::rules::ProbeStatus {
-            spawn_grandchild_holding_pipe();
-            sleep_forever();
-        }, 300ms);
+        auto facts = run(
+            "forker",
+            [](const ProbeContext&, FactSink&) -> halo::rules::ProbeStatus {
+                spawn_grandchild_holding_pipe();
+                sleep_forever();
+            },
+            300ms);
         CHECK(status_of(facts, "forker").reason == "no answer in 300 ms");
     }
     const pid_t grandchild = read_pid_file();
@@ -212,9 +220,8 @@ TEST_CASE("an early exit, an empty answer and an exception are failures with rea
     auto empty = run("empty", [](const ProbeContext&, FactSink&) -> halo::rules::ProbeStatus { ::_exit(0); });
     CHECK(status_of(empty, "empty").reason == "no answer from the empty probe");
 
-    auto threw = run("throws", [](const ProbeContext&, FactSink&) -> halo::rules::ProbeStatus {
-        throw std::runtime_error("boom");
-    });
+    auto threw = run(
+        "throws", [](const ProbeContext&, FactSink&) -> halo::rules::ProbeStatus { throw std::runtime_error("boom"); });
     CHECK(status_of(threw, "throws").reason == "internal error: boom");
     CHECK(threw.unknown_reason("test.y"));
 }

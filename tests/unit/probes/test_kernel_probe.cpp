@@ -93,13 +93,15 @@ TEST_CASE("kernel probe on the fixture hosts", "[probes][kernel]")
     SECTION("strix-fedora43-good")
     {
         rules::Facts facts;
-        CHECK(test::run(k_kernel_probe, test::fixture_host("strix-fedora43-good"), facts).state == rules::ProbeState::ok);
+        CHECK(test::run(k_kernel_probe, test::fixture_host("strix-fedora43-good"), facts).state ==
+              rules::ProbeState::ok);
         CHECK(test::fact(facts, "kernel.release") == "6.18.9-200.fc43.x86_64");
         CHECK(test::fact(facts, "kernel.cmdline.ttm.pages_limit") == "32505856");
         CHECK(test::fact(facts, "kernel.cmdline.amdgpu.gttsize") == "126976");
         CHECK(test::fact(facts, "kernel.cmdline.amd_iommu") == "off");
         CHECK(test::fact(facts, "kernel.cmdline.rhgb") == "true");
-        CHECK(test::fact(facts, "kernel.cmdline").starts_with("BOOT_IMAGE=(hd0,gpt2)/vmlinuz-6.18.9-200.fc43.x86_64 root="));
+        CHECK(test::fact(facts, "kernel.cmdline")
+                  .starts_with("BOOT_IMAGE=(hd0,gpt2)/vmlinuz-6.18.9-200.fc43.x86_64 root="));
         CHECK(test::fact(facts, "kernel.tainted") == "0");
         CHECK(test::fact(facts, "kernel.tainted.flags").empty());
         CHECK(facts.find("kernel.release")->source == "kernel:/proc/sys/kernel/osrelease");
@@ -144,7 +146,8 @@ TEST_CASE("kernel probe on the fixture hosts", "[probes][kernel]")
 TEST_CASE("kernel probe: junk /proc/cmdline is a partial status, the rest still read", "[probes][kernel]")
 {
     test::ScratchDir dir;
-    std::filesystem::copy(test::fixture_host("strix-fedora43-good"), dir.path(), std::filesystem::copy_options::recursive);
+    std::filesystem::copy(test::fixture_host("strix-fedora43-good"), dir.path(),
+                          std::filesystem::copy_options::recursive);
     test::write_file(dir.path() / "proc/cmdline", std::string("BOOT_IMAGE=\0\xff\xfe\x01 junk", 16));
     test::write_file(dir.path() / "proc/sys/kernel/tainted", "lots\n");
     rules::Facts facts;

@@ -9,10 +9,7 @@ using namespace halo::probes;
 
 namespace {
 
-std::string make_rpmdb_script()
-{
-    return std::string(HALO_SOURCE_DIR) + "/tests/support/make_rpmdb.sh";
-}
+std::string make_rpmdb_script() { return std::string(HALO_SOURCE_DIR) + "/tests/support/make_rpmdb.sh"; }
 
 void make_rpmdb(const std::filesystem::path& root, const std::string& specs)
 {
@@ -212,7 +209,8 @@ TEST_CASE("packages probe on the fixture hosts", "[probes][packages]")
     SECTION("debian12-nogpu: dpkg")
     {
         rules::Facts facts;
-        REQUIRE(test::run(k_packages_probe, test::fixture_host("debian12-nogpu"), facts).state == rules::ProbeState::ok);
+        REQUIRE(test::run(k_packages_probe, test::fixture_host("debian12-nogpu"), facts).state ==
+                rules::ProbeState::ok);
         CHECK(test::fact(facts, "packages.manager") == "dpkg");
         CHECK(test::fact(facts, "package.firmware-amd-graphics.evr") == "20230210-5");
         CHECK(test::fact(facts, "package.podman.version") == "4.3.1+ds1");
@@ -222,7 +220,8 @@ TEST_CASE("packages probe on the fixture hosts", "[probes][packages]")
     SECTION("minimal: not applicable")
     {
         rules::Facts facts;
-        CHECK(test::run(k_packages_probe, test::fixture_host("minimal"), facts).state == rules::ProbeState::not_applicable);
+        CHECK(test::run(k_packages_probe, test::fixture_host("minimal"), facts).state ==
+              rules::ProbeState::not_applicable);
         CHECK_FALSE(facts.contains("packages.manager"));
     }
 }
@@ -252,7 +251,8 @@ TEST_CASE("packages probe: pacman local database", "[probes][packages]")
     test::ScratchDir dir;
     test::write_file(dir.path() / "var/lib/pacman/local/linux-firmware-amdgpu-1:20260309-1/desc",
                      "%NAME%\nlinux-firmware-amdgpu\n\n%VERSION%\n1:20260309-1\n\n%INSTALLDATE%\n1773532800\n\n");
-    test::write_file(dir.path() / "var/lib/pacman/local/mesa-1:26.0.1-1/desc", "%NAME%\nmesa\n\n%VERSION%\n1:26.0.1-1\n");
+    test::write_file(dir.path() / "var/lib/pacman/local/mesa-1:26.0.1-1/desc",
+                     "%NAME%\nmesa\n\n%VERSION%\n1:26.0.1-1\n");
     test::write_file(dir.path() / "var/lib/pacman/local/podman-5.6.2-1/desc", std::string("\0\0\xff", 3));
     test::write_file(dir.path() / "var/lib/pacman/local/ALPM_DB_VERSION", "9\n");
     rules::Facts facts;

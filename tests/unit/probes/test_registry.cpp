@@ -65,24 +65,27 @@ TEST_CASE("the registry runs every probe after the probes it reads", "[probes][r
 
 TEST_CASE("a misordered probe list is refused, naming both probes and the fix", "[probes][registry]")
 {
-    CHECK(order_error({probe("os"), probe("kernel"), probe("packages", k_reads_os), probe("boot", k_reads_kernel_packages)})
-          == "<ok>");
-    CHECK(order_error({probe("kernel"), probe("boot", k_reads_kernel_packages), probe("os"), probe("packages", k_reads_os)})
-          == "probe 'boot' reads the facts of 'packages' but runs before it; move 'boot' after 'packages' in the probe "
-             "table");
-    CHECK(order_error({probe("packages", k_reads_os), probe("os")})
-          == "probe 'packages' reads the facts of 'os' but runs before it; move 'packages' after 'os' in the probe table");
+    CHECK(order_error({probe("os"), probe("kernel"), probe("packages", k_reads_os),
+                       probe("boot", k_reads_kernel_packages)}) == "<ok>");
+    CHECK(order_error(
+              {probe("kernel"), probe("boot", k_reads_kernel_packages), probe("os"), probe("packages", k_reads_os)}) ==
+          "probe 'boot' reads the facts of 'packages' but runs before it; move 'boot' after 'packages' in the probe "
+          "table");
+    CHECK(order_error({probe("packages", k_reads_os), probe("os")}) ==
+          "probe 'packages' reads the facts of 'os' but runs before it; move 'packages' after 'os' in the probe table");
 }
 
 TEST_CASE("probe reads that cannot hold are refused", "[probes][registry]")
 {
-    CHECK(order_error({probe("kernel"), probe("boot", k_reads_kernal)})
-          == "probe 'boot' reads the facts of 'kernal', which is not in the probe table (did you mean 'kernel'?)");
-    CHECK(order_error({probe("boot", k_reads_self)}) == "probe 'boot' lists itself in its reads; list only other probes");
-    CHECK(order_error({probe("os"), probe("vulkan", k_reads_os, true)})
-          == "probe 'vulkan' reads the facts of 'os' but runs isolated, in a child that starts from no facts; read them "
-             "in the parent or run it in-process");
-    CHECK(order_error({probe("os"), probe("kernel"), probe("os")}) == "probe 'os' is in the table twice; list each probe once");
+    CHECK(order_error({probe("kernel"), probe("boot", k_reads_kernal)}) ==
+          "probe 'boot' reads the facts of 'kernal', which is not in the probe table (did you mean 'kernel'?)");
+    CHECK(order_error({probe("boot", k_reads_self)}) ==
+          "probe 'boot' lists itself in its reads; list only other probes");
+    CHECK(order_error({probe("os"), probe("vulkan", k_reads_os, true)}) ==
+          "probe 'vulkan' reads the facts of 'os' but runs isolated, in a child that starts from no facts; read them "
+          "in the parent or run it in-process");
+    CHECK(order_error({probe("os"), probe("kernel"), probe("os")}) ==
+          "probe 'os' is in the table twice; list each probe once");
 }
 
 TEST_CASE("each probe's declared reads are all it reads, on the richest fixture host", "[probes][registry]")

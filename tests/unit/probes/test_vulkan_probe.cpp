@@ -21,10 +21,7 @@ namespace {
 
 // lavapipe leaks 128 bytes once and is dlclose'd before LeakSanitizer runs, so the leak cannot be
 // suppressed by name; keeping it loaded keeps it symbolizable and unreported (test-environment §2).
-__attribute__((constructor)) void keep_lavapipe_loaded()
-{
-    ::dlopen("libvulkan_lvp.so", RTLD_NOW | RTLD_NODELETE);
-}
+__attribute__((constructor)) void keep_lavapipe_loaded() { ::dlopen("libvulkan_lvp.so", RTLD_NOW | RTLD_NODELETE); }
 
 const char* k_lavapipe_manifest = "/usr/share/vulkan/icd.d/lvp_icd.x86_64.json";
 
@@ -147,7 +144,8 @@ TEST_CASE("a Vulkan driver with absurd properties", "[probes][vulkan][faulty]")
     auto facts = run_with_icd(helper("halo_icd_absurd.json"));
     const auto status = facts.probes().at("vulkan");
     CHECK(status.state == ProbeState::partial);
-    CHECK(status.reason == "the driver of device 0 reported 1000000 memory heaps (at most 16 exist); read the first 16");
+    CHECK(status.reason ==
+          "the driver of device 0 reported 1000000 memory heaps (at most 16 exist); read the first 16");
     CHECK(facts.get("vulkan.0.driver_id") == std::optional<std::string>("UNKNOWN_2147418113"));
     CHECK(facts.get("vulkan.0.type") == std::optional<std::string>("other"));
     CHECK(facts.get("vulkan.0.heap_count") == std::optional<std::string>("16"));

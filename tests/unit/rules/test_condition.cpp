@@ -17,10 +17,7 @@ Condition make(std::string key, std::string_view text)
     return c;
 }
 
-Tri eval(const Condition& c, const Facts& f)
-{
-    return evaluate(c, f).result;
-}
+Tri eval(const Condition& c, const Facts& f) { return evaluate(c, f).result; }
 
 } // namespace
 
@@ -45,8 +42,8 @@ TEST_CASE("presence, absence and negation on missing facts", "[rules][condition]
     CHECK(eval(make("kernel.cmdline.nomodeset", "!*"), f) == Tri::no);
     CHECK(eval(make("kernel.cmdline.amd_iommu", "*"), f) == Tri::no);
     CHECK(eval(make("kernel.cmdline.amd_iommu", "!*"), f) == Tri::yes);
-    CHECK(eval(make("kernel.cmdline.amd_iommu", "!off"), f) == Tri::yes);   // negation holds when absent
-    CHECK(eval(make("kernel.cmdline.amd_iommu", ">= 1"), f) == Tri::no);    // comparisons need the fact
+    CHECK(eval(make("kernel.cmdline.amd_iommu", "!off"), f) == Tri::yes); // negation holds when absent
+    CHECK(eval(make("kernel.cmdline.amd_iommu", ">= 1"), f) == Tri::no);  // comparisons need the fact
     auto absent = evaluate(make("kernel.cmdline.amd_iommu", "!*"), f);
     REQUIRE(absent.matched.size() == 1);
     CHECK(absent.matched[0].second == "(absent)");

@@ -151,7 +151,8 @@ TEST_CASE("docs/facts.md documents exactly the catalogue", "[rules][catalogue][d
 TEST_CASE("the embedded knowledge base is every rules/kb file", "[rules][kb]")
 {
     std::set<std::string> on_disk;
-    for (const auto& entry : std::filesystem::directory_iterator(std::filesystem::path(HALO_SOURCE_DIR) / "rules" / "kb"))
+    for (const auto& entry :
+         std::filesystem::directory_iterator(std::filesystem::path(HALO_SOURCE_DIR) / "rules" / "kb"))
         if (entry.path().extension() == ".toml") on_disk.insert(entry.path().filename().string());
     std::set<std::string> embedded;
     for (const auto& file : halo::rules::embedded_rule_files()) {
@@ -224,19 +225,31 @@ TEST_CASE("log patterns match the real lines they were written for", "[rules][kb
     };
     // Lines quoted in the field notes (ROCm issues 5745 and 5724, TheRock 737 and 1271, kyuz0 logs).
     CHECK(matches("log.mes-failed-to-respond", "amdgpu 0000:c1:00.0: amdgpu: MES failed to respond to msg=SUSPEND"));
-    CHECK(matches("log.mes-failed-to-respond", "[312682.882414] amdgpu 0000:c1:00.0: amdgpu: MES failed to respond to msg=REMOVE_QUEUE"));
+    CHECK(matches("log.mes-failed-to-respond",
+                  "[312682.882414] amdgpu 0000:c1:00.0: amdgpu: MES failed to respond to msg=REMOVE_QUEUE"));
     CHECK(matches("log.gpu-reset", "amdgpu 0000:c1:00.0: amdgpu: GPU reset begin!. Source:  3"));
-    CHECK(matches("log.ring-timeout", "[ 1552.621053] amdgpu 0000:c1:00.0: amdgpu: ring gfx_0.0.0 timeout, signaled seq=25933, emitted seq=25934"));
-    CHECK(matches("log.ring-timeout", "[drm:amdgpu_job_timedout [amdgpu]] *ERROR* ring gfx_0.0.0 timeout, signaled seq=613206, emitted seq=613208"));
+    CHECK(matches(
+        "log.ring-timeout",
+        "[ 1552.621053] amdgpu 0000:c1:00.0: amdgpu: ring gfx_0.0.0 timeout, signaled seq=25933, emitted seq=25934"));
+    CHECK(matches(
+        "log.ring-timeout",
+        "[drm:amdgpu_job_timedout [amdgpu]] *ERROR* ring gfx_0.0.0 timeout, signaled seq=613206, emitted seq=613208"));
     CHECK_FALSE(matches("log.ring-timeout", "amdgpu 0000:c1:00.0: amdgpu: Ring gfx_0.0.0 reset failed"));
-    CHECK(matches("log.gcvm-protection-fault", "amdgpu 0000:c2:00.0: amdgpu: GCVM_L2_PROTECTION_FAULT_STATUS:0x00800932"));
-    CHECK(matches("log.memory-access-fault", "Memory access fault by GPU node-1 (Agent handle: 0x1b376c50) on address 0x7f762a667000. Reason: Page not present or supervisor privilege."));
-    CHECK(matches("log.hsa-status-error-exception", ":0:rocdevice.cpp            :3580: 143267106124 us:  Callback: Queue 0x7f2f8a400000 aborting with error : HSA_STATUS_ERROR_EXCEPTION: An HSAIL operation resulted in a hardware exception. code: 0x1016"));
+    CHECK(matches("log.gcvm-protection-fault",
+                  "amdgpu 0000:c2:00.0: amdgpu: GCVM_L2_PROTECTION_FAULT_STATUS:0x00800932"));
+    CHECK(matches("log.memory-access-fault", "Memory access fault by GPU node-1 (Agent handle: 0x1b376c50) on address "
+                                             "0x7f762a667000. Reason: Page not present or supervisor privilege."));
+    CHECK(matches(
+        "log.hsa-status-error-exception",
+        ":0:rocdevice.cpp            :3580: 143267106124 us:  Callback: Queue 0x7f2f8a400000 aborting with error : "
+        "HSA_STATUS_ERROR_EXCEPTION: An HSAIL operation resulted in a hardware exception. code: 0x1016"));
     CHECK(matches("log.vulkan-device-lost", "terminate called after throwing an instance of 'vk::DeviceLostError'"));
     CHECK(matches("log.vulkan-device-lost", "  what():  vk::Queue::submit: ErrorDeviceLost"));
     CHECK(matches("log.radv-allocation-failure", "radv/amdgpu: Failed to allocate a buffer:"));
-    CHECK(matches("log.no-rocm-device", "ggml_cuda_init: failed to initialize ROCm: no ROCm-capable device is detected"));
-    CHECK(matches("log.prefill-incompatible-with-thinking", "Assistant response prefill is incompatible with enable_thinking"));
+    CHECK(
+        matches("log.no-rocm-device", "ggml_cuda_init: failed to initialize ROCm: no ROCm-capable device is detected"));
+    CHECK(matches("log.prefill-incompatible-with-thinking",
+                  "Assistant response prefill is incompatible with enable_thinking"));
     CHECK_FALSE(matches("log.gpu-reset", "amdgpu 0000:c1:00.0: amdgpu: GPU reset succeeded, trying to resume"));
 }
 

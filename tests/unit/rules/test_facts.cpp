@@ -86,21 +86,26 @@ TEST_CASE("JSON facts with out-of-range numbers or wrong types are errors, not c
     CHECK_THAT(typed.error().message, Catch::StartsWith("typed.json"));
 }
 
-TEST_CASE("facts files: code points toml++ 3.3.0 mishandles never reach it and read back unchanged", "[rules][facts_io]")
+TEST_CASE("facts files: code points toml++ 3.3.0 mishandles never reach it and read back unchanged",
+          "[rules][facts_io]")
 {
     // U+FCFF after a value and U+0160 inside a value's lookahead reached undefined behaviour inside
     // toml++ 3.3.0 (found by fuzz/fuzz_facts): now they are ordinary parse errors.
     auto bad = parse_facts_toml("[facts]\n\"a\" = 5\xEF\xB3\xBF\n", "f.toml");
     REQUIRE_FALSE(bad.ok());
     CHECK_THAT(bad.error().message, Catch::StartsWith("f.toml:2:"));
-    auto bad2 = parse_facts_toml("[facts]\n\"k\" = 8.5-26_64\"00.x8\xC5\xA0" "64\"\n", "g.toml");
+    auto bad2 = parse_facts_toml("[facts]\n\"k\" = 8.5-26_64\"00.x8\xC5\xA0"
+                                 "64\"\n",
+                                 "g.toml");
     REQUIRE_FALSE(bad2.ok());
 
     // The same characters inside strings and keys are read exactly as written.
-    auto facts = parse_facts_toml("[facts]\n\"vulkan.0.name\" = \"Radeon\xE2\x84\xA2 \xC5\xA0 \xEF\xB3\xBF \xE3\x80\x80 \xE2\x80\x94\"\n"
-                                  "\"container.\xC3\xA9t\xC3\xA9.state\" = 'caf\xC3\xA9'\n",
-                                  "ok.toml");
+    auto facts = parse_facts_toml(
+        "[facts]\n\"vulkan.0.name\" = \"Radeon\xE2\x84\xA2 \xC5\xA0 \xEF\xB3\xBF \xE3\x80\x80 \xE2\x80\x94\"\n"
+        "\"container.\xC3\xA9t\xC3\xA9.state\" = 'caf\xC3\xA9'\n",
+        "ok.toml");
     REQUIRE(facts.ok());
-    CHECK(facts->get("vulkan.0.name") == std::optional<std::string>("Radeon\xE2\x84\xA2 \xC5\xA0 \xEF\xB3\xBF \xE3\x80\x80 \xE2\x80\x94"));
+    CHECK(facts->get("vulkan.0.name") ==
+          std::optional<std::string>("Radeon\xE2\x84\xA2 \xC5\xA0 \xEF\xB3\xBF \xE3\x80\x80 \xE2\x80\x94"));
     CHECK(facts->get("container.\xC3\xA9t\xC3\xA9.state") == std::optional<std::string>("caf\xC3\xA9"));
 }

@@ -98,7 +98,8 @@ TEST_CASE("facts diff: a key whose probe failed is unknown, not removed", "[rule
     const FactsDiff diff = diff_facts(a, b);
     REQUIRE(diff.changes.size() == 1);
     REQUIRE(diff.changes[0].unknown_reason);
-    CHECK(format_change(diff.changes[0]) == "gpu.0.firmware.mes 0x00000080 → (unknown: drm probe failed: Permission denied)");
+    CHECK(format_change(diff.changes[0]) ==
+          "gpu.0.firmware.mes 0x00000080 → (unknown: drm probe failed: Permission denied)");
     REQUIRE(diff.probes.size() == 1);
     CHECK(format_probe_change(diff.probes[0]) == "probe drm ok → failed: Permission denied");
 }

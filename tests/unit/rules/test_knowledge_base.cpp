@@ -88,8 +88,8 @@ TEST_CASE("each facts fixture gives the findings written at its top", "[rules][k
     CHECK(halo::rules::evaluate(kb(), fixture("warning-ctx-200k.toml")).verdict == Verdict::warning);
 
     CHECK(findings(fixture("broken-fw-20251125-rocm.toml")) ==
-          S{"firmware.mes-0x83-rocm", "firmware.linux-firmware-20251125-rocm", "firmware.amd-gpu-firmware-20251125-rocm",
-            "images.rocm-7.2-superseded"});
+          S{"firmware.mes-0x83-rocm", "firmware.linux-firmware-20251125-rocm",
+            "firmware.amd-gpu-firmware-20251125-rocm", "images.rocm-7.2-superseded"});
     CHECK(findings(fixture("broken-mes-0x83-rocm.toml")) ==
           S{"firmware.mes-0x83-rocm", "firmware.mes-0x83-stale-initramfs"});
     CHECK(findings(fixture("broken-kernel-6.18.5-rocm-7.1.1.toml")) ==
@@ -139,7 +139,8 @@ TEST_CASE("fixed ROCm images are not caught by the old-tag globs", "[rules][kb]"
         CHECK(ids.count("rocm.kernel-6.18.4-therock-before-fix") == 0);
         CHECK(ids.count("images.rocm-7.1.1-retired") == 0);
     }
-    for (const char* tag : {"rocm-7.1.1", "rocm-7.1.1_20260105T021833", "rocm-7.1-rocwmma", "rocm-6.4.3", "rocm-7rc-rocwmma"}) {
+    for (const char* tag :
+         {"rocm-7.1.1", "rocm-7.1.1_20260105T021833", "rocm-7.1-rocwmma", "rocm-6.4.3", "rocm-7rc-rocwmma"}) {
         INFO(tag);
         CHECK(findings(rocm_engine(tag, "2026-01-05T02:18:33Z")).count("rocm.kernel-6.18.4-needs-fixed-rocm") == 1);
     }
@@ -147,16 +148,22 @@ TEST_CASE("fixed ROCm images are not caught by the old-tag globs", "[rules][kb]"
 
 TEST_CASE("rocm-6.4.4 and nightly images are judged by their build date", "[rules][kb]")
 {
-    CHECK(findings(rocm_engine("rocm-6.4.4", "2026-01-20T10:00:00Z")).count("rocm.kernel-6.18.4-rocm-6.4.4-before-fix") == 1);
-    CHECK(findings(rocm_engine("rocm-6.4.4", "2026-01-24T10:00:00Z")).count("rocm.kernel-6.18.4-rocm-6.4.4-before-fix") == 0);
+    CHECK(
+        findings(rocm_engine("rocm-6.4.4", "2026-01-20T10:00:00Z")).count("rocm.kernel-6.18.4-rocm-6.4.4-before-fix") ==
+        1);
+    CHECK(
+        findings(rocm_engine("rocm-6.4.4", "2026-01-24T10:00:00Z")).count("rocm.kernel-6.18.4-rocm-6.4.4-before-fix") ==
+        0);
     CHECK(findings(rocm_engine("rocm-6.4.4", "2026-01-24T10:00:00Z")).count("rocm.rocm-6.4.4-build-date-unknown") == 0);
     CHECK(findings(rocm_engine("rocm-6.4.4", "")).count("rocm.rocm-6.4.4-build-date-unknown") == 1);
-    CHECK(findings(rocm_engine("rocm-6.4.4_20260123T235959", "")).count(
-              "rocm.kernel-6.18.4-rocm-6.4.4-immutable-tag-before-fix") == 1);
-    CHECK(findings(rocm_engine("rocm-6.4.4_20260124T000000", "")).count(
-              "rocm.kernel-6.18.4-rocm-6.4.4-immutable-tag-before-fix") == 0);
-    CHECK(findings(rocm_engine("rocm7-nightlies", "2025-12-18T23:00:00Z")).count("rocm.kernel-6.18.4-therock-before-fix") == 1);
-    CHECK(findings(rocm_engine("rocm7-nightlies", "2026-01-12T03:00:00Z")).count("rocm.kernel-6.18.4-therock-before-fix") == 0);
+    CHECK(findings(rocm_engine("rocm-6.4.4_20260123T235959", ""))
+              .count("rocm.kernel-6.18.4-rocm-6.4.4-immutable-tag-before-fix") == 1);
+    CHECK(findings(rocm_engine("rocm-6.4.4_20260124T000000", ""))
+              .count("rocm.kernel-6.18.4-rocm-6.4.4-immutable-tag-before-fix") == 0);
+    CHECK(findings(rocm_engine("rocm7-nightlies", "2025-12-18T23:00:00Z"))
+              .count("rocm.kernel-6.18.4-therock-before-fix") == 1);
+    CHECK(findings(rocm_engine("rocm7-nightlies", "2026-01-12T03:00:00Z"))
+              .count("rocm.kernel-6.18.4-therock-before-fix") == 0);
 }
 
 TEST_CASE("known-good ROCm stacks need kernel, firmware and MES together", "[rules][kb]")
@@ -248,12 +255,13 @@ TEST_CASE("the real llama-server's start-up failures are named by their cause, n
 {
     Facts facts = fixture("ok-vulkan-radv.toml");
     facts.set("engine.model.path", "/tmp/models/m.bin");
-    CHECK(first_explained("engine-model-missing.txt", facts)
-          == std::pair<std::string, std::string>{"log.engine-model-not-found", "model file not found: /tmp/models/x.gguf"});
-    CHECK(first_explained("engine-model-not-gguf.txt", facts)
-          == std::pair<std::string, std::string>{"log.engine-model-not-gguf", "'/tmp/models/m.bin' is not a GGUF file"});
-    CHECK(first_explained("engine-port-in-use.txt", facts)
-          == std::pair<std::string, std::string>{"log.engine-port-in-use", "port 18557 is already in use"});
+    CHECK(
+        first_explained("engine-model-missing.txt", facts) ==
+        std::pair<std::string, std::string>{"log.engine-model-not-found", "model file not found: /tmp/models/x.gguf"});
+    CHECK(first_explained("engine-model-not-gguf.txt", facts) ==
+          std::pair<std::string, std::string>{"log.engine-model-not-gguf", "'/tmp/models/m.bin' is not a GGUF file"});
+    CHECK(first_explained("engine-port-in-use.txt", facts) ==
+          std::pair<std::string, std::string>{"log.engine-port-in-use", "port 18557 is already in use"});
 
     // Another reason to fail opening the file is named as it is, not as "not found".
     const std::string denied = "E gguf_init_from_file: failed to open GGUF file '/m/x.gguf' (Permission denied)";

@@ -108,15 +108,16 @@ source = "engine"
     CHECK(m->title == "'/m.bin' is not a GGUF file (it starts with 'this')");
 
     // A hostile line: its group is text, cleaned and bounded.
-    m = explain_log_line(file.entries.log_patterns, LogSource::engine,
-                         "invalid magic characters: '{engine.model.path}\x1b[2J" + std::string(5000, 'A') + "', expected 'GGUF'",
-                         facts);
+    m = explain_log_line(
+        file.entries.log_patterns, LogSource::engine,
+        "invalid magic characters: '{engine.model.path}\x1b[2J" + std::string(5000, 'A') + "', expected 'GGUF'", facts);
     REQUIRE(m);
     CHECK_THAT(m->title, Catch::StartsWith("'/m.bin' is not a GGUF file (it starts with '{engine.model.path}?[2JAAA"));
     CHECK(m->title.size() < 400);
 
-    CHECK_FALSE(explain_log_line(file.entries.log_patterns, LogSource::kernel, "failed to open GGUF file '/x.gguf' (No "
-                                                                                "such file or directory)",
+    CHECK_FALSE(explain_log_line(file.entries.log_patterns, LogSource::kernel,
+                                 "failed to open GGUF file '/x.gguf' (No "
+                                 "such file or directory)",
                                  facts));
     CHECK_FALSE(explain_log_line(file.entries.log_patterns, LogSource::engine, "nothing here", facts));
 }

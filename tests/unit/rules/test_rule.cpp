@@ -6,7 +6,8 @@ using namespace halo::rules;
 
 TEST_CASE("severity names read back, anything else is no severity", "[rules][rule]")
 {
-    for (Severity s : {Severity::info, Severity::warning, Severity::broken}) CHECK(severity_from_string(to_string(s)) == s);
+    for (Severity s : {Severity::info, Severity::warning, Severity::broken})
+        CHECK(severity_from_string(to_string(s)) == s);
     CHECK_FALSE(severity_from_string("fatal"));
     CHECK_FALSE(severity_from_string("Broken"));
 }

@@ -83,14 +83,17 @@ TEST_CASE("invalid values name the file, line, entry and key", "[rules][rule_fil
         const char* expected;
     };
     const Case cases[] = {
-        {"[[rule]]\nid = \"a\"\nseverity = \"fatal\"\ntitle = \"t\"\nfix = \"f\"\nwhen = { \"kernel.release\" = \"1\" }\n",
+        {"[[rule]]\nid = \"a\"\nseverity = \"fatal\"\ntitle = \"t\"\nfix = \"f\"\nwhen = { \"kernel.release\" = \"1\" "
+         "}\n",
          "bad.toml:3:12: rule 'a': unknown severity 'fatal'"},
-        {"[[rule]]\nid = \"a\"\nseverity = \"broken\"\ntitle = \"t\"\nfix = \"f\"\nwhen = { \"kernel.release\" = \">= \" }\n",
+        {"[[rule]]\nid = \"a\"\nseverity = \"broken\"\ntitle = \"t\"\nfix = \"f\"\nwhen = { \"kernel.release\" = \">= "
+         "\" }\n",
          "bad.toml:6:29: rule 'a': condition 'kernel.release': '>=' has an operator but no version"},
         {"[[rule]]\nid = \"a\"\nseverity = \"info\"\ntitle = \"t\"\nwhen = { \"kernel.release\" = \"1\" }\n"
          "[[rule]]\nid = \"a\"\nseverity = \"info\"\ntitle = \"t\"\nwhen = { \"kernel.release\" = \"1\" }\n",
          "bad.toml:7:6: rule 'a': duplicate id in this file"},
-        {"[[rule]]\nid = \"a\"\nseverity = \"broken\"\ntitle = \"t\"\nfix = \"f\"\n", "bad.toml:1:1: rule 'a': missing 'when'"},
+        {"[[rule]]\nid = \"a\"\nseverity = \"broken\"\ntitle = \"t\"\nfix = \"f\"\n",
+         "bad.toml:1:1: rule 'a': missing 'when'"},
         {"[[rule]]\nid = \"a\"\nseverity = \"broken\"\ntitle = \"t\"\nwhen = { \"kernel.release\" = \"1\" }\n",
          "rule 'a': missing 'fix'"},
         {"[[rule]]\nid = \"a\"\nseverity = \"info\"\ntitle = \"t\"\nwhne = { \"kernel.release\" = \"1\" }\n",
@@ -122,9 +125,10 @@ TEST_CASE("a key outside the catalogue is a warning naming the nearest key", "[r
         "lint.toml");
     CHECK_FALSE(file.has_errors());
     CHECK(file.entries.rules.size() == 1);
-    CHECK_THAT(messages(file.diagnostics), Catch::Contains("lint.toml:7:10: rule 'a': fact key 'kernel.relase' is not in "
-                                                           "the catalogue") &&
-                                               Catch::Contains("did you mean 'kernel.release'?"));
+    CHECK_THAT(messages(file.diagnostics),
+               Catch::Contains("lint.toml:7:10: rule 'a': fact key 'kernel.relase' is not in "
+                               "the catalogue") &&
+                   Catch::Contains("did you mean 'kernel.release'?"));
 }
 
 TEST_CASE("a fact a log pattern's title names outside the catalogue is a warning", "[rules][rule_file]")

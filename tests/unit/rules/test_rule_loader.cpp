@@ -44,8 +44,9 @@ TEST_CASE("drop-ins override by file name, replace by id and disable", "[rules][
     etc.write("00-disable.toml", "[[disable]]\nid = \"site.two\"\n");
     usr.write("other.toml", "[[rule]]\nid = \"site.two\"\nseverity = \"info\"\ntitle = \"two\"\nlinks = [\"x\"]\n"
                             "since = 2026-01-01\nwhen = { \"kernel.release\" = \"*\" }\n");
-    extra.write("late.toml", "[[rule]]\nid = \"site.one\"\nseverity = \"warning\"\ntitle = \"from --rules\"\nfix = \"f\"\n"
-                             "links = [\"x\"]\nsince = 2026-01-01\nwhen = { \"kernel.release\" = \"*\" }\n");
+    extra.write("late.toml",
+                "[[rule]]\nid = \"site.one\"\nseverity = \"warning\"\ntitle = \"from --rules\"\nfix = \"f\"\n"
+                "links = [\"x\"]\nsince = 2026-01-01\nwhen = { \"kernel.release\" = \"*\" }\n");
     RuleSources sources;
     sources.embedded = false;
     sources.dropin_dirs = {usr.path.string(), etc.path.string()};

@@ -73,6 +73,7 @@ TEST_CASE("guard_callback hands the exception's message to a recovery step that 
     CHECK(g_reports[0] == "supervisor.on_health_timer: out of sources");
 
     seen.clear();
-    CHECK(guard_callback("cb", 3, []() -> int { throw 1; }, [&](std::string_view what) { seen = std::string(what); }) == 3);
+    CHECK(guard_callback(
+              "cb", 3, []() -> int { throw 1; }, [&](std::string_view what) { seen = std::string(what); }) == 3);
     CHECK(seen == "an exception of unknown type");
 }

@@ -33,7 +33,8 @@ TEST_CASE("engine checks: a 200 with generated tokens passes with its figures", 
 
 TEST_CASE("engine checks: a 200 with zero tokens fails", "[daemon][engine_checks]")
 {
-    const auto f = smoke_figures_from_answer(200, R"({"usage": {"prompt_tokens": 14, "completion_tokens": 0}})", 2ms, "");
+    const auto f =
+        smoke_figures_from_answer(200, R"({"usage": {"prompt_tokens": 14, "completion_tokens": 0}})", 2ms, "");
     CHECK_FALSE(f.ok);
     CHECK(f.error == "the answer held no generated tokens");
     CHECK(f.prompt_tokens == 14);
@@ -78,8 +79,8 @@ TEST_CASE("engine checks: a transport error fails with its reason", "[daemon][en
 
 TEST_CASE("engine checks: absurd token counts are bounded, not undefined", "[daemon][engine_checks]")
 {
-    const auto f = smoke_figures_from_answer(200, R"({"usage": {"completion_tokens": 1e300, "prompt_tokens": -1e300}})",
-                                             0us, "");
+    const auto f =
+        smoke_figures_from_answer(200, R"({"usage": {"completion_tokens": 1e300, "prompt_tokens": -1e300}})", 0us, "");
     CHECK(f.ok);
     CHECK(f.completion_tokens > 0);
     CHECK(f.prompt_tokens < 0);

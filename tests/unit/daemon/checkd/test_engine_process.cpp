@@ -31,8 +31,7 @@ std::string read_all(const Fd& fd)
 int wait_status(pid_t pid)
 {
     int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
     return status;
 }
 
@@ -40,11 +39,16 @@ int wait_status(pid_t pid)
 
 TEST_CASE("engine process: our unit's variables are dropped, the rest kept in order", "[daemon][engine_process]")
 {
-    const char* environ_list[] = {"PATH=/usr/bin",          "NOTIFY_SOCKET=/run/user/1000/systemd/notify",
-                                  "WATCHDOG_USEC=30000000", "HOME=/home/u",
-                                  "WATCHDOG_PID=42",        "LISTEN_FDS=1",
-                                  "LISTEN_PID=42",          "NOTIFY_SOCKET_COPY=kept",
-                                  "NOEQUALS",               nullptr};
+    const char* environ_list[] = {"PATH=/usr/bin",
+                                  "NOTIFY_SOCKET=/run/user/1000/systemd/notify",
+                                  "WATCHDOG_USEC=30000000",
+                                  "HOME=/home/u",
+                                  "WATCHDOG_PID=42",
+                                  "LISTEN_FDS=1",
+                                  "LISTEN_PID=42",
+                                  "NOTIFY_SOCKET_COPY=kept",
+                                  "NOEQUALS",
+                                  nullptr};
     CHECK(engine_environment(environ_list, {}) ==
           std::vector<std::string>{"PATH=/usr/bin", "HOME=/home/u", "NOTIFY_SOCKET_COPY=kept", "NOEQUALS"});
 }
@@ -53,9 +57,9 @@ TEST_CASE("engine process: overrides replace the daemon's value and come last", 
 {
     const char* environ_list[] = {"HSA_OVERRIDE_GFX_VERSION=11.0.0", "PATH=/usr/bin", "RADV_PERFTEST=x", nullptr};
     const std::map<std::string, std::string> overrides = {{"RADV_PERFTEST", "nogttspill"}, {"GGML_VK_DEVICE", "0"}};
-    CHECK(engine_environment(environ_list, overrides) ==
-          std::vector<std::string>{"HSA_OVERRIDE_GFX_VERSION=11.0.0", "PATH=/usr/bin", "GGML_VK_DEVICE=0",
-                                   "RADV_PERFTEST=nogttspill"});
+    CHECK(engine_environment(environ_list, overrides) == std::vector<std::string>{"HSA_OVERRIDE_GFX_VERSION=11.0.0",
+                                                                                  "PATH=/usr/bin", "GGML_VK_DEVICE=0",
+                                                                                  "RADV_PERFTEST=nogttspill"});
     // An override may even bring a dropped name back, deliberately.
     const char* with_socket[] = {"NOTIFY_SOCKET=/a", nullptr};
     CHECK(engine_environment(with_socket, {{"NOTIFY_SOCKET", "/b"}}) == std::vector<std::string>{"NOTIFY_SOCKET=/b"});
@@ -70,8 +74,9 @@ TEST_CASE("engine process: no environment at all gives only the overrides", "[da
 TEST_CASE("engine process: the child runs in its own group with our environment, stdin empty, both streams in the pipe",
           "[daemon][engine_process]")
 {
-    auto spawned = spawn_engine({"/bin/sh", "-c", "echo \"$HALO_T $(ps -o pgid= -p $$ | tr -d ' ') $$\"; "
-                                                  "read line; echo \"stdin:[$line]\"; echo err >&2; exit 3"},
+    auto spawned = spawn_engine({"/bin/sh", "-c",
+                                 "echo \"$HALO_T $(ps -o pgid= -p $$ | tr -d ' ') $$\"; "
+                                 "read line; echo \"stdin:[$line]\"; echo err >&2; exit 3"},
                                 {"HALO_T=yes", "PATH=/usr/bin:/bin"});
     REQUIRE(spawned.ok());
     REQUIRE(spawned->pid > 0);

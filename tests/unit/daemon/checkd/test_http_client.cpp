@@ -70,8 +70,7 @@ TEST_CASE("http client: a cancelled request never calls back", "[daemon][http_cl
     CHECK(calls == 0);
 }
 
-TEST_CASE("http client: a throwing callback is reported and costs the other requests nothing",
-          "[daemon][http_client]")
+TEST_CASE("http client: a throwing callback is reported and costs the other requests nothing", "[daemon][http_client]")
 {
     Recording rec;
     test::EventLoop loop;
@@ -79,10 +78,13 @@ TEST_CASE("http client: a throwing callback is reported and costs the other requ
     REQUIRE(http.ok());
     int answered = 0;
     for (int i = 0; i < 3; ++i) {
-        REQUIRE((*http)->request(k_refused, {}, 2000ms, [&answered](const HttpResponse&) {
-            ++answered;
-            throw std::runtime_error("owner failed");
-        }).ok());
+        REQUIRE((*http)
+                    ->request(k_refused, {}, 2000ms,
+                              [&answered](const HttpResponse&) {
+                                  ++answered;
+                                  throw std::runtime_error("owner failed");
+                              })
+                    .ok());
     }
     REQUIRE(loop.run_until([&] { return answered == 3; }, 5'000'000));
     CHECK((*http)->in_flight() == 0);

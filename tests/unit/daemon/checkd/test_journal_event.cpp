@@ -12,7 +12,8 @@ using namespace halo::checkd;
 
 namespace {
 
-std::string field(const std::vector<std::string>& fields, const std::string& name) {
+std::string field(const std::vector<std::string>& fields, const std::string& name)
+{
     for (const auto& f : fields)
         if (f.rfind(name + "=", 0) == 0) return f.substr(name.size() + 1);
     return "(absent)";
@@ -20,11 +21,13 @@ std::string field(const std::vector<std::string>& fields, const std::string& nam
 
 } // namespace
 
-TEST_CASE("journal: every event kind has its own well-formed MESSAGE_ID", "[daemon][journal_event]") {
+TEST_CASE("journal: every event kind has its own well-formed MESSAGE_ID", "[daemon][journal_event]")
+{
     std::set<std::string_view> seen;
-    for (auto k : {JournalEventKind::log_pattern, JournalEventKind::gpu_reset, JournalEventKind::verdict_changed,
-                   JournalEventKind::next_boot_changed, JournalEventKind::rules_reloaded, JournalEventKind::rules_rejected,
-                   JournalEventKind::engine_state, JournalEventKind::system_changed}) {
+    for (auto k :
+         {JournalEventKind::log_pattern, JournalEventKind::gpu_reset, JournalEventKind::verdict_changed,
+          JournalEventKind::next_boot_changed, JournalEventKind::rules_reloaded, JournalEventKind::rules_rejected,
+          JournalEventKind::engine_state, JournalEventKind::system_changed}) {
         const auto id = message_id(k);
         CHECK(id.size() == 32);
         CHECK(id.find_first_not_of("0123456789abcdef") == std::string_view::npos);
@@ -37,7 +40,8 @@ TEST_CASE("journal: every event kind has its own well-formed MESSAGE_ID", "[daem
     CHECK(message_id(JournalEventKind::gpu_reset) == "20508c22c1bb44c298d67d99901013fb");
 }
 
-TEST_CASE("journal: fields of a coalesced log event", "[daemon][journal_event]") {
+TEST_CASE("journal: fields of a coalesced log event", "[daemon][journal_event]")
+{
     LogEvent e;
     e.pattern_id = "log.page-fault-mes-0x83";
     e.severity = halo::rules::Severity::broken;
@@ -72,7 +76,8 @@ TEST_CASE("journal: fields of a coalesced log event", "[daemon][journal_event]")
     CHECK(field(journal_fields(journal_record(e)), "PRIORITY") == "4");
 }
 
-TEST_CASE("journal: optional fields are omitted and extra names are made valid", "[daemon][journal_event]") {
+TEST_CASE("journal: optional fields are omitted and extra names are made valid", "[daemon][journal_event]")
+{
     JournalRecord r;
     r.kind = JournalEventKind::next_boot_changed;
     r.message = "Rebooting now will break your ROCm engine";
@@ -96,7 +101,8 @@ TEST_CASE("journal: optional fields are omitted and extra names are made valid",
     CHECK(valid_journal_field_name(std::string(64, 'A')));
 }
 
-TEST_CASE("journal: sinks", "[daemon][journal_event]") {
+TEST_CASE("journal: sinks", "[daemon][journal_event]")
+{
     CaptureJournalSink capture;
     JournalSink& sink = capture;
     JournalRecord r;

@@ -38,8 +38,7 @@ rules::Facts facts(const std::string& kernel)
 // Runs the loop until nothing is left to dispatch within 100 ms.
 void run_loop(sd_event* e)
 {
-    while (sd_event_run(e, 100'000) > 0) {
-    }
+    while (sd_event_run(e, 100'000) > 0) {}
 }
 
 struct Loop {

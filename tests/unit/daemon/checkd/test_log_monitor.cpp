@@ -21,13 +21,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const rules::RuleSet& kb() {
+const rules::RuleSet& kb()
+{
     static const rules::LoadedRules loaded = rules::load_embedded_rules();
     REQUIRE_FALSE(loaded.has_errors());
     return loaded.rules;
 }
 
-rules::Facts facts_file(const std::string& name) {
+rules::Facts facts_file(const std::string& name)
+{
     auto f = rules::load_facts_file(std::string(HALO_TEST_DATA) + "/facts/" + name);
     REQUIRE(f.ok());
     return *f;
@@ -38,20 +40,23 @@ rules::Facts mes_0x80_radv() { return facts_file("ok-vulkan-radv.toml"); }
 
 struct Collector {
     std::vector<LogEvent> events;
-    LogMonitor::Callback callback() {
+    LogMonitor::Callback callback()
+    {
         return [this](const LogEvent& e) { events.push_back(e); };
     }
-    std::map<std::string, LogEvent> by_id() const {
+    std::map<std::string, LogEvent> by_id() const
+    {
         std::map<std::string, LogEvent> m;
         for (const auto& e : events) m.emplace(e.pattern_id, e);
         return m;
     }
 };
 
-constexpr std::uint64_t k_window = 300'000; // 0.3 s keeps the loop tests short
+constexpr std::uint64_t k_window = 300'000;           // 0.3 s keeps the loop tests short
 constexpr std::uint64_t k_t0 = 1'767'225'600'000'000; // 2026-01-01T00:00:00Z
 
-LogMonitorOptions file_options(const fs::path& journal, std::string start = "head") {
+LogMonitorOptions file_options(const fs::path& journal, std::string start = "head")
+{
     LogMonitorOptions o;
     o.journal = LogMonitorOptions::Journal::files;
     o.journal_paths = {journal.string()};
@@ -61,14 +66,16 @@ LogMonitorOptions file_options(const fs::path& journal, std::string start = "hea
 }
 
 // Runs until the backlog is read and every window has been delivered.
-void settle(test::EventLoop& loop, LogMonitor& m, std::size_t want_events, const Collector& c) {
+void settle(test::EventLoop& loop, LogMonitor& m, std::size_t want_events, const Collector& c)
+{
     loop.run_until([&] { return c.events.size() >= want_events && !m.catching_up(); }, 10'000'000);
     loop.run_for(2 * k_window); // nothing more may arrive
 }
 
 } // namespace
 
-TEST_CASE("log monitor: MES failure is attributed to MES 0x83 only when the facts say so", "[daemon][log_monitor]") {
+TEST_CASE("log monitor: MES failure is attributed to MES 0x83 only when the facts say so", "[daemon][log_monitor]")
+{
     const std::string line = "amdgpu 0000:c1:00.0: amdgpu: MES failed to respond to msg=SUSPEND";
     Collector c;
     LogMonitor attributed(kb(), mes_0x83_rocm(), c.callback());
@@ -92,7 +99,8 @@ TEST_CASE("log monitor: MES failure is attributed to MES 0x83 only when the fact
     CHECK(generic.match(LogOrigin::kernel, "amdgpu 0000:c1:00.0: amdgpu: MODE2 reset") == nullptr);
 }
 
-TEST_CASE("log monitor: engine lines through feed_engine_line", "[daemon][log_monitor]") {
+TEST_CASE("log monitor: engine lines through feed_engine_line", "[daemon][log_monitor]")
+{
     Collector c;
     LogMonitor m(kb(), mes_0x80_radv(), c.callback());
     for (const auto& l : test::log_lines("engine-vulkan-device-lost.txt")) m.feed_engine_line(l, k_t0);
@@ -123,7 +131,8 @@ TEST_CASE("log monitor: engine lines through feed_engine_line", "[daemon][log_mo
           "log.vulkan-device-lost-amdvlk");
 }
 
-TEST_CASE("log monitor: an event's title is filled from its first line", "[daemon][log_monitor]") {
+TEST_CASE("log monitor: an event's title is filled from its first line", "[daemon][log_monitor]")
+{
     Collector c;
     LogMonitorOptions o;
     o.journal = LogMonitorOptions::Journal::none;
@@ -136,7 +145,8 @@ TEST_CASE("log monitor: an event's title is filled from its first line", "[daemo
     CHECK(c.events[0].count == 2); // llama-server tries the file twice
 }
 
-TEST_CASE("log monitor: hostile lines stay bounded and never throw", "[daemon][log_monitor]") {
+TEST_CASE("log monitor: hostile lines stay bounded and never throw", "[daemon][log_monitor]")
+{
     Collector c;
     LogMonitorOptions o;
     o.journal = LogMonitorOptions::Journal::none;
@@ -155,14 +165,16 @@ TEST_CASE("log monitor: hostile lines stay bounded and never throw", "[daemon][l
     CHECK(m.lines_seen() == 4);
 
     // A throwing handler is contained and reported.
-    LogMonitor t(kb(), rules::Facts{}, [](const LogEvent&) { throw std::runtime_error("boom"); }, o);
+    LogMonitor t(
+        kb(), rules::Facts{}, [](const LogEvent&) { throw std::runtime_error("boom"); }, o);
     t.feed_line(LogOrigin::kernel, fault, k_t0);
     REQUIRE_NOTHROW(t.flush());
     REQUIRE(t.errors().size() == 1);
     CHECK_THAT(t.errors()[0], Catch::Contains("boom"));
 }
 
-TEST_CASE("log monitor: coalescing windows follow the lines' timestamps", "[daemon][log_monitor]") {
+TEST_CASE("log monitor: coalescing windows follow the lines' timestamps", "[daemon][log_monitor]")
+{
     Collector c;
     LogMonitorOptions o;
     o.journal = LogMonitorOptions::Journal::none;
@@ -183,7 +195,8 @@ TEST_CASE("log monitor: coalescing windows follow the lines' timestamps", "[daem
     CHECK(c.events[1].pattern_id == "log.gcvm-protection-fault");
 }
 
-TEST_CASE("log monitor: real journal file with the field lines", "[daemon][log_monitor][journal]") {
+TEST_CASE("log monitor: real journal file with the field lines", "[daemon][log_monitor][journal]")
+{
     test::TempDir dir;
     const fs::path journal = dir.path() / "kernel.journal";
     std::vector<std::string> lines = test::log_lines("kernel-mes-hang-rocm5745.txt");
@@ -195,7 +208,8 @@ TEST_CASE("log monitor: real journal file with the field lines", "[daemon][log_m
                        "0123456789abcdef0123456789abcdef"});
     test::write_journal(journal, entries, dir.path());
 
-    SECTION("MES 0x83 + ROCm engine: the known firmware hang") {
+    SECTION("MES 0x83 + ROCm engine: the known firmware hang")
+    {
         test::EventLoop loop;
         Collector c;
         LogMonitor m(kb(), mes_0x83_rocm(), c.callback(), file_options(journal));
@@ -223,7 +237,8 @@ TEST_CASE("log monitor: real journal file with the field lines", "[daemon][log_m
         CHECK_FALSE(m.cursor().empty());
         CHECK(m.errors().empty());
     }
-    SECTION("MES 0x80: the generic entries") {
+    SECTION("MES 0x80: the generic entries")
+    {
         test::EventLoop loop;
         Collector c;
         LogMonitor m(kb(), mes_0x80_radv(), c.callback(), file_options(journal));
@@ -237,7 +252,8 @@ TEST_CASE("log monitor: real journal file with the field lines", "[daemon][log_m
         CHECK_FALSE(ids.at("log.mes-failed-to-respond").attributed);
         CHECK(ids.at("log.mes-failed-to-respond").gpu_reset);
     }
-    SECTION("each ring-timeout form alone") {
+    SECTION("each ring-timeout form alone")
+    {
         for (const auto& f : {"kernel-ring-timeout-new.txt", "kernel-ring-timeout-old.txt"}) {
             Collector c;
             LogMonitor m(kb(), rules::Facts{}, c.callback());
@@ -248,7 +264,8 @@ TEST_CASE("log monitor: real journal file with the field lines", "[daemon][log_m
     }
 }
 
-TEST_CASE("log monitor: 500 page faults in the journal are one event", "[daemon][log_monitor][journal]") {
+TEST_CASE("log monitor: 500 page faults in the journal are one event", "[daemon][log_monitor][journal]")
+{
     test::TempDir dir;
     const fs::path journal = dir.path() / "flood.journal";
     const auto block = test::log_lines("kernel-page-fault-cpf-rocm5724.txt");
@@ -275,7 +292,8 @@ TEST_CASE("log monitor: 500 page faults in the journal are one event", "[daemon]
     CHECK(m.journal_entries_read() == entries.size());
 }
 
-TEST_CASE("log monitor: follows entries appended while it runs, from the tail", "[daemon][log_monitor][journal]") {
+TEST_CASE("log monitor: follows entries appended while it runs, from the tail", "[daemon][log_monitor][journal]")
+{
     test::TempDir dir;
     const fs::path jdir = dir.path() / "journal";
     fs::create_directories(jdir);
@@ -285,7 +303,8 @@ TEST_CASE("log monitor: follows entries appended while it runs, from the tail", 
     // Old lines: before the monitor starts, so never reported.
     test::write_journal(jdir / "system.journal", test::entries_for({mes}, k_t0, 1'000'000), scratch);
 
-    SECTION("a second journal file written into the watched directory") {
+    SECTION("a second journal file written into the watched directory")
+    {
         test::EventLoop loop;
         Collector c;
         LogMonitorOptions o;
@@ -298,10 +317,10 @@ TEST_CASE("log monitor: follows entries appended while it runs, from the tail", 
         CHECK(c.events.empty());
 
         // Written aside and renamed in, as a finished file appears.
-        test::write_journal(scratch / "next.journal",
-                            test::entries_for(test::log_lines("kernel-mes-remove-queue-therock737.txt"), k_t0 + 10'000'000,
-                                              11'000'000),
-                            scratch);
+        test::write_journal(
+            scratch / "next.journal",
+            test::entries_for(test::log_lines("kernel-mes-remove-queue-therock737.txt"), k_t0 + 10'000'000, 11'000'000),
+            scratch);
         fs::rename(scratch / "next.journal", jdir / "system@0001.journal");
         REQUIRE(loop.run_until([&] { return c.events.size() >= 2; }, 10'000'000));
         loop.run_for(2 * k_window);
@@ -311,7 +330,8 @@ TEST_CASE("log monitor: follows entries appended while it runs, from the tail", 
         CHECK(ids.at("log.mes-failed-to-respond").first_usec == k_t0 + 10'000'000);
         CHECK(ids.count("log.gpu-reset"));
     }
-    SECTION("entries appended to the followed file; a cursor resumes after the last one read") {
+    SECTION("entries appended to the followed file; a cursor resumes after the last one read")
+    {
         const fs::path file = jdir / "system.journal";
         std::string cursor;
         {
@@ -340,7 +360,8 @@ TEST_CASE("log monitor: follows entries appended while it runs, from the tail", 
     }
 }
 
-TEST_CASE("log monitor: journal that cannot be opened is an error, not a crash", "[daemon][log_monitor][journal]") {
+TEST_CASE("log monitor: journal that cannot be opened is an error, not a crash", "[daemon][log_monitor][journal]")
+{
     test::TempDir dir;
     test::write_text(dir.path() / "junk.journal", "this is not a journal file\n");
     for (const auto& path : {dir.path() / "missing.journal", dir.path() / "junk.journal"}) {

@@ -69,7 +69,9 @@ TEST_CASE("a refused new command leaves the facts of the engine that runs", "[da
 
 TEST_CASE("the kept-running note says whether the refused configuration was another command", "[daemon][policy]")
 {
-    CHECK(kept_running_note("broken: x", false) == "verdict now broken: x (engine kept running; stop_on_refusal = false)");
-    CHECK(kept_running_note("broken: x", true) == "verdict now broken: x for the new engine command (engine kept running "
-                                                 "on the previous command; stop_on_refusal = false)");
+    CHECK(kept_running_note("broken: x", false) ==
+          "verdict now broken: x (engine kept running; stop_on_refusal = false)");
+    CHECK(kept_running_note("broken: x", true) ==
+          "verdict now broken: x for the new engine command (engine kept running "
+          "on the previous command; stop_on_refusal = false)");
 }

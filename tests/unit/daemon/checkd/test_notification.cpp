@@ -59,7 +59,7 @@ TEST_CASE("policy: disabled sends nothing, min_severity filters, an update of a 
     CHECK_FALSE(passes({false, Severity::info}, broken, false));
     CHECK(passes({true, Severity::warning}, broken, false));
     CHECK_FALSE(passes({true, Severity::warning}, info, false));
-    CHECK(passes({true, Severity::warning}, info, true)); // "ready again" replaces "broken"
+    CHECK(passes({true, Severity::warning}, info, true));                 // "ready again" replaces "broken"
     CHECK_FALSE(passes({true, Severity::broken}, Notification{}, false)); // a warning below broken
     CHECK_FALSE(passes({false, Severity::info}, info, true));
 }
@@ -94,8 +94,9 @@ TEST_CASE("after-reboot broken: what breaks, why, and how to keep the working ke
     CHECK(n.summary == "Rebooting now will break your ROCm engine (llama-rocm-7.1.1)");
     CHECK_THAT(n.body, Catch::StartsWith("Kernel 6.18.5-200.fc43 will start. Kernel 6.18.4 and newer crash ROCm "
                                          "images without the gfx1151 fix.\n"));
-    CHECK_THAT(n.body, Catch::Contains("Fix: keep 6.18.3-200.fc43 as the default (sudo grubby --set-default "
-                                       "/boot/vmlinuz-6.18.3-200.fc43.x86_64), or move the engine to an image with the fix."));
+    CHECK_THAT(n.body,
+               Catch::Contains("Fix: keep 6.18.3-200.fc43 as the default (sudo grubby --set-default "
+                               "/boot/vmlinuz-6.18.3-200.fc43.x86_64), or move the engine to an image with the fix."));
     CHECK_THAT(n.body, Catch::Contains("Changed since it last worked (2026-01-12T08:54:03Z):\n"
                                        "package.linux-firmware.version 20251111 → 20251125"));
     CHECK(n.body.find("toolbox create") == std::string::npos); // only the fix's first sentence
@@ -111,10 +112,14 @@ TEST_CASE("after reboot: a firmware-only breakage does not suggest keeping the k
     in.engine = "llama-rocm-7.2";
     in.kernel_now = in.kernel_next = "6.18.5-200.fc43.x86_64";
     in.package_manager = "rpm";
-    in.causes = {{"rocm.firmware-20251125", Severity::broken, "linux-firmware 20251125 hangs ROCm (MES 0x83)",
-                  "Downgrade linux-firmware to 20251111. Then regenerate the initramfs.", {"package.linux-firmware.version"}}};
+    in.causes = {{"rocm.firmware-20251125",
+                  Severity::broken,
+                  "linux-firmware 20251125 hangs ROCm (MES 0x83)",
+                  "Downgrade linux-firmware to 20251111. Then regenerate the initramfs.",
+                  {"package.linux-firmware.version"}}};
     Notification n = compose_notification(in);
-    CHECK(n.body == "After a reboot: linux-firmware 20251125 hangs ROCm (MES 0x83).\nFix: Downgrade linux-firmware to 20251111.");
+    CHECK(n.body ==
+          "After a reboot: linux-firmware 20251125 hangs ROCm (MES 0x83).\nFix: Downgrade linux-firmware to 20251111.");
 
     in.kernel_now = "6.18.3-200.fc43.x86_64";
     in.package_manager = "dpkg";
@@ -131,7 +136,8 @@ TEST_CASE("after reboot: a firmware-only breakage does not suggest keeping the k
     CHECK(n.urgency == Urgency::low);
 }
 
-TEST_CASE("verdict change: broken now names the first cause, the others briefly, and the diff", "[daemon][notification]")
+TEST_CASE("verdict change: broken now names the first cause, the others briefly, and the diff",
+          "[daemon][notification]")
 {
     const halo::rules::Facts facts = fixture("broken-kernel-6.18.5-rocm-7.1.1.toml");
     const halo::rules::Report report = halo::rules::evaluate(kb(), facts);
@@ -207,9 +213,9 @@ TEST_CASE("engine given up, GPU reset and ready again share topics so updates re
 
 TEST_CASE("compose copes with empty input: no engine, no causes, no kernels", "[daemon][notification]")
 {
-    for (auto kind : {NotificationKind::verdict_changed, NotificationKind::broken_after_reboot,
-                      NotificationKind::engine_given_up, NotificationKind::gpu_reset, NotificationKind::log_event,
-                      NotificationKind::engine_ready_again}) {
+    for (auto kind :
+         {NotificationKind::verdict_changed, NotificationKind::broken_after_reboot, NotificationKind::engine_given_up,
+          NotificationKind::gpu_reset, NotificationKind::log_event, NotificationKind::engine_ready_again}) {
         for (auto verdict : {Verdict::ok, Verdict::warning, Verdict::broken, Verdict::unknown}) {
             NotificationInput in;
             in.kind = kind;

@@ -113,7 +113,8 @@ TEST_CASE("the gate reports an unavailable desktop once, retries on later events
     auto first = gate.send(broken_notification());
     CHECK(first.kind == DesktopNotifier::Outcome::Kind::unavailable);
     REQUIRE(first.log);
-    CHECK_THAT(*first.log, Catch::Contains("No desktop session bus: test") && Catch::Contains("next event tries again"));
+    CHECK_THAT(*first.log,
+               Catch::Contains("No desktop session bus: test") && Catch::Contains("next event tries again"));
     for (int i = 0; i < 50; ++i) {
         auto again = gate.send(broken_notification());
         CHECK(again.kind == DesktopNotifier::Outcome::Kind::unavailable);
@@ -165,7 +166,8 @@ TEST_CASE("the gate does not reconnect more often than its retry interval", "[da
             return halo::Error{"down", ECONNREFUSED};
         },
         std::chrono::hours(1));
-    for (int i = 0; i < 10; ++i) CHECK(gate.send(broken_notification()).kind == DesktopNotifier::Outcome::Kind::unavailable);
+    for (int i = 0; i < 10; ++i)
+        CHECK(gate.send(broken_notification()).kind == DesktopNotifier::Outcome::Kind::unavailable);
     CHECK(attempts == 1);
 }
 

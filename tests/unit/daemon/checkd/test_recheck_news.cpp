@@ -24,7 +24,8 @@ WatchBatch batch(std::initializer_list<WatchCategory> categories, std::vector<st
     return b;
 }
 
-const rules::Rule k_broken_rule{"rocm.kernel-6.18.4-needs-fixed-rocm", rules::Severity::broken, "ROCm breaks", "", "", {}, "", {}, {}};
+const rules::Rule k_broken_rule{
+    "rocm.kernel-6.18.4-needs-fixed-rocm", rules::Severity::broken, "ROCm breaks", "", "", {}, "", {}, {}};
 
 rules::Report broken_report()
 {
@@ -134,9 +135,9 @@ TEST_CASE("view news is journalled with the view, the first finding and why it w
 
     rules::Report warning;
     warning.verdict = Verdict::warning;
-    const JournalRecord next = view_record(
-        {View::next_boot, std::nullopt, Verdict::warning, NotificationKind::broken_after_reboot}, warning, "start",
-        "6.18.5-200.fc43.x86_64");
+    const JournalRecord next =
+        view_record({View::next_boot, std::nullopt, Verdict::warning, NotificationKind::broken_after_reboot}, warning,
+                    "start", "6.18.5-200.fc43.x86_64");
     CHECK(next.kind == JournalEventKind::next_boot_changed);
     CHECK(next.priority == LOG_WARNING);
     CHECK(next.rule.empty());
@@ -166,7 +167,8 @@ TEST_CASE("the changes of a re-check are the facts diff, and no diff keeps the l
     CHECK(c->why == "changed: boot");
 
     const nlohmann::ordered_json j = changes_json(*c);
-    CHECK(j.dump() == R"({"at":"2026-01-12T09:14:03Z","why":"changed: boot","lines":["kernel.release 6.18.3 → 6.18.5"]})");
+    CHECK(j.dump() ==
+          R"({"at":"2026-01-12T09:14:03Z","why":"changed: boot","lines":["kernel.release 6.18.3 → 6.18.5"]})");
     CHECK(changes_json({}).dump() == R"({"at":null,"why":"","lines":[]})");
 }
 
@@ -180,9 +182,10 @@ TEST_CASE("the details report holds both views, then the last changes when there
     CHECK(plain.find("rocm.kernel-6.18.4-needs-fixed-rocm") > plain.find("After a reboot:"));
     CHECK(plain.find("Changed at the last re-check") == std::string::npos);
 
-    const std::string with_changes =
-        details_report(rules::Report{}, broken_report(), facts, {{"kernel.release 6.18.3 → 6.18.5"}, "2026-01-12T09:14:03Z", "x"});
-    CHECK(with_changes.find("\nChanged at the last re-check (2026-01-12T09:14:03Z):\n  kernel.release 6.18.3 → 6.18.5\n") !=
+    const std::string with_changes = details_report(rules::Report{}, broken_report(), facts,
+                                                    {{"kernel.release 6.18.3 → 6.18.5"}, "2026-01-12T09:14:03Z", "x"});
+    CHECK(with_changes.find(
+              "\nChanged at the last re-check (2026-01-12T09:14:03Z):\n  kernel.release 6.18.3 → 6.18.5\n") !=
           std::string::npos);
 }
 

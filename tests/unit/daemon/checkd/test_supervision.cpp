@@ -21,13 +21,13 @@ using S = EngineState;
 
 namespace {
 
-constexpr std::array k_all_states = {S::stopped,   S::refused,  S::starting, S::loading, S::ready,
+constexpr std::array k_all_states = {S::stopped,   S::refused,  S::starting, S::loading,  S::ready,
                                      S::unhealthy, S::stopping, S::backoff,  S::given_up, S::failed};
-constexpr std::array k_all_events = {E::launched,          E::not_launched,     E::stopping_leftover, E::model_loading,     E::answered,
-                                     E::answers_again,     E::marked_unhealthy, E::killed_for_restart, E::stop_requested,
-                                     E::stopped_idle,      E::refused,          E::exited_as_planned, E::exited_for_good,
-                                     E::restart_scheduled, E::restarts_exhausted, E::internal_error,
-                                     E::killed_for_good,   E::stopped_for_good};
+constexpr std::array k_all_events = {
+    E::launched,       E::not_launched,      E::stopping_leftover,  E::model_loading,     E::answered,
+    E::answers_again,  E::marked_unhealthy,  E::killed_for_restart, E::stop_requested,    E::stopped_idle,
+    E::refused,        E::exited_as_planned, E::exited_for_good,    E::restart_scheduled, E::restarts_exhausted,
+    E::internal_error, E::killed_for_good,   E::stopped_for_good};
 
 const std::set<S> k_idle = {S::stopped, S::refused, S::backoff, S::given_up, S::failed};
 const std::set<S> k_running = {S::starting, S::loading, S::ready, S::unhealthy};
@@ -250,9 +250,10 @@ TEST_CASE("supervision: exit status 1 within early_exit fails for good, naming t
     f.last_output = "error: invalid argument: --frobnicate";
     const ExitDecision d = decide_exit(f);
     CHECK(d.action == ExitAction::fail);
-    CHECK(d.reason == "exited with status 1 after 0.4s (last output: error: invalid argument: --frobnicate): restarting "
-                      "will not help (bad arguments, port in use or the model failed to load); fix the command or "
-                      "model, then run 'halo-check restart'");
+    CHECK(d.reason ==
+          "exited with status 1 after 0.4s (last output: error: invalid argument: --frobnicate): restarting "
+          "will not help (bad arguments, port in use or the model failed to load); fix the command or "
+          "model, then run 'halo-check restart'");
     for (S s : k_running) CHECK(after(s, E::exited_for_good) == S::failed);
 
     f.last_output.reset();
@@ -655,12 +656,14 @@ TEST_CASE("supervision: not ready within ready_timeout kills for a restart", "[d
 {
     for (S s : {S::starting, S::loading}) {
         INFO(app::to_string(s));
-        CHECK(readiness_timeout(s, 10min + 1ms, 10min) == std::optional<std::string>("not ready within ready_timeout 10m"));
+        CHECK(readiness_timeout(s, 10min + 1ms, 10min) ==
+              std::optional<std::string>("not ready within ready_timeout 10m"));
         CHECK_FALSE(readiness_timeout(s, 10min, 10min));
         CHECK(after(s, E::killed_for_restart) == S::unhealthy);
     }
     CHECK_FALSE(readiness_timeout(S::ready, 1h, 10min));
-    CHECK(readiness_timeout(S::starting, 2s, 1500ms) == std::optional<std::string>("not ready within ready_timeout 1500ms"));
+    CHECK(readiness_timeout(S::starting, 2s, 1500ms) ==
+          std::optional<std::string>("not ready within ready_timeout 1500ms"));
 }
 
 // ---- smoke test ------------------------------------------------------------------------------
@@ -901,7 +904,8 @@ TEST_CASE("supervision: the planned restart is a stop and a launch, and no resta
 
 namespace {
 
-probes::PortListener listener(pid_t pid, std::vector<std::string> argv, pid_t parent = 1, std::string parent_name = "systemd")
+probes::PortListener listener(pid_t pid, std::vector<std::string> argv, pid_t parent = 1,
+                              std::string parent_name = "systemd")
 {
     probes::PortListener l;
     l.pid = pid;
@@ -914,9 +918,11 @@ probes::PortListener listener(pid_t pid, std::vector<std::string> argv, pid_t pa
 
 } // namespace
 
-TEST_CASE("supervision: a listener running the engine's command is a leftover, nothing else is", "[daemon][supervision]")
+TEST_CASE("supervision: a listener running the engine's command is a leftover, nothing else is",
+          "[daemon][supervision]")
 {
-    const std::vector<std::string> cmd = {"/opt/llama-server", "--host", "127.0.0.1", "--port", "8080", "-m", "/m.gguf"};
+    const std::vector<std::string> cmd = {
+        "/opt/llama-server", "--host", "127.0.0.1", "--port", "8080", "-m", "/m.gguf"};
     const pid_t self = ::getpid();
     CHECK(is_leftover_engine(listener(812, cmd), cmd, self));
     CHECK(is_leftover_engine(listener(812, cmd, 4242, "bash"), cmd, self));
@@ -939,7 +945,8 @@ TEST_CASE("supervision: a listener running the engine's command is a leftover, n
     CHECK_FALSE(is_leftover_engine(listener(820, cmd), {}, self));
 
     // In a container the server runs the engine's part of the command.
-    const std::vector<std::string> toolbox = {"toolbox", "run", "-c", "llama-vulkan-radv", "llama-server", "--port", "8080"};
+    const std::vector<std::string> toolbox = {"toolbox",      "run",    "-c",  "llama-vulkan-radv",
+                                              "llama-server", "--port", "8080"};
     CHECK(is_leftover_engine(listener(821, {"llama-server", "--port", "8080"}, 77, "conmon"), toolbox, self));
     CHECK(is_leftover_engine(listener(822, toolbox), toolbox, self)); // the client itself
     CHECK_FALSE(is_leftover_engine(listener(823, {"llama-server", "--port", "9090"}), toolbox, self));
@@ -957,7 +964,8 @@ TEST_CASE("supervision: a listener running the engine's command is a leftover, n
     CHECK(leftover_reason(812) == "stopping a leftover engine, pid 812, from an earlier run");
 }
 
-TEST_CASE("supervision: a leftover is stopped before the launch, a stop meanwhile ends stopped", "[daemon][supervision]")
+TEST_CASE("supervision: a leftover is stopped before the launch, a stop meanwhile ends stopped",
+          "[daemon][supervision]")
 {
     for (S from : with(k_idle, {S::stopping})) {
         S s = after(from, E::stopping_leftover);
@@ -993,7 +1001,8 @@ TEST_CASE("supervision: engine lines are judged with the running command's engin
     facts.set("engine.model.path", "/from/facts/file.gguf");
     facts.set("engine.ctx_size", "131072");
     facts.set("engine.image.tag", "vulkan-radv");
-    const rules::Facts line = facts_for_engine_lines(facts, std::vector<std::string>{"llama-server", "-m", "/run/m.bin", "--port", "9000"});
+    const rules::Facts line =
+        facts_for_engine_lines(facts, std::vector<std::string>{"llama-server", "-m", "/run/m.bin", "--port", "9000"});
     CHECK(line.get("engine.model.path") == "/run/m.bin");
     CHECK(line.get("engine.port") == "9000");
     CHECK_FALSE(line.get("engine.ctx_size")); // this command sets none: not the file's
@@ -1007,7 +1016,8 @@ TEST_CASE("supervision: engine lines are judged with the running command's engin
 TEST_CASE("supervision: a container launch's engine is the inner argv listening on the port", "[daemon][supervision]")
 {
     const pid_t self = ::getpid();
-    const std::vector<std::string> toolbox = {"toolbox", "run", "-c", "llama-vulkan-radv", "llama-server", "--port", "8080"};
+    const std::vector<std::string> toolbox = {"toolbox",      "run",    "-c",  "llama-vulkan-radv",
+                                              "llama-server", "--port", "8080"};
     const std::vector<std::string> podman = {"podman", "exec", "llama-vulkan-radv", "llama-server", "--port", "8080"};
     const std::vector<std::string> distrobox = {"distrobox", "enter", "box", "--", "llama-server", "--port", "8080"};
     const std::vector<std::string> host = {"llama-server", "--port", "8080"};
@@ -1018,7 +1028,7 @@ TEST_CASE("supervision: a container launch's engine is the inner argv listening 
     CHECK_FALSE(launches_in_container({}));
 
     const std::vector<probes::PortListener> listeners = {
-        listener(0, {}),                                          // a socket nobody could see
+        listener(0, {}),                                         // a socket nobody could see
         listener(900, {"python3", "-m", "http.server", "8080"}), // someone else on the port
         listener(901, toolbox),                                  // the client itself: not the engine
         listener(902, {"llama-server", "--port", "8080"}, 77, "conmon"),
@@ -1029,15 +1039,18 @@ TEST_CASE("supervision: a container launch's engine is the inner argv listening 
     // A host engine is our own child: nothing else to stop.
     CHECK(container_engine_pid(listeners, host, self) == std::nullopt);
     // Other arguments inside the container are another engine; a nameless socket is none.
-    CHECK(container_engine_pid(std::vector{listener(903, {"llama-server", "--port", "9090"})}, toolbox, self) == std::nullopt);
-    CHECK(container_engine_pid(std::vector{listener(0, {"llama-server", "--port", "8080"})}, toolbox, self) == std::nullopt);
+    CHECK(container_engine_pid(std::vector{listener(903, {"llama-server", "--port", "9090"})}, toolbox, self) ==
+          std::nullopt);
+    CHECK(container_engine_pid(std::vector{listener(0, {"llama-server", "--port", "8080"})}, toolbox, self) ==
+          std::nullopt);
     CHECK(container_engine_pid(std::vector<probes::PortListener>{}, toolbox, self) == std::nullopt);
     // Another daemon's engine is not ours to stop.
     CHECK(container_engine_pid(std::vector{listener(904, {"llama-server", "--port", "8080"}, 999, "halo-checkd")},
                                toolbox, self) == std::nullopt);
 }
 
-TEST_CASE("supervision: a container launch's stop completes when client and engine are both gone", "[daemon][supervision]")
+TEST_CASE("supervision: a container launch's stop completes when client and engine are both gone",
+          "[daemon][supervision]")
 {
     CHECK(container_stop_complete(false, false));
     CHECK_FALSE(container_stop_complete(false, true)); // the client went; the engine holds the port

@@ -198,8 +198,8 @@ TEST_CASE("supervisor: a changed command restarts a running engine as planned, a
     CHECK(sup.status().state == EngineState::stopping);
     CHECK(sup.status().reason == "restarting to apply the new engine command");
     CHECK(sup.config().command == first.command); // until the old one is gone
-    REQUIRE(f.loop.run_until(
-        [&] { return sup.status().state == EngineState::starting && sup.status().pid != old_pid; }, 5'000'000));
+    REQUIRE(f.loop.run_until([&] { return sup.status().state == EngineState::starting && sup.status().pid != old_pid; },
+                             5'000'000));
     CHECK(sup.config().command == second.command);
     CHECK(sup.status().restarts.empty()); // planned: no restart counted
     CHECK(count(events.states, EngineState::backoff) == 0);
@@ -233,8 +233,8 @@ TEST_CASE("supervisor: a refused command is not applied to the engine that keeps
     CHECK(sup.config().command == first.command);
     CHECK(sup.config().stop_timeout == 1s);
     // Its restart runs the command that ran, not the refused one.
-    REQUIRE(f.loop.run_until(
-        [&] { return sup.status().state == EngineState::starting && sup.status().pid != old_pid; }, 5'000'000));
+    REQUIRE(f.loop.run_until([&] { return sup.status().state == EngineState::starting && sup.status().pid != old_pid; },
+                             5'000'000));
     CHECK(sup.config().command == first.command);
     sup.stop("test over");
     REQUIRE(f.loop.run_until([&] { return sup.status().state == EngineState::stopped; }, 5'000'000));
@@ -332,7 +332,8 @@ TEST_CASE("supervisor: a leftover engine on the port is stopped before the launc
     sup.configure(engine(command));
     sup.start("test");
     CHECK(sup.status().state == EngineState::stopping);
-    CHECK(sup.status().reason == "stopping a leftover engine, pid " + std::to_string(leftover) + ", from an earlier run");
+    CHECK(sup.status().reason ==
+          "stopping a leftover engine, pid " + std::to_string(leftover) + ", from an earlier run");
     CHECK_FALSE(sup.process_running());
     REQUIRE(f.loop.run_until([&] { return sup.status().state == EngineState::starting; }, 10'000'000));
     const pid_t ours = sup.status().pid;

@@ -31,7 +31,8 @@ int run(const std::string& cmd) { return std::system((cmd + " >/dev/null 2>&1").
 
 std::string support(const std::string& script) { return std::string(HALO_SOURCE_DIR) + "/tests/support/" + script; }
 
-CategorySet only(WatchCategory c) {
+CategorySet only(WatchCategory c)
+{
     CategorySet s;
     s.add(c);
     return s;
@@ -45,17 +46,20 @@ struct Fixture {
 
     Fixture() { fs::create_directories(root); }
 
-    probes::Host host() const {
+    probes::Host host() const
+    {
         probes::Host h(root);
         h.set_env("HOME", "/home/user");
         return h;
     }
-    Watchers::Callback callback() {
+    Watchers::Callback callback()
+    {
         return [this](const WatchBatch& b) { batches.push_back(b); };
     }
     // Runs `cmd` on a thread while the loop runs; then waits for the batches to settle: until
     // the command is done and `want` batches came, plus two quiet periods for stragglers.
-    void while_running(test::EventLoop& loop, const std::string& cmd, std::size_t want, int expect_rc = 0) {
+    void while_running(test::EventLoop& loop, const std::string& cmd, std::size_t want, int expect_rc = 0)
+    {
         std::atomic<bool> done{false};
         int rc = -1;
         std::thread t([&] {
@@ -71,7 +75,8 @@ struct Fixture {
 
 } // namespace
 
-TEST_CASE("watchers: real rpm install, BLS entry, podman create, late directories", "[daemon][watchers]") {
+TEST_CASE("watchers: real rpm install, BLS entry, podman create, late directories", "[daemon][watchers]")
+{
     Fixture f;
     const std::string root = f.root.string();
     // A Fedora-like root: a real rpmdb, a BLS entries dir, podman vfs storage with one image.
@@ -79,12 +84,14 @@ TEST_CASE("watchers: real rpm install, BLS entry, podman create, late directorie
     const std::string rpm_file = (f.dir.path() / "linux-firmware-20251125-1.fc43.noarch.rpm").string();
     REQUIRE(run(support("make_rpm.sh") + " " + sh_quote(f.dir.str()) + " linux-firmware 20251125 1.fc43") == 0);
     fs::create_directories(f.root / "boot/loader/entries");
-    test::write_text(f.root / "boot/loader/entries/aaaa-6.18.3-200.fc43.x86_64.conf", "title Fedora\nversion 6.18.3-200.fc43.x86_64\n");
+    test::write_text(f.root / "boot/loader/entries/aaaa-6.18.3-200.fc43.x86_64.conf",
+                     "title Fedora\nversion 6.18.3-200.fc43.x86_64\n");
     const std::string podman = "podman --root " + sh_quote(root + "/var/lib/containers/storage") + " --runroot " +
                                sh_quote(f.dir.str() + "/run") + " --storage-driver vfs";
     fs::create_directories(f.dir.path() / "rootfs");
     test::write_text(f.dir.path() / "rootfs/hello", "hi\n");
-    REQUIRE(run("tar -C " + sh_quote(f.dir.str() + "/rootfs") + " -cf " + sh_quote(f.dir.str() + "/rootfs.tar") + " .") == 0);
+    REQUIRE(run("tar -C " + sh_quote(f.dir.str() + "/rootfs") + " -cf " + sh_quote(f.dir.str() + "/rootfs.tar") +
+                " .") == 0);
     REQUIRE(run(podman + " import " + sh_quote(f.dir.str() + "/rootfs.tar") +
                 " docker.io/kyuz0/amd-strix-halo-toolboxes:rocm-7.2") == 0);
 
@@ -107,11 +114,13 @@ TEST_CASE("watchers: real rpm install, BLS entry, podman create, late directorie
     REQUIRE(f.batches.empty()); // arming reports nothing
 
     const std::string rpm = "rpm --root " + sh_quote(root) + " --dbpath /usr/lib/sysimage/rpm";
-    SECTION("reading the rpmdb, as our own re-probe does, is not a change") {
+    SECTION("reading the rpmdb, as our own re-probe does, is not a change")
+    {
         f.while_running(loop, rpm + " -qa", 0);
         CHECK(f.batches.empty());
     }
-    SECTION("rpm -U: many writes, one packages batch") {
+    SECTION("rpm -U: many writes, one packages batch")
+    {
         f.while_running(loop, rpm + " -U --justdb --nodeps --noscripts " + sh_quote(rpm_file), 1);
         REQUIRE(f.batches.size() == 1);
         CHECK(f.batches[0].categories == only(WatchCategory::packages));
@@ -120,26 +129,33 @@ TEST_CASE("watchers: real rpm install, BLS entry, podman create, late directorie
         // The install happened for real.
         REQUIRE(run(rpm + " -q linux-firmware-20251125-1.fc43") == 0);
     }
-    SECTION("a new BLS entry: one boot batch; an editor's swap file is not one") {
+    SECTION("a new BLS entry: one boot batch; an editor's swap file is not one")
+    {
         f.while_running(loop, "touch " + sh_quote(root + "/boot/loader/entries/.aaaa.conf.swp"), 0);
         CHECK(f.batches.empty());
-        f.while_running(loop, "printf 'title Fedora\\nversion 6.18.5-200.fc43.x86_64\\n' > " +
-                                  sh_quote(root + "/boot/loader/entries/aaaa-6.18.5-200.fc43.x86_64.conf"),
+        f.while_running(loop,
+                        "printf 'title Fedora\\nversion 6.18.5-200.fc43.x86_64\\n' > " +
+                            sh_quote(root + "/boot/loader/entries/aaaa-6.18.5-200.fc43.x86_64.conf"),
                         1);
         REQUIRE(f.batches.size() == 1);
         CHECK(f.batches[0].categories == only(WatchCategory::boot));
         CHECK(f.batches[0].paths == std::vector<std::string>{"/boot/loader/entries/aaaa-6.18.5-200.fc43.x86_64.conf"});
     }
-    SECTION("podman create in real storage: one containers batch") {
-        f.while_running(loop, podman + " create --name llama-rocm-7.2 docker.io/kyuz0/amd-strix-halo-toolboxes:rocm-7.2 /bin/true", 1);
+    SECTION("podman create in real storage: one containers batch")
+    {
+        f.while_running(
+            loop, podman + " create --name llama-rocm-7.2 docker.io/kyuz0/amd-strix-halo-toolboxes:rocm-7.2 /bin/true",
+            1);
         REQUIRE(f.batches.size() == 1);
         CHECK(f.batches[0].categories == only(WatchCategory::containers));
         CHECK(std::find(f.batches[0].paths.begin(), f.batches[0].paths.end(),
                         "/var/lib/containers/storage/vfs-containers/containers.json") != f.batches[0].paths.end());
     }
-    SECTION("directories that appear later are picked up") {
+    SECTION("directories that appear later are picked up")
+    {
         // /dev/dri/renderD128 appears with all its parents at once.
-        f.while_running(loop, "mkdir -p " + sh_quote(root + "/dev/dri") + " && touch " + sh_quote(root + "/dev/dri/renderD128"), 1);
+        f.while_running(
+            loop, "mkdir -p " + sh_quote(root + "/dev/dri") + " && touch " + sh_quote(root + "/dev/dri/renderD128"), 1);
         REQUIRE(f.batches.size() == 1);
         CHECK(f.batches[0].categories == only(WatchCategory::devices));
         CHECK(watched_for("/dev/dri") == "/dev/dri");
@@ -157,7 +173,8 @@ TEST_CASE("watchers: real rpm install, BLS entry, podman create, late directorie
         REQUIRE(f.batches.size() == 1);
         CHECK(f.batches[0].categories == only(WatchCategory::rules));
         f.batches.clear();
-        f.while_running(loop, "echo '# local' > " + sh_quote(root + "/home/user/.config/halo-check/rules.d/local.toml"), 1);
+        f.while_running(loop, "echo '# local' > " + sh_quote(root + "/home/user/.config/halo-check/rules.d/local.toml"),
+                        1);
         REQUIRE(f.batches.size() == 1);
         CHECK(f.batches[0].paths == std::vector<std::string>{"/home/user/.config/halo-check/rules.d/local.toml"});
 
@@ -166,8 +183,10 @@ TEST_CASE("watchers: real rpm install, BLS entry, podman create, late directorie
         f.while_running(loop, "rm -rf " + sh_quote(root + "/boot/loader/entries"), 1);
         REQUIRE(f.batches.size() == 1);
         f.batches.clear();
-        f.while_running(loop, "mkdir -p " + sh_quote(root + "/boot/loader/entries") + " && touch " +
-                                  sh_quote(root + "/boot/loader/entries/b.conf"), 1);
+        f.while_running(loop,
+                        "mkdir -p " + sh_quote(root + "/boot/loader/entries") + " && touch " +
+                            sh_quote(root + "/boot/loader/entries/b.conf"),
+                        1);
         REQUIRE(f.batches.size() == 1);
         CHECK(f.batches[0].categories == only(WatchCategory::boot));
         CHECK(watched_for("/boot/loader/entries") == "/boot/loader/entries");
@@ -175,7 +194,8 @@ TEST_CASE("watchers: real rpm install, BLS entry, podman create, late directorie
     CHECK(w.errors().empty());
 }
 
-TEST_CASE("watchers: an endless stream still triggers at the max delay, categories merge", "[daemon][watchers]") {
+TEST_CASE("watchers: an endless stream still triggers at the max delay, categories merge", "[daemon][watchers]")
+{
     Fixture f;
     fs::create_directories(f.root / "etc/halo-check");
     fs::create_directories(f.root / "var/lib/dpkg");
@@ -206,7 +226,8 @@ TEST_CASE("watchers: an endless stream still triggers at the max delay, categori
     for (const auto& b : f.batches) CHECK(b.categories == only(WatchCategory::config));
 }
 
-TEST_CASE("watchers: default paths and bad roots", "[daemon][watchers]") {
+TEST_CASE("watchers: default paths and bad roots", "[daemon][watchers]")
+{
     probes::Host h("/nonexistent-root-for-halo-tests");
     h.set_env("HOME", "/home/u");
     const auto paths = Watchers::default_paths(h);
