@@ -27,7 +27,7 @@ long unsafe_index(char32_t c)
     long offset = 0;
     for (const Block& b : k_unsafe) {
         if (c >= b.first && c <= b.last) return offset + static_cast<long>(c - b.first);
-        offset += static_cast<long>(b.last - b.first + 1);
+        offset += static_cast<long>(b.last - b.first) + 1;
     }
     return -1;
 }
@@ -35,7 +35,7 @@ long unsafe_index(char32_t c)
 char32_t from_index(long index)
 {
     for (const Block& b : k_unsafe) {
-        const long size = static_cast<long>(b.last - b.first + 1);
+        const long size = static_cast<long>(b.last - b.first) + 1;
         if (index < size) return b.first + static_cast<char32_t>(index);
         index -= size;
     }
@@ -166,7 +166,7 @@ void restore_toml_strings(toml::table& root)
         auto it = root.find(old_key);
         const toml::key fresh(restore_toml_text(old_key), it->first.source());
         // Re-insert under the restored key; a moved node keeps its source region.
-        it->second.visit([&](auto&& node) { root.insert_or_assign(fresh, std::move(node)); });
+        it->second.visit([&](auto&& node) { root.insert_or_assign(fresh, std::forward<decltype(node)>(node)); });
         root.erase(root.find(old_key));
     }
 }

@@ -324,9 +324,9 @@ std::vector<std::string> split_api_keys(std::string_view list)
 std::vector<std::pair<std::string, std::string>> engine_command_facts(const EngineCommand& c)
 {
     std::vector<std::pair<std::string, std::string>> facts;
-    auto put = [&](std::string key, const std::string& value) { facts.emplace_back("engine." + key, value); };
-    auto put_opt = [&](std::string key, const std::optional<std::string>& value) {
-        if (value) put(std::move(key), *value);
+    auto put = [&](const std::string& key, const std::string& value) { facts.emplace_back("engine." + key, value); };
+    auto put_opt = [&](const std::string& key, const std::optional<std::string>& value) {
+        if (value) put(key, *value);
     };
     put("wrapper", c.wrapper);
     put_opt("container", c.container);

@@ -89,7 +89,7 @@ std::string model_facts(const Host& host, const std::string& model_path, FactSin
 {
     const std::string path = expand_home(host, model_path);
     if (!path.starts_with('/')) {
-        const std::string reason = fmt::format("model path '{}' is not absolute; its header was not read", model_path);
+        std::string reason = fmt::format("model path '{}' is not absolute; its header was not read", model_path);
         header_unknown(sink, reason);
         return reason;
     }
@@ -104,7 +104,7 @@ std::string model_facts(const Host& host, const std::string& model_path, FactSin
     }
     sink.set("engine.model.readable", "true", path);
     if (!*magic) {
-        const std::string reason = fmt::format("'{}' does not start with the GGUF magic: it is not a GGUF model", path);
+        std::string reason = fmt::format("'{}' does not start with the GGUF magic: it is not a GGUF model", path);
         sink.set("engine.model.gguf", "false", reason);
         header_unknown(sink, reason);
         return reason;
@@ -137,8 +137,7 @@ std::string model_facts(const Host& host, const std::string& model_path, FactSin
         const std::string part = split ? dir + "/" + gguf_split_file_name(split->prefix, n, parts) : path;
         auto info = host.stat(part);
         if (!info) {
-            const std::string reason =
-                fmt::format("split part {} of {} is missing: {}", n, parts, info.error().message);
+            std::string reason = fmt::format("split part {} of {} is missing: {}", n, parts, info.error().message);
             sink.unknown("engine.model.size_bytes", reason);
             sink.set("engine.model.split_count", std::to_string(parts), path);
             return reason;

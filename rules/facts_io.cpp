@@ -127,13 +127,13 @@ Result<Facts> parse_facts_toml(std::string_view text, const std::string& origin)
     HALO_TRY(read_string_table(root, "facts", origin, [&](std::string k, std::string v) {
         facts.set(std::move(k), std::move(v), file_source);
     }));
-    HALO_TRY(read_string_table(root, "sources", origin, [&](std::string k, std::string v) {
+    HALO_TRY(read_string_table(root, "sources", origin, [&](const std::string& k, std::string v) {
         if (const Fact* f = facts.find(k)) facts.set(k, f->value, std::move(v));
     }));
     HALO_TRY(read_string_table(root, "unknown", origin,
                                [&](std::string k, std::string v) { facts.mark_unknown(std::move(k), std::move(v)); }));
     HALO_TRY(read_probes_toml(root, origin, facts));
-    HALO_TRY(read_string_table(root, "snapshot", origin, [&](std::string k, std::string v) {
+    HALO_TRY(read_string_table(root, "snapshot", origin, [&](const std::string& k, std::string v) {
         if (k == "taken") facts.snapshot.taken = std::move(v);
         else if (k == "host") facts.snapshot.host = std::move(v);
         else if (k == "halo_check_version") facts.snapshot.halo_check_version = std::move(v);

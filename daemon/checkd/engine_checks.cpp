@@ -23,7 +23,7 @@ double number_in(const nlohmann::json& object, const char* key)
 // behaviour in the conversion.
 long count_in(const nlohmann::json& object, const char* key)
 {
-    constexpr double k_limit = static_cast<double>(std::numeric_limits<long>::max() / 2);
+    constexpr double k_limit = static_cast<double>(std::numeric_limits<long>::max()) / 2;
     return static_cast<long>(std::clamp(number_in(object, key), -k_limit, k_limit));
 }
 

@@ -140,6 +140,7 @@ void LogSink::daemon(int priority, std::string_view message, const std::map<std:
         strings.emplace_back("SYSLOG_IDENTIFIER=halo-checkd");
         for (const auto& [k, v] : fields) strings.push_back(fmt::format("{}={}", k, v));
         std::vector<iovec> iov;
+        iov.reserve(strings.size());
         for (std::string& s : strings) iov.push_back({s.data(), s.size()});
         if (sd_journal_sendv(iov.data(), static_cast<int>(iov.size())) >= 0) return;
     }
@@ -175,6 +176,7 @@ void LogSink::record(const JournalRecord& record)
     if (m_journal_stderr) {
         std::vector<std::string> strings = fields;
         std::vector<iovec> iov;
+        iov.reserve(strings.size());
         for (std::string& f : strings) iov.push_back({f.data(), f.size()});
         if (sd_journal_sendv(iov.data(), static_cast<int>(iov.size())) >= 0) return;
     }

@@ -16,7 +16,9 @@
 #include <string>
 #include <vector>
 
-int main(int argc, char** argv)
+namespace {
+
+int run(int argc, char** argv)
 {
     using namespace halo::checkd;
     // Blocked before anything else exists, so no thread and no child sees the default action:
@@ -104,6 +106,19 @@ int main(int argc, char** argv)
     } catch (const halo::Fatal& e) {
         std::fprintf(stderr, "<3>halo-checkd: error: %s\n", e.what());
         return 78;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "<3>halo-checkd: error: %s\n", e.what());
+        return 1;
+    }
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    // The option table itself allocates: even that failure is a message, not std::terminate.
+    try {
+        return run(argc, argv);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "<3>halo-checkd: error: %s\n", e.what());
         return 1;

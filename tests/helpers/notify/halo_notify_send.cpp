@@ -187,7 +187,9 @@ int gate(int count)
 
 } // namespace
 
-int main(int argc, char** argv)
+namespace {
+
+int run(int argc, char** argv)
 {
     if (argc < 2) return fail("usage: halo_notify_send caps|send|reboot|action|gate …");
     const std::string command = argv[1];
@@ -197,4 +199,15 @@ int main(int argc, char** argv)
     if (command == "action" && argc == 4) return action(argv[2], std::stod(argv[3]));
     if (command == "gate" && argc == 3) return gate(std::stoi(argv[2]));
     return fail("unknown command or wrong arguments");
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        return fail(e.what());
+    }
 }

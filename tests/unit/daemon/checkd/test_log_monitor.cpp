@@ -156,7 +156,7 @@ TEST_CASE("log monitor: hostile lines stay bounded and never throw", "[daemon][l
     m.feed_line(LogOrigin::kernel, std::string(1 << 20, 'a') + fault, k_t0);
     // Inside the cap: found.
     m.feed_line(LogOrigin::kernel, std::string(4000, ' ') + fault, k_t0);
-    m.feed_line(LogOrigin::kernel, std::string("\0\xff\xfe garbage \x01", 14), k_t0);
+    m.feed_line(LogOrigin::kernel, std::string("\0\xff\xfe garbage \x01", 13), k_t0);
     m.feed_line(LogOrigin::kernel, "", k_t0);
     m.flush();
     REQUIRE(c.events.size() == 1);
