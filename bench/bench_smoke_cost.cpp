@@ -11,8 +11,10 @@
 //            the nanosecond run time from /proc/PID/task/*/schedstat.
 //   direct — the same request (smoke_request_body, the daemon's own body; the same libcurl
 //            options) sent with one libcurl easy handle from here, timed around curl_easy_perform.
-// Before the runs, the daemon's CPU over an idle window of the same length as one daemon run's
-// measurement is the floor to subtract.
+// Both answers carry llama-server's own timings (prompt and generation rates), so each latency
+// splits into the engine's time and the time outside it; the daemon's added latency is the
+// difference of the outside parts, free of the run-to-run noise of generation on a busy machine.
+// After the runs, the daemon's CPU over idle spans as long as the daemon runs' is the floor.
 
 #include "daemon/checkd/engine_checks.hpp"
 #include "engine_bench_support.hpp"
@@ -26,6 +28,7 @@ using namespace halo::bench;
 namespace {
 
 constexpr int k_settle_ms = 200; // after the new figures: the daemon's log line and state write
+constexpr int k_pause_ms = 300;  // before each request
 
 long stat_ticks(long pid)
 {
@@ -69,12 +72,22 @@ std::size_t on_body(char* data, std::size_t size, std::size_t n, void* out)
     return size * n;
 }
 
-struct Answer {
-    double ms = -1;
+// One smoke answer: the latency its client measured and the engine's own time inside it.
+struct Sample {
+    double latency_ms = -1;
+    double engine_ms = 0; // prompt + generation, from llama-server's timings (its per-second rates)
     long tokens = 0;
 };
 
-Answer direct(int port, int timeout_s)
+double engine_ms(long prompt_tokens, double prompt_per_second, long tokens, double predicted_per_second)
+{
+    double ms = 0;
+    if (prompt_per_second > 0) ms += 1000.0 * static_cast<double>(prompt_tokens) / prompt_per_second;
+    if (predicted_per_second > 0) ms += 1000.0 * static_cast<double>(tokens) / predicted_per_second;
+    return ms;
+}
+
+Sample direct(int port, int timeout_s)
 {
     const std::string url = fmt::format("http://127.0.0.1:{}/v1/chat/completions", port);
     const std::string body = halo::checkd::smoke_request_body(std::nullopt);
@@ -98,17 +111,21 @@ Answer direct(int port, int timeout_s)
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
     curl_slist_free_all(headers);
     curl_easy_cleanup(e);
-    Answer a;
-    if (rc != CURLE_OK || status != 200) return a;
+    Sample a;
     const auto j = nlohmann::json::parse(answer, nullptr, false);
-    if (j.is_object() && j.contains("usage")) a.tokens = j["usage"].value("completion_tokens", 0L);
-    a.ms = t1 - t0;
+    if (rc != CURLE_OK || status != 200 || !j.is_object()) return a;
+    const auto usage = j.value("usage", nlohmann::json::object());
+    const auto timings = j.value("timings", nlohmann::json::object());
+    a.tokens = usage.value("completion_tokens", 0L);
+    a.engine_ms = engine_ms(usage.value("prompt_tokens", 0L), timings.value("prompt_per_second", 0.0), a.tokens,
+                            timings.value("predicted_per_second", 0.0));
+    a.latency_ms = t1 - t0;
     return a;
 }
 
 struct DaemonRun {
-    double latency_ms = -1, trigger_ms = -1, ticks = 0, cpu_ms = 0;
-    long tokens = 0;
+    Sample smoke;
+    double trigger_ms = -1, ticks = 0, cpu_ms = 0;
 };
 
 DaemonRun via_daemon(StateWatch& watch, const std::string& dir, long daemon, const std::string& check, int timeout_s)
@@ -136,10 +153,24 @@ DaemonRun via_daemon(StateWatch& watch, const std::string& dir, long daemon, con
     ::usleep(k_settle_ms * 1000);
     r.ticks = static_cast<double>(stat_ticks(daemon) - ticks0);
     r.cpu_ms = sched_ms(daemon) - cpu0;
-    r.latency_ms = smoke.value("latency_ms", -1.0);
-    r.tokens = smoke.value("completion_tokens", 0L);
+    r.smoke.latency_ms = smoke.value("latency_ms", -1.0);
+    r.smoke.tokens = smoke.value("completion_tokens", 0L);
+    r.smoke.engine_ms = engine_ms(smoke.value("prompt_tokens", 0L), smoke.value("prompt_per_second", 0.0),
+                                  r.smoke.tokens, smoke.value("predicted_per_second", 0.0));
     return r;
 }
+
+struct Series {
+    std::vector<double> latency, engine, outside;
+    long tokens = 0;
+    void add(const Sample& s)
+    {
+        latency.push_back(s.latency_ms);
+        engine.push_back(s.engine_ms);
+        outside.push_back(s.latency_ms - s.engine_ms);
+        tokens += s.tokens;
+    }
+};
 
 int run(const std::string& dir, long daemon, int port, int runs, const std::string& check, int timeout_s)
 {
@@ -160,43 +191,51 @@ int run(const std::string& dir, long daemon, int port, int runs, const std::stri
         fmt::print(stderr, "bench_smoke_cost: error: no ready engine with a good smoke test within {} s\n", timeout_s);
         return 1;
     }
-    if (direct(port, timeout_s).ms < 0) { // warm-up: the first request after load is slower
+    if (direct(port, timeout_s).latency_ms < 0) { // warm-up: the first request after load is slower
         fmt::print(stderr, "bench_smoke_cost: error: the direct request to port {} failed\n", port);
         return 1;
     }
-    std::vector<double> d_lat, d_trig, d_cpu, c_lat;
+    Series via, own;
+    std::vector<double> trigger, cpu;
     double ticks = 0;
-    long d_tok = 0, c_tok = 0;
     for (int i = 1; i <= runs; ++i) {
         DaemonRun d;
-        Answer c;
+        Sample c;
+        // The same pause before either request: an engine just done with one answer may still
+        // be finishing it when the next arrives.
+        auto daemon_half = [&] {
+            ::usleep(k_pause_ms * 1000);
+            d = via_daemon(watch, dir, daemon, check, timeout_s);
+        };
+        auto direct_half = [&] {
+            ::usleep(k_pause_ms * 1000);
+            c = direct(port, timeout_s);
+        };
         if (i % 2) {
-            d = via_daemon(watch, dir, daemon, check, timeout_s);
-            c = direct(port, timeout_s);
+            daemon_half();
+            direct_half();
         } else {
-            c = direct(port, timeout_s);
-            d = via_daemon(watch, dir, daemon, check, timeout_s);
+            direct_half();
+            daemon_half();
         }
-        if (d.latency_ms < 0 || c.ms < 0) {
+        if (d.smoke.latency_ms < 0 || c.latency_ms < 0) {
             fmt::print(stderr, "bench_smoke_cost: error: run {}: the {} smoke request failed\n", i,
-                       d.latency_ms < 0 ? "daemon's" : "direct");
+                       d.smoke.latency_ms < 0 ? "daemon's" : "direct");
             return 1;
         }
-        d_lat.push_back(d.latency_ms);
-        d_trig.push_back(d.trigger_ms);
-        d_cpu.push_back(d.cpu_ms);
-        c_lat.push_back(c.ms);
+        via.add(d.smoke);
+        own.add(c);
+        trigger.push_back(d.trigger_ms);
+        cpu.push_back(d.cpu_ms);
         ticks += d.ticks;
-        d_tok += d.tokens;
-        c_tok += c.tokens;
-        fmt::print("run {:2}: daemon latency_ms {:7.1f} ({} tokens; halo-check smoke → state {:7.1f} ms; daemon CPU "
-                   "{:.2f} ms, {} ticks)   direct {:7.1f} ms ({} tokens)\n",
-                   i, d.latency_ms, d.tokens, d.trigger_ms, d.cpu_ms, d.ticks, c.ms, c.tokens);
+        fmt::print("run {:2}: daemon {:7.1f} ms (engine {:7.1f}, {} tokens; halo-check smoke → state {:7.1f} ms; CPU "
+                   "{:.2f} ms, {} ticks)   direct {:7.1f} ms (engine {:7.1f}, {} tokens)\n",
+                   i, d.smoke.latency_ms, d.smoke.engine_ms, d.smoke.tokens, d.trigger_ms, d.cpu_ms, d.ticks,
+                   c.latency_ms, c.engine_ms, c.tokens);
         std::fflush(stdout);
-        ::usleep(200'000);
     }
     // The floor: the daemon's CPU over an idle stretch as long as one measured daemon run.
-    const double window = summarize(d_trig).median + k_settle_ms;
+    const double window = summarize(trigger).median + k_settle_ms;
     const long t0 = stat_ticks(daemon);
     const double c0 = sched_ms(daemon);
     ::usleep(static_cast<useconds_t>(window * 1000 * runs));
@@ -204,18 +243,33 @@ int run(const std::string& dir, long daemon, int port, int runs, const std::stri
     const double idle_ms = sched_ms(daemon) - c0;
 
     const double tick_ms = 1000.0 / static_cast<double>(::sysconf(_SC_CLK_TCK));
-    const Summary sd = summarize(d_lat), sc = summarize(c_lat);
-    fmt::print("daemon smoke.latency_ms:            {}; {:.1f} tokens on average\n", summary_text(d_lat),
-               static_cast<double>(d_tok) / runs);
-    fmt::print("direct (libcurl easy, same body):   {}; {:.1f} tokens on average\n", summary_text(c_lat),
-               static_cast<double>(c_tok) / runs);
-    fmt::print("ratio of medians daemon/direct:     {:.3f} (difference {:+.1f} ms)\n", sd.median / sc.median,
+    const Summary sd = summarize(via.latency), sc = summarize(own.latency);
+    const Summary od = summarize(via.outside), oc = summarize(own.outside);
+    fmt::print("daemon smoke.latency_ms:             {}; {:.1f} tokens on average\n", summary_text(via.latency),
+               static_cast<double>(via.tokens) / runs);
+    fmt::print("direct (libcurl easy, same body):    {}; {:.1f} tokens on average\n", summary_text(own.latency),
+               static_cast<double>(own.tokens) / runs);
+    fmt::print("ratio of medians daemon/direct:      {:.3f} (difference {:+.1f} ms)\n", sd.median / sc.median,
                sd.median - sc.median);
-    fmt::print("halo-check smoke → figures in state: {}\n", summary_text(d_trig));
-    fmt::print("daemon CPU per smoke (schedstat):   {}\n", summary_text(d_cpu));
-    fmt::print("daemon CPU per smoke (/proc/stat):  {:.0f} ticks in {} runs = {:.2f} ms per smoke (tick {:.0f} ms)\n",
+    // The fake engine reports fixed rates, not its time: there the split means nothing.
+    auto inside = [](const Series& x) {
+        return std::all_of(x.outside.begin(), x.outside.end(), [](double o) { return o >= 0; }) &&
+               std::all_of(x.engine.begin(), x.engine.end(), [](double e) { return e > 0; });
+    };
+    if (inside(via) && inside(own)) {
+        fmt::print("engine's own time, daemon's request: {}\n", summary_text(via.engine));
+        fmt::print("engine's own time, direct request:   {}\n", summary_text(own.engine));
+        fmt::print("outside the engine's time, daemon:   {}\n", summary_text(via.outside));
+        fmt::print("outside the engine's time, direct:   {}\n", summary_text(own.outside));
+        fmt::print("  → the daemon's added latency (difference of those medians): {:+.2f} ms\n", od.median - oc.median);
+    } else {
+        fmt::print("engine's own timings exceed the latency: not the engine's time (a fake engine); no split\n");
+    }
+    fmt::print("halo-check smoke → figures in state: {}\n", summary_text(trigger));
+    fmt::print("daemon CPU per smoke (schedstat):    {}\n", summary_text(cpu));
+    fmt::print("daemon CPU per smoke (/proc/stat):   {:.0f} ticks in {} runs = {:.2f} ms per smoke (tick {:.0f} ms)\n",
                ticks, runs, ticks * tick_ms / runs, tick_ms);
-    fmt::print("daemon CPU idle floor, same span:   {:.3f} ms per span (schedstat), {:.0f} ticks in {} spans\n",
+    fmt::print("daemon CPU idle floor, same span:    {:.3f} ms per span (schedstat), {:.0f} ticks in {} spans\n",
                idle_ms / runs, idle_ticks, runs);
     return 0;
 }

@@ -9,7 +9,10 @@
 #     per smoke test (bench_smoke_cost).
 # Usage: bench/real_engine_bench.sh [BUILD_DIR] [RUNS] [SMOKE_RUNS]
 #   BUILD_DIR holds halo-checkd, halo-check, fake_llama_server and bench/ (default build-bench);
-#   BACKOFF=… sets [engine.restart] backoff_initial (default 200ms, the daemon's default).
+#   BACKOFF=… sets [engine.restart] backoff_initial (default 200ms, the daemon's default);
+#   ENGINES=… picks from "fake tiny large" (default all three), to rerun one that was noisy;
+#   ENGINE_THREADS=N passes -t N to llama-server (its default is the machine's physical cores,
+#   which is wrong under taskset).
 # Loopback only; every wait is bounded; the daemon and every engine are stopped on exit.
 set -u
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -62,8 +65,9 @@ load() { echo "load $1: $(uptime)"; }
 engine() {
     case $1 in
     fake) ENGINE_BIN=$FAKE; ARGS=("$FAKE" --host 127.0.0.1 --port "$PORT" -m "$T/fake.gguf"); ENV='FAKE_LLAMA_LOAD_MS = "200"' ;;
-    tiny) ENGINE_BIN=$LLAMA; ARGS=("$LLAMA" --host 127.0.0.1 --port "$PORT" -m "$TINY" -c 512 -np 1); ENV="" ;;
-    large) ENGINE_BIN=$LLAMA; ARGS=("$LLAMA" --host 127.0.0.1 --port "$PORT" -m "$LARGE" -c 512 -np 1); ENV="" ;;
+    tiny) ENGINE_BIN=$LLAMA; ARGS=("$LLAMA" --host 127.0.0.1 --port "$PORT" -m "$TINY" -c 512 -np 1 ${ENGINE_THREADS:+-t "$ENGINE_THREADS"}); ENV="" ;;
+    large) ENGINE_BIN=$LLAMA; ARGS=("$LLAMA" --host 127.0.0.1 --port "$PORT" -m "$LARGE" -c 512 -np 1 ${ENGINE_THREADS:+-t "$ENGINE_THREADS"}); ENV="" ;;
+    *) echo "real_engine_bench: error: unknown engine '$1' in ENGINES; use fake, tiny or large"; exit 2 ;;
     esac
 }
 
@@ -106,7 +110,7 @@ echo "engine: $LLAMA ($("$LLAMA" --version 2>&1 | grep -m1 -i version))"
 echo "models: tiny $(stat -c %s "$TINY") bytes, large $(stat -c %s "$LARGE") bytes; backoff_initial $BACKOFF; $RUNS crashes, $SMOKE_RUNS smoke runs"
 load before
 rc=0
-for kind in fake tiny large; do
+for kind in ${ENGINES:-fake tiny large}; do
     engine "$kind"
     echo "== $kind: the engine started by hand ($RUNS runs)"
     FAKE_LLAMA_LOAD_MS=200 "$RESTART" start "$PORT" "$RUNS" 120 -- "${ARGS[@]}" || rc=1
