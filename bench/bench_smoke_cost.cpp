@@ -21,6 +21,7 @@
 
 #include <curl/curl.h>
 
+#include <cmath>
 #include <dirent.h>
 
 using namespace halo::bench;
@@ -72,19 +73,30 @@ std::size_t on_body(char* data, std::size_t size, std::size_t n, void* out)
     return size * n;
 }
 
-// One smoke answer: the latency its client measured and the engine's own time inside it.
+// One smoke answer: the latency its client measured and llama-server's figures for it.
 struct Sample {
     double latency_ms = -1;
-    double engine_ms = 0; // prompt + generation, from llama-server's timings (its per-second rates)
-    long tokens = 0;
+    long prompt_tokens = 0, tokens = 0;
+    double prompt_per_second = 0, predicted_per_second = 0;
+    double prompt_ms = -1, predicted_ms = -1; // where the answer itself is at hand (direct)
 };
 
-double engine_ms(long prompt_tokens, double prompt_per_second, long tokens, double predicted_per_second)
+// The engine's time from its rates, which is all the state file keeps. This llama-server build
+// divides by one token fewer than it generated (predicted_per_second = (n - 1) / predicted_ms):
+// `uncounted` carries that, learnt from a direct answer, where predicted_ms is at hand.
+double engine_ms(const Sample& s, double uncounted)
 {
+    if (s.prompt_ms >= 0 && s.predicted_ms >= 0) return s.prompt_ms + s.predicted_ms;
     double ms = 0;
-    if (prompt_per_second > 0) ms += 1000.0 * static_cast<double>(prompt_tokens) / prompt_per_second;
-    if (predicted_per_second > 0) ms += 1000.0 * static_cast<double>(tokens) / predicted_per_second;
+    if (s.prompt_per_second > 0) ms += 1000.0 * static_cast<double>(s.prompt_tokens) / s.prompt_per_second;
+    if (s.predicted_per_second > 0)
+        ms += 1000.0 * std::max(0.0, static_cast<double>(s.tokens) - uncounted) / s.predicted_per_second;
     return ms;
+}
+
+double uncounted_tokens(const Sample& s)
+{
+    return std::round(static_cast<double>(s.tokens) - s.predicted_ms * s.predicted_per_second / 1000.0);
 }
 
 Sample direct(int port, int timeout_s)
@@ -117,8 +129,11 @@ Sample direct(int port, int timeout_s)
     const auto usage = j.value("usage", nlohmann::json::object());
     const auto timings = j.value("timings", nlohmann::json::object());
     a.tokens = usage.value("completion_tokens", 0L);
-    a.engine_ms = engine_ms(usage.value("prompt_tokens", 0L), timings.value("prompt_per_second", 0.0), a.tokens,
-                            timings.value("predicted_per_second", 0.0));
+    a.prompt_tokens = usage.value("prompt_tokens", 0L);
+    a.prompt_per_second = timings.value("prompt_per_second", 0.0);
+    a.predicted_per_second = timings.value("predicted_per_second", 0.0);
+    a.prompt_ms = timings.value("prompt_ms", -1.0);
+    a.predicted_ms = timings.value("predicted_ms", -1.0);
     a.latency_ms = t1 - t0;
     return a;
 }
@@ -155,19 +170,20 @@ DaemonRun via_daemon(StateWatch& watch, const std::string& dir, long daemon, con
     r.cpu_ms = sched_ms(daemon) - cpu0;
     r.smoke.latency_ms = smoke.value("latency_ms", -1.0);
     r.smoke.tokens = smoke.value("completion_tokens", 0L);
-    r.smoke.engine_ms = engine_ms(smoke.value("prompt_tokens", 0L), smoke.value("prompt_per_second", 0.0),
-                                  r.smoke.tokens, smoke.value("predicted_per_second", 0.0));
+    r.smoke.prompt_tokens = smoke.value("prompt_tokens", 0L);
+    r.smoke.prompt_per_second = smoke.value("prompt_per_second", 0.0);
+    r.smoke.predicted_per_second = smoke.value("predicted_per_second", 0.0);
     return r;
 }
 
 struct Series {
     std::vector<double> latency, engine, outside;
     long tokens = 0;
-    void add(const Sample& s)
+    void add(const Sample& s, double uncounted)
     {
         latency.push_back(s.latency_ms);
-        engine.push_back(s.engine_ms);
-        outside.push_back(s.latency_ms - s.engine_ms);
+        engine.push_back(engine_ms(s, uncounted));
+        outside.push_back(s.latency_ms - engine.back());
         tokens += s.tokens;
     }
 };
@@ -191,10 +207,13 @@ int run(const std::string& dir, long daemon, int port, int runs, const std::stri
         fmt::print(stderr, "bench_smoke_cost: error: no ready engine with a good smoke test within {} s\n", timeout_s);
         return 1;
     }
-    if (direct(port, timeout_s).latency_ms < 0) { // warm-up: the first request after load is slower
+    const Sample warm = direct(port, timeout_s); // also a warm-up: the first request after load is slower
+    if (warm.latency_ms < 0) {
         fmt::print(stderr, "bench_smoke_cost: error: the direct request to port {} failed\n", port);
         return 1;
     }
+    const double uncounted = uncounted_tokens(warm);
+    fmt::print("generated tokens the engine's predicted_per_second leaves out: {:.0f}\n", uncounted);
     Series via, own;
     std::vector<double> trigger, cpu;
     double ticks = 0;
@@ -223,15 +242,15 @@ int run(const std::string& dir, long daemon, int port, int runs, const std::stri
                        d.smoke.latency_ms < 0 ? "daemon's" : "direct");
             return 1;
         }
-        via.add(d.smoke);
-        own.add(c);
+        via.add(d.smoke, uncounted);
+        own.add(c, uncounted);
         trigger.push_back(d.trigger_ms);
         cpu.push_back(d.cpu_ms);
         ticks += d.ticks;
         fmt::print("run {:2}: daemon {:7.1f} ms (engine {:7.1f}, {} tokens; halo-check smoke → state {:7.1f} ms; CPU "
                    "{:.2f} ms, {} ticks)   direct {:7.1f} ms (engine {:7.1f}, {} tokens)\n",
-                   i, d.smoke.latency_ms, d.smoke.engine_ms, d.smoke.tokens, d.trigger_ms, d.cpu_ms, d.ticks,
-                   c.latency_ms, c.engine_ms, c.tokens);
+                   i, d.smoke.latency_ms, via.engine.back(), d.smoke.tokens, d.trigger_ms, d.cpu_ms, d.ticks,
+                   c.latency_ms, own.engine.back(), c.tokens);
         std::fflush(stdout);
     }
     // The floor: the daemon's CPU over an idle stretch as long as one measured daemon run.
