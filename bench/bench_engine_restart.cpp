@@ -114,6 +114,7 @@ int start(int port, int runs, int timeout_s, const std::vector<std::string>& cmd
         const pid_t pid = spawn(cmd);
         double bound_at = -1, ready_at = -1;
         int status = 0;
+        bool exited = false;
         while (mono_ms() < deadline) {
             const int code = http_status(port, "/health", 1000);
             if (code != 0 && bound_at < 0) bound_at = mono_ms();
@@ -121,12 +122,23 @@ int start(int port, int runs, int timeout_s, const std::vector<std::string>& cmd
                 ready_at = mono_ms();
                 break;
             }
-            if (::waitpid(pid, &status, WNOHANG) == pid) break;
+            if (::waitpid(pid, &status, WNOHANG) == pid) {
+                exited = true;
+                break;
+            }
             ::usleep(k_poll_us);
+        }
+        const std::string run = i == 0 ? std::string("warm-up") : fmt::format("run {}", i);
+        if (exited) {
+            fmt::print(stderr, "bench_engine_restart: error: {}: '{}' exited ({}) before /health answered 200\n", run,
+                       cmd[0],
+                       WIFEXITED(status) ? fmt::format("status {}", WEXITSTATUS(status))
+                                         : fmt::format("signal {}", WTERMSIG(status)));
+            return 1;
         }
         if (ready_at < 0) {
             stop_child(pid, 1000);
-            fmt::print(stderr, "bench_engine_restart: error: run {}: '{}' did not answer /health 200 within {} s\n", i,
+            fmt::print(stderr, "bench_engine_restart: error: {}: '{}' did not answer /health 200 within {} s\n", run,
                        cmd[0], timeout_s);
             return 1;
         }
