@@ -6,14 +6,7 @@
 # --root: the config named with --config is this machine's file, the machine is the root's.
 source "$HALO_SOURCE_DIR/tests/support/assert.sh"
 source "$HALO_SOURCE_DIR/tests/support/llama_server.sh"
-if ! server=$(llama_server_binary); then
-    if [ "${CI:-}" = true ] || [ "${CI:-}" = 1 ]; then
-        echo "FAIL: no llama-server under CI (CI=$CI); run scripts/get-llama-server first, as scripts/test-all does"
-        exit 1
-    fi
-    echo "not run: no llama-server; run scripts/get-llama-server or set HALO_TEST_LLAMA_SERVER"
-    exit 77
-fi
+require_llama_server server
 model=$(make_test_model "${HALO_BINARY_DIR:?set by ctest}/test-models" --size tiny --template plain) || fail "could not generate a test model"
 export NO_COLOR=1 XDG_CONFIG_HOME=$(mktemp -d)
 tmp=$(mktemp -d)

@@ -5,14 +5,7 @@
 # only the machine under the root: a config named outside it is read where it is, so the broken
 # fixture host is refused. Under CI a missing llama-server fails the test, never skips it.
 . "$HALO_SOURCE_DIR/tests/support/llama_server.sh"
-if ! server=$(llama_server_binary); then
-    if [ "${CI:-}" = true ] || [ "${CI:-}" = 1 ]; then
-        echo "FAIL: no llama-server under CI (CI=$CI); run scripts/get-llama-server first, as scripts/test-all does"
-        exit 1
-    fi
-    echo "not run: no llama-server; run scripts/get-llama-server or set HALO_TEST_LLAMA_SERVER"
-    exit 77
-fi
+require_llama_server server
 model=$(make_test_model "${HALO_BINARY_DIR:?set by ctest}/test-models" --size tiny --template plain) || {
     echo "FAIL: could not generate a test model"
     exit 1

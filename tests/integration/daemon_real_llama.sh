@@ -5,14 +5,7 @@
 # model is HALO_TEST_GGUF or a generated tiny one. Without a binary it is reported as skipped,
 # never as passed, and under CI it fails: CI must test the real engine.
 . "$HALO_SOURCE_DIR/tests/support/llama_server.sh"
-if ! HALO_TEST_LLAMA_SERVER=$(llama_server_binary); then
-    if [ "${CI:-}" = true ] || [ "${CI:-}" = 1 ]; then
-        echo "FAIL: no llama-server under CI (CI=$CI); run scripts/get-llama-server first, as scripts/test-all does"
-        exit 1
-    fi
-    echo "not run: no llama-server; run scripts/get-llama-server or set HALO_TEST_LLAMA_SERVER"
-    exit 77
-fi
+require_llama_server HALO_TEST_LLAMA_SERVER
 if [ -z "${HALO_TEST_GGUF:-}" ]; then
     HALO_TEST_GGUF=$(make_test_model "${HALO_BINARY_DIR:?set by ctest}/test-models" --size tiny --template plain) || {
         echo "FAIL: could not generate a test model"

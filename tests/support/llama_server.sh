@@ -1,5 +1,7 @@
 # Sourced by integration tests that drive a real llama-server (docs/llama-server-for-tests.md).
 # llama_server_binary: prints the engine binary to test, or fails saying how to get one.
+# require_llama_server VAR: sets VAR to that binary; without one the calling test ends: skipped
+# (exit 77) on a developer machine, failed under CI, which must test the real engine.
 # make_test_model DIR [make_gguf.py options]: prints the path of a generated model, made once per
 # option set and generator version and kept in DIR (tests pass "$HALO_BINARY_DIR/test-models").
 : "${HALO_SOURCE_DIR:?set by ctest}"
@@ -27,6 +29,19 @@ llama_server_binary() {
     done
     echo "llama_server: no llama-server $version found; run scripts/get-llama-server (builds one into $cache/halo-check, once) or set HALO_TEST_LLAMA_SERVER" >&2
     return 1
+}
+
+require_llama_server() {
+    local found
+    if ! found=$(llama_server_binary); then
+        if [ "${CI:-}" = true ] || [ "${CI:-}" = 1 ]; then
+            echo "FAIL: no llama-server under CI (CI=$CI); run scripts/get-llama-server first, as scripts/test-all does"
+            exit 1
+        fi
+        echo "not run: no llama-server; run scripts/get-llama-server or set HALO_TEST_LLAMA_SERVER"
+        exit 77
+    fi
+    printf -v "$1" '%s' "$found"
 }
 
 make_test_model() {

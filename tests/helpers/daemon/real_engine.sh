@@ -4,14 +4,7 @@
 # reported as skipped, never as passed, and under CI it fails: CI must test the real engine.
 # Sets LLAMA (the binary) and GGUF (the model); real_config writes a config that runs them.
 . "$HALO_SOURCE_DIR/tests/support/llama_server.sh"
-if ! LLAMA=$(llama_server_binary); then
-    if [ "${CI:-}" = true ] || [ "${CI:-}" = 1 ]; then
-        echo "FAIL: no llama-server under CI (CI=$CI); run scripts/get-llama-server first, as scripts/test-all does"
-        exit 1
-    fi
-    echo "not run: no llama-server; run scripts/get-llama-server or set HALO_TEST_LLAMA_SERVER"
-    exit 77
-fi
+require_llama_server LLAMA
 GGUF=${HALO_TEST_GGUF:-}
 if [ -z "$GGUF" ]; then
     GGUF=$(make_test_model "${HALO_BINARY_DIR:?set by ctest}/test-models" --size tiny --template plain) || {

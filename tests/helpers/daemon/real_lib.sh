@@ -3,14 +3,7 @@
 # none: skipped, never passed, and under CI a failure), a generated tiny model, then lib.sh
 # (temp dir, a free port, the daemon, bounded waits, cleanup of every engine pid it saw).
 . "$HALO_SOURCE_DIR/tests/support/llama_server.sh"
-if ! LLAMA=$(llama_server_binary); then
-    if [ "${CI:-}" = true ] || [ "${CI:-}" = 1 ]; then
-        echo "FAIL: no llama-server under CI (CI=$CI); run scripts/get-llama-server first, as scripts/test-all does"
-        exit 1
-    fi
-    echo "not run: no llama-server; run scripts/get-llama-server or set HALO_TEST_LLAMA_SERVER"
-    exit 77
-fi
+require_llama_server LLAMA
 MODEL=$(make_test_model "${HALO_BINARY_DIR:?set by ctest}/test-models" --size tiny --template plain) || {
     echo "FAIL: could not generate a test model"
     exit 1
