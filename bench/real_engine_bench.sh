@@ -105,8 +105,10 @@ EOC
     return 1
 }
 
-echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1); halo-checkd: $CHECKD"
-echo "engine: $LLAMA ($("$LLAMA" --version 2>&1 | grep -m1 -i version))"
+# Paths as a reader can use them: the build under the checkout, the cache under ~.
+shown() { local p=${1#"$SRC"/}; [ -n "${HOME:-}" ] && p=${p/#"$HOME"/\~}; echo "$p"; }
+echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1); halo-checkd: $(shown "$CHECKD")"
+echo "engine: $(shown "$LLAMA") ($("$LLAMA" --version 2>&1 | grep -m1 -i version))"
 echo "models: tiny $(stat -c %s "$TINY") bytes, large $(stat -c %s "$LARGE") bytes; backoff_initial $BACKOFF; $RUNS crashes, $SMOKE_RUNS smoke runs"
 load before
 rc=0
