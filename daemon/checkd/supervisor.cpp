@@ -196,9 +196,7 @@ void Supervisor::stop(const std::string& why, std::function<void()> then)
     cancel_checks();
     if (action == StopAction::begin_stopping) {
         m_log.daemon(LOG_INFO, fmt::format("stopping engine {} (pid {}): {}", m_config.name, m_pid, why));
-        signal_engine(m_pid, SIGTERM);
-        signal_listener(SIGTERM);
-        arm_timer(m_kill_timer, duration_cast<microseconds>(m_config.stop_timeout), &Supervisor::on_kill_timer);
+        terminate_engine();
         apply(SupervisionEvent::stop_requested, why);
     }
 }
@@ -403,9 +401,7 @@ void Supervisor::kill_for_restart(const std::string& reason)
     m_after_exit = ExitPlan::restart_backoff;
     m_after_reason = reason;
     apply(SupervisionEvent::killed_for_restart, reason);
-    signal_engine(m_pid, SIGTERM);
-    signal_listener(SIGTERM);
-    arm_timer(m_kill_timer, duration_cast<microseconds>(m_config.stop_timeout), &Supervisor::on_kill_timer);
+    terminate_engine();
 }
 
 void Supervisor::kill_for_good(const std::string& reason)
@@ -416,7 +412,15 @@ void Supervisor::kill_for_good(const std::string& reason)
     m_after_exit = ExitPlan::fail;
     m_after_reason = reason;
     apply(SupervisionEvent::killed_for_good, reason);
+    terminate_engine();
+}
+
+// SIGTERM to the launched group and to the engine a container launcher runs (its own session,
+// out of the group's reach); SIGKILL to both after stop_timeout.
+void Supervisor::terminate_engine()
+{
     signal_engine(m_pid, SIGTERM);
+    signal_listener(SIGTERM);
     arm_timer(m_kill_timer, duration_cast<microseconds>(m_config.stop_timeout), &Supervisor::on_kill_timer);
 }
 

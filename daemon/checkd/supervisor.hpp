@@ -107,6 +107,7 @@ private:
     void kill_for_restart(const std::string& reason);
     // SIGTERM (SIGKILL after stop_timeout), then failed with `reason`: it cannot work as configured.
     void kill_for_good(const std::string& reason);
+    void terminate_engine();
     // After an exception in a callback: the engine's group killed, no process, no checks, no
     // timers, failed with "internal error in <where>: <what>", and a pending stop's `then` run.
     void fail_internally(std::string_view where, std::string_view what);
