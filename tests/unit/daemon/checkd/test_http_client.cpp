@@ -1,5 +1,6 @@
 #include "daemon/checkd/http_client.hpp"
 
+#include "callback_recording.hpp"
 #include "daemon/checkd/callback_guard.hpp"
 #include "watch_test_support.hpp"
 
@@ -19,22 +20,6 @@ using namespace halo::checkd;
 using namespace std::chrono_literals;
 
 namespace {
-
-std::vector<std::string> g_reports;
-
-void record(std::string_view callback, std::string_view what) noexcept
-{
-    g_reports.push_back(std::string(callback) + ": " + std::string(what));
-}
-
-struct Recording {
-    Recording()
-    {
-        g_reports.clear();
-        set_callback_error_reporter(&record);
-    }
-    ~Recording() { set_callback_error_reporter(nullptr); }
-};
 
 // Nothing listens on port 1 of loopback: the request is refused at once.
 constexpr const char* k_refused = "http://127.0.0.1:1/health";
@@ -72,7 +57,7 @@ TEST_CASE("http client: a cancelled request never calls back", "[daemon][http_cl
 
 TEST_CASE("http client: a throwing callback is reported and costs the other requests nothing", "[daemon][http_client]")
 {
-    Recording rec;
+    halo::test::CallbackRecording rec;
     test::EventLoop loop;
     auto http = HttpClient::create(loop.e);
     REQUIRE(http.ok());
@@ -88,8 +73,8 @@ TEST_CASE("http client: a throwing callback is reported and costs the other requ
     }
     REQUIRE(loop.run_until([&] { return answered == 3; }, 5'000'000));
     CHECK((*http)->in_flight() == 0);
-    REQUIRE(g_reports.size() == 3);
-    for (const auto& r : g_reports) CHECK(r == "http_client.done: owner failed");
+    REQUIRE(halo::test::CallbackRecording::reports().size() == 3);
+    for (const auto& r : halo::test::CallbackRecording::reports()) CHECK(r == "http_client.done: owner failed");
 }
 
 TEST_CASE("http client: request headers go on the wire with the request", "[daemon][http_client]")
