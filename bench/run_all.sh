@@ -19,4 +19,4 @@ for extra in bench/daemon_idle.sh bench/real_engine_bench.sh; do
     [ -x "$extra" ] && { echo "== $extra"; "$extra" build-bench || true; }
 done
 echo "== bench/watch_daemon_bench.sh"
-HALO_BINARY_DIR=build-bench bench/watch_daemon_bench.sh || true
+HALO_SOURCE_DIR="$PWD" HALO_BINARY_DIR="$PWD/build-bench" bench/watch_daemon_bench.sh || true
