@@ -158,6 +158,10 @@ ce_setup() {
     export CONTAINERS_STORAGE_CONF="$CE_DIR/storage.conf" CONTAINERS_CONF="$CE_DIR/containers.conf"
     export XDG_RUNTIME_DIR="$CE_DIR/xdg" HOME="$CE_HOME" XDG_CONFIG_HOME="$CE_HOME/.config"
     export XDG_DATA_HOME="$CE_HOME/.local/share"
+    # toolbox create takes the user's shell from the environment's $SHELL and refuses without
+    # it. A CI runner may start the tests with none; bash then sets SHELL from passwd but does
+    # not export it.
+    export SHELL="${SHELL:-$(getent passwd "$(id -un)" | cut -d: -f7)}"
     # toolbox create mounts the D-Bus system socket and refuses when there is none; the private
     # /run has none, so point it at a file of ours.
     : >"$CE_DIR/system_bus_socket"
