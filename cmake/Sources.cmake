@@ -8,6 +8,7 @@ set(HALO_COMMON_SOURCES
   common/toml_guard.cpp)
 set(HALO_RULES_SOURCES
   rules/condition.cpp
+  rules/condition_set.cpp
   rules/evaluate.cpp
   rules/fact_catalogue.cpp
   rules/facts.cpp

@@ -1,5 +1,7 @@
 #include "daemon/report_output.hpp"
 
+#include "rules/views.hpp"
+
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
@@ -120,7 +122,7 @@ std::string machine_summary(const rules::Facts& facts)
     line("rocm", rocm.empty() ? missing(facts, "kfd", "no KFD agents") : rocm);
 
     std::string firmware;
-    for (const char* name : {"linux-firmware", "amd-gpu-firmware", "linux-firmware-amdgpu", "firmware-amd-graphics"}) {
+    for (std::string_view name : rules::firmware_packages()) {
         if (auto evr = facts.get(fmt::format("package.{}.evr", name))) {
             firmware += fmt::format("{}{} {}", firmware.empty() ? "" : ", ", name, *evr);
         }

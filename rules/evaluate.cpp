@@ -1,36 +1,12 @@
 #include "rules/evaluate.hpp"
 
+#include "rules/condition_set.hpp"
+
 #include <algorithm>
 
 namespace halo::rules {
 
 namespace {
-
-struct WhenOutcome {
-    Tri result = Tri::yes;
-    std::vector<std::pair<std::string, std::string>> matched;
-    std::vector<std::pair<std::string, std::string>> unknown;
-};
-
-// All conditions must hold; one false condition decides at once, unknown ones are collected.
-WhenOutcome evaluate_when(const std::vector<Condition>& when, const Facts& facts)
-{
-    WhenOutcome out;
-    for (const Condition& c : when) {
-        ConditionOutcome o = evaluate(c, facts);
-        if (o.result == Tri::no) {
-            out.result = Tri::no;
-            return out;
-        }
-        if (o.result == Tri::unknown) {
-            out.result = Tri::unknown;
-            out.unknown.emplace_back(c.key, std::move(o.unknown_reason));
-        } else {
-            for (auto& m : o.matched) out.matched.push_back(std::move(m));
-        }
-    }
-    return out;
-}
 
 int severity_rank(Severity s) { return s == Severity::broken ? 0 : (s == Severity::warning ? 1 : 2); }
 
@@ -51,7 +27,10 @@ Report evaluate(const RuleSet& rules, const Facts& facts, const EvaluateOptions&
 {
     Report report;
     for (const Rule& rule : rules.rules) {
-        WhenOutcome o = evaluate_when(rule.when, facts);
+        ConditionSetOutcome o = evaluate_all(rule.when, facts);
+        if (o.result == Tri::no) continue;
+        // `unless` is counter-evidence: only when it is known to hold does it keep the rule quiet.
+        if (!rule.unless.empty() && evaluate_all(rule.unless, facts).result == Tri::yes) continue;
         if (o.result == Tri::yes) {
             report.findings.push_back({&rule, std::move(o.matched)});
         } else if (o.result == Tri::unknown && rule.severity != Severity::info) {
@@ -65,7 +44,7 @@ Report evaluate(const RuleSet& rules, const Facts& facts, const EvaluateOptions&
         return severity_rank(a.rule->severity) < severity_rank(b.rule->severity);
     });
     for (const KnownGood& good : rules.known_good) {
-        if (evaluate_when(good.when, facts).result == Tri::yes) {
+        if (evaluate_all(good.when, facts).result == Tri::yes) {
             report.known_good = &good;
             break;
         }

@@ -1,6 +1,7 @@
 #include "rules/facts_io.hpp"
 
 #include "common/toml.hpp"
+#include "rules/fact_catalogue.hpp"
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -47,6 +48,45 @@ Result<void> read_string_table(const toml::table& root, std::string_view name, c
         auto text = scalar_text(value, toml_where(origin, value.source()), key.str());
         if (!text) return text.error();
         put(std::string(key.str()), std::move(*text));
+    }
+    return {};
+}
+
+// `taken` is a time, and TOML has a type for it: `taken = 2026-11-27T10:15:02Z` is as good as the
+// quoted form that `halo-check facts` writes.
+std::string rfc3339_text(const toml::date_time& t)
+{
+    std::string text = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", t.date.year, t.date.month, t.date.day,
+                                   t.time.hour, t.time.minute, t.time.second);
+    if (t.time.nanosecond != 0) text += fmt::format(".{:09}", t.time.nanosecond);
+    if (!t.offset) return text;
+    const int minutes = t.offset->minutes;
+    if (minutes == 0) return text + "Z";
+    const int magnitude = minutes < 0 ? -minutes : minutes;
+    return text + fmt::format("{}{:02}:{:02}", minutes < 0 ? '-' : '+', magnitude / 60, magnitude % 60);
+}
+
+Result<void> read_snapshot_toml(const toml::table& root, const std::string& origin, Snapshot& snapshot)
+{
+    const toml::node* node = root.get("snapshot");
+    if (!node) return {};
+    const toml::table* table = node->as_table();
+    if (!table)
+        return Error{fmt::format("{}: 'snapshot' must be a table ([snapshot])", toml_where(origin, node->source()))};
+    for (const auto& [key, value] : *table) {
+        const std::string_view k = key.str();
+        std::string text;
+        if (const auto* when = value.as_date_time(); when && k == "taken") {
+            text = rfc3339_text(when->get());
+        } else if (const auto* str = value.as_string()) {
+            text = str->get();
+        } else {
+            return Error{fmt::format("{}: 'snapshot.{}' must be a string{}", toml_where(origin, value.source()), k,
+                                     k == "taken" ? " or a date-time (taken = 2026-11-27T10:15:02Z)" : "")};
+        }
+        if (k == "taken") snapshot.taken = std::move(text);
+        else if (k == "host") snapshot.host = std::move(text);
+        else if (k == "halo_check_version") snapshot.halo_check_version = std::move(text);
     }
     return {};
 }
@@ -133,11 +173,7 @@ Result<Facts> parse_facts_toml(std::string_view text, const std::string& origin)
     HALO_TRY(read_string_table(root, "unknown", origin,
                                [&](std::string k, std::string v) { facts.mark_unknown(std::move(k), std::move(v)); }));
     HALO_TRY(read_probes_toml(root, origin, facts));
-    HALO_TRY(read_string_table(root, "snapshot", origin, [&](const std::string& k, std::string v) {
-        if (k == "taken") facts.snapshot.taken = std::move(v);
-        else if (k == "host") facts.snapshot.host = std::move(v);
-        else if (k == "halo_check_version") facts.snapshot.halo_check_version = std::move(v);
-    }));
+    HALO_TRY(read_snapshot_toml(root, origin, facts.snapshot));
     return facts;
 }
 
@@ -239,7 +275,29 @@ Result<Facts> load_facts_file(const std::string& path)
     }
     std::ostringstream buffer;
     buffer << in.rdbuf();
-    return parse_facts(buffer.str(), path);
+    auto facts = parse_facts(buffer.str(), path);
+    if (facts) mark_unreported_probes_unknown(*facts, path);
+    return facts;
+}
+
+void mark_unreported_probes_unknown(Facts& facts, const std::string& origin)
+{
+    for (const CatalogueEntry& entry : fact_catalogue()) {
+        const auto status = facts.probes().find(std::string(entry.probe));
+        if (status != facts.probes().end() && status->second.state != ProbeState::failed &&
+            status->second.state != ProbeState::not_run) {
+            continue;
+        }
+        const std::string pattern(entry.pattern);
+        if (facts.unknown().contains(pattern)) continue;
+        facts.mark_unknown(
+            pattern, status == facts.probes().end()
+                         ? fmt::format("'{}' carries no status for the {} probe, so what it did not record is "
+                                       "unknown (collect the file with `halo-check facts`)",
+                                       origin, entry.probe)
+                         : fmt::format("the {} probe {} when '{}' was collected", entry.probe,
+                                       status->second.state == ProbeState::failed ? "failed" : "did not run", origin));
+    }
 }
 
 std::string serialize_facts(const Facts& facts, FactsFormat format)

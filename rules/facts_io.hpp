@@ -23,7 +23,13 @@ enum class FactsFormat { toml, json };
 Result<Facts> parse_facts(std::string_view text, const std::string& origin);
 Result<Facts> parse_facts_toml(std::string_view text, const std::string& origin);
 Result<Facts> parse_facts_json(std::string_view text, const std::string& origin);
+// Reads a facts file a person or another tool handed us. Evidence is only what a probe that ran
+// reported: the keys of a probe the file carries no status for (or one that failed or did not
+// run) are marked unknown, so a partial capture never reads as "absent".
 Result<Facts> load_facts_file(const std::string& path);
+
+// The marking load_facts_file applies, for facts read some other way.
+void mark_unreported_probes_unknown(Facts& facts, const std::string& origin);
 
 std::string serialize_facts(const Facts& facts, FactsFormat format);
 

@@ -1,5 +1,6 @@
 #include "rules/log_match.hpp"
 
+#include "rules/condition_set.hpp"
 #include "rules/log_title.hpp"
 
 #include <algorithm>
@@ -21,9 +22,7 @@ const LogPattern* find_match(std::span<const LogPattern> patterns, LogSource ori
         } catch (const std::regex_error&) {
             continue;
         }
-        const bool holds = std::all_of(p.when.begin(), p.when.end(),
-                                       [&](const Condition& c) { return evaluate(c, facts).result == Tri::yes; });
-        if (holds) return &p;
+        if (evaluate_all(p.when, facts).result == Tri::yes) return &p;
     }
     return nullptr;
 }

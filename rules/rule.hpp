@@ -34,6 +34,7 @@ struct Rule {
     std::vector<std::string> links;
     std::string since; // YYYY-MM-DD
     std::vector<Condition> when;
+    std::vector<Condition> unless; // counter-evidence: when it is known to hold, the rule does not apply
     SourceLocation where;
 };
 

@@ -17,7 +17,8 @@ namespace halo::rules {
 
 namespace {
 
-constexpr std::string_view k_rule_fields[] = {"id", "severity", "title", "explain", "fix", "links", "since", "when"};
+constexpr std::string_view k_rule_fields[] = {"id",    "severity", "title", "explain", "fix",
+                                              "links", "since",    "when",  "unless"};
 constexpr std::string_view k_known_good_fields[] = {"id", "title", "explain", "links", "since", "when"};
 constexpr std::string_view k_log_pattern_fields[] = {"id",  "regex", "severity", "title", "explain",
                                                      "fix", "links", "since",    "when",  "source"};
@@ -195,10 +196,11 @@ private:
         return std::nullopt;
     }
 
-    std::vector<Condition> when_field(const toml::table& t, const std::string& what, bool required)
+    std::vector<Condition> when_field(const toml::table& t, const std::string& what, bool required,
+                                      std::string_view field = "when")
     {
         std::vector<Condition> conditions;
-        const toml::node* node = t.get("when");
+        const toml::node* node = t.get(field);
         if (!node) {
             if (required) {
                 error(t.source(), fmt::format("{}: missing 'when'; an entry without conditions would match every "
@@ -209,12 +211,14 @@ private:
         }
         const toml::table* table = node->as_table();
         if (!table) {
-            error(node->source(), fmt::format("{}: 'when' must be a table of fact = condition", what));
+            error(node->source(), fmt::format("{}: '{}' must be a table of fact = condition", what, field));
             return conditions;
         }
         if (table->empty() && required) {
             error(node->source(),
                   fmt::format("{}: 'when' is empty; an entry without conditions would match every machine", what));
+        } else if (table->empty() && field != "when") {
+            error(node->source(), fmt::format("{}: '{}' is empty; remove it or give it a condition", what, field));
         }
         for (const auto& [key, value] : *table) {
             const std::string_view k = key.str();
@@ -284,6 +288,7 @@ private:
         rule.links = links_field(t, what, true);
         rule.since = since_field(t, what);
         rule.when = when_field(t, what, true);
+        rule.unless = when_field(t, what, false, "unless");
         if (!id || !severity || !title || error_count() != errors_before) return;
         rule.id = std::move(*id);
         rule.severity = *severity;

@@ -27,7 +27,7 @@ namespace halo::checkd {
 int engine_line_priority(std::string_view line) noexcept;
 
 // A record as one stderr line, "<PRIORITY>message [rule]": the rule is added only when the
-// message does not name it already ("Verdict now broken (was ok): rocm.firmware-20251125").
+// message does not name it already ("Verdict now broken (was ok): engine.model-unreadable").
 std::string record_line(const JournalRecord& record);
 
 class LogSink {

@@ -144,12 +144,15 @@ void MachineWatch::evaluated(const Evaluation& e)
         m_monitor->set_facts(facts);
     }
     const std::string kernel_next = facts.get("kernel.next_boot.release").value_or("");
-    for (const ViewNews& news : view_news(m_reported, now.verdict, m_next_report.verdict)) {
+    for (const ViewNews& news : view_news(m_reported, now, m_next_report)) {
         const rules::Report& report = news.view == View::now ? now : m_next_report;
         m_log.record(view_record(news, report, e.why, kernel_next));
-        notify(news.notification, report, [&news](NotificationInput& in) { in.previous = news.previous; });
+        notify(news.notification, report, [&news](NotificationInput& in) {
+            in.previous = news.previous;
+            in.new_rule_ids = news.new_findings;
+        });
     }
-    m_reported = {now.verdict, m_next_report.verdict};
+    m_reported = {reported_view(now), reported_view(m_next_report)};
 }
 
 void MachineWatch::notify(NotificationKind kind, const rules::Report& report,

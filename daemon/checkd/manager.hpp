@@ -38,7 +38,7 @@ namespace halo::checkd {
 // The policy's answer for one report.
 struct Decision {
     bool allowed = true;
-    std::string reason; // "broken: rocm.firmware-20251125" when refused
+    std::string reason; // "broken: engine.model-unreadable" when refused
 };
 Decision decide(app::Policy policy, const rules::Report& report);
 

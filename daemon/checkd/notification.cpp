@@ -52,7 +52,7 @@ std::string engine_name(const NotificationInput& in)
     return in.engine.empty() ? std::string("The inference engine") : in.engine;
 }
 
-// "6.18.5-200.fc43.x86_64" → "6.18.5-200.fc43": the architecture says nothing to the reader.
+// A kernel release without its architecture suffix, which says nothing to the reader.
 std::string short_kernel(std::string_view release)
 {
     for (std::string_view arch : {".x86_64", ".aarch64"}) {
@@ -103,17 +103,15 @@ std::string diff_section(const NotificationInput& in)
     return text;
 }
 
-bool cause_involves(const Cause& cause, std::string_view key)
-{
-    return cause.matched_keys.empty() ||
-           std::find(cause.matched_keys.begin(), cause.matched_keys.end(), key) != cause.matched_keys.end();
-}
-
 std::string also_section(const NotificationInput& in)
 {
     if (in.causes.size() <= 1) return {};
     std::string text = "\nAlso:";
-    for (std::size_t i = 1; i < in.causes.size() && i <= 3; ++i) text += "\n• " + in.causes[i].title;
+    for (std::size_t i = 1; i < in.causes.size() && i <= 3; ++i) {
+        const bool is_new =
+            std::find(in.new_rule_ids.begin(), in.new_rule_ids.end(), in.causes[i].rule_id) != in.new_rule_ids.end();
+        text += "\n• " + in.causes[i].title + (is_new ? " (new)" : "");
+    }
     if (in.causes.size() > 4) text += fmt::format("\n• … {} more: halo-check check", in.causes.size() - 4);
     return text;
 }
@@ -161,7 +159,9 @@ void compose_verdict(const NotificationInput& in, Notification& n)
             n.body = "Run: halo-check check";
             break;
         }
-        n.summary = fmt::format("{} {}: {}", engine, what, in.causes.front().title);
+        const bool only_new = in.previous == in.verdict && !in.new_rule_ids.empty();
+        n.summary =
+            fmt::format("{} {}{}: {}", engine, what, only_new ? ", and a new problem" : "", in.causes.front().title);
         n.body = "Fix: " + first_sentence(in.causes.front().fix) + also_section(in);
         break;
     }
@@ -192,23 +192,11 @@ void compose_after_reboot(const NotificationInput& in, Notification& n)
     } else {
         why += ".";
     }
-    std::vector<std::string> fixes;
-    if (new_kernel && !in.kernel_now.empty() && (!cause || cause_involves(*cause, "kernel.release"))) {
-        fixes.push_back(in.package_manager == "rpm"
-                            ? fmt::format("keep {} as the default (sudo grubby --set-default /boot/vmlinuz-{})",
-                                          short_kernel(in.kernel_now), in.kernel_now)
-                            : fmt::format("choose {} in the boot menu", short_kernel(in.kernel_now)));
-    }
-    if (cause && !cause->fix.empty()) {
-        std::string fix = first_sentence(cause->fix);
-        if (!fixes.empty() && !fix.empty() && fix[0] >= 'A' && fix[0] <= 'Z')
-            fix[0] = static_cast<char>(fix[0] - 'A' + 'a');
-        fixes.push_back(std::move(fix));
-    }
+    // The fix is the rule's own, and only the rule's: what to do about a kernel or firmware is
+    // knowledge, and it lives in the rules, dated and sourced.
     n.body = why;
-    if (!fixes.empty()) {
-        n.body += "\nFix: " + fixes.front();
-        for (std::size_t i = 1; i < fixes.size(); ++i) n.body += ", or " + fixes[i];
+    if (cause && !cause->fix.empty()) {
+        n.body += "\nFix: " + first_sentence(cause->fix);
         if (n.body.back() != '.') n.body += '.';
     }
     n.body += also_section(in);
@@ -226,7 +214,6 @@ NotificationInput describe(NotificationKind kind, const rules::Facts& facts, con
     in.backend = facts.get("engine.backend").value_or("");
     in.kernel_now = facts.get("kernel.release").value_or("");
     in.kernel_next = facts.get("kernel.next_boot.release").value_or("");
-    in.package_manager = facts.get("packages.manager").value_or("");
     for (const rules::Finding& f : report.findings) {
         if (!f.rule || f.rule->severity == rules::Severity::info) continue;
         Cause cause{f.rule->id, f.rule->severity, f.rule->title, f.rule->fix, {}};
@@ -236,8 +223,13 @@ NotificationInput describe(NotificationKind kind, const rules::Facts& facts, con
     return in;
 }
 
-Notification compose_notification(const NotificationInput& in)
+Notification compose_notification(const NotificationInput& input)
 {
+    // What is new is told first: the headline, the fix, then the rest under "Also".
+    NotificationInput in = input;
+    std::stable_partition(in.causes.begin(), in.causes.end(), [&](const Cause& c) {
+        return std::find(in.new_rule_ids.begin(), in.new_rule_ids.end(), c.rule_id) != in.new_rule_ids.end();
+    });
     Notification n;
     n.details_path = in.details_path;
     switch (in.kind) {

@@ -83,7 +83,7 @@ struct NotificationInput {
     std::string backend;                         // "rocm", "vulkan", "cpu"
     std::string kernel_now;                      // kernel.release
     std::string kernel_next;                     // kernel.next_boot.release
-    std::string package_manager;                 // packages.manager: "rpm" → grubby
+    std::vector<std::string> new_rule_ids;       // findings new since the last report: told first
     std::string detail; // given up: why; GPU reset / log event: the matched log pattern's title
     std::string fix;    // given up / GPU reset: the known fix, when there is one
     rules::Severity event_severity = rules::Severity::broken; // GPU reset: the log pattern's severity

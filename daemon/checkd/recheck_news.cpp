@@ -40,9 +40,43 @@ std::optional<rules::Verdict> verdict_from(const nlohmann::json& j, const char* 
     return std::nullopt;
 }
 
-bool is_news(std::optional<rules::Verdict> reported, rules::Verdict verdict)
+std::map<std::string, rules::Severity> findings_from(const nlohmann::json& j, const char* table)
 {
-    return reported ? *reported != verdict : verdict != rules::Verdict::ok;
+    std::map<std::string, rules::Severity> out;
+    if (!j.contains(table) || !j[table].is_object() || !j[table].contains("findings")) return out;
+    const nlohmann::json& findings = j[table]["findings"];
+    if (!findings.is_array()) return out;
+    for (const nlohmann::json& f : findings) {
+        if (!f.is_object() || !f.contains("id") || !f["id"].is_string()) continue;
+        const auto severity = rules::severity_from_string(f.contains("severity") && f["severity"].is_string()
+                                                              ? f["severity"].get<std::string>()
+                                                              : std::string("warning"));
+        if (severity && *severity != rules::Severity::info) out[f["id"].get<std::string>()] = *severity;
+    }
+    return out;
+}
+
+// The broken and warning findings not reported before, or reported as less severe.
+std::vector<std::string> new_findings(const ReportedView& reported, const rules::Report& report)
+{
+    std::vector<std::string> out;
+    for (const rules::Finding& f : report.findings) {
+        if (!f.rule || f.rule->severity == rules::Severity::info) continue;
+        const auto it = reported.findings.find(f.rule->id);
+        if (it == reported.findings.end() || it->second < f.rule->severity) out.push_back(f.rule->id);
+    }
+    return out;
+}
+
+std::optional<ViewNews> news_of(View view, const ReportedView& reported, const rules::Report& report)
+{
+    ViewNews news{view, reported.verdict, report.verdict,
+                  view == View::now ? NotificationKind::verdict_changed : NotificationKind::broken_after_reboot,
+                  new_findings(reported, report)};
+    const bool verdict_news =
+        reported.verdict ? *reported.verdict != report.verdict : report.verdict != rules::Verdict::ok;
+    if (!verdict_news && news.new_findings.empty()) return std::nullopt;
+    return news;
 }
 
 nlohmann::ordered_json findings_json(const rules::Report& report)
@@ -91,16 +125,25 @@ JournalRecord reload_record(const std::string& reload_error, std::size_t rule_co
 
 ReportedVerdicts reported_verdicts(const nlohmann::json& state)
 {
-    return {verdict_from(state, "verdict"), verdict_from(state, "next_boot")};
+    return {{verdict_from(state, "verdict"), findings_from(state, "verdict")},
+            {verdict_from(state, "next_boot"), findings_from(state, "next_boot")}};
 }
 
-std::vector<ViewNews> view_news(const ReportedVerdicts& reported, rules::Verdict now, rules::Verdict next_boot)
+ReportedView reported_view(const rules::Report& report)
+{
+    ReportedView view{report.verdict, {}};
+    for (const rules::Finding& f : report.findings) {
+        if (f.rule && f.rule->severity != rules::Severity::info) view.findings[f.rule->id] = f.rule->severity;
+    }
+    return view;
+}
+
+std::vector<ViewNews> view_news(const ReportedVerdicts& reported, const rules::Report& now,
+                                const rules::Report& next_boot)
 {
     std::vector<ViewNews> out;
-    if (is_news(reported.now, now)) out.push_back({View::now, reported.now, now, NotificationKind::verdict_changed});
-    if (is_news(reported.next_boot, next_boot)) {
-        out.push_back({View::next_boot, reported.next_boot, next_boot, NotificationKind::broken_after_reboot});
-    }
+    if (auto news = news_of(View::now, reported.now, now)) out.push_back(std::move(*news));
+    if (auto news = news_of(View::next_boot, reported.next_boot, next_boot)) out.push_back(std::move(*news));
     return out;
 }
 
@@ -111,12 +154,19 @@ JournalRecord view_record(const ViewNews& news, const rules::Report& report, con
     const bool now = news.view == View::now;
     r.kind = now ? JournalEventKind::verdict_changed : JournalEventKind::next_boot_changed;
     r.priority = priority_of(news.verdict);
-    r.rule = first_rule(report);
+    r.rule = news.new_findings.empty() ? first_rule(report) : news.new_findings.front();
     r.verdict = std::string(rules::to_string(news.verdict));
     const std::string was = news.previous ? std::string(rules::to_string(*news.previous)) : "not known";
     const std::string cause = r.rule.empty() ? "" : ": " + r.rule;
-    r.message = now ? fmt::format("Verdict now {} (was {}){}", r.verdict, was, cause)
-                    : fmt::format("After a reboot the verdict will be {} (was {}){}", r.verdict, was, cause);
+    if (news.previous == news.verdict) {
+        std::string ids;
+        for (const std::string& id : news.new_findings) ids += (ids.empty() ? "" : ", ") + id;
+        r.message = now ? fmt::format("New finding, verdict still {}: {}", r.verdict, ids)
+                        : fmt::format("New finding after a reboot, verdict still {}: {}", r.verdict, ids);
+    } else {
+        r.message = now ? fmt::format("Verdict now {} (was {}){}", r.verdict, was, cause)
+                        : fmt::format("After a reboot the verdict will be {} (was {}){}", r.verdict, was, cause);
+    }
     if (now) r.extra = {{"HALO_VIEW", "now"}, {"HALO_WHY", why}};
     else r.extra = {{"HALO_VIEW", "next_boot"}, {"HALO_WHY", why}, {"HALO_KERNEL_NEXT", kernel_next}};
     return r;

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,24 +33,34 @@ JournalRecord reload_record(const std::string& reload_error, std::size_t rule_co
 
 enum class View { now, next_boot };
 
-// The verdicts last reported for each view. Restored from the state file, so a daemon restart
-// does not report (or notify) the same verdict again.
+// What was last reported for one view: its verdict and its broken and warning findings (rule id
+// → severity). Restored from the state file, so a daemon restart does not report (or notify) the
+// same news again.
+struct ReportedView {
+    std::optional<rules::Verdict> verdict;
+    std::map<std::string, rules::Severity> findings;
+};
 struct ReportedVerdicts {
-    std::optional<rules::Verdict> now;
-    std::optional<rules::Verdict> next_boot;
+    ReportedView now;
+    ReportedView next_boot;
 };
 ReportedVerdicts reported_verdicts(const nlohmann::json& state);
+ReportedView reported_view(const rules::Report& report);
 
-// A view whose verdict is news: not the one last reported, or not ok when none was. Each piece of
-// news is notified (verdict_changed, broken_after_reboot); [notify] min_severity filters.
+// A view with news: its verdict is not the one last reported (or not ok when none was), or a
+// broken or warning finding appeared or got more severe — a second, independent breakage under
+// an old one is news too. Each piece of news is notified once per re-check (verdict_changed,
+// broken_after_reboot), naming what is new; [notify] min_severity filters.
 struct ViewNews {
     View view = View::now;
     std::optional<rules::Verdict> previous;
     rules::Verdict verdict = rules::Verdict::ok;
     NotificationKind notification = NotificationKind::verdict_changed;
+    std::vector<std::string> new_findings; // rule ids, in the report's order
 };
 // "now" first.
-std::vector<ViewNews> view_news(const ReportedVerdicts& reported, rules::Verdict now, rules::Verdict next_boot);
+std::vector<ViewNews> view_news(const ReportedVerdicts& reported, const rules::Report& now,
+                                const rules::Report& next_boot);
 // verdict-changed or next-boot-changed. `report` is the view's; `kernel_next` the kernel the boot
 // loader will start.
 JournalRecord view_record(const ViewNews& news, const rules::Report& report, const std::string& why,

@@ -50,7 +50,15 @@ expect_rc 2
 
 # --strict: a machine no known-good entry covers is an untested combination.
 tmp=$(mktemp -d)
-printf '[facts]\n"host.os.id" = "arch"\n"engine.backend" = "cpu"\n' > "$tmp/untested.toml"
+printf '[facts]\n"host.os.id" = "arch"\n"engine.backend" = "cpu"\n' > "$tmp/bare.toml"
+# Without any probe's status the file says nothing about what it lacks: undecided, never OK.
+run "$HALO_CHECK" check --facts "$tmp/bare.toml"
+expect_rc 1
+expect_out "carries no status for the engine probe"
+cp "$tmp/bare.toml" "$tmp/untested.toml"
+for p in os memory kernel boot packages drm kfd vulkan containers engine; do
+    printf '[probes.%s]\nstatus = "ok"\n' "$p" >> "$tmp/untested.toml"
+done
 run "$HALO_CHECK" check --facts "$tmp/untested.toml"
 expect_rc 0
 run "$HALO_CHECK" check --facts "$tmp/untested.toml" --strict --json

@@ -5,6 +5,8 @@
 #    against toml++ 3.3.0's undefined behaviour or format its errors its own way;
 #  - no catch block anywhere is empty: a failure is reported, recorded or turned into a status,
 #    never swallowed (a body of blanks and comments, spread over lines, counts as empty);
+#  - daemon/ holds no machine knowledge: no kernel release, firmware version or date, firmware
+#    package or boot tool is named there; what to do about one is a rule's fix, dated and sourced;
 #  - no unit test's name holds a ';': catch_discover_tests splits names into a CMake list there,
 #    and ctest would run two names that match nothing, so the test would silently never run.
 source "$HALO_SOURCE_DIR/tests/support/assert.sh"
@@ -37,6 +39,14 @@ empty_catches() {
 }
 bad=$(empty_catches $(sources common rules probes daemon tests bench fuzz))
 [ -z "$bad" ] || { out=$bad; fail "empty catch blocks: report, record or convert the failure (a status, an errno, a flag), never swallow it"; }
+checks=$((checks + 1))
+
+k_knowledge='[0-9]+\.[0-9]+\.[0-9]+-[0-9]+\.fc[0-9]+|0x000000[0-9a-f]{2}|\b20[0-9]{2}(0[1-9]|1[0-2])[0-3][0-9]\b|grubby|dracut|linux-firmware|amd-gpu-firmware|firmware-amd-graphics'
+bad=$(sources daemon | xargs grep -nE "$k_knowledge" /dev/null || true)
+[ -z "$bad" ] || { out=$bad; fail "machine knowledge in daemon/: a kernel, firmware or fix belongs in the rules (rules/kb/), which the daemon only relays"; }
+checks=$((checks + 1))
+printf '%s\n' 'keep 6.18.3-200.fc43 as the default (sudo grubby --set-default …)' 'MES 0x00000083' 'amd-gpu-firmware 20251125' |
+    grep -cE "$k_knowledge" | grep -qx 3 || fail "the machine-knowledge pattern misses its own samples"
 checks=$((checks + 1))
 
 bad=$(grep -rnE 'TEST_CASE\(\s*"[^"]*;' tests/unit || true)

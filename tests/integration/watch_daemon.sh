@@ -6,7 +6,9 @@
 #     the last known good configuration);
 #  2. a re-created toolbox (podman's containers.json rewritten) → a re-check with the new facts;
 #  3. (second daemon, the nextboot fixture) a new BLS entry made the default → 6.18.5 will boot
-#     under llama-rocm-7.1.1 → after-reboot broken naming the kernel rule.
+#     under llama-rocm-7.1.1 → after-reboot broken naming the kernel rule;
+#  4. then, with the after-reboot view already broken, linux-firmware 20251125 installed too: a
+#     second, independent breakage under the first is news (journal and dunst), not silence.
 # HALO_SCREENSHOT_OUT=FILE keeps a screenshot of the after-reboot notification.
 set -u
 . "$HALO_SOURCE_DIR/tests/helpers/daemon/lib.sh"
@@ -147,5 +149,25 @@ h=$(desktop_history)
 grep -q '^halo-check|Rebooting now will break your ROCm engine (llama-rocm-7.1.1)|Kernel 6.18.5-200.fc43 will start' <<<"$h" \
     || fail "no kernel after-reboot notification: $h"
 pass "dunst: 'Rebooting now will break your ROCm engine (llama-rocm-7.1.1)'"
+
+# ---- 4. a new breakage under the old one ---------------------------------------------------------
+rpm --root "$R" --dbpath /usr/lib/sysimage/rpm -U --justdb --nodeps --oldpackage --nosignature "$rpmfile" || fail "rpm -U (nextboot host)"
+wait_until $LIMIT "any(f['id'] == 'firmware.linux-firmware-20251125-rocm' for f in j['next_boot']['findings'])" \
+    || fail "firmware 20251125 under the kernel breakage: not in the after-reboot findings within ${LIMIT}s: $(sj "j['next_boot']")"
+[ "$(sj "j['next_boot']['verdict']")" = broken ] || fail "after-reboot verdict: $(sj "j['next_boot']['verdict']")"
+python3 - "$T/export" <<'PY' || fail "journal export lacks the new-finding entry: $(grep -a '^MESSAGE=' "$T/export" | tail -5)"
+import sys
+entries = open(sys.argv[1], "rb").read().split(b"\n\n")
+ok = [e for e in entries if b"HALO_EVENT=next-boot-changed\n" in e
+      and b"HALO_RULE=firmware.linux-firmware-20251125-rocm\n" in e
+      and b"MESSAGE=New finding after a reboot, verdict still broken: firmware.linux-firmware-20251125-rocm" in e]
+sys.exit(0 if ok else 1)
+PY
+pass "journal: 'New finding after a reboot, verdict still broken: firmware.linux-firmware-20251125-rocm'"
+sleep 0.3
+h=$(desktop_history)
+grep '^halo-check|Rebooting now will break your ROCm engine (llama-rocm-7.1.1)|' <<<"$h" |
+    grep -q 'linux-firmware 20251125 breaks ROCm on Strix Halo' || fail "no notification naming the new breakage: $h"
+pass "dunst: the after-reboot notification now leads with the new breakage"
 stop_daemon || fail "halo-checkd exit status $?"
 exit 0

@@ -26,7 +26,8 @@ TEST_CASE("facts fixtures parse and use only catalogue keys", "[rules][facts][fi
         REQUIRE(facts);
         CHECK(facts->size() > 50);
         CHECK_FALSE(facts->snapshot.taken.empty());
-        CHECK(facts->probes().size() >= 10);
+        // Every probe's status, but in the partial-* captures, which leave some out on purpose.
+        if (!entry.path().filename().string().starts_with("partial-")) CHECK(facts->probes().size() >= 10);
         for (const auto& [key, fact] : facts->all()) {
             INFO(key);
             CHECK(halo::rules::in_catalogue(key));

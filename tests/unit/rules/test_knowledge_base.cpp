@@ -218,8 +218,11 @@ TEST_CASE("host and engine settings", "[rules][kb]")
     Facts kfd = rocm_engine("rocm-7.14", "2026-11-18T04:02:37Z");
     kfd.set("rocm.kfd.accessible", "false");
     CHECK(findings(kfd).count("rocm.kfd-not-accessible") == 1);
-    kfd.erase("rocm.kfd.present");
+    kfd.set("rocm.kfd.present", "false");
     CHECK(findings(kfd).count("rocm.kfd-missing") == 1);
+    // Broken needs positive evidence: no word on /dev/kfd is not "/dev/kfd is missing".
+    kfd.erase("rocm.kfd.present");
+    CHECK(findings(kfd).count("rocm.kfd-missing") == 0);
 }
 
 TEST_CASE("firmware 20251125 without a ROCm engine is a warning", "[rules][kb]")

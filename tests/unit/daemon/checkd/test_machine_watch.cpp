@@ -15,7 +15,8 @@ using rules::Verdict;
 
 namespace {
 
-const rules::Rule k_broken_rule{"rocm.firmware-20251125", rules::Severity::broken, "MES hangs", "", "", {}, "", {}, {}};
+const rules::Rule k_broken_rule{
+    "rocm.firmware-20251125", rules::Severity::broken, "MES hangs", "", "", {}, "", {}, {}, {}};
 
 // The Manager's side, as plain values.
 struct FakeManager final : MachineWatchEvents {

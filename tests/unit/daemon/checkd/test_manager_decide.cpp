@@ -8,8 +8,8 @@ using namespace halo::checkd;
 
 TEST_CASE("policy decisions", "[daemon][policy]")
 {
-    rules::Rule broken_rule{"rocm.firmware-20251125", rules::Severity::broken, "t", "", "", {}, "", {}, {}};
-    rules::Rule warn_rule{"engine.ctx-200k", rules::Severity::warning, "t", "", "", {}, "", {}, {}};
+    rules::Rule broken_rule{"rocm.firmware-20251125", rules::Severity::broken, "t", "", "", {}, "", {}, {}, {}};
+    rules::Rule warn_rule{"engine.ctx-200k", rules::Severity::warning, "t", "", "", {}, "", {}, {}, {}};
     rules::KnownGood good{"known-good.x", "t", "", {}, "", {}, {}};
 
     rules::Report ok;

@@ -94,16 +94,18 @@ TEST_CASE("after-reboot broken: what breaks, why, and how to keep the working ke
     CHECK(n.summary == "Rebooting now will break your ROCm engine (llama-rocm-7.1.1)");
     CHECK_THAT(n.body, Catch::StartsWith("Kernel 6.18.5-200.fc43 will start. Kernel 6.18.4 and newer crash ROCm "
                                          "images without the gfx1151 fix.\n"));
-    CHECK_THAT(n.body,
-               Catch::Contains("Fix: keep 6.18.3-200.fc43 as the default (sudo grubby --set-default "
-                               "/boot/vmlinuz-6.18.3-200.fc43.x86_64), or move the engine to an image with the fix."));
+    // The fix is the rule's own first sentence, nothing the daemon makes up.
+    const halo::rules::Rule* rule = kb().find_rule("rocm.kernel-6.18.4-needs-fixed-rocm");
+    REQUIRE(rule != nullptr);
+    const std::string fix = rule->fix.substr(0, rule->fix.find(". ") + 1);
+    CHECK_THAT(n.body, Catch::Contains("\nFix: " + fix + "\n"));
+    CHECK(n.body.find("as the default") == std::string::npos);
     CHECK_THAT(n.body, Catch::Contains("Changed since it last worked (2026-01-12T08:54:03Z):\n"
                                        "package.linux-firmware.version 20251111 → 20251125"));
     CHECK(n.body.find("toolbox create") == std::string::npos); // only the fix's first sentence
 }
 
-TEST_CASE("after reboot: a firmware-only breakage does not suggest keeping the kernel, dpkg gets no grubby",
-          "[daemon][notification]")
+TEST_CASE("after reboot: the fix is the rule's, whatever the kernel or the package manager", "[daemon][notification]")
 {
     NotificationInput in;
     in.kind = NotificationKind::broken_after_reboot;
@@ -111,7 +113,6 @@ TEST_CASE("after reboot: a firmware-only breakage does not suggest keeping the k
     in.backend = "rocm";
     in.engine = "llama-rocm-7.2";
     in.kernel_now = in.kernel_next = "6.18.5-200.fc43.x86_64";
-    in.package_manager = "rpm";
     in.causes = {{"rocm.firmware-20251125",
                   Severity::broken,
                   "linux-firmware 20251125 hangs ROCm (MES 0x83)",
@@ -122,11 +123,10 @@ TEST_CASE("after reboot: a firmware-only breakage does not suggest keeping the k
           "After a reboot: linux-firmware 20251125 hangs ROCm (MES 0x83).\nFix: Downgrade linux-firmware to 20251111.");
 
     in.kernel_now = "6.18.3-200.fc43.x86_64";
-    in.package_manager = "dpkg";
     in.causes.front().matched_keys = {"kernel.release"};
     n = compose_notification(in);
-    CHECK_THAT(n.body, Catch::Contains("Fix: choose 6.18.3-200.fc43 in the boot menu, or downgrade"));
-    CHECK(n.body.find("grubby") == std::string::npos);
+    CHECK(n.body == "Kernel 6.18.5-200.fc43 will start. linux-firmware 20251125 hangs ROCm (MES 0x83).\n"
+                    "Fix: Downgrade linux-firmware to 20251111.");
 
     in.verdict = Verdict::ok;
     in.causes.clear();
@@ -226,4 +226,37 @@ TEST_CASE("compose copes with empty input: no engine, no causes, no kernels", "[
             CHECK_FALSE(n.topic.empty());
         }
     }
+}
+
+TEST_CASE("a new breakage under an old one leads the notification, the old one follows under Also",
+          "[daemon][notification]")
+{
+    NotificationInput in;
+    in.kind = NotificationKind::verdict_changed;
+    in.verdict = Verdict::broken;
+    in.previous = Verdict::broken;
+    in.backend = "rocm";
+    in.engine = "llama-rocm-7.1.1";
+    in.causes = {{"rocm.kernel", Severity::broken, "Kernel crashes ROCm", "Move the engine. More text.", {}},
+                 {"firmware.pkg", Severity::broken, "Firmware 20251125 breaks ROCm", "Update the firmware.", {}},
+                 {"engine.ctx", Severity::warning, "Huge context", "Use -c 65536.", {}}};
+    in.new_rule_ids = {"firmware.pkg"};
+    Notification n = compose_notification(in);
+    CHECK(n.summary == "ROCm engine (llama-rocm-7.1.1) broken, and a new problem: Firmware 20251125 breaks ROCm");
+    CHECK(n.body == "Fix: Update the firmware.\nAlso:\n• Kernel crashes ROCm\n• Huge context");
+
+    in.new_rule_ids = {"firmware.pkg", "engine.ctx"};
+    n = compose_notification(in);
+    CHECK(n.body == "Fix: Update the firmware.\nAlso:\n• Huge context (new)\n• Kernel crashes ROCm");
+
+    // A verdict change names what is new first too, without "and a new problem".
+    in.previous = Verdict::warning;
+    n = compose_notification(in);
+    CHECK(n.summary == "ROCm engine (llama-rocm-7.1.1) broken: Firmware 20251125 breaks ROCm");
+
+    in.kind = NotificationKind::broken_after_reboot;
+    in.new_rule_ids = {"firmware.pkg"};
+    n = compose_notification(in);
+    CHECK(n.summary == "Rebooting now will break your ROCm engine (llama-rocm-7.1.1)");
+    CHECK_THAT(n.body, Catch::StartsWith("After a reboot: Firmware 20251125 breaks ROCm.\nFix: Update the firmware."));
 }

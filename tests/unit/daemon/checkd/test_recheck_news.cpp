@@ -4,6 +4,8 @@
 
 #include <syslog.h>
 
+#include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,7 +27,12 @@ WatchBatch batch(std::initializer_list<WatchCategory> categories, std::vector<st
 }
 
 const rules::Rule k_broken_rule{
-    "rocm.kernel-6.18.4-needs-fixed-rocm", rules::Severity::broken, "ROCm breaks", "", "", {}, "", {}, {}};
+    "rocm.kernel-6.18.4-needs-fixed-rocm", rules::Severity::broken, "ROCm breaks", "", "", {}, "", {}, {}, {}};
+
+const rules::Rule k_firmware_rule{
+    "firmware.linux-firmware-20251125-rocm", rules::Severity::broken, "MES 0x83", "", "", {}, "", {}, {}, {}};
+const rules::Rule k_warning_rule{"engine.ctx-200k", rules::Severity::warning, "slow", "", "", {}, "", {}, {}, {}};
+const rules::Rule k_info_rule{"engine.tip", rules::Severity::info, "tip", "", "", {}, "", {}, {}, {}};
 
 rules::Report broken_report()
 {
@@ -33,6 +40,19 @@ rules::Report broken_report()
     r.verdict = Verdict::broken;
     r.findings.push_back({&k_broken_rule, {}});
     return r;
+}
+
+rules::Report report(Verdict verdict, const std::vector<const rules::Rule*>& found = {})
+{
+    rules::Report r;
+    r.verdict = verdict;
+    for (const rules::Rule* rule : found) r.findings.push_back({rule, {}});
+    return r;
+}
+
+ReportedVerdicts reported(std::optional<Verdict> now, std::optional<Verdict> next_boot)
+{
+    return {{now, {}}, {next_boot, {}}};
 }
 
 } // namespace
@@ -79,26 +99,32 @@ TEST_CASE("a reload is journalled as reloaded or, with what failed, as rejected"
 
 TEST_CASE("the verdicts last reported come back from the state file, anything else is not known", "[daemon][recheck]")
 {
-    const ReportedVerdicts both =
-        reported_verdicts(nlohmann::json::parse(R"({"verdict":{"verdict":"broken"},"next_boot":{"verdict":"ok"}})"));
-    CHECK(both.now == Verdict::broken);
-    CHECK(both.next_boot == Verdict::ok);
+    const ReportedVerdicts both = reported_verdicts(nlohmann::json::parse(
+        R"({"verdict":{"verdict":"broken","findings":[{"id":"a","severity":"broken"},{"id":"t","severity":"info"}]},
+            "next_boot":{"verdict":"ok","findings":[]}})"));
+    CHECK(both.now.verdict == Verdict::broken);
+    CHECK(both.now.findings == std::map<std::string, rules::Severity>{{"a", rules::Severity::broken}});
+    CHECK(both.next_boot.verdict == Verdict::ok);
+    CHECK(both.next_boot.findings.empty());
 
-    const ReportedVerdicts garbled =
-        reported_verdicts(nlohmann::json::parse(R"({"verdict":{"verdict":"fine"},"next_boot":"ok"})"));
-    CHECK_FALSE(garbled.now);
-    CHECK_FALSE(garbled.next_boot);
-    CHECK_FALSE(reported_verdicts(nlohmann::json::object()).now);
+    const ReportedVerdicts garbled = reported_verdicts(
+        nlohmann::json::parse(R"({"verdict":{"verdict":"fine","findings":[3,{"id":7},{"id":"b","severity":1}]},
+                                  "next_boot":"ok"})"));
+    CHECK_FALSE(garbled.now.verdict);
+    CHECK(garbled.now.findings == std::map<std::string, rules::Severity>{{"b", rules::Severity::warning}});
+    CHECK_FALSE(garbled.next_boot.verdict);
+    CHECK_FALSE(reported_verdicts(nlohmann::json::object()).now.verdict);
 }
 
 TEST_CASE("view news: a change of either view, or a first verdict that is not ok", "[daemon][recheck]")
 {
     // A fresh daemon on a healthy machine has nothing to say.
-    CHECK(view_news({}, Verdict::ok, Verdict::ok).empty());
+    CHECK(view_news({}, report(Verdict::ok), report(Verdict::ok)).empty());
     // Nor has a restart that finds what it reported before.
-    CHECK(view_news({Verdict::warning, Verdict::broken}, Verdict::warning, Verdict::broken).empty());
+    CHECK(view_news(reported(Verdict::warning, Verdict::broken), report(Verdict::warning), report(Verdict::broken))
+              .empty());
 
-    const std::vector<ViewNews> first = view_news({}, Verdict::warning, Verdict::broken);
+    const std::vector<ViewNews> first = view_news({}, report(Verdict::warning), report(Verdict::broken));
     REQUIRE(first.size() == 2);
     CHECK(first[0].view == View::now);
     CHECK_FALSE(first[0].previous);
@@ -109,23 +135,58 @@ TEST_CASE("view news: a change of either view, or a first verdict that is not ok
     CHECK(first[1].notification == NotificationKind::broken_after_reboot);
 
     // The kernel update is undone: the after-reboot view is safe again, and says so.
-    const std::vector<ViewNews> safe = view_news({Verdict::ok, Verdict::broken}, Verdict::ok, Verdict::ok);
+    const std::vector<ViewNews> safe =
+        view_news(reported(Verdict::ok, Verdict::broken), report(Verdict::ok), report(Verdict::ok));
     REQUIRE(safe.size() == 1);
     CHECK(safe[0].view == View::next_boot);
     CHECK(safe[0].previous == Verdict::broken);
     CHECK(safe[0].verdict == Verdict::ok);
     CHECK(safe[0].notification == NotificationKind::broken_after_reboot);
 
-    const std::vector<ViewNews> now_only = view_news({Verdict::ok, Verdict::ok}, Verdict::broken, Verdict::ok);
+    const std::vector<ViewNews> now_only =
+        view_news(reported(Verdict::ok, Verdict::ok), report(Verdict::broken), report(Verdict::ok));
     REQUIRE(now_only.size() == 1);
     CHECK(now_only[0].view == View::now);
     CHECK(now_only[0].previous == Verdict::ok);
 }
 
+TEST_CASE("view news: a new breakage under an old one is news, the same findings again are not", "[daemon][recheck]")
+{
+    // Broken for the kernel; then firmware 20251125 is installed too: the verdict stays broken.
+    const rules::Report kernel_only = report(Verdict::broken, {&k_broken_rule, &k_info_rule});
+    const ReportedVerdicts before{reported_view(kernel_only), reported_view(kernel_only)};
+    CHECK(before.now.findings.size() == 1); // info findings are never news
+    CHECK(view_news(before, kernel_only, kernel_only).empty());
+
+    const rules::Report both = report(Verdict::broken, {&k_broken_rule, &k_firmware_rule, &k_warning_rule});
+    const std::vector<ViewNews> news = view_news(before, both, kernel_only);
+    REQUIRE(news.size() == 1);
+    CHECK(news[0].view == View::now);
+    CHECK(news[0].previous == Verdict::broken);
+    CHECK(news[0].verdict == Verdict::broken);
+    CHECK(news[0].new_findings == std::vector<std::string>{"firmware.linux-firmware-20251125-rocm", "engine.ctx-200k"});
+    const JournalRecord record = view_record(news[0], both, "changed: packages", "");
+    CHECK(record.rule == "firmware.linux-firmware-20251125-rocm");
+    CHECK(record.message ==
+          "New finding, verdict still broken: firmware.linux-firmware-20251125-rocm, engine.ctx-200k");
+
+    // Reported as a warning before, broken now: more severe is news.
+    ReportedVerdicts milder = before;
+    milder.now.findings["firmware.linux-firmware-20251125-rocm"] = rules::Severity::warning;
+    milder.now.findings["engine.ctx-200k"] = rules::Severity::warning;
+    const std::vector<ViewNews> worse = view_news(milder, both, kernel_only);
+    REQUIRE(worse.size() == 1);
+    CHECK(worse[0].new_findings == std::vector<std::string>{"firmware.linux-firmware-20251125-rocm"});
+
+    // A finding that goes away is not news by itself (the verdict decides that).
+    CHECK(view_news({reported_view(both), reported_view(kernel_only)}, kernel_only, kernel_only).empty());
+}
+
 TEST_CASE("view news is journalled with the view, the first finding and why it was checked", "[daemon][recheck]")
 {
-    const JournalRecord now = view_record({View::now, Verdict::ok, Verdict::broken, NotificationKind::verdict_changed},
-                                          broken_report(), "changed: packages", "6.18.5");
+    const JournalRecord now =
+        view_record({View::now, Verdict::ok, Verdict::broken, NotificationKind::verdict_changed, {}}, broken_report(),
+                    "changed: packages", "6.18.5");
     CHECK(now.kind == JournalEventKind::verdict_changed);
     CHECK(now.priority == LOG_ERR);
     CHECK(now.rule == "rocm.kernel-6.18.4-needs-fixed-rocm");
@@ -136,8 +197,8 @@ TEST_CASE("view news is journalled with the view, the first finding and why it w
     rules::Report warning;
     warning.verdict = Verdict::warning;
     const JournalRecord next =
-        view_record({View::next_boot, std::nullopt, Verdict::warning, NotificationKind::broken_after_reboot}, warning,
-                    "start", "6.18.5-200.fc43.x86_64");
+        view_record({View::next_boot, std::nullopt, Verdict::warning, NotificationKind::broken_after_reboot, {}},
+                    warning, "start", "6.18.5-200.fc43.x86_64");
     CHECK(next.kind == JournalEventKind::next_boot_changed);
     CHECK(next.priority == LOG_WARNING);
     CHECK(next.rule.empty());
@@ -145,8 +206,9 @@ TEST_CASE("view news is journalled with the view, the first finding and why it w
     CHECK(next.extra ==
           Fields{{"HALO_VIEW", "next_boot"}, {"HALO_WHY", "start"}, {"HALO_KERNEL_NEXT", "6.18.5-200.fc43.x86_64"}});
 
-    const JournalRecord calm = view_record({View::now, Verdict::broken, Verdict::ok, NotificationKind::verdict_changed},
-                                           rules::Report{}, "reload", "");
+    const JournalRecord calm =
+        view_record({View::now, Verdict::broken, Verdict::ok, NotificationKind::verdict_changed, {}}, rules::Report{},
+                    "reload", "");
     CHECK(calm.priority == LOG_NOTICE);
     CHECK(calm.message == "Verdict now ok (was broken)");
 }
