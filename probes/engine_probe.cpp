@@ -74,9 +74,9 @@ std::string expand_home(const Host& host, const std::string& path)
 // engine.model.readable and engine.model.gguf unknown too, and their rules undecided, for a model
 // that is not a local file at all (-hf, no -m).
 constexpr std::string_view k_header_keys[] = {
-    "engine.model.name",           "engine.model.architecture",   "engine.model.file_type",
-    "engine.model.file_type_name", "engine.model.context_length", "engine.model.gguf_version",
-    "engine.model.size_bytes",     "engine.model.split_count",
+    "engine.model.name",         "engine.model.architecture",   "engine.model.size_label",
+    "engine.model.file_type",    "engine.model.file_type_name", "engine.model.context_length",
+    "engine.model.gguf_version", "engine.model.size_bytes",     "engine.model.split_count",
 };
 
 void header_unknown(FactSink& sink, const std::string& reason)
@@ -120,6 +120,7 @@ std::string model_facts(const Host& host, const std::string& model_path, FactSin
     }
     if (auto v = header->string("general.name")) sink.set("engine.model.name", *v, path);
     if (auto v = header->architecture()) sink.set("engine.model.architecture", *v, path);
+    if (auto v = header->string("general.size_label")) sink.set("engine.model.size_label", *v, path);
     if (auto v = header->unsigned_value("general.file_type")) {
         sink.set("engine.model.file_type", std::to_string(*v), path);
         if (auto name = gguf_file_type_name(*v); !name.empty())
@@ -215,6 +216,14 @@ rules::ProbeStatus collect(const ProbeContext& context, FactSink& sink)
     for (auto& [key, value] : engine_command_facts(c)) sink.set(key, value, source.origin);
     if (source.config && !source.config->name.empty()) sink.set("engine.name", source.config->name, source.origin);
     if (source.config && wants_api_key(*source.config)) sink.set("engine.api_key", "set", source.origin);
+    // [engine.env] is the environment the command starts in; the command's own settings
+    // (env NAME=…, podman exec -e) come later and win.
+    if (source.config) {
+        for (const auto& [name, value] : source.config->env) {
+            if (env_name_recorded(name) && c.env.count(name) == 0)
+                sink.set("engine.env." + name, value, source.origin + " [engine.env]");
+        }
+    }
     if (c.model_path) sink.set("engine.model.path", expand_home(context.host, *c.model_path), source.origin);
     binary_facts(context.host, source.argv, c, sink);
 

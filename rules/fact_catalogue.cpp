@@ -161,6 +161,8 @@ constexpr std::array k_catalogue = std::to_array<CatalogueEntry>({
     {"engine.model.gguf", "engine", "true", "whether the model file starts with the GGUF magic"},
     {"engine.model.name", "engine", "GLM-4.7-Flash", "general.name from the GGUF header"},
     {"engine.model.architecture", "engine", "deepseek2", "general.architecture from the GGUF header"},
+    {"engine.model.size_label", "engine", "27B",
+     "general.size_label from the GGUF header (30B-A3B for a mixture of experts)"},
     {"engine.model.file_type", "engine", "7", "general.file_type (7 = Q8_0, 15 = Q4_K_M, …)"},
     {"engine.model.size_bytes", "engine", "34359738368", "the model's size on disk, all split parts together"},
     {"engine.model.context_length", "engine", "202752", "the context length the model was trained for"},
@@ -177,6 +179,11 @@ constexpr std::array k_catalogue = std::to_array<CatalogueEntry>({
      "whether an assistant prefill is allowed (--no-prefill-assistant = off)"},
     {"engine.alias", "engine", "glm-4.7-flash", "the model name it serves (--alias)"},
     {"engine.api_key", "engine", "set", "set when the engine wants an API key (--api-key …); never the key"},
+    {"engine.direct_io", "engine", "on", "llama-server --direct-io (on) or --no-direct-io (off), when given"},
+    {"engine.env.*", "engine", "11.5.1",
+     "a GPU-runtime or llama.cpp variable in the engine's environment (engine.env.HSA_OVERRIDE_GFX_VERSION), from "
+     "[engine.env], env NAME=… or podman exec -e; only HSA_, HIP_, ROCR_, ROCM_, HCC_, AMD_, GGML_, RADV_, MESA_, "
+     "VK_ and LLAMA_ARG_ names without KEY, TOKEN, SECRET or PASSWORD"},
 });
 
 } // namespace

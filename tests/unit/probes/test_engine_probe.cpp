@@ -221,6 +221,36 @@ TEST_CASE("an API key anywhere is engine.api_key = set, never the key", "[probes
     CHECK(get(with("command = [\"llama-server\"]\n"), "engine.api_key") == "<absent>");
 }
 
+TEST_CASE("[engine.env] and the command give engine.env facts, never a secret", "[probes][engine]")
+{
+    TempDir dir;
+    Host host(dir.path);
+    auto context = context_for(host);
+    context.config_path = "/c.toml";
+    write(dir.path / "c.toml", "[engine]\n"
+                               "command = [\"env\", \"HSA_ENABLE_SDMA=0\", \"llama-server\"]\n"
+                               "[engine.env]\n"
+                               "HSA_OVERRIDE_GFX_VERSION = \"12.0.1\"\n"
+                               "HSA_ENABLE_SDMA = \"1\"\n"
+                               "HF_TOKEN = \"hf_secret_value\"\n"
+                               "LLAMA_ARG_HF_TOKEN = \"hf_other_secret\"\n"
+                               "LLAMA_API_KEY = \"sk-secret-3\"\n");
+    const auto f = probe(context);
+    CHECK(get(f, "engine.env.HSA_OVERRIDE_GFX_VERSION") == "12.0.1");
+    REQUIRE(f.find("engine.env.HSA_OVERRIDE_GFX_VERSION"));
+    CHECK(f.find("engine.env.HSA_OVERRIDE_GFX_VERSION")->source.find("[engine.env]") != std::string::npos);
+    CHECK(get(f, "engine.env.HSA_ENABLE_SDMA") == "0"); // the command's env wins over the config's
+    for (const auto& [key, fact] : f.all()) {
+        INFO(key);
+        CHECK(fact.value.find("secret") == std::string::npos);
+        CHECK(fact.value.find("sk-secret-3") == std::string::npos);
+    }
+    CHECK(get(f, "engine.env.HF_TOKEN") == "<absent>");
+    CHECK(get(f, "engine.env.LLAMA_ARG_HF_TOKEN") == "<absent>");
+    CHECK(get(f, "engine.env.LLAMA_API_KEY") == "<absent>");
+    CHECK(get(f, "engine.api_key") == "set");
+}
+
 TEST_CASE("hostile model file: partial with the reason", "[probes][engine]")
 {
     TempDir dir;
