@@ -64,6 +64,9 @@ constexpr std::array k_catalogue = std::to_array<CatalogueEntry>({
     {"gpu.amdgpu.module_version", "drm", "6.16.6",
      "/sys/module/amdgpu/version (only an out-of-tree DKMS driver has it)"},
     {"gpu.amdgpu.in_tree", "drm", "true", "whether amdgpu is the kernel's own driver (no DKMS module)"},
+    {"npu.pci.device", "drm", "0x17f0", "the NPU's PCI device id (an AMD processing accelerator, class 0x1180)"},
+    {"npu.pci.slot", "drm", "0000:c3:00.1", "the NPU's PCI address"},
+    {"npu.driver", "drm", "amdxdna", "the driver bound to the NPU, or none (amd_iommu=off leaves it unbound)"},
     // ROCm / KFD
     {"rocm.kfd.present", "kfd", "true", "whether /dev/kfd exists"},
     {"rocm.kfd.accessible", "kfd", "false", "whether the checking user can open /dev/kfd read-write"},

@@ -59,6 +59,7 @@ const S k_rules{
     "rocm.host-buffer-wrong-output",
     "images.therock-nightly-unpinned",
     "host.amd-iommu-pt-invalid",
+    "host.amd-iommu-off-npu",
     "host.ttm-pages-limit-no-reserve-64gb",
     "host.ttm-pages-limit-no-reserve-96gb",
     "host.gttsize-above-ram-64gb",
@@ -291,6 +292,22 @@ TEST_CASE("amd_iommu=pt is invalid, iommu=pt and amd_iommu=off are not findings"
         facts.set("kernel.cmdline.amd_iommu", value);
         CHECK_FALSE(fires(facts, id));
     }
+    facts.erase("kernel.cmdline.amd_iommu");
+    facts.set("kernel.cmdline.iommu", "pt");
+    CHECK_FALSE(fires(facts, id));
+}
+
+TEST_CASE("amd_iommu=off on a machine with an NPU is information", "[rules][kb][kb2026]")
+{
+    const std::string id = "host.amd-iommu-off-npu";
+    Facts facts = fixture("ok-vulkan-radv.toml"); // amd_iommu=off, no NPU seen
+    CHECK_FALSE(fires(facts, id));
+    facts.set("npu.pci.device", "0x17f0");
+    facts.set("npu.driver", "none");
+    CHECK(fires(facts, id));
+    CHECK(halo::rules::evaluate(kb(), facts).verdict == Verdict::ok);
+    facts.set("kernel.cmdline.amd_iommu", "on");
+    CHECK_FALSE(fires(facts, id));
     facts.erase("kernel.cmdline.amd_iommu");
     facts.set("kernel.cmdline.iommu", "pt");
     CHECK_FALSE(fires(facts, id));
