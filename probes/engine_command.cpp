@@ -1,5 +1,7 @@
 #include "probes/engine_command.hpp"
 
+#include "probes/recorded_env.hpp"
+
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -74,9 +76,7 @@ private:
 // name says nothing we can read.
 void put_env(std::string_view assignment, EngineCommand& out)
 {
-    const auto eq = assignment.find('=');
-    if (eq == std::string_view::npos || eq == 0) return;
-    out.env[std::string(assignment.substr(0, eq))] = std::string(assignment.substr(eq + 1));
+    if (auto pair = split_env_assignment(assignment)) out.env[pair->first] = std::move(pair->second);
 }
 
 // Leading `nohup`, `env [-i] [VAR=value]…`, `exec`: they run the command that follows unchanged,
@@ -331,18 +331,6 @@ Result<EngineCommand> parse_engine_command(std::span<const std::string> argv)
     while (!args.done()) out.args.emplace_back(args.next());
     HALO_TRY(parse_server_flags(server, out));
     return out;
-}
-
-bool env_name_recorded(std::string_view name)
-{
-    for (std::string_view secret : {"KEY", "TOKEN", "SECRET", "PASSWORD"}) {
-        if (name.find(secret) != std::string_view::npos) return false;
-    }
-    for (std::string_view prefix :
-         {"HSA_", "HIP_", "ROCR_", "ROCM_", "HCC_", "AMD_", "GGML_", "RADV_", "MESA_", "VK_", "LLAMA_ARG_"}) {
-        if (name.starts_with(prefix) && name.size() > prefix.size()) return true;
-    }
-    return false;
 }
 
 std::vector<std::string> split_api_keys(std::string_view list)

@@ -42,7 +42,8 @@ struct EngineCommand {
     // NAME=value pairs the command itself puts into the engine's environment: `env NAME=value`
     // before or after the wrapper, `podman exec -e NAME=value`, `toolbox run --env NAME=value`.
     // A later setting wins, as it does for the engine. Everything is kept here; only the names
-    // env_name_recorded() accepts become facts, because values of other variables may be secrets.
+    // env_name_recorded() (probes/recorded_env.hpp) accepts become facts, because values of other variables may be
+    // secrets.
     std::map<std::string, std::string> env;
     // --api-key (each occurrence adds its comma-separated keys, as llama-server does) and
     // --api-key-file (each one names a file of keys). Secrets: no fact, log or state holds them.
@@ -57,12 +58,6 @@ Result<EngineCommand> parse_engine_command(std::span<const std::string> argv);
 // The keys of one --api-key value (or of LLAMA_API_KEY): comma-separated, as llama-server reads
 // it; empty pieces are no key.
 std::vector<std::string> split_api_keys(std::string_view list);
-
-// Whether an environment variable of the engine becomes a fact (engine.env.NAME): only the GPU
-// runtime's and llama.cpp's own settings (HSA_*, HIP_*, ROCR_*, ROCM_*, HCC_*, AMD_*, GGML_*,
-// RADV_*, MESA_*, VK_*, LLAMA_ARG_*), and never a name holding KEY, TOKEN, SECRET or PASSWORD:
-// those values are secrets or may be.
-bool env_name_recorded(std::string_view name);
 
 // (key, value) pairs under `engine.`: engine.wrapper, engine.container, engine.binary,
 // engine.model.path, engine.ctx_size, engine.flash_attn, … Optional values that are absent

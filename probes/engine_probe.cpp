@@ -5,6 +5,7 @@
 #include "probes/engine_config.hpp"
 #include "probes/gguf.hpp"
 #include "probes/program_lookup.hpp"
+#include "probes/recorded_env.hpp"
 
 #include <fmt/core.h>
 
@@ -190,6 +191,14 @@ void image_facts(const std::string& container, FactSink& sink)
     const std::string prefix = "container." + container + ".";
     for (const char* suffix : {"image", "image.tag", "image.tag_base", "image.created", "image.digest", "image.id"}) {
         if (auto v = facts.get(prefix + suffix)) sink.set(std::string("engine.") + suffix, *v, "containers");
+    }
+    // The container's own environment is where every command run in it starts; [engine.env] and
+    // the command (set before this) win over it.
+    const std::string env_prefix = prefix + "env.";
+    for (auto it = facts.all().lower_bound(env_prefix); it != facts.all().end() && it->first.starts_with(env_prefix);
+         ++it) {
+        const std::string key = "engine.env." + it->first.substr(env_prefix.size());
+        if (!facts.contains(key)) sink.set(key, it->second.value, "containers");
     }
     auto status = facts.probes().find("containers");
     if (facts.get(prefix + "id")) {

@@ -113,6 +113,9 @@ constexpr std::array k_catalogue = std::to_array<CatalogueEntry>({
      "a container's image reference"},
     {"container.*.image.dangling", "containers", "false",
      "true when the container's image lost its tag to a newer pull"},
+    {"container.*.env.*", "containers", "11.5.1",
+     "a GPU-runtime or llama.cpp variable in the container's own environment (its OCI spec: the image's Env and "
+     "podman create -e), recorded under the same names as engine.env.*"},
     {"container.*.created", "containers", "2026-04-27T08:02:05Z", "when the container was created (RFC 3339)"},
     {"container.*.id", "containers", "309f084c02c2…", "the container's id"},
     {"container.*.image.repository", "containers", "docker.io/kyuz0/amd-strix-halo-toolboxes", "its repository"},
@@ -185,7 +188,8 @@ constexpr std::array k_catalogue = std::to_array<CatalogueEntry>({
     {"engine.direct_io", "engine", "on", "llama-server --direct-io (on) or --no-direct-io (off), when given"},
     {"engine.env.*", "engine", "11.5.1",
      "a GPU-runtime or llama.cpp variable in the engine's environment (engine.env.HSA_OVERRIDE_GFX_VERSION), from "
-     "[engine.env], env NAME=… or podman exec -e; only HSA_, HIP_, ROCR_, ROCM_, HCC_, AMD_, GGML_, RADV_, MESA_, "
+     "its container's environment, [engine.env], env NAME=… or podman exec -e (later ones win); only HSA_, HIP_, "
+     "ROCR_, ROCM_, HCC_, AMD_, GGML_, RADV_, MESA_, "
      "VK_ and LLAMA_ARG_ names without KEY, TOKEN, SECRET or PASSWORD"},
 });
 

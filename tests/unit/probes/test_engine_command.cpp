@@ -231,12 +231,6 @@ TEST_CASE("the engine's environment: where the command sets it, and only GPU-run
         CHECK_FALSE(key.starts_with("engine.env."));
         for (const char* secret : {"sk-a", "sk-b", "hf_c"}) CHECK(value.find(secret) == std::string::npos);
     }
-    CHECK(halo::probes::env_name_recorded("LLAMA_ARG_CTX_SIZE"));
-    CHECK(halo::probes::env_name_recorded("VK_ICD_FILENAMES"));
-    CHECK(halo::probes::env_name_recorded("ROCR_VISIBLE_DEVICES"));
-    for (const char* name : {"HSA_", "PATH", "HOME", "LLAMA_API_KEY", "LLAMA_ARG_API_KEY_FILE", "AMD_KEYRING",
-                             "OPENAI_API_KEY", "HIP_TOKEN", "ROCM_PASSWORD", "MESA_SECRET_DIR"})
-        CHECK_FALSE(halo::probes::env_name_recorded(name));
 }
 
 TEST_CASE("direct I/O flags", "[probes][engine_command]")
