@@ -142,6 +142,7 @@ TEST_CASE("the 2026 facts fixtures give the findings written at their tops", "[r
     const Facts uma = fixture("warning-uma-64gb-carve-out.toml");
     CHECK(findings(uma) == S{"host.uma-carve-out-large", "host.ttm-pages-limit-no-reserve-64gb"});
     CHECK(halo::rules::evaluate(kb(), uma).verdict == Verdict::warning);
+    CHECK(known_good(uma) == "known-good.vulkan-radv-fedora");
 
     const Facts copied = fixture("warning-64gb-128gb-params-amd-iommu-pt.toml");
     CHECK(findings(copied) ==
@@ -157,6 +158,7 @@ TEST_CASE("the 2026 facts fixtures give the findings written at their tops", "[r
     const Facts host_rocm = fixture("broken-host-rocm-7.1.1-kernel-6.18.5.toml");
     CHECK(findings(host_rocm) == S{"rocm.kernel-host-rocm-before-7.2"});
     CHECK(halo::rules::evaluate(kb(), host_rocm).verdict == Verdict::broken);
+    CHECK(known_good(host_rocm).empty());
 }
 
 TEST_CASE("kernel x host ROCm: the VGPR/CWSR pairing", "[rules][kb][kb2026]")
