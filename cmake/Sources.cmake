@@ -41,6 +41,7 @@ set(HALO_PROBES_SOURCES
   probes/port_owner.cpp
   probes/probe.cpp
   probes/program_lookup.cpp
+  probes/recorded_env.cpp
   probes/registry.cpp
   probes/rpm_library.cpp
   probes/runner.cpp

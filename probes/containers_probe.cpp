@@ -210,6 +210,11 @@ void emit(const Storage& storage, const Collected& got, FactSink& sink, unsigned
         else sink.unknown(key + "toolbox", "container labels not found in podman's libpod database");
         if (info != got.libpod.end() && info->second.state) sink.set(key + "state", *info->second.state, dborigin);
         else sink.unknown(key + "state", "container state not found (or ambiguous) in podman's libpod database");
+        // Not marked unknown when the spec is not found: most containers set none of these, and
+        // an unknown would leave every rule on the engine's environment undecided.
+        if (info != got.libpod.end()) {
+            for (const auto& [var, value] : info->second.env) sink.set(key + "env." + var, value, dborigin);
+        }
     }
 }
 

@@ -1,5 +1,7 @@
 #include "probes/containers_storage.hpp"
 
+#include "probes/recorded_env.hpp"
+
 #include "common/toml.hpp"
 
 #include <fmt/core.h>
@@ -286,6 +288,14 @@ std::map<std::string, LibpodContainerInfo> scan_libpod_db(std::span<const std::b
         }
         out[id].toolbox = toolbox;
         out[id].created = string_field(doc, "createdTime");
+        const auto spec = doc.find("spec");
+        if (spec == doc.end() || !spec->is_object()) return;
+        const auto process = spec->find("process");
+        if (process == spec->end() || !process->is_object()) return;
+        for (const std::string& assignment : string_list(*process, "env")) {
+            auto pair = split_env_assignment(assignment);
+            if (pair && env_name_recorded(pair->first)) out[id].env[pair->first] = std::move(pair->second);
+        }
     });
     // Container states: {"state":N,"runDir":"…/<id>/userdata",…}
     std::set<std::string> conflicting;

@@ -68,6 +68,10 @@ struct LibpodContainerInfo {
     std::optional<bool> toolbox; // label com.github.containers.toolbox=true
     std::optional<std::string> state;
     std::string created; // config "createdTime": what `podman ps` reports (storage's is later)
+    // The spec's process environment (the image's Env plus `podman create -e`), which every
+    // `podman exec`/`toolbox run` in the container starts from; only the names
+    // env_name_recorded() accepts are kept, so no secret leaves the scan.
+    std::map<std::string, std::string> env;
 };
 std::map<std::string, LibpodContainerInfo> scan_libpod_db(std::span<const std::byte> bytes);
 

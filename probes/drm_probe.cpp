@@ -327,10 +327,38 @@ void collect_modules(const Host& host, FactSink& sink)
     }
 }
 
+// The NPU (XDNA) is a PCI processing accelerator (class 0x1180xx) of AMD's, with no DRM node:
+// whether it is there, and whether its driver (amdxdna) bound to it. amd_iommu=off leaves it
+// unbound, which is what the rules want to tell.
+void collect_npu(const Host& host, FactSink& sink)
+{
+    const std::string root = "/sys/bus/pci/devices";
+    auto entries = host.list_dir(root);
+    if (!entries) return;
+    for (const std::string& slot : *entries) {
+        const std::string dir = root + "/" + slot;
+        auto vendor = host.read_file(dir + "/vendor");
+        auto pci_class = host.read_file(dir + "/class");
+        if (!vendor || !pci_class || trimmed(*vendor) != "0x1022" || !trimmed(*pci_class).starts_with("0x1180"))
+            continue;
+        if (auto device = host.read_file(dir + "/device"))
+            sink.set("npu.pci.device", trimmed(*device), dir + "/device");
+        sink.set("npu.pci.slot", slot, dir);
+        std::string driver;
+        if (auto uevent = host.read_file(dir + "/uevent")) {
+            const auto values = parse_uevent(*uevent);
+            if (auto it = values.find("DRIVER"); it != values.end()) driver = it->second;
+        }
+        sink.set("npu.driver", driver.empty() ? "none" : driver, dir + "/uevent");
+        return; // one NPU per machine
+    }
+}
+
 rules::ProbeStatus collect_drm(const ProbeContext& context, FactSink& sink)
 {
     const Host& host = context.host;
     collect_modules(host, sink);
+    collect_npu(host, sink);
     std::vector<std::string> problems;
     rules::ProbeStatus status =
         host.is_live() ? collect_live(host, sink, problems) : collect_sysfs(host, sink, problems);
@@ -350,8 +378,9 @@ constexpr std::string_view k_sources[] = {"drmGetDevices2",
                                           "/sys/class/drm/card*/device/",
                                           "/sys/kernel/debug/dri/*/amdgpu_firmware_info",
                                           "/sys/module/ttm/parameters/pages_limit",
-                                          "/sys/module/amdgpu/version"};
-constexpr std::string_view k_provides[] = {"gpu.*", "kernel.ttm.pages_limit"};
+                                          "/sys/module/amdgpu/version",
+                                          "/sys/bus/pci/devices/*/ (the NPU)"};
+constexpr std::string_view k_provides[] = {"gpu.*", "kernel.ttm.pages_limit", "npu.*"};
 
 } // namespace
 
@@ -404,9 +433,10 @@ std::map<std::string, std::string> parse_uevent(std::string_view text)
     return values;
 }
 
-const ProbeInfo k_drm_probe{"drm",      "DRM devices; amdgpu loaded firmware (MES…), VBIOS, VRAM/GTT, TTM limit",
-                            k_sources,  k_provides,
-                            {},         true,
-                            collect_drm};
+const ProbeInfo k_drm_probe{
+    "drm",      "DRM devices; amdgpu loaded firmware (MES…), VBIOS, VRAM/GTT, TTM limit; the NPU",
+    k_sources,  k_provides,
+    {},         true,
+    collect_drm};
 
 } // namespace halo::probes

@@ -1,5 +1,7 @@
 #include "probes/engine_command.hpp"
 
+#include "probes/recorded_env.hpp"
+
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -70,8 +72,16 @@ private:
     std::size_t m_pos = 0;
 };
 
-// Leading `nohup`, `env [-i] [VAR=value]…`, `exec`: they run the command that follows unchanged.
-void skip_launchers(Args& args)
+// NAME=value into `env`; a bare NAME (podman's "take it from my environment") or an empty
+// name says nothing we can read.
+void put_env(std::string_view assignment, EngineCommand& out)
+{
+    if (auto pair = split_env_assignment(assignment)) out.env[pair->first] = std::move(pair->second);
+}
+
+// Leading `nohup`, `env [-i] [VAR=value]…`, `exec`: they run the command that follows unchanged,
+// with env's assignments added to its environment.
+void skip_launchers(Args& args, EngineCommand& out)
 {
     while (!args.done()) {
         const auto name = basename(args.peek());
@@ -79,8 +89,10 @@ void skip_launchers(Args& args)
             args.next();
         } else if (name == "env") {
             args.next();
-            while (!args.done() && (args.peek().starts_with('-') || args.peek().find('=') != std::string_view::npos))
-                args.next();
+            while (!args.done() && (args.peek().starts_with('-') || args.peek().find('=') != std::string_view::npos)) {
+                const std::string_view token = args.next();
+                if (!token.starts_with('-')) put_env(token, out);
+            }
         } else {
             return;
         }
@@ -88,9 +100,11 @@ void skip_launchers(Args& args)
 }
 
 // Consumes wrapper options up to the wrapped command. `with_value` lists the options that take
-// a value; `container_flags` those whose value is the container.
+// a value; `container_flags` those whose value is the container; `env_flags` those whose value
+// is a NAME=value for the engine's environment.
 Result<void> skip_options(Args& args, EngineCommand& out, std::initializer_list<std::string_view> with_value,
-                          std::initializer_list<std::string_view> container_flags)
+                          std::initializer_list<std::string_view> container_flags,
+                          std::initializer_list<std::string_view> env_flags = {})
 {
     while (!args.done()) {
         const std::string_view token = args.peek();
@@ -105,6 +119,10 @@ Result<void> skip_options(Args& args, EngineCommand& out, std::initializer_list<
             auto v = args.value(flag.name, flag.inline_value);
             if (!v) return v.error();
             out.container = std::move(*v);
+        } else if (any_of(flag.name, env_flags)) {
+            auto v = args.value(flag.name, flag.inline_value);
+            if (!v) return v.error();
+            put_env(*v, out);
         } else if (any_of(flag.name, with_value) && !flag.inline_value) {
             if (args.done()) return Error{fmt::format("option '{}' needs a value", flag.name)};
             args.next();
@@ -122,7 +140,8 @@ Result<void> parse_toolbox(Args& args, EngineCommand& out)
         return Error{fmt::format("'toolbox {}' does not run an engine; expected 'toolbox run'",
                                  args.done() ? std::string_view{} : args.peek())};
     args.next();
-    return skip_options(args, out, {"-d", "--distro", "-r", "--release", "--preserve-fds"}, {"-c", "--container"});
+    return skip_options(args, out, {"-d", "--distro", "-r", "--release", "--preserve-fds"}, {"-c", "--container"},
+                        {"-e", "--env"});
 }
 
 Result<void> parse_podman(Args& args, EngineCommand& out)
@@ -139,10 +158,10 @@ Result<void> parse_podman(Args& args, EngineCommand& out)
                                  "or 'toolbox run -c NAME …'",
                                  args.done() ? std::string_view{} : args.peek())};
     args.next();
-    HALO_TRY(skip_options(args, out,
-                          {"-e", "--env", "--env-file", "-u", "--user", "-w", "--workdir", "--detach-keys",
-                           "--preserve-fds", "--preserve-fd"},
-                          {}));
+    HALO_TRY(skip_options(
+        args, out,
+        {"--env-file", "-u", "--user", "-w", "--workdir", "--detach-keys", "--preserve-fds", "--preserve-fd"}, {},
+        {"-e", "--env"}));
     if (args.done()) return Error{"'podman exec' names no container"};
     out.container = std::string(args.next());
     return {};
@@ -263,6 +282,10 @@ Result<void> parse_server_flags(Args& args, EngineCommand& out)
             auto v = take();
             if (!v) return v.error();
             out.load_mode = std::move(*v);
+        } else if (any_of(name, {"-dio", "--direct-io"})) {
+            out.direct_io = "on";
+        } else if (any_of(name, {"-ndio", "--no-direct-io"})) {
+            out.direct_io = "off";
         } else if (name == "--api-key") {
             auto v = take();
             if (!v) return v.error();
@@ -284,7 +307,7 @@ Result<EngineCommand> parse_engine_command(std::span<const std::string> argv)
 {
     EngineCommand out;
     Args args(argv);
-    skip_launchers(args);
+    skip_launchers(args, out);
     if (args.done()) return Error{"the engine command is empty"};
 
     const std::string_view program = basename(args.peek());
@@ -301,7 +324,7 @@ Result<EngineCommand> parse_engine_command(std::span<const std::string> argv)
         args.next();
         HALO_TRY(parse_distrobox(args, out, true));
     }
-    skip_launchers(args);
+    skip_launchers(args, out);
     if (args.done()) return Error{fmt::format("the engine command names no program after '{}'", out.wrapper)};
     out.binary = std::string(args.next());
     Args server = args;
@@ -344,6 +367,10 @@ std::vector<std::pair<std::string, std::string>> engine_command_facts(const Engi
     put("prefill_assistant", c.prefill_assistant);
     put_opt("alias", c.alias);
     put_opt("load_mode", c.load_mode);
+    put_opt("direct_io", c.direct_io);
+    for (const auto& [name, value] : c.env) {
+        if (env_name_recorded(name)) put("env." + name, value);
+    }
     if (!c.api_keys.empty() || !c.api_key_files.empty()) put("api_key", "set");
     return facts;
 }

@@ -9,6 +9,7 @@
 
 #include "common/result.hpp"
 
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -37,6 +38,13 @@ struct EngineCommand {
     std::string prefill_assistant = "on"; // off with --no-prefill-assistant
     std::optional<std::string> alias;
     std::optional<std::string> load_mode;
+    std::optional<std::string> direct_io; // on | off when given (--direct-io / --no-direct-io)
+    // NAME=value pairs the command itself puts into the engine's environment: `env NAME=value`
+    // before or after the wrapper, `podman exec -e NAME=value`, `toolbox run --env NAME=value`.
+    // A later setting wins, as it does for the engine. Everything is kept here; only the names
+    // env_name_recorded() (probes/recorded_env.hpp) accepts become facts, because values of other variables may be
+    // secrets.
+    std::map<std::string, std::string> env;
     // --api-key (each occurrence adds its comma-separated keys, as llama-server does) and
     // --api-key-file (each one names a file of keys). Secrets: no fact, log or state holds them.
     std::vector<std::string> api_keys;
@@ -53,7 +61,8 @@ std::vector<std::string> split_api_keys(std::string_view list);
 
 // (key, value) pairs under `engine.`: engine.wrapper, engine.container, engine.binary,
 // engine.model.path, engine.ctx_size, engine.flash_attn, … Optional values that are absent
-// produce no key. An API key is engine.api_key = "set", never its value.
+// produce no key. An API key is engine.api_key = "set", never its value. The command's
+// environment gives engine.env.NAME for the names env_name_recorded() accepts.
 std::vector<std::pair<std::string, std::string>> engine_command_facts(const EngineCommand& command);
 
 } // namespace halo::probes

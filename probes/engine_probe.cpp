@@ -5,6 +5,7 @@
 #include "probes/engine_config.hpp"
 #include "probes/gguf.hpp"
 #include "probes/program_lookup.hpp"
+#include "probes/recorded_env.hpp"
 
 #include <fmt/core.h>
 
@@ -74,9 +75,9 @@ std::string expand_home(const Host& host, const std::string& path)
 // engine.model.readable and engine.model.gguf unknown too, and their rules undecided, for a model
 // that is not a local file at all (-hf, no -m).
 constexpr std::string_view k_header_keys[] = {
-    "engine.model.name",           "engine.model.architecture",   "engine.model.file_type",
-    "engine.model.file_type_name", "engine.model.context_length", "engine.model.gguf_version",
-    "engine.model.size_bytes",     "engine.model.split_count",
+    "engine.model.name",         "engine.model.architecture",   "engine.model.size_label",
+    "engine.model.file_type",    "engine.model.file_type_name", "engine.model.context_length",
+    "engine.model.gguf_version", "engine.model.size_bytes",     "engine.model.split_count",
 };
 
 void header_unknown(FactSink& sink, const std::string& reason)
@@ -120,6 +121,7 @@ std::string model_facts(const Host& host, const std::string& model_path, FactSin
     }
     if (auto v = header->string("general.name")) sink.set("engine.model.name", *v, path);
     if (auto v = header->architecture()) sink.set("engine.model.architecture", *v, path);
+    if (auto v = header->string("general.size_label")) sink.set("engine.model.size_label", *v, path);
     if (auto v = header->unsigned_value("general.file_type")) {
         sink.set("engine.model.file_type", std::to_string(*v), path);
         if (auto name = gguf_file_type_name(*v); !name.empty())
@@ -190,6 +192,14 @@ void image_facts(const std::string& container, FactSink& sink)
     for (const char* suffix : {"image", "image.tag", "image.tag_base", "image.created", "image.digest", "image.id"}) {
         if (auto v = facts.get(prefix + suffix)) sink.set(std::string("engine.") + suffix, *v, "containers");
     }
+    // The container's own environment is where every command run in it starts; [engine.env] and
+    // the command (set before this) win over it.
+    const std::string env_prefix = prefix + "env.";
+    for (auto it = facts.all().lower_bound(env_prefix); it != facts.all().end() && it->first.starts_with(env_prefix);
+         ++it) {
+        const std::string key = "engine.env." + it->first.substr(env_prefix.size());
+        if (!facts.contains(key)) sink.set(key, it->second.value, "containers");
+    }
     auto status = facts.probes().find("containers");
     if (facts.get(prefix + "id")) {
         sink.set("engine.container.exists", "true", "containers");
@@ -215,6 +225,14 @@ rules::ProbeStatus collect(const ProbeContext& context, FactSink& sink)
     for (auto& [key, value] : engine_command_facts(c)) sink.set(key, value, source.origin);
     if (source.config && !source.config->name.empty()) sink.set("engine.name", source.config->name, source.origin);
     if (source.config && wants_api_key(*source.config)) sink.set("engine.api_key", "set", source.origin);
+    // [engine.env] is the environment the command starts in; the command's own settings
+    // (env NAME=…, podman exec -e) come later and win.
+    if (source.config) {
+        for (const auto& [name, value] : source.config->env) {
+            if (env_name_recorded(name) && c.env.count(name) == 0)
+                sink.set("engine.env." + name, value, source.origin + " [engine.env]");
+        }
+    }
     if (c.model_path) sink.set("engine.model.path", expand_home(context.host, *c.model_path), source.origin);
     binary_facts(context.host, source.argv, c, sink);
 

@@ -64,6 +64,9 @@ constexpr std::array k_catalogue = std::to_array<CatalogueEntry>({
     {"gpu.amdgpu.module_version", "drm", "6.16.6",
      "/sys/module/amdgpu/version (only an out-of-tree DKMS driver has it)"},
     {"gpu.amdgpu.in_tree", "drm", "true", "whether amdgpu is the kernel's own driver (no DKMS module)"},
+    {"npu.pci.device", "drm", "0x17f0", "the NPU's PCI device id (an AMD processing accelerator, class 0x1180)"},
+    {"npu.pci.slot", "drm", "0000:c3:00.1", "the NPU's PCI address"},
+    {"npu.driver", "drm", "amdxdna", "the driver bound to the NPU, or none (amd_iommu=off leaves it unbound)"},
     // ROCm / KFD
     {"rocm.kfd.present", "kfd", "true", "whether /dev/kfd exists"},
     {"rocm.kfd.accessible", "kfd", "false", "whether the checking user can open /dev/kfd read-write"},
@@ -110,6 +113,9 @@ constexpr std::array k_catalogue = std::to_array<CatalogueEntry>({
      "a container's image reference"},
     {"container.*.image.dangling", "containers", "false",
      "true when the container's image lost its tag to a newer pull"},
+    {"container.*.env.*", "containers", "11.5.1",
+     "a GPU-runtime or llama.cpp variable in the container's own environment (its OCI spec: the image's Env and "
+     "podman create -e), recorded under the same names as engine.env.*"},
     {"container.*.created", "containers", "2026-04-27T08:02:05Z", "when the container was created (RFC 3339)"},
     {"container.*.id", "containers", "309f084c02c2…", "the container's id"},
     {"container.*.image.repository", "containers", "docker.io/kyuz0/amd-strix-halo-toolboxes", "its repository"},
@@ -161,6 +167,8 @@ constexpr std::array k_catalogue = std::to_array<CatalogueEntry>({
     {"engine.model.gguf", "engine", "true", "whether the model file starts with the GGUF magic"},
     {"engine.model.name", "engine", "GLM-4.7-Flash", "general.name from the GGUF header"},
     {"engine.model.architecture", "engine", "deepseek2", "general.architecture from the GGUF header"},
+    {"engine.model.size_label", "engine", "27B",
+     "general.size_label from the GGUF header (30B-A3B for a mixture of experts)"},
     {"engine.model.file_type", "engine", "7", "general.file_type (7 = Q8_0, 15 = Q4_K_M, …)"},
     {"engine.model.size_bytes", "engine", "34359738368", "the model's size on disk, all split parts together"},
     {"engine.model.context_length", "engine", "202752", "the context length the model was trained for"},
@@ -177,6 +185,12 @@ constexpr std::array k_catalogue = std::to_array<CatalogueEntry>({
      "whether an assistant prefill is allowed (--no-prefill-assistant = off)"},
     {"engine.alias", "engine", "glm-4.7-flash", "the model name it serves (--alias)"},
     {"engine.api_key", "engine", "set", "set when the engine wants an API key (--api-key …); never the key"},
+    {"engine.direct_io", "engine", "on", "llama-server --direct-io (on) or --no-direct-io (off), when given"},
+    {"engine.env.*", "engine", "11.5.1",
+     "a GPU-runtime or llama.cpp variable in the engine's environment (engine.env.HSA_OVERRIDE_GFX_VERSION), from "
+     "its container's environment, [engine.env], env NAME=… or podman exec -e (later ones win); only HSA_, HIP_, "
+     "ROCR_, ROCM_, HCC_, AMD_, GGML_, RADV_, MESA_, "
+     "VK_ and LLAMA_ARG_ names without KEY, TOKEN, SECRET or PASSWORD"},
 });
 
 } // namespace

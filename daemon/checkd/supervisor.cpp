@@ -663,7 +663,10 @@ void Supervisor::handle_line(std::string raw)
     const std::string line = redact(raw, m_keys.secrets);
     m_log.engine_line(line);
     if (!m_run_match) {
-        if (auto m = rules::explain_log_line(m_patterns, rules::LogSource::engine, line, m_line_facts)) {
+        auto m = rules::explain_log_line(m_patterns, rules::LogSource::engine, line, m_line_facts);
+        // An info line (llama-server re-reading a prompt) is no crash cause, and taking it would
+        // hide the line that names the real one.
+        if (m && m->pattern->severity != rules::Severity::info) {
             const rules::LogPattern& p = *m->pattern;
             m_run_match = app::CrashReason{{},
                                            p.id,

@@ -12,7 +12,7 @@
 //   load-fail    503 while "loading", then exit 1 "exiting due to model loading error"
 //   abort        SIGABRT FAKE_LLAMA_AFTER_MS (default 300) after ready, after printing
 //                "terminate called after throwing an instance of 'vk::DeviceLostError'"
-//   crash-line   prints a known ROCm crash line, then aborts
+//   crash-line   prints a prompt-cache warning and a known ROCm crash line, then aborts
 //   hang         FAKE_LLAMA_AFTER_MS after ready: stops answering entirely and ignores SIGTERM
 //   health-dead  FAKE_LLAMA_AFTER_MS after ready: /health never answers (chat still works)
 //   no-generate  /health ok, /v1/chat/completions never answers
@@ -170,6 +170,9 @@ int main(int argc, char** argv)
             abort();
         }
         if (after && mode == "crash-line") {
+            // An info line first: it must not become the crash's reason.
+            log_line('W', "slot update_slots: id  0 | task 7 | forcing full prompt re-processing due to lack of cache "
+                          "data (likely due to SWA or hybrid/recurrent memory)");
             log_line('E', "Memory access fault by GPU node-1 (Agent handle: 0x55d5) on address 0x7f00. Reason: Page "
                           "not present or supervisor privilege.");
             abort();

@@ -98,6 +98,14 @@ TEST_CASE("libpod database scan: labels, state, stale copies", "[probes][contain
     CHECK_FALSE(info["ccc"].toolbox);
     CHECK(libpod_state_name(1) == "created");
     CHECK(libpod_state_name(99).empty());
+
+    // The spec's environment: the recorded names only.
+    const std::string with_env =
+        R"({"spec":{"ociVersion":"1.0.2-dev","process":{"env":["PATH=/usr/bin","HSA_ENABLE_SDMA=0",)"
+        R"("LLAMA_ARG_HF_TOKEN=hf_x","AMD_LOG_LEVEL=","bare","=x"]}},"id":"ddd"})";
+    auto env = scan_libpod_db(std::as_bytes(std::span(with_env.data(), with_env.size())))["ddd"].env;
+    CHECK(env == std::map<std::string, std::string>{{"HSA_ENABLE_SDMA", "0"}, {"AMD_LOG_LEVEL", ""}});
+    CHECK(info["aaa"].env.empty());
 }
 
 TEST_CASE("image config file name: '=' and base64 of the digest", "[probes][containers_storage]")

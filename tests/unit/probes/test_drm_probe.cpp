@@ -112,3 +112,19 @@ TEST_CASE("drm probe without a GPU is not applicable, not failed", "[probes][drm
         CHECK_FALSE(facts.unknown_reason("gpu.0.firmware.mes"));
     }
 }
+
+TEST_CASE("drm probe finds the NPU by its PCI class, and whether its driver bound", "[probes][drm]")
+{
+    auto facts = run_on("dgpu-igpu");
+    CHECK(facts.get("npu.pci.device") == std::optional<std::string>("0x17f0"));
+    CHECK(facts.get("npu.pci.slot") == std::optional<std::string>("0000:c3:00.1"));
+    CHECK(facts.get("npu.driver") == std::optional<std::string>("amdxdna"));
+    // The GPU's own PCI entry (class 0x03…) is not taken for an NPU, and hosts without one have
+    // no npu facts.
+    for (const char* name : {"strix-fedora43-good", "debian12-nogpu", "minimal"}) {
+        INFO(name);
+        const auto none = run_on(name);
+        CHECK_FALSE(none.contains("npu.pci.device"));
+        CHECK_FALSE(none.contains("npu.driver"));
+    }
+}

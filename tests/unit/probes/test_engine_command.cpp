@@ -196,3 +196,48 @@ TEST_CASE("API keys: every spelling is read, and only 'set' becomes a fact", "[p
     CHECK_THAT(error_of("llama-server --api-key"), Catch::Contains("option '--api-key' needs a value"));
     CHECK_THAT(error_of("llama-server --api-key-file"), Catch::Contains("option '--api-key-file' needs a value"));
 }
+
+TEST_CASE("the engine's environment: where the command sets it, and only GPU-runtime names", "[probes][engine_command]")
+{
+    // env before the wrapper, -e of podman exec, --env of toolbox run, env inside the container.
+    auto f = facts_of("env HSA_OVERRIDE_GFX_VERSION=11.5.1 toolbox run -c llama-rocm-7.14 llama-server -m /a.gguf");
+    CHECK(f.at("engine.env.HSA_OVERRIDE_GFX_VERSION") == "11.5.1");
+    CHECK(f.at("engine.container") == "llama-rocm-7.14");
+    f = facts_of("podman exec -e HSA_OVERRIDE_GFX_VERSION=12.0.1 --env=ROCBLAS_LAYER=1 --env GGML_VK_VISIBLE_DEVICES=0 "
+                 "-u 1000 llama llama-server");
+    CHECK(f.at("engine.env.HSA_OVERRIDE_GFX_VERSION") == "12.0.1");
+    CHECK(f.at("engine.env.GGML_VK_VISIBLE_DEVICES") == "0");
+    CHECK_FALSE(f.count("engine.env.ROCBLAS_LAYER")); // not on the allow-list
+    CHECK(f.at("engine.container") == "llama");
+    CHECK(f.at("engine.binary") == "llama-server");
+    f = facts_of("toolbox run --env HSA_ENABLE_SDMA=0 -c llama-rocm-7.14 env RADV_PERFTEST=nogttspill llama-server");
+    CHECK(f.at("engine.env.HSA_ENABLE_SDMA") == "0");
+    CHECK(f.at("engine.env.RADV_PERFTEST") == "nogttspill");
+    CHECK(f.at("engine.binary") == "llama-server");
+    // The innermost setting is the one the engine sees.
+    f = facts_of(
+        "env HSA_OVERRIDE_GFX_VERSION=11.0.0 toolbox run -c box env HSA_OVERRIDE_GFX_VERSION=11.5.1 llama-server");
+    CHECK(f.at("engine.env.HSA_OVERRIDE_GFX_VERSION") == "11.5.1");
+    // podman's bare -e NAME takes the caller's value, which the command does not show.
+    f = facts_of("podman exec -e HSA_OVERRIDE_GFX_VERSION llama llama-server");
+    CHECK_FALSE(f.count("engine.env.HSA_OVERRIDE_GFX_VERSION"));
+    CHECK(f.at("engine.binary") == "llama-server");
+
+    // Secrets never become facts, whatever their prefix.
+    f = facts_of("env LLAMA_API_KEY=sk-a LLAMA_ARG_API_KEY=sk-b HF_TOKEN=hf_c AMD_SECRET=d GGML_PASSWORD=e "
+                 "HSA_TOKEN=f LLAMA_ARG_HF_TOKEN=g llama-server");
+    for (const auto& [key, value] : f) {
+        INFO(key);
+        CHECK_FALSE(key.starts_with("engine.env."));
+        for (const char* secret : {"sk-a", "sk-b", "hf_c"}) CHECK(value.find(secret) == std::string::npos);
+    }
+}
+
+TEST_CASE("direct I/O flags", "[probes][engine_command]")
+{
+    CHECK_FALSE(facts_of("llama-server -m /a.gguf").count("engine.direct_io"));
+    CHECK(facts_of("llama-server -m /a.gguf --direct-io").at("engine.direct_io") == "on");
+    CHECK(facts_of("llama-server -dio -m /a.gguf").at("engine.direct_io") == "on");
+    CHECK(facts_of("llama-server --direct-io --no-direct-io").at("engine.direct_io") == "off");
+    CHECK(facts_of("llama-server -ndio").at("engine.direct_io") == "off");
+}

@@ -221,6 +221,82 @@ TEST_CASE("an API key anywhere is engine.api_key = set, never the key", "[probes
     CHECK(get(with("command = [\"llama-server\"]\n"), "engine.api_key") == "<absent>");
 }
 
+TEST_CASE("[engine.env] and the command give engine.env facts, never a secret", "[probes][engine]")
+{
+    TempDir dir;
+    Host host(dir.path);
+    auto context = context_for(host);
+    context.config_path = "/c.toml";
+    write(dir.path / "c.toml", "[engine]\n"
+                               "command = [\"env\", \"HSA_ENABLE_SDMA=0\", \"llama-server\"]\n"
+                               "[engine.env]\n"
+                               "HSA_OVERRIDE_GFX_VERSION = \"12.0.1\"\n"
+                               "HSA_ENABLE_SDMA = \"1\"\n"
+                               "HF_TOKEN = \"hf_secret_value\"\n"
+                               "LLAMA_ARG_HF_TOKEN = \"hf_other_secret\"\n"
+                               "LLAMA_API_KEY = \"sk-secret-3\"\n");
+    const auto f = probe(context);
+    CHECK(get(f, "engine.env.HSA_OVERRIDE_GFX_VERSION") == "12.0.1");
+    REQUIRE(f.find("engine.env.HSA_OVERRIDE_GFX_VERSION"));
+    CHECK(f.find("engine.env.HSA_OVERRIDE_GFX_VERSION")->source.find("[engine.env]") != std::string::npos);
+    CHECK(get(f, "engine.env.HSA_ENABLE_SDMA") == "0"); // the command's env wins over the config's
+    for (const auto& [key, fact] : f.all()) {
+        INFO(key);
+        CHECK(fact.value.find("secret") == std::string::npos);
+        CHECK(fact.value.find("sk-secret-3") == std::string::npos);
+    }
+    CHECK(get(f, "engine.env.HF_TOKEN") == "<absent>");
+    CHECK(get(f, "engine.env.LLAMA_ARG_HF_TOKEN") == "<absent>");
+    CHECK(get(f, "engine.env.LLAMA_API_KEY") == "<absent>");
+    CHECK(get(f, "engine.api_key") == "set");
+}
+
+TEST_CASE("the model's size label, and the container's own environment", "[probes][engine]")
+{
+    TempDir dir;
+    fs::copy(k_hosts + "strix-fedora43-good", dir.path, fs::copy_options::recursive);
+    // A dense 27B model as llama.cpp's converter writes its general.* keys.
+    halo::test::GgufWriter w(6);
+    w.kv_string("general.architecture", "gemma3");
+    w.kv_string("general.name", "Gemma 3 27b It");
+    w.kv_string("general.size_label", "27B");
+    w.kv_u32("general.file_type", 15);
+    w.kv_u32("gemma3.context_length", 131072);
+    w.kv_string_array("tokenizer.ggml.tokens", {"<pad>", "<eos>"});
+    w.write(dir.path / "mnt/ai-models/gemma-3-27b-it-Q4_K_M.gguf", 4096);
+    Host host(dir.path);
+    auto context = context_for(host);
+    context.engine_command =
+        std::vector<std::string>{"toolbox",           "run", "-c",
+                                 "llama-vulkan-radv", "env", "GGML_VK_VISIBLE_DEVICES=1",
+                                 "llama-server",      "-m",  "/mnt/ai-models/gemma-3-27b-it-Q4_K_M.gguf"};
+    auto f = probe(context);
+    CHECK(get(f, "engine.model.size_label") == "27B");
+    CHECK(get(f, "engine.model.architecture") == "gemma3");
+    CHECK_FALSE(f.contains("engine.env.HSA_OVERRIDE_GFX_VERSION")); // no libpod database: nothing known
+
+    // podman's libpod database with the container's spec: its environment, the image's included.
+    const std::string id = get(f, "container.llama-vulkan-radv.id");
+    REQUIRE(id != "<absent>");
+    write(dir.path / "home/user/.local/share/containers/storage/libpod/bolt_state.db",
+          std::string("\x00\x01page\x00", 7) +
+              R"({"spec":{"ociVersion":"1.0.2-dev","process":{"args":["toolbox","init-container"],"env":[)"
+              R"("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin","container=oci",)"
+              R"("HSA_OVERRIDE_GFX_VERSION=11.0.0","GGML_VK_VISIBLE_DEVICES=0","HF_TOKEN=hf_in_the_image"]}},"id":")" +
+              id + R"(","name":"llama-vulkan-radv","labels":{"com.github.containers.toolbox":"true"}})");
+    f = probe(context);
+    CHECK(get(f, "container.llama-vulkan-radv.env.HSA_OVERRIDE_GFX_VERSION") == "11.0.0");
+    CHECK(get(f, "engine.env.HSA_OVERRIDE_GFX_VERSION") == "11.0.0");
+    CHECK(get(f, "engine.env.GGML_VK_VISIBLE_DEVICES") == "1"); // the command's env wins
+    CHECK(get(f, "container.llama-vulkan-radv.toolbox") == "true");
+    for (const auto& [key, fact] : f.all()) {
+        INFO(key);
+        CHECK(fact.value.find("hf_in_the_image") == std::string::npos);
+        CHECK(key.find("HF_TOKEN") == std::string::npos);
+        CHECK(key.find(".env.PATH") == std::string::npos);
+    }
+}
+
 TEST_CASE("hostile model file: partial with the reason", "[probes][engine]")
 {
     TempDir dir;

@@ -214,9 +214,12 @@ TEST_CASE("log monitor: real journal file with the field lines", "[daemon][log_m
         Collector c;
         LogMonitor m(kb(), mes_0x83_rocm(), c.callback(), file_options(journal));
         REQUIRE(m.attach(loop.e).ok());
-        settle(loop, m, 4, c);
+        settle(loop, m, 5, c);
         const auto ids = c.by_id();
-        CHECK(c.events.size() == 4);
+        CHECK(c.events.size() == 5);
+        // The reset's last line: the GPU came back.
+        REQUIRE(ids.count("log.device-wedged-recovered"));
+        CHECK(ids.at("log.device-wedged-recovered").severity == rules::Severity::info);
         REQUIRE(ids.count("log.mes-hang-firmware-20251125"));
         const auto& mes = ids.at("log.mes-hang-firmware-20251125");
         CHECK(mes.attributed);
@@ -243,9 +246,10 @@ TEST_CASE("log monitor: real journal file with the field lines", "[daemon][log_m
         Collector c;
         LogMonitor m(kb(), mes_0x80_radv(), c.callback(), file_options(journal));
         REQUIRE(m.attach(loop.e).ok());
-        settle(loop, m, 4, c);
+        settle(loop, m, 5, c);
         const auto ids = c.by_id();
-        CHECK(c.events.size() == 4);
+        CHECK(c.events.size() == 5);
+        CHECK(ids.count("log.device-wedged-recovered"));
         CHECK(ids.count("log.mes-failed-to-respond"));
         CHECK(ids.count("log.gcvm-protection-fault"));
         CHECK_FALSE(ids.count("log.mes-hang-firmware-20251125"));
