@@ -375,6 +375,11 @@ TEST_CASE("a large BIOS carve-out", "[rules][kb][kb2026]")
         facts.set("gpu.0.mem.vram_total", bytes);
         CHECK(fires(facts, id));
     }
+    // A discrete card's 24 GiB of VRAM is no carve-out: the Strix Halo's own must be large.
+    facts.set("gpu.0.mem.vram_total", "536870912");
+    facts.set("gpu.1.pci.device", "0x744c");
+    facts.set("gpu.1.mem.vram_total", "25753026560");
+    CHECK_FALSE(fires(facts, id));
 }
 
 TEST_CASE("mmap of a model over 20 GiB", "[rules][kb][kb2026]")
@@ -406,7 +411,12 @@ TEST_CASE("RADV from Mesa 25.3.6 on Linux 7.x", "[rules][kb][kb2026]")
     CHECK(fires(facts, id));
     facts.set("vulkan.0.driver_version", "25.3.7");
     CHECK_FALSE(fires(facts, id));
+    // One device must be both: llvmpipe from Mesa 25.3.6 beside a RADV of another Mesa is not it.
+    facts.set("vulkan.1.driver_id", "MESA_LLVMPIPE");
+    facts.set("vulkan.1.driver_version", "25.3.6");
+    CHECK_FALSE(fires(facts, id));
     facts.set("vulkan.0.driver_version", "25.3.6");
+    CHECK(fires(facts, id));
     facts.set("engine.backend", "rocm");
     CHECK_FALSE(fires(facts, id));
 }
