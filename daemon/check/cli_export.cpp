@@ -97,7 +97,7 @@ int command_export(const ExportOptions& o)
         print(stdout, text);
         return 0;
     }
-    if (auto ok = app::write_file_atomically(*o.output, text, 0644); !ok) {
+    if (auto ok = app::write_file_atomically(*o.output, text, 0644, app::Durability::unsynced); !ok) {
         throw Fatal(ok.error().message + "; nothing was exported. Check that the directory exists and is writable");
     }
     return 0;
