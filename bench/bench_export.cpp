@@ -1,9 +1,8 @@
 // The fleet export's cost per re-check, next to the re-check itself: what halo-checkd adds after
 // each evaluation when [export] names both files (render the Prometheus text and the NFD file,
-// write each atomically: a dot-named temporary file and a rename, no fsync), against the check it follows (run the probes on
-// a fixture root, evaluate both views). Medians of N runs after one warm-up.
-// Usage: bench_export --root DIR --config FILE [--runs N] [--dir DIR]
-// Goal: the export costs under 1 ms beyond the check.
+// write each atomically: a dot-named temporary file and a rename, no fsync), against the check it follows (run the
+// probes on a fixture root, evaluate both views). Medians of N runs after one warm-up. Usage: bench_export --root DIR
+// --config FILE [--runs N] [--dir DIR] Goal: the export costs under 1 ms beyond the check.
 
 #include "daemon/atomic_file.hpp"
 #include "daemon/export_nfd.hpp"
@@ -93,16 +92,18 @@ int main(int argc, char** argv)
     });
     bool written = true;
     const double exporting = median_ms(runs, [&] {
-        written = written && halo::app::write_file_atomically(dir + "/halo_check.prom", halo::app::format_prometheus(in), 0644,
-                                                                  halo::app::Durability::unsynced);
+        written =
+            written && halo::app::write_file_atomically(dir + "/halo_check.prom", halo::app::format_prometheus(in),
+                                                        0644, halo::app::Durability::unsynced);
         written = written &&
                   halo::app::write_file_atomically(dir + "/halo-check", halo::app::format_nfd(in, in.checked_at + 600),
-                                                       0644, halo::app::Durability::unsynced);
+                                                   0644, halo::app::Durability::unsynced);
     });
     // The same with fsync of each file and the directory, as state.json is written: what the
     // export would cost if it asked for durability too.
     const double synced = median_ms(runs, [&] {
-        written = written && halo::app::write_file_atomically(dir + "/halo_check.prom", halo::app::format_prometheus(in));
+        written =
+            written && halo::app::write_file_atomically(dir + "/halo_check.prom", halo::app::format_prometheus(in));
         written = written &&
                   halo::app::write_file_atomically(dir + "/halo-check", halo::app::format_nfd(in, in.checked_at + 600));
     });
@@ -115,7 +116,7 @@ int main(int argc, char** argv)
     fmt::print("{:<44} {:>10.3f} ms  ({} bytes)\n", "render (prometheus + nfd)", render, bytes);
     fmt::print("{:<44} {:>10.3f} ms  (goal: < 1 ms)\n", "export (render + 2 atomic writes)", exporting);
     fmt::print("{:<44} {:>10.1f} %\n", "export / check", 100.0 * exporting / check);
-    fmt::print("{:<44} {:>10.3f} ms  (not used: see daemon/atomic_file.hpp)\n", "the same with fsync (file + directory)",
-               synced);
+    fmt::print("{:<44} {:>10.3f} ms  (not used: see daemon/atomic_file.hpp)\n",
+               "the same with fsync (file + directory)", synced);
     return 0;
 }

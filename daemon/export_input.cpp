@@ -69,6 +69,7 @@ std::vector<GpuGauges> gpu_gauges(const rules::Facts& facts)
         by_index.emplace(index, std::move(g));
     }
     std::vector<GpuGauges> out;
+    out.reserve(by_index.size());
     for (auto& [index, g] : by_index) out.push_back(std::move(g));
     return out;
 }
@@ -97,8 +98,7 @@ std::optional<std::time_t> parse_rfc3339(std::string_view s)
     }
     const int month = field(s, 5, 2), day = field(s, 8, 2), hour = field(s, 11, 2), minute = field(s, 14, 2),
               second = field(s, 17, 2);
-    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
-        return std::nullopt;
+    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return std::nullopt;
     const long days = days_from_civil(field(s, 0, 4), month, day);
     return static_cast<std::time_t>(days * 86400L + hour * 3600L + minute * 60L + second - offset);
 }

@@ -16,11 +16,11 @@
 namespace halo::app {
 
 struct ExportInput {
-    const rules::Facts* facts = nullptr;       // the machine now (the next-boot view is derived)
-    const rules::Report* now = nullptr;        // judged now
-    const rules::Report* next_boot = nullptr;  // judged as after a reboot
-    std::time_t checked_at = 0;                // when the facts were taken (seconds since the epoch)
-    std::optional<EngineStatus> engine;        // the daemon's, when one supervises the engine
+    const rules::Facts* facts = nullptr;      // the machine now (the next-boot view is derived)
+    const rules::Report* now = nullptr;       // judged now
+    const rules::Report* next_boot = nullptr; // judged as after a reboot
+    std::time_t checked_at = 0;               // when the facts were taken (seconds since the epoch)
+    std::optional<EngineStatus> engine;       // the daemon's, when one supervises the engine
 };
 
 // The amdgpu gauges of one GPU, from the drm probe's gpu.N.sensor.* and gpu.N.mem.* facts.

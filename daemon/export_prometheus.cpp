@@ -68,13 +68,15 @@ struct View {
 void report_metrics(Writer& w, const std::array<View, 2>& views)
 {
     w.family("halo_check_verdict", "gauge", "The verdict: 0 ok, 1 warning, 2 broken, 3 unknown");
-    for (const View& v : views) w.sample("halo_check_verdict", {{"view", std::string(v.name)}}, verdict_number(v.report->verdict));
+    for (const View& v : views)
+        w.sample("halo_check_verdict", {{"view", std::string(v.name)}}, verdict_number(v.report->verdict));
     w.family("halo_check_finding", "gauge", "1 for each rule that matched (severity info, warning or broken)");
     for (const View& v : views) {
         for (const rules::Finding& f : v.report->findings) {
             if (!f.rule) continue;
             w.sample("halo_check_finding",
-                     {{"rule", f.rule->id}, {"severity", std::string(rules::to_string(f.rule->severity))},
+                     {{"rule", f.rule->id},
+                      {"severity", std::string(rules::to_string(f.rule->severity))},
                       {"view", std::string(v.name)}},
                      1);
         }
@@ -116,9 +118,9 @@ void stack_metrics(Writer& w, const ExportInput& in)
 
 void engine_metrics(Writer& w, const EngineStatus& e)
 {
-    static constexpr std::array k_states{EngineState::stopped,   EngineState::refused,  EngineState::starting,
-                                         EngineState::loading,   EngineState::ready,    EngineState::unhealthy,
-                                         EngineState::stopping,  EngineState::backoff,  EngineState::given_up,
+    static constexpr std::array k_states{EngineState::stopped,  EngineState::refused, EngineState::starting,
+                                         EngineState::loading,  EngineState::ready,   EngineState::unhealthy,
+                                         EngineState::stopping, EngineState::backoff, EngineState::given_up,
                                          EngineState::failed};
     w.family("halo_check_engine_state", "gauge", "1 for the state halo-checkd's engine is in, 0 for the others");
     for (EngineState s : k_states)

@@ -167,9 +167,9 @@ void read_sysfs_memory(const Host& host, const Device& d, FactSink& sink)
     }
     // Gauges that change by themselves (rules::volatile_key_patterns keeps them out of diffs); the
     // fleet export reads them, since amd-smi reports N/A for them on gfx1151.
-    for (auto [file, key] : {std::pair{"gpu_busy_percent", "sensor.busy_percent"},
-                             std::pair{"mem_info_vram_used", "sensor.vram_used"},
-                             std::pair{"mem_info_gtt_used", "sensor.gtt_used"}}) {
+    for (auto [file, key] :
+         {std::pair{"gpu_busy_percent", "sensor.busy_percent"}, std::pair{"mem_info_vram_used", "sensor.vram_used"},
+          std::pair{"mem_info_gtt_used", "sensor.gtt_used"}}) {
         const std::string path = d.sysfs + "/" + file;
         if (auto text = host.read_file(path); text && to_number(trimmed(*text)))
             sink.set(d.prefix + key, trimmed(*text), path);

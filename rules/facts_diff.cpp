@@ -9,9 +9,8 @@ namespace halo::rules {
 const std::vector<std::string>& volatile_key_patterns()
 {
     static const std::vector<std::string> patterns{
-        "container.*.state",     "package.*.installtime", "boot.initramfs.mtime",
-        "gpu.*.firmware.source", "kernel.cmdline",        "kernel.cmdline.BOOT_IMAGE",
-        "gpu.*.sensor.*",
+        "container.*.state", "package.*.installtime",     "boot.initramfs.mtime", "gpu.*.firmware.source",
+        "kernel.cmdline",    "kernel.cmdline.BOOT_IMAGE", "gpu.*.sensor.*",
     };
     return patterns;
 }

@@ -112,6 +112,7 @@ std::string format_text(const Side& a, const Side& b, const rules::FactsDiff& di
 std::vector<std::string> node_names(const std::vector<Side>& nodes)
 {
     std::vector<std::string> names;
+    names.reserve(nodes.size());
     for (const Side& n : nodes) names.push_back(n.facts.snapshot.host);
     for (std::size_t i = 0; i < nodes.size(); ++i) {
         const bool shared = std::count(names.begin(), names.end(), names[i]) > 1;
@@ -134,6 +135,7 @@ std::string format_matrix_text(const std::vector<Side>& nodes, const rules::Fact
     const std::vector<std::string> names = node_names(nodes);
     std::size_t key_width = 4;
     std::vector<std::size_t> widths;
+    widths.reserve(names.size());
     for (const std::string& n : names) widths.push_back(n.size());
     for (const rules::FactsMatrixRow& row : m.rows) {
         key_width = std::max(key_width, row.key.size());
@@ -187,6 +189,7 @@ int command_fleet_diff(const DiffCommandOptions& o)
     std::vector<Side> nodes;
     for (const std::string& file : o.files) nodes.push_back(from_file(file));
     std::vector<const rules::Facts*> facts;
+    facts.reserve(nodes.size());
     for (const Side& n : nodes) facts.push_back(&n.facts);
     rules::DiffOptions options;
     options.include_volatile = o.all;

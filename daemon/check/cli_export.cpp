@@ -44,8 +44,8 @@ std::optional<app::EngineStatus> daemon_engine(const ExportOptions& o)
     }
     auto state = store.read();
     if (!state) {
-        print(stderr, fmt::format("halo-check: warning: {}; exporting without the engine's figures\n",
-                                  state.error().message));
+        print(stderr,
+              fmt::format("halo-check: warning: {}; exporting without the engine's figures\n", state.error().message));
         return std::nullopt;
     }
     return app::engine_status_from_json(state->value("engine", nlohmann::json()));
@@ -79,8 +79,8 @@ int command_export(const ExportOptions& o)
     const rules::Report report_next = rules::evaluate(loaded.rules, rules::next_boot_view(facts), options);
 
     if (o.format == "npd") {
-        const app::NpdResult r = app::format_npd(o.check.next_boot ? report_next : report_now, options.fail_on,
-                                                 o.check.next_boot);
+        const app::NpdResult r =
+            app::format_npd(o.check.next_boot ? report_next : report_now, options.fail_on, o.check.next_boot);
         print(stdout, r.message + "\n");
         return r.exit_code;
     }
@@ -91,8 +91,8 @@ int command_export(const ExportOptions& o)
     in.next_boot = &report_next;
     in.checked_at = o.check.facts ? app::parse_rfc3339(facts.snapshot.taken).value_or(now) : now;
     in.engine = daemon_engine(o);
-    const std::string text = o.format == "nfd" ? app::format_nfd(in, now + 2 * interval.count())
-                                               : app::format_prometheus(in);
+    const std::string text =
+        o.format == "nfd" ? app::format_nfd(in, now + 2 * interval.count()) : app::format_prometheus(in);
     if (!o.output) {
         print(stdout, text);
         return 0;

@@ -290,16 +290,17 @@ void Manager::arm_export_timer()
     }
     uint64_t now = 0;
     sd_event_now(m_event.get(), CLOCK_MONOTONIC, &now);
-    const uint64_t when = now + static_cast<uint64_t>(
-                                    std::chrono::duration_cast<std::chrono::microseconds>(m_config.exporting.interval)
-                                        .count());
+    const uint64_t when =
+        now + static_cast<uint64_t>(
+                  std::chrono::duration_cast<std::chrono::microseconds>(m_config.exporting.interval).count());
     if (m_export_timer) {
         sd_event_source_set_time(m_export_timer.get(), when);
         sd_event_source_set_enabled(m_export_timer.get(), SD_EVENT_ONESHOT);
         return;
     }
     sd_event_source* s = nullptr;
-    const int r = sd_event_add_time(m_event.get(), &s, CLOCK_MONOTONIC, when, 1'000'000, &Manager::on_export_timer, this);
+    const int r =
+        sd_event_add_time(m_event.get(), &s, CLOCK_MONOTONIC, when, 1'000'000, &Manager::on_export_timer, this);
     if (r < 0) {
         m_log.daemon(LOG_WARNING, fmt::format("Failed to add a timer to the event loop: {}; the export files follow "
                                               "re-checks on change only, and NFD's labels may expire",

@@ -68,5 +68,6 @@ TEST_CASE("a write into a missing directory names it", "[daemon][atomic_file]")
     TempDir dir;
     auto r = write_file_atomically(dir.path / "no" / "x.prom", "x", 0644, Durability::unsynced);
     REQUIRE_FALSE(r.ok());
-    CHECK_THAT(r.error().message, Catch::Contains("Failed to create a temporary file in '" + (dir.path / "no").string()));
+    CHECK_THAT(r.error().message,
+               Catch::Contains("Failed to create a temporary file in '" + (dir.path / "no").string()));
 }

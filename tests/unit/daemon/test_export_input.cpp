@@ -14,8 +14,8 @@ TEST_CASE("RFC 3339 times to Unix seconds, with a fraction or an offset; junk is
     CHECK(parse_rfc3339("2026-12-01T10:00:00.123Z") == std::optional<std::time_t>(1796119200));
     CHECK(parse_rfc3339("2026-12-01T12:00:00+02:00") == std::optional<std::time_t>(1796119200));
     CHECK(parse_rfc3339("2024-02-29T00:00:00Z") == std::optional<std::time_t>(1709164800));
-    for (const char* bad : {"", "2026-12-01", "2026-12-01T10:00:00", "2026-13-01T10:00:00Z", "2026-12-01T10:00:00Zjunk",
-                            "yesterday"}) {
+    for (const char* bad :
+         {"", "2026-12-01", "2026-12-01T10:00:00", "2026-13-01T10:00:00Z", "2026-12-01T10:00:00Zjunk", "yesterday"}) {
         INFO(bad);
         CHECK_FALSE(parse_rfc3339(bad));
     }

@@ -72,8 +72,8 @@ TEST_CASE("nfd: label values made valid for Kubernetes", "[daemon][export]")
     CHECK_FALSE(valid_label_value("a b"));
     CHECK_FALSE(valid_label_value(std::string(64, 'a')));
     CHECK(valid_label_value(std::string(63, 'a')));
-    for (const std::string& raw : std::vector<std::string>{"6.18.0-rc1+", "sha256:0123", "  spaced out  ", "--", std::string(80, 'k') + "-z",
-                                  "rocm/7.2", "é"}) {
+    for (const std::string& raw : std::vector<std::string>{"6.18.0-rc1+", "sha256:0123", "  spaced out  ", "--",
+                                                           std::string(80, 'k') + "-z", "rocm/7.2", "é"}) {
         INFO(raw);
         const std::string v = label_value(raw);
         CHECK(valid_label_value(v));

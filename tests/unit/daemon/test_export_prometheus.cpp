@@ -54,10 +54,11 @@ TEST_CASE("prometheus: the stack as an info gauge, probes up, and when the check
 {
     const test::ExportFixture f;
     const std::string text = format_prometheus(f.input());
-    CHECK_THAT(text, Contains("halo_check_stack_info{kernel=\"6.17.7-300.fc43.x86_64\",linux_firmware=\"20251125-1.fc43\","
-                              "mes=\"0x00000083\",mesa=\"\",rocm=\"\",image=\"docker.io/kyuz0/amd-strix-halo-toolboxes:"
-                              "rocm-7.2\",image_digest=\"sha256:0123abcd\",model=\"Qwen3-30B-A3B-Q4_K_M.gguf\","
-                              "backend=\"rocm\"} 1\n"));
+    CHECK_THAT(text,
+               Contains("halo_check_stack_info{kernel=\"6.17.7-300.fc43.x86_64\",linux_firmware=\"20251125-1.fc43\","
+                        "mes=\"0x00000083\",mesa=\"\",rocm=\"\",image=\"docker.io/kyuz0/amd-strix-halo-toolboxes:"
+                        "rocm-7.2\",image_digest=\"sha256:0123abcd\",model=\"Qwen3-30B-A3B-Q4_K_M.gguf\","
+                        "backend=\"rocm\"} 1\n"));
     CHECK_THAT(text, Contains("halo_check_probe_up{probe=\"drm\"} 1\n"));
     CHECK_THAT(text, Contains("halo_check_probe_up{probe=\"vulkan\"} 0\n"));
     CHECK_THAT(text, Contains("halo_check_last_check_timestamp_seconds 1796000000\n"));
