@@ -115,6 +115,19 @@ assert abs(float(r[0]["value"][1]) - 70506459136 / 133143986176) < 1e-9, r
 PY
 pass "PromQL over Prometheus' HTTP API: verdict 2 and the finding's rule for the broken host"
 
+# [export] interval: the daemon re-checks on its own, so the NFD expiry moves on (a dead daemon's
+# labels would lapse). 2m → 1s on reload.
+first=$(head -n1 "$T/features.d/halo-check")
+sed -i 's/^interval = "2m"$/interval = "1s"/' "$T/config.toml"
+kill -HUP "$DPID"
+for _ in $(seq 200); do
+    [ "$(grep -c 'evaluated (export interval)' "$T/daemon.log")" -ge 2 ] && break
+    sleep 0.05
+done
+[ "$(grep -c 'evaluated (export interval)' "$T/daemon.log")" -ge 2 ] || fail "no re-check every [export] interval"
+[ "$(head -n1 "$T/features.d/halo-check")" != "$first" ] || fail "the NFD expiry did not move on: $first"
+pass "halo-checkd re-checks every [export] interval and renews the NFD expiry"
+
 # 1,000 whole reads while the file is replaced: a writer alternates two different exports into
 # the daemon's file (the same atomic writer), a reader checks every read is one of the two.
 file="$T/textfile/halo_check.prom"

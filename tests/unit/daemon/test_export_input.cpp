@@ -7,7 +7,7 @@
 using namespace halo;
 using namespace halo::app;
 
-TEST_CASE("RFC 3339 times to Unix seconds, with a fraction or an offset; junk is none", "[daemon][export]")
+TEST_CASE("RFC 3339 times to Unix seconds, with a fraction or an offset, junk is none", "[daemon][export]")
 {
     CHECK(parse_rfc3339("1970-01-01T00:00:00Z") == std::optional<std::time_t>(0));
     CHECK(parse_rfc3339("2026-12-01T10:00:00Z") == std::optional<std::time_t>(1796119200));
