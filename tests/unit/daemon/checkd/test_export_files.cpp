@@ -35,8 +35,7 @@ struct TempDir {
 
 } // namespace
 
-TEST_CASE("[export] writes the textfile and the NFD file, the expiry twice the interval away",
-          "[checkd][export]")
+TEST_CASE("[export] writes the textfile and the NFD file, the expiry twice the interval away", "[checkd][export]")
 {
     const test::ExportFixture f;
     TempDir dir;
