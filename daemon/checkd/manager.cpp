@@ -315,7 +315,11 @@ int Manager::on_export_timer(sd_event_source*, uint64_t, void* userdata) noexcep
     auto* self = static_cast<Manager*>(userdata);
     // A failed re-check keeps the last judgement; the next change or interval tries again.
     return guard_callback(
-        "manager.on_export_timer", 0, [self] { self->evaluate("export interval", false); },
+        "manager.on_export_timer", 0,
+        [self] {
+            // Shutting down: no re-check may start the engine again.
+            if (!self->m_stopping) self->evaluate("export interval", false);
+        },
         [self] { self->arm_export_timer(); });
 }
 
