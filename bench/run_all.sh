@@ -9,6 +9,12 @@ cmake --build build-bench -j"$(nproc)" >/dev/null
 export NO_COLOR=1 MESA_SHADER_CACHE_DISABLE=true
 echo "== rules evaluation as the rule set grows"
 build-bench/bench/bench_rules tests/data/facts/broken-fw-20251125-rocm.toml 51
+echo "== fleet export per re-check (render + atomic writes) vs the check"
+export_root=$(mktemp -d)
+HALO_SOURCE_DIR="$PWD" bash tests/support/make_fixture_root.sh strix-fedora43-fw20251125-rocm "$export_root/host" >/dev/null
+build-bench/bench/bench_export --root "$export_root/host" --config "$export_root/host/etc/halo-check/config.toml" \
+    --runs 51 --dir "$export_root/out"
+rm -rf "$export_root"
 echo "== whole-process halo-check"
 bench/bench_cli.sh build-bench "$runs"
 echo "== GPU probes: isolation cost and vulkaninfo --summary"

@@ -52,6 +52,10 @@ set(HALO_APP_SOURCES
   daemon/config.cpp
   daemon/engine_status.cpp
   daemon/environment.cpp
+  daemon/export_input.cpp
+  daemon/export_nfd.cpp
+  daemon/export_npd.cpp
+  daemon/export_prometheus.cpp
   daemon/last_known_good.cpp
   daemon/redacted_command.cpp
   daemon/report_output.cpp
@@ -61,7 +65,8 @@ set(HALO_CHECK_SOURCES
   daemon/check/cli.cpp
   daemon/check/cli_commands.cpp
   daemon/check/cli_daemon.cpp
-  daemon/check/cli_diff.cpp)
+  daemon/check/cli_diff.cpp
+  daemon/check/cli_export.cpp)
 # daemon/checkd/: halo-checkd alone (the only code that links libsystemd and libcurl).
 set(HALO_CHECKD_SOURCES
   daemon/checkd/api_key.cpp
@@ -70,6 +75,7 @@ set(HALO_CHECKD_SOURCES
   daemon/checkd/engine_alerts.cpp
   daemon/checkd/engine_checks.cpp
   daemon/checkd/engine_process.cpp
+  daemon/checkd/export_files.cpp
   daemon/checkd/http_client.cpp
   daemon/checkd/journal_event.cpp
   daemon/checkd/last_known_good_recorder.cpp

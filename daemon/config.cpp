@@ -230,6 +230,24 @@ void parse_notify(Parser& p, const toml::table& t, NotifyConfig& n)
     }
 }
 
+void parse_export(Parser& p, const toml::table& t, ExportConfig& e)
+{
+    p.unknown_keys(t, "export", {"textfile", "nfd", "interval"});
+    for (auto [key, out] : {std::pair{"textfile", &e.textfile}, std::pair{"nfd", &e.nfd}}) {
+        auto path = p.string(t, key, "export");
+        if (!path) continue;
+        if (!std::filesystem::path(*path).is_absolute()) {
+            p.fail(*t.get(key), fmt::format("[export] {} must be an absolute path (\"{}\" is relative)", key, *path));
+        } else if (std::string_view(key) == "textfile" && !path->ends_with(".prom")) {
+            p.fail(*t.get(key), fmt::format("[export] textfile \"{}\" must end in .prom: node_exporter's textfile "
+                                            "collector reads only *.prom files",
+                                            *path));
+        }
+        *out = *path;
+    }
+    p.duration(t, "interval", "export", e.interval);
+}
+
 } // namespace
 
 Result<Config> parse_config(std::string_view text, const std::string& origin)
@@ -241,9 +259,10 @@ Result<Config> parse_config(std::string_view text, const std::string& origin)
     config.path = origin;
     Parser p{origin, {}};
     for (const auto& [k, v] : root) {
-        if (k.str() != "engine" && k.str() != "daemon" && k.str() != "notify") {
-            p.fail(v,
-                   fmt::format("unknown table or key '{}'; the config holds [engine], [daemon] and [notify]", k.str()));
+        if (k.str() != "engine" && k.str() != "daemon" && k.str() != "notify" && k.str() != "export") {
+            p.fail(v, fmt::format("unknown table or key '{}'; the config holds [engine], [daemon], [notify] and "
+                                  "[export]",
+                                  k.str()));
         }
     }
     const toml::node* engine = root.get("engine");
@@ -257,6 +276,10 @@ Result<Config> parse_config(std::string_view text, const std::string& origin)
     if (const toml::node* n = root.get("notify")) {
         if (!n->is_table()) p.fail(*n, "notify must be a table ([notify])");
         else parse_notify(p, *n->as_table(), config.notify);
+    }
+    if (const toml::node* x = root.get("export")) {
+        if (!x->is_table()) p.fail(*x, "export must be a table ([export])");
+        else parse_export(p, *x->as_table(), config.exporting);
     }
     if (!p.error.empty()) return Error{p.error};
     return config;

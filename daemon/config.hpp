@@ -65,11 +65,22 @@ struct NotifyConfig {
     std::string min_severity = "warning"; // info | warning | broken
 };
 
+// [export]: files for a fleet's tools, rewritten after every re-check (docs/fleet.md).
+struct ExportConfig {
+    std::optional<std::string> textfile; // node_exporter's textfile collector reads it (*.prom)
+    std::optional<std::string> nfd;      // node-feature-discovery's features.d file
+    // While an export is configured, the machine is re-checked at least this often, so the
+    // gauges stay current; NFD's labels expire after twice this.
+    Duration interval = std::chrono::minutes(5);
+    bool any() const { return textfile || nfd; }
+};
+
 struct Config {
     std::string path; // where it was read from, for messages
     EngineConfig engine;
     DaemonConfig daemon;
     NotifyConfig notify;
+    ExportConfig exporting; // [export]
 };
 
 // Parses "90s", "10m", "1h", "500ms" or a bare number of seconds.

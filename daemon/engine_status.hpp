@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <deque>
 #include <optional>
 #include <string>
@@ -52,6 +53,7 @@ struct EngineStatus {
     pid_t listener_pid = 0;
     int liveness_failures = 0;
     std::vector<RestartRecord> restarts; // the recent ones, newest last (bounded)
+    std::uint64_t restarts_total = 0;    // every restart since the daemon started (a counter)
     std::optional<CrashReason> last_crash;
     std::optional<SmokeFigures> smoke;
     std::optional<SmokeFigures> smoke_good; // last successful one

@@ -95,6 +95,33 @@ std::optional<SmokeFigures> smoke_from_json(const nlohmann::json& j)
     return f;
 }
 
+std::optional<EngineStatus> engine_status_from_json(const nlohmann::json& j)
+{
+    if (!j.is_object() || !j.contains("state") || !j["state"].is_string()) return std::nullopt;
+    EngineStatus s;
+    const std::string state = j["state"].get<std::string>();
+    bool known = false;
+    for (EngineState e : {EngineState::stopped, EngineState::refused, EngineState::starting, EngineState::loading,
+                          EngineState::ready, EngineState::unhealthy, EngineState::stopping, EngineState::backoff,
+                          EngineState::given_up, EngineState::failed}) {
+        if (to_string(e) == state) {
+            s.state = e;
+            known = true;
+        }
+    }
+    if (!known) return std::nullopt;
+    try {
+        s.since = j.value("since", "");
+        s.reason = j.value("reason", "");
+        s.restarts_total = j.value("restarts_total", std::uint64_t{0});
+    } catch (const nlohmann::json::exception&) {
+        return std::nullopt; // a hand-edited or foreign file: no engine figures
+    }
+    s.smoke = smoke_from_json(j.value("smoke", nlohmann::json()));
+    s.smoke_good = smoke_from_json(j.value("smoke_last_good", nlohmann::json()));
+    return s;
+}
+
 nlohmann::ordered_json to_json(const EngineStatus& s, std::size_t output_lines)
 {
     nlohmann::ordered_json j = {
@@ -107,6 +134,7 @@ nlohmann::ordered_json to_json(const EngineStatus& s, std::size_t output_lines)
     nlohmann::ordered_json restarts = nlohmann::ordered_json::array();
     for (const RestartRecord& r : s.restarts) restarts.push_back({{"at", r.at}, {"reason", r.reason}});
     j["restarts"] = restarts;
+    j["restarts_total"] = s.restarts_total;
     if (s.last_crash) {
         const CrashReason& c = *s.last_crash;
         j["last_crash"] = {{"at", c.at}, {"exit", c.exit}};

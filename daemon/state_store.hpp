@@ -37,5 +37,8 @@ private:
 nlohmann::ordered_json to_json(const SmokeFigures& f);
 std::optional<SmokeFigures> smoke_from_json(const nlohmann::json& j);
 nlohmann::ordered_json to_json(const EngineStatus& s, std::size_t output_lines = 20);
+// The engine part of state.json back (state, reason, restarts_total, smoke figures); nullopt when
+// it is not one.
+std::optional<EngineStatus> engine_status_from_json(const nlohmann::json& j);
 
 } // namespace halo::app

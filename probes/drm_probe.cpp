@@ -131,6 +131,32 @@ struct Device {
     std::string driver; // "amdgpu"
 };
 
+// amdgpu's hwmon directory (device/hwmon/hwmonN): edge temperature in millidegrees Celsius, power
+// in microwatts. An APU may have power1_input and no power1_average, so either is taken.
+void read_hwmon(const Host& host, const Device& d, FactSink& sink)
+{
+    auto dirs = host.list_dir(d.sysfs + "/hwmon");
+    if (!dirs) return;
+    for (const std::string& entry : *dirs) {
+        if (!entry.starts_with("hwmon")) continue;
+        const std::string dir = d.sysfs + "/hwmon/" + entry;
+        auto read_number = [&host](const std::string& path) -> std::optional<std::string> {
+            auto text = host.read_file(path);
+            if (!text || !to_number(trimmed(*text))) return std::nullopt;
+            return trimmed(*text);
+        };
+        if (auto temp = read_number(dir + "/temp1_input"))
+            sink.set(d.prefix + "sensor.temp_millicelsius", *temp, dir + "/temp1_input");
+        for (const char* file : {"power1_average", "power1_input"}) {
+            if (auto power = read_number(dir + "/" + file)) {
+                sink.set(d.prefix + "sensor.power_microwatts", *power, dir + "/" + file);
+                break;
+            }
+        }
+        return; // amdgpu registers one hwmon device per GPU
+    }
+}
+
 void read_sysfs_memory(const Host& host, const Device& d, FactSink& sink)
 {
     for (auto [file, key] :
@@ -139,6 +165,16 @@ void read_sysfs_memory(const Host& host, const Device& d, FactSink& sink)
         if (auto text = host.read_file(path); text && to_number(trimmed(*text)))
             sink.set(d.prefix + key, trimmed(*text), path);
     }
+    // Gauges that change by themselves (rules::volatile_key_patterns keeps them out of diffs); the
+    // fleet export reads them, since amd-smi reports N/A for them on gfx1151.
+    for (auto [file, key] :
+         {std::pair{"gpu_busy_percent", "sensor.busy_percent"}, std::pair{"mem_info_vram_used", "sensor.vram_used"},
+          std::pair{"mem_info_gtt_used", "sensor.gtt_used"}}) {
+        const std::string path = d.sysfs + "/" + file;
+        if (auto text = host.read_file(path); text && to_number(trimmed(*text)))
+            sink.set(d.prefix + key, trimmed(*text), path);
+    }
+    read_hwmon(host, d, sink);
     const std::string vbios = d.sysfs + "/vbios_version";
     if (auto text = host.read_file(vbios); text && !trimmed(*text).empty())
         sink.set(d.prefix + "vbios", trimmed(*text), vbios);
@@ -376,6 +412,7 @@ constexpr std::string_view k_sources[] = {"drmGetDevices2",
                                           "AMDGPU_INFO_VBIOS",
                                           "AMDGPU_INFO_MEMORY",
                                           "/sys/class/drm/card*/device/",
+                                          "/sys/class/drm/card*/device/hwmon/hwmon*/",
                                           "/sys/kernel/debug/dri/*/amdgpu_firmware_info",
                                           "/sys/module/ttm/parameters/pages_limit",
                                           "/sys/module/amdgpu/version",

@@ -9,8 +9,8 @@ namespace halo::rules {
 const std::vector<std::string>& volatile_key_patterns()
 {
     static const std::vector<std::string> patterns{
-        "container.*.state",     "package.*.installtime", "boot.initramfs.mtime",
-        "gpu.*.firmware.source", "kernel.cmdline",        "kernel.cmdline.BOOT_IMAGE",
+        "container.*.state", "package.*.installtime",     "boot.initramfs.mtime", "gpu.*.firmware.source",
+        "kernel.cmdline",    "kernel.cmdline.BOOT_IMAGE", "gpu.*.sensor.*",
     };
     return patterns;
 }
@@ -34,6 +34,30 @@ std::string describe(const ProbeStatus& s)
 }
 
 } // namespace
+
+FactsMatrix facts_matrix(const std::vector<const Facts*>& nodes, const DiffOptions& options)
+{
+    FactsMatrix matrix;
+    std::set<std::string, std::less<>> keys;
+    for (const Facts* f : nodes)
+        for (const auto& [key, fact] : f->all()) keys.insert(key);
+    for (const std::string& key : keys) {
+        FactsMatrixRow row{key, {}};
+        for (const Facts* f : nodes) {
+            const Fact* fact = f->find(key);
+            row.values.push_back(fact ? std::optional<std::string>(fact->value) : std::nullopt);
+        }
+        const bool same = std::all_of(row.values.begin(), row.values.end(),
+                                      [&row](const std::optional<std::string>& v) { return v == row.values.front(); });
+        if (same) continue;
+        if (ignored(key, options)) {
+            ++matrix.ignored;
+            continue;
+        }
+        matrix.rows.push_back(std::move(row));
+    }
+    return matrix;
+}
 
 FactsDiff diff_facts(const Facts& older, const Facts& newer, const DiffOptions& options)
 {

@@ -50,7 +50,8 @@ struct DiffOptions {
 // boot.initramfs.mtime (rewritten by every dracut run; boot.initramfs.older_than_firmware keeps
 // the part that matters), gpu.*.firmware.source (the debugfs DRI index can differ per boot),
 // kernel.cmdline and kernel.cmdline.BOOT_IMAGE (the whole line and the kernel image path repeat
-// kernel.release and the kernel.cmdline.* parameters, which are compared one by one).
+// kernel.release and the kernel.cmdline.* parameters, which are compared one by one),
+// gpu.*.sensor.* (busy, memory in use, temperature and power are readings, not configuration).
 const std::vector<std::string>& volatile_key_patterns();
 
 FactsDiff diff_facts(const Facts& older, const Facts& newer, const DiffOptions& options = {});
@@ -61,6 +62,18 @@ FactsDiff diff_facts(const Facts& older, const Facts& newer, const DiffOptions& 
 std::string format_change(const FactChange& change);
 std::string format_probe_change(const ProbeChange& change);
 std::vector<std::string> format_diff_lines(const FactsDiff& diff);
+
+// Many machines side by side (one facts set per node): the keys whose values are not the same on
+// all of them, ordered by key. A missing value is nullopt (absent, or unknown on that node).
+struct FactsMatrixRow {
+    std::string key;
+    std::vector<std::optional<std::string>> values; // one per node, in the order given
+};
+struct FactsMatrix {
+    std::vector<FactsMatrixRow> rows;
+    std::size_t ignored = 0; // volatile keys that differ, left out
+};
+FactsMatrix facts_matrix(const std::vector<const Facts*>& nodes, const DiffOptions& options = {});
 
 // The changes ordered by how likely they explain a breakage (kernel, firmware, engine image and
 // backend, drivers first; then the rest by key), for places with room for only a few lines.

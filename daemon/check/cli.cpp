@@ -95,6 +95,7 @@ struct Commands {
     std::string explain_id;
     CheckOptions explain_sources;
     DiffCommandOptions diff;
+    ExportOptions exporting;
     DaemonOptions daemon; // status, restart, stop, start, reload, smoke (cli_daemon.cpp)
     CLI::App* facts_cmd = nullptr;
     CLI::App* probes_cmd = nullptr;
@@ -103,7 +104,35 @@ struct Commands {
     CLI::App* list_cmd = nullptr;
     CLI::App* explain_cmd = nullptr;
     CLI::App* diff_cmd = nullptr;
+    CLI::App* export_cmd = nullptr;
 };
+
+void add_export_command(CLI::App& app, Commands& c)
+{
+    c.export_cmd = app.add_subcommand(
+        "export", "Print (or --output) the verdict for a fleet: Prometheus textfile metrics, a node-problem-detector "
+                  "plugin answer, or node-feature-discovery labels (docs/fleet.md)");
+    ExportOptions& o = c.exporting;
+    c.export_cmd->add_option("--format", o.format, "prometheus (default), npd or nfd")
+        ->check(CLI::IsMember({"prometheus", "npd", "nfd"}));
+    c.export_cmd->add_option("--output", o.output, "Write FILE atomically instead of printing (prometheus, nfd)")
+        ->type_name("FILE");
+    c.export_cmd->add_option("--facts", o.check.facts, "Judge this facts file instead of probing the machine")
+        ->type_name("FILE");
+    c.export_cmd->add_flag("--next-boot", o.check.next_boot,
+                           "npd: judge the machine as after a reboot (prometheus and nfd carry both views)");
+    c.export_cmd
+        ->add_option("--interval", o.interval,
+                     "How often the export runs; nfd labels expire after twice this (default 5m)")
+        ->type_name("DURATION");
+    c.export_cmd
+        ->add_option("--state-dir", o.state_dir,
+                     "halo-checkd's state directory, for the engine's figures (default: as the daemon's)")
+        ->type_name("DIR");
+    add_rule_options(*c.export_cmd, o.check);
+    add_probe_options(*c.export_cmd, o.check);
+    add_verdict_options(*c.export_cmd, o.check);
+}
 
 void add_commands(CLI::App& app, Commands& c)
 {
@@ -143,8 +172,9 @@ void add_commands(CLI::App& app, Commands& c)
 
     c.diff_cmd = app.add_subcommand(
         "diff", "Show what changed between two facts files; with one, FILE_A against this machine now; with none, "
-                "the last known good facts against now. Exit 0 when nothing changed, 1 when something did");
-    c.diff_cmd->add_option("files", c.diff.files, "FILE_A [FILE_B]: facts files (TOML or JSON)")->expected(0, 2);
+                "the last known good facts against now; with three or more (one per node), the facts that differ "
+                "between them. Exit 0 when nothing changed, 1 when something did");
+    c.diff_cmd->add_option("files", c.diff.files, "FILE_A [FILE_B ...]: facts files (TOML or JSON)")->expected(0, -1);
     c.diff_cmd->add_flag("--json", c.diff.json, "Print JSON");
     c.diff_cmd->add_flag("--all", c.diff.all,
                          "Also show keys that change by themselves (container state, install times …)");
@@ -154,6 +184,7 @@ void add_commands(CLI::App& app, Commands& c)
                      "$XDG_STATE_HOME/halo-check)")
         ->type_name("DIR");
     add_probe_options(*c.diff_cmd, c.diff.probe);
+    add_export_command(app, c);
     add_daemon_commands(&app, c.daemon);
 }
 
@@ -167,6 +198,7 @@ int run_chosen(const Commands& c)
     if (*c.list_cmd) return command_rules_list(c.rules);
     if (*c.explain_cmd) return command_explain(c.explain_id, c.explain_sources);
     if (*c.diff_cmd) return command_diff(c.diff);
+    if (*c.export_cmd) return command_export(c.exporting);
     return command_check(c.check);
 }
 

@@ -48,27 +48,6 @@ rules::RuleSources rule_sources(const CheckOptions& o)
     return sources;
 }
 
-// Loads the rules; errors are fatal (exit 3), lint warnings go to stderr.
-rules::LoadedRules load_rules_or_die(const CheckOptions& o, bool show_warnings = true)
-{
-    rules::LoadedRules loaded = rules::load_rules(rule_sources(o));
-    for (const rules::Diagnostic& d : loaded.diagnostics) {
-        if (d.level == rules::Diagnostic::Level::error)
-            print(stderr, fmt::format("halo-check: error: {}\n", d.message));
-        else if (show_warnings) warn(d.message);
-    }
-    if (loaded.has_errors()) {
-        throw Fatal("Failed to load the rules; no verdict without them. Fix the file named above, or check it "
-                    "with 'halo-check rules validate FILE'");
-    }
-    return loaded;
-}
-
-rules::EvaluateOptions evaluate_options(const CheckOptions& o)
-{
-    return {o.fail_on == "broken" ? rules::FailOn::broken : rules::FailOn::warning, o.strict};
-}
-
 } // namespace
 
 rules::Facts probe_machine(const CheckOptions& o, const std::optional<std::vector<std::string>>& engine_command)
@@ -92,21 +71,43 @@ rules::Facts probe_machine(const CheckOptions& o, const std::optional<std::vecto
     return facts;
 }
 
+// Loads the rules; errors are fatal (exit 3), lint warnings go to stderr.
+rules::LoadedRules load_rules_or_die(const CheckOptions& o, bool show_warnings)
+{
+    rules::LoadedRules loaded = rules::load_rules(rule_sources(o));
+    for (const rules::Diagnostic& d : loaded.diagnostics) {
+        if (d.level == rules::Diagnostic::Level::error)
+            print(stderr, fmt::format("halo-check: error: {}\n", d.message));
+        else if (show_warnings) warn(d.message);
+    }
+    if (loaded.has_errors()) {
+        throw Fatal("Failed to load the rules; no verdict without them. Fix the file named above, or check it "
+                    "with 'halo-check rules validate FILE'");
+    }
+    return loaded;
+}
+
+rules::EvaluateOptions evaluate_options(const CheckOptions& o)
+{
+    return {o.fail_on == "broken" ? rules::FailOn::broken : rules::FailOn::warning, o.strict};
+}
+
+rules::Facts facts_to_judge(const CheckOptions& o)
+{
+    if (!o.facts) return probe_machine(o);
+    if (o.root || !o.only.empty() || !o.skip.empty()) {
+        throw Fatal("--facts judges a facts file; --root, --only and --skip select probes and cannot be "
+                    "combined with it");
+    }
+    auto read = rules::load_facts_file(*o.facts);
+    if (!read) throw Fatal(read.error().message + "; no verdict without facts");
+    return std::move(*read);
+}
+
 int command_check(const CheckOptions& o)
 {
     const rules::LoadedRules loaded = load_rules_or_die(o);
-    rules::Facts facts;
-    if (o.facts) {
-        if (o.root || !o.only.empty() || !o.skip.empty()) {
-            throw Fatal("--facts judges a facts file; --root, --only and --skip select probes and cannot be "
-                        "combined with it");
-        }
-        auto read = rules::load_facts_file(*o.facts);
-        if (!read) throw Fatal(read.error().message + "; no verdict without facts");
-        facts = std::move(*read);
-    } else {
-        facts = probe_machine(o);
-    }
+    rules::Facts facts = facts_to_judge(o);
     if (o.next_boot) facts = rules::next_boot_view(facts);
     const rules::Report report = rules::evaluate(loaded.rules, facts, evaluate_options(o));
     if (o.json) print(stdout, app::format_report_json(report, facts));

@@ -2,7 +2,9 @@
 // The subcommands of `halo-check`, each a small function over the library. They print and return
 // the exit code; a halo::Fatal thrown from here is printed once by cli_main.
 
+#include "rules/evaluate.hpp"
 #include "rules/facts.hpp"
+#include "rules/rule_loader.hpp"
 
 #include <optional>
 #include <string>
@@ -45,7 +47,7 @@ struct RulesOptions {
 
 // `halo-check diff` (daemon/cli_diff.cpp).
 struct DiffCommandOptions {
-    std::vector<std::string> files; // 0, 1 or 2 facts files
+    std::vector<std::string> files; // 0, 1 or 2 facts files; 3 or more: the fleet matrix
     bool json = false;
     bool all = false; // also keys that change by themselves (rules::volatile_key_patterns)
     std::optional<std::string> state_dir;
@@ -68,6 +70,22 @@ int command_daemon(const std::string& verb, const DaemonOptions& options);
 // halo::Fatal for a --root that is not a directory or an unknown probe id.
 rules::Facts probe_machine(const CheckOptions& options,
                            const std::optional<std::vector<std::string>>& engine_command = std::nullopt);
+
+// The rules the options name; errors are fatal (exit 3), lint warnings go to stderr.
+rules::LoadedRules load_rules_or_die(const CheckOptions& options, bool show_warnings = true);
+rules::EvaluateOptions evaluate_options(const CheckOptions& options);
+// The --facts file when one is named, else this machine (or --root) probed.
+rules::Facts facts_to_judge(const CheckOptions& options);
+
+// `halo-check export` (daemon/check/cli_export.cpp).
+struct ExportOptions {
+    CheckOptions check;
+    std::string format = "prometheus"; // prometheus | npd | nfd
+    std::optional<std::string> output; // written atomically; stdout when absent
+    std::optional<std::string> state_dir;
+    std::string interval = "5m"; // how often the export runs: NFD's labels expire after twice this
+};
+int command_export(const ExportOptions& options);
 
 int command_check(const CheckOptions& options);
 int command_facts(const FactsOptions& options);

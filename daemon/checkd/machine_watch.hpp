@@ -86,6 +86,8 @@ public:
 
     // state.json's next_boot, changes, last_known_good, log_events, log_monitor, watch and notify.
     nlohmann::ordered_json state_json() const;
+    // The last evaluation judged as after a reboot.
+    const rules::Report& next_report() const { return m_next_report; }
 
 private:
     std::vector<WatchPath> own_paths() const;

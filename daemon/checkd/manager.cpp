@@ -3,6 +3,7 @@
 #include "common/clock.hpp"
 #include "common/fatal.hpp"
 #include "daemon/checkd/callback_guard.hpp"
+#include "daemon/checkd/export_files.hpp"
 #include "daemon/checkd/output_pacing.hpp"
 #include "daemon/environment.hpp"
 #include "daemon/redacted_command.hpp"
@@ -21,6 +22,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 
@@ -257,6 +259,68 @@ void Manager::evaluate(const std::string& why, bool reload_files)
     m_watch->evaluated({why, *m_rules, previous ? &*previous : nullptr, reload_files, m_reload_error});
     act_on_decision(why, changed, new_process);
     publish();
+    write_exports(true);
+    arm_export_timer();
+}
+
+void Manager::write_exports(bool with_nfd)
+{
+    if (!m_config.exporting.any()) return;
+    app::ExportInput in;
+    in.facts = &m_facts;
+    in.now = &m_report;
+    in.next_boot = &m_watch->next_report();
+    in.checked_at = app::parse_rfc3339(m_facts.snapshot.taken).value_or(std::time(nullptr));
+    in.engine = m_supervisor->status();
+    std::string error;
+    for (const std::string& e : write_export_files(m_config.exporting, in, std::time(nullptr), with_nfd))
+        error += (error.empty() ? "" : "; ") + e;
+    if (error != m_export_error) {
+        if (!error.empty()) m_log.daemon(LOG_WARNING, "export: " + error);
+        else m_log.daemon(LOG_INFO, "export: the files are written again");
+        m_export_error = error;
+    }
+}
+
+void Manager::arm_export_timer()
+{
+    if (!m_config.exporting.any()) {
+        if (m_export_timer) sd_event_source_set_enabled(m_export_timer.get(), SD_EVENT_OFF);
+        return;
+    }
+    uint64_t now = 0;
+    sd_event_now(m_event.get(), CLOCK_MONOTONIC, &now);
+    const uint64_t when =
+        now + static_cast<uint64_t>(
+                  std::chrono::duration_cast<std::chrono::microseconds>(m_config.exporting.interval).count());
+    if (m_export_timer) {
+        sd_event_source_set_time(m_export_timer.get(), when);
+        sd_event_source_set_enabled(m_export_timer.get(), SD_EVENT_ONESHOT);
+        return;
+    }
+    sd_event_source* s = nullptr;
+    const int r =
+        sd_event_add_time(m_event.get(), &s, CLOCK_MONOTONIC, when, 1'000'000, &Manager::on_export_timer, this);
+    if (r < 0) {
+        m_log.daemon(LOG_WARNING, fmt::format("Failed to add a timer to the event loop: {}; the export files follow "
+                                              "re-checks on change only, and NFD's labels may expire",
+                                              std::strerror(-r)));
+        return;
+    }
+    m_export_timer.reset(s);
+}
+
+int Manager::on_export_timer(sd_event_source*, uint64_t, void* userdata) noexcept
+{
+    auto* self = static_cast<Manager*>(userdata);
+    // A failed re-check keeps the last judgement; the next change or interval tries again.
+    return guard_callback(
+        "manager.on_export_timer", 0,
+        [self] {
+            // Shutting down: no re-check may start the engine again.
+            if (!self->m_stopping) self->evaluate("export interval", false);
+        },
+        [self] { self->arm_export_timer(); });
 }
 
 void Manager::act_on_decision(const std::string& why, bool facts_changed, bool new_process)
@@ -395,7 +459,10 @@ void Manager::engine_changed(const app::EngineStatus& status)
                      {{"HALO_ENGINE_STATE", std::string(to_string(status.state))}});
     }
     m_watch->engine_changed(status);
-    if (m_evaluated) publish();
+    if (m_evaluated) {
+        publish();
+        write_exports(false);
+    }
 }
 
 void Manager::engine_line(std::string_view line)

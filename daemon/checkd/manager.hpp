@@ -77,6 +77,11 @@ private:
     // New output: the state file's output_tail follows within a second (output_pacing.hpp).
     void output_arrived();
     static int on_output_timer(sd_event_source* s, uint64_t usec, void* userdata) noexcept;
+    // [export]: the files after a re-check (NFD too) or an engine transition (Prometheus only),
+    // and the re-check [export] interval asks for.
+    void write_exports(bool with_nfd);
+    void arm_export_timer();
+    static int on_export_timer(sd_event_source* s, uint64_t usec, void* userdata) noexcept;
 
     void recheck(const std::string& why, bool reload) override;
     void gpu_reset(const std::string& reason) override;
@@ -115,6 +120,8 @@ private:
     std::optional<std::chrono::steady_clock::time_point> m_last_write; // of the state file
     bool m_output_due = false;                                         // m_output_timer will write it
     SdEventSource m_output_timer;
+    SdEventSource m_export_timer;
+    std::string m_export_error; // the last export failure logged, so a lasting one is logged once
 };
 
 } // namespace halo::checkd

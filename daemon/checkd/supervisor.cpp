@@ -466,6 +466,7 @@ void Supervisor::schedule_restart(const std::string& why)
         return;
     }
     m_status.restarts.push_back({now_rfc3339(TimePrecision::milliseconds), why});
+    ++m_status.restarts_total;
     if (m_status.restarts.size() > k_restart_records) m_status.restarts.erase(m_status.restarts.begin());
     apply(d.event, std::move(d.reason));
     arm_timer(m_backoff_timer, duration_cast<microseconds>(d.delay), &Supervisor::on_backoff_timer);

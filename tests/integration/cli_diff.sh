@@ -54,6 +54,35 @@ if [ $rc -eq 3 ] && grep -q "No last known good facts recorded yet" <<<"$out"; t
 head -c 4096 /dev/urandom >"$W/garbage"
 out=$("$HALO_CHECK" diff "$W/garbage" "$good" 2>&1); rc=$?
 if [ $rc -eq 3 ] && grep -q "$W/garbage" <<<"$out"; then ok "garbage file: exit 3 with path"; else bad "garbage" "rc=$rc" "$out"; fi
-out=$("$HALO_CHECK" diff "$good" "$good" "$good" 2>&1); rc=$?
-if [ $rc -eq 3 ]; then ok "three files: usage error"; else bad "three files" "rc=$rc" "$out"; fi
+
+# Three or more files, one per node: the matrix of facts that differ, a column per node named by
+# its host (the file's name when hosts repeat), exit 1; the same facts on every node: exit 0.
+sed 's/^host = .*/host = "halo-a"/' "$good" >"$W/a.toml"
+sed 's/^host = .*/host = "halo-b"/' "$good" >"$W/b.toml"
+sed -e 's/^host = .*/host = "halo-c"/' -e '0,/^"kernel.release" = .*/s//"kernel.release" = "6.18.5-200.fc43.x86_64"/' \
+    -e '0,/^"container.llama-vulkan-radv.image.digest" = .*/s//"container.llama-vulkan-radv.image.digest" = "sha256:0000"/' \
+    "$good" >"$W/c.toml"
+grep -q '^"kernel.release"' "$W/c.toml" && grep -q 'sha256:0000' "$W/c.toml" || bad "fixture edit" "$(grep -n 'kernel.release\|image.digest' "$good")"
+out=$("$HALO_CHECK" diff "$W/a.toml" "$W/b.toml" "$W/c.toml"); rc=$?
+if [ $rc -eq 1 ] && grep -Eq '^fact +halo-a +halo-b +halo-c$' <<<"$out" \
+   && grep -Eq '^kernel.release +6.18.9-200.fc43.x86_64 +6.18.9-200.fc43.x86_64 +6.18.5-200.fc43.x86_64$' <<<"$out" \
+   && grep -Eq '^container.llama-vulkan-radv.image.digest +sha256:ceb9[0-9a-f]+ +sha256:ceb9[0-9a-f]+ +sha256:0000$' <<<"$out" \
+   && grep -qx '2 facts differ between the 3 nodes' <<<"$out"; then
+    ok "three files: the matrix of facts that differ, one column per node"
+else
+    bad "three files" "rc=$rc" "$out"
+fi
+out=$("$HALO_CHECK" diff "$W/a.toml" "$W/b.toml" "$W/a.toml" "$good"); rc=$?
+if [ $rc -eq 0 ] && grep -qx 'The 4 nodes. facts are the same' <<<"$out"; then ok "four files, same facts: exit 0"; else bad "same fleet" "rc=$rc" "$out"; fi
+out=$("$HALO_CHECK" diff --json "$W/a.toml" "$W/b.toml" "$W/c.toml"); rc=$?
+if [ $rc -eq 1 ] && python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert [n["name"] for n in d["nodes"]] == ["halo-a", "halo-b", "halo-c"], d["nodes"]
+rows = {r["key"]: r["values"] for r in d["differ"]}
+assert rows["kernel.release"] == ["6.18.9-200.fc43.x86_64", "6.18.9-200.fc43.x86_64", "6.18.5-200.fc43.x86_64"], rows
+assert len(rows) == 2, rows
+' <<<"$out"; then ok "three files --json: nodes and the differing keys"; else bad "three files --json" "rc=$rc" "$out"; fi
+out=$("$HALO_CHECK" diff "$W/a.toml" "$W/b.toml" "$W/garbage" 2>&1); rc=$?
+if [ $rc -eq 3 ] && grep -q "$W/garbage" <<<"$out"; then ok "three files, one unreadable: exit 3 with path"; else bad "fleet garbage" "rc=$rc" "$out"; fi
 exit $fail

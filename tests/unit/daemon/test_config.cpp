@@ -142,3 +142,41 @@ TEST_CASE("an unnamed engine takes its command's first word, the probe's part is
     const halo::probes::EngineConfig& what = c->engine;
     CHECK(what.command.size() == 3);
 }
+
+TEST_CASE("[export] names the files and the re-check interval, and bad values say what to do", "[daemon][config]")
+{
+    auto none = parse_config("[engine]\ncommand = [\"x\"]\n", "c.toml");
+    REQUIRE(none.ok());
+    CHECK_FALSE(none->exporting.any());
+    CHECK(none->exporting.interval == 5min);
+
+    auto full =
+        parse_config("[engine]\ncommand = [\"x\"]\n[export]\ntextfile = \"/var/lib/node_exporter/halo.prom\"\n"
+                     "nfd = \"/etc/kubernetes/node-feature-discovery/features.d/halo-check\"\ninterval = \"2m\"\n",
+                     "c.toml");
+    REQUIRE(full.ok());
+    CHECK(full->exporting.textfile == "/var/lib/node_exporter/halo.prom");
+    CHECK(full->exporting.nfd == "/etc/kubernetes/node-feature-discovery/features.d/halo-check");
+    CHECK(full->exporting.interval == 2min);
+
+    struct Case {
+        const char* text;
+        const char* message;
+    };
+    const Case cases[] = {
+        {"[engine]\ncommand = [\"x\"]\n[export]\ntextfil = \"/a.prom\"\n",
+         "c.toml:4:11: unknown key 'textfil' in [export]"},
+        {"[engine]\ncommand = [\"x\"]\n[export]\ntextfile = \"/a.txt\"\n",
+         "c.toml:4:12: [export] textfile \"/a.txt\" must end in .prom"},
+        {"[engine]\ncommand = [\"x\"]\n[export]\nnfd = \"features.d/x\"\n",
+         "c.toml:4:7: [export] nfd must be an absolute path"},
+        {"[engine]\ncommand = [\"x\"]\n[export]\ninterval = 0\n", "[export] interval must be longer than 0"},
+        {"export = 1\n[engine]\ncommand = [\"x\"]\n", "c.toml:1:10: export must be a table"},
+    };
+    for (const Case& c : cases) {
+        INFO(c.text);
+        auto r = parse_config(c.text, "c.toml");
+        REQUIRE_FALSE(r.ok());
+        CHECK_THAT(r.error().message, Catch::Contains(c.message));
+    }
+}

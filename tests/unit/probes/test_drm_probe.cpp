@@ -91,6 +91,22 @@ TEST_CASE("drm probe on the Strix Halo fixtures reads the loaded MES", "[probes]
     CHECK(bad.get("gpu.0.firmware.mes") == std::optional<std::string>("0x00000083"));
 }
 
+TEST_CASE("drm probe reads amdgpu's busy, memory in use, temperature and power gauges", "[probes][drm]")
+{
+    auto good = run_on("strix-fedora43-good");
+    CHECK(good.get("gpu.0.sensor.busy_percent") == std::optional<std::string>("3"));
+    CHECK(good.get("gpu.0.sensor.vram_used") == std::optional<std::string>("254758912"));
+    CHECK(good.get("gpu.0.sensor.gtt_used") == std::optional<std::string>("70506459136"));
+    CHECK(good.get("gpu.0.sensor.temp_millicelsius") == std::optional<std::string>("46000"));
+    CHECK(good.get("gpu.0.sensor.power_microwatts") == std::optional<std::string>("18000000"));
+    CHECK(good.find("gpu.0.sensor.power_microwatts")->source.ends_with("/hwmon/hwmon5/power1_average"));
+
+    // A host without the files has no gauges rather than made-up zeros.
+    auto dgpu = run_on("dgpu-igpu");
+    CHECK_FALSE(dgpu.contains("gpu.0.sensor.busy_percent"));
+    CHECK_FALSE(dgpu.contains("gpu.0.sensor.temp_millicelsius"));
+}
+
 TEST_CASE("drm probe with a dGPU and an iGPU numbers both in card order", "[probes][drm]")
 {
     auto facts = run_on("dgpu-igpu");

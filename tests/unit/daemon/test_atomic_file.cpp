@@ -1,0 +1,73 @@
+#include "daemon/atomic_file.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+using namespace halo::app;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string read(const fs::path& p)
+{
+    std::ifstream in(p);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+struct TempDir {
+    fs::path path;
+    TempDir()
+    {
+        std::string t = (fs::temp_directory_path() / "halo-atomic-XXXXXX").string();
+        path = ::mkdtemp(t.data());
+    }
+    ~TempDir() { fs::remove_all(path); }
+    std::size_t entries() const { return static_cast<std::size_t>(std::distance(fs::directory_iterator(path), {})); }
+};
+
+} // namespace
+
+TEST_CASE("atomic writes, synced or not, create and replace with the mode and leave no temporary file",
+          "[daemon][atomic_file]")
+{
+    for (Durability d : {Durability::synced, Durability::unsynced}) {
+        TempDir dir;
+        const fs::path file = dir.path / "halo_check.prom";
+        REQUIRE(write_file_atomically(file, "first\n", 0640, d).ok());
+        CHECK(read(file) == "first\n");
+        REQUIRE(write_file_atomically(file, "second, longer\n", 0644, d).ok());
+        CHECK(read(file) == "second, longer\n");
+        struct stat st {};
+        REQUIRE(::stat(file.c_str(), &st) == 0);
+        CHECK((st.st_mode & 0777) == 0644);
+        CHECK(dir.entries() == 1);
+    }
+}
+
+TEST_CASE("an unsynced write does not swap a directory into place", "[daemon][atomic_file]")
+{
+    TempDir dir;
+    fs::create_directory(dir.path / "taken");
+    auto r = write_file_atomically(dir.path / "taken", "x", 0644, Durability::unsynced);
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.error().message, Catch::Contains("Failed to replace '" + (dir.path / "taken").string() + "'"));
+    CHECK(fs::is_directory(dir.path / "taken"));
+    CHECK(dir.entries() == 1);
+}
+
+TEST_CASE("a write into a missing directory names it", "[daemon][atomic_file]")
+{
+    TempDir dir;
+    auto r = write_file_atomically(dir.path / "no" / "x.prom", "x", 0644, Durability::unsynced);
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.error().message,
+               Catch::Contains("Failed to create a temporary file in '" + (dir.path / "no").string()));
+}
