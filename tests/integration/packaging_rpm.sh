@@ -68,7 +68,7 @@ for f in /usr/bin/halo-check /usr/bin/halo-checkd \
     /usr/share/man/man5/halo-check.toml.5 /usr/share/man/man5/halo-check-rules.5 \
     /usr/share/bash-completion/completions/halo-check /usr/share/zsh/site-functions/_halo-check \
     /usr/share/fish/vendor_completions.d/halo-check.fish \
-    /usr/share/halo-check/rules.d /etc/halo-check/rules.d /var/lib/halo-check \
+    /usr/share/halo-check/rules.d /etc/halo-check/rules.d \
     /usr/share/doc/halo-check/README.md; do
     # Fedora compresses man pages (.1.gz); Debian's rpm leaves them as they are.
     grep -qxE "$f(\\.gz)?" "$T/files" || { cat "$T/files"; fail "the RPM lacks $f"; }
@@ -97,10 +97,32 @@ echo "$out" | grep -qE '^knowledge base: [0-9]{4}-[0-9]{2}-[0-9]{2}, [0-9]+ rule
 "$T/installed/usr/bin/halo-checkd" --version | head -n1 | grep -qx "halo-checkd $version" || fail "halo-checkd --version"
 echo "ok: installs into rpm --root; the installed binaries run ($(echo "$out" | head -n1), no git revision)"
 
-rpmlint "$SPEC" "$rpm_file" > "$T/rpmlint.log" 2>&1
+# The account and the state directory, as systemd makes them from the installed files (on
+# Fedora, its file triggers run these at install time).
+if command -v systemd-sysusers >/dev/null && command -v systemd-tmpfiles >/dev/null; then
+    systemd-sysusers --root="$T/installed" > "$T/sysusers.log" 2>&1 || { cat "$T/sysusers.log"; fail "systemd-sysusers"; }
+    uid=$(awk -F: '$1 == "halo-check" { print $3 }' "$T/installed/etc/passwd")
+    [ -n "$uid" ] || fail "sysusers.d made no halo-check account: $(cat "$T/installed/etc/passwd")"
+    for group in render video; do
+        grep -qE "^$group:.*:(.*,)?halo-check(,|$)" "$T/installed/etc/group" || fail "halo-check is not in group $group"
+    done
+    systemd-tmpfiles --root="$T/installed" --create > "$T/tmpfiles.log" 2>&1 || { cat "$T/tmpfiles.log"; fail "systemd-tmpfiles"; }
+    [ "$(stat -c '%a %u' "$T/installed/var/lib/halo-check")" = "750 $uid" ] \
+        || fail "/var/lib/halo-check is $(stat -c '%a %u' "$T/installed/var/lib/halo-check"), expected 750 $uid"
+    grep -qx 'StateDirectoryMode=0750' "$T/installed/usr/lib/systemd/system/halo-checkd.service" \
+        || fail "the system unit's StateDirectoryMode is not tmpfiles.d's 0750"
+    grep -qx 'User=halo-check' "$T/installed/usr/lib/systemd/system/halo-checkd.service" \
+        || fail "the system unit does not run as sysusers.d's halo-check"
+    echo "ok: sysusers.d makes halo-check (render, video), tmpfiles.d /var/lib/halo-check 0750 owned by it, as the unit's"
+else
+    [ "${CI:-}" = true ] && fail "systemd-sysusers or systemd-tmpfiles is missing"
+    echo "not checked: systemd-sysusers/systemd-tmpfiles missing"
+fi
+
+rpmlint -c "$SRC/tests/data/packaging/rpmlint-fedora.toml" "$SPEC" "$rpm_file" > "$T/rpmlint.log" 2>&1
 summary=$(grep -E '[0-9]+ errors?, [0-9]+ warnings?' "$T/rpmlint.log" | tail -n1)
 [ -n "$summary" ] || { cat "$T/rpmlint.log"; fail "no rpmlint summary"; }
 errors=$(echo "$summary" | sed -E 's/.* ([0-9]+) errors?,.*/\1/')
-grep -E ': (W|E): ' "$T/rpmlint.log" | sed 's|^.*/||' | sort -u
+grep -E '^[^ ]+: (W|E): ' "$T/rpmlint.log" | sort -u
 [ "$errors" = 0 ] || { cat "$T/rpmlint.log"; fail "rpmlint: $summary"; }
 echo "ok: rpmlint: $summary"
