@@ -29,6 +29,7 @@ project=$(sed -n 's/^project(halo-check VERSION \([0-9.]*\).*/\1/p' "$SRC/CMakeL
 
 # The tarball: what `git archive` makes of this tree as it is, committed or not (a private index
 # and object store, so neither the checkout's index nor its stash is touched; .gitignore holds).
+cd "$SRC" || fail "cd $SRC" # pathspecs are relative to the working directory
 export GIT_DIR=$T/git GIT_WORK_TREE=$SRC
 git init -q && git config core.autocrlf false
 exclude=()
