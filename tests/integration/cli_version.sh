@@ -25,16 +25,19 @@ for program in halo-check halo-checkd; do
     out=$("$binary" --version) || fail "$program --version exits $?"
     first=$(echo "$out" | head -n1)
     if [ -n "$revision" ]; then
-        # -dirty depends on the tree at build time, not now.
-        echo "$first" | grep -qxE "$program $version \(git $revision(-dirty)?\)" \
-            || fail "$program: '$first', expected the version and git $revision"
+        # The commit built: HEAD, or one before it when commits came after the last build; -dirty
+        # depends on the tree at build time, not now.
+        built=$(echo "$first" | sed -nE "s/^$program $version \(git ([0-9a-f]{12})(-dirty)?\)$/\1/p")
+        [ -n "$built" ] || fail "$program: '$first', expected '$program $version (git <12 hex digits>)'"
+        git -C "$SRC" merge-base --is-ancestor "$built" HEAD 2>/dev/null \
+            || fail "$program names git $built, which is not HEAD ($revision) or a commit before it"
     else
         [ "$first" = "$program $version" ] || fail "$program outside git: '$first'"
     fi
     [ "$(echo "$out" | sed -n 2p)" = "$knowledge" ] || fail "$program: '$(echo "$out" | sed -n 2p)', expected '$knowledge'"
     [ "$(echo "$out" | wc -l)" = 2 ] || fail "$program --version prints more than two lines: $out"
 done
-echo "ok: both programs print $version${revision:+, git $revision}, $knowledge"
+echo "ok: both programs print $version${revision:+, git ${built:-}}, $knowledge"
 
 command -v git >/dev/null || { echo "not run (the script part): git missing"; exit 77; }
 script() { # DIR → the revision the generated source holds
