@@ -59,14 +59,18 @@ set(HALO_APP_SOURCES
   daemon/last_known_good.cpp
   daemon/redacted_command.cpp
   daemon/report_output.cpp
-  daemon/state_store.cpp)
+  daemon/state_store.cpp
+  daemon/version_info.cpp)
 # daemon/check/: halo-check alone.
 set(HALO_CHECK_SOURCES
   daemon/check/cli.cpp
   daemon/check/cli_commands.cpp
+  daemon/check/cli_completion.cpp
   daemon/check/cli_daemon.cpp
   daemon/check/cli_diff.cpp
-  daemon/check/cli_export.cpp)
+  daemon/check/cli_export.cpp
+  daemon/check/completion_scripts.cpp
+  daemon/check/completion_tree.cpp)
 # daemon/checkd/: halo-checkd alone (the only code that links libsystemd and libcurl).
 set(HALO_CHECKD_SOURCES
   daemon/checkd/api_key.cpp

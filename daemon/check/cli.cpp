@@ -3,6 +3,8 @@
 #include "common/fatal.hpp"
 #include "common/spelling.hpp"
 #include "daemon/check/cli_commands.hpp"
+#include "daemon/check/cli_completion.hpp"
+#include "daemon/version_info.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -26,8 +28,8 @@ void add_rule_options(CLI::App& app, CheckOptions& o)
 void add_probe_options(CLI::App& app, CheckOptions& o)
 {
     app.add_option("--root", o.root, "Read the machine under DIR instead of / (fixture trees)")->type_name("DIR");
-    app.add_option("--only", o.only, "Run only these probes (comma-separated)")->delimiter(',')->type_name("LIST");
-    app.add_option("--skip", o.skip, "Skip these probes (comma-separated)")->delimiter(',')->type_name("LIST");
+    app.add_option("--only", o.only, "Run only these probes (comma-separated)")->delimiter(',')->type_name("PROBE,...");
+    app.add_option("--skip", o.skip, "Skip these probes (comma-separated)")->delimiter(',')->type_name("PROBE,...");
     app.add_option("--config", o.config,
                    "Configuration file (default: $XDG_CONFIG_HOME/halo-check/config.toml, "
                    "then /etc/halo-check/config.toml)")
@@ -97,6 +99,7 @@ struct Commands {
     DiffCommandOptions diff;
     ExportOptions exporting;
     DaemonOptions daemon; // status, restart, stop, start, reload, smoke (cli_daemon.cpp)
+    CompletionRequest completion;
     CLI::App* facts_cmd = nullptr;
     CLI::App* probes_cmd = nullptr;
     CLI::App* run_cmd = nullptr;
@@ -105,6 +108,7 @@ struct Commands {
     CLI::App* explain_cmd = nullptr;
     CLI::App* diff_cmd = nullptr;
     CLI::App* export_cmd = nullptr;
+    CLI::App* completion_cmd = nullptr;
 };
 
 void add_export_command(CLI::App& app, Commands& c)
@@ -155,26 +159,32 @@ void add_commands(CLI::App& app, Commands& c)
     add_probe_options(*c.run_cmd, c.run.check);
     add_verdict_options(*c.run_cmd, c.run.check);
     c.run.check.fail_on = "broken";
-    c.run_cmd->add_option("command", c.run.command, "The engine command line, after --")->required()->expected(1, -1);
+    c.run_cmd->add_option("command", c.run.command, "The engine command line, after --")
+        ->required()
+        ->expected(1, -1)
+        ->type_name("COMMAND");
 
     CLI::App* rules_cmd = app.add_subcommand("rules", "Work with rules files");
     rules_cmd->require_subcommand(1);
     c.validate_cmd = rules_cmd->add_subcommand("validate", "Parse and lint rules files (exit 0 or 3)");
-    c.validate_cmd->add_option("paths", c.rules.paths, "Files or directories (default: every loaded rules file)");
+    c.validate_cmd->add_option("paths", c.rules.paths, "Files or directories (default: every loaded rules file)")
+        ->type_name("PATH");
     c.validate_cmd->add_flag("--json", c.rules.json, "Print JSON");
     c.list_cmd = rules_cmd->add_subcommand("list", "List the loaded rules, known-good entries and log patterns");
     c.list_cmd->add_flag("--json", c.rules.json, "Print JSON");
     for (CLI::App* sub : {c.validate_cmd, c.list_cmd}) add_rule_options(*sub, c.rules.sources);
 
     c.explain_cmd = app.add_subcommand("explain", "Show one rule, known-good entry or log pattern in full");
-    c.explain_cmd->add_option("id", c.explain_id, "The entry's id")->required();
+    c.explain_cmd->add_option("id", c.explain_id, "The entry's id")->required()->type_name("ID");
     add_rule_options(*c.explain_cmd, c.explain_sources);
 
     c.diff_cmd = app.add_subcommand(
         "diff", "Show what changed between two facts files; with one, FILE_A against this machine now; with none, "
                 "the last known good facts against now; with three or more (one per node), the facts that differ "
                 "between them. Exit 0 when nothing changed, 1 when something did");
-    c.diff_cmd->add_option("files", c.diff.files, "FILE_A [FILE_B ...]: facts files (TOML or JSON)")->expected(0, -1);
+    c.diff_cmd->add_option("files", c.diff.files, "FILE_A [FILE_B ...]: facts files (TOML or JSON)")
+        ->expected(0, -1)
+        ->type_name("FILE");
     c.diff_cmd->add_flag("--json", c.diff.json, "Print JSON");
     c.diff_cmd->add_flag("--all", c.diff.all,
                          "Also show keys that change by themselves (container state, install times …)");
@@ -186,10 +196,12 @@ void add_commands(CLI::App& app, Commands& c)
     add_probe_options(*c.diff_cmd, c.diff.probe);
     add_export_command(app, c);
     add_daemon_commands(&app, c.daemon);
+    c.completion_cmd = add_completion_command(app, c.completion);
 }
 
-int run_chosen(const Commands& c)
+int run_chosen(const CLI::App& app, const Commands& c)
 {
+    if (*c.completion_cmd) return command_completion(app, c.completion);
     if (auto verb = chosen_daemon_verb(c.daemon); !verb.empty()) return command_daemon(verb, c.daemon);
     if (*c.facts_cmd) return command_facts(c.facts);
     if (*c.probes_cmd) return command_probes(c.probes_json);
@@ -209,7 +221,8 @@ int cli_main(int argc, char** argv)
     CLI::App app{"halo-check: checks that this machine can run local LLM inference on AMD Strix Halo "
                  "safely.\n\nExit codes: 0 OK, 1 WARNING, 2 BROKEN, 3 UNKNOWN (could not decide).",
                  "halo-check"};
-    app.set_version_flag("--version", std::string("halo-check ") + HALO_VERSION);
+    // A callback, so the knowledge base is read only when --version is asked for.
+    app.set_version_flag("--version", [] { return app::program_version_text("halo-check"); });
     app.require_subcommand(0, 1);
     Commands commands;
     add_commands(app, commands);
@@ -229,7 +242,7 @@ int cli_main(int argc, char** argv)
     }
 
     try {
-        return run_chosen(commands);
+        return run_chosen(app, commands);
     } catch (const Fatal& e) {
         std::fprintf(stderr, "halo-check: error: %s\n", e.what());
         return static_cast<int>(e.code());

@@ -5,6 +5,7 @@
 #include "daemon/checkd/leftover_stop.hpp"
 #include "daemon/checkd/manager.hpp"
 #include "daemon/config.hpp"
+#include "daemon/version_info.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -58,7 +59,7 @@ int run(int argc, char** argv)
     bool stop_leftover = false;
     app.add_flag("--stop-leftover", stop_leftover,
                  "Stop an engine an earlier daemon left running on the engine's port, then exit (ExecStopPost)");
-    app.set_version_flag("--version", "halo-checkd " HALO_VERSION);
+    app.set_version_flag("--version", [] { return halo::app::program_version_text("halo-checkd"); });
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
