@@ -70,7 +70,7 @@ for f in /usr/bin/halo-check /usr/bin/halo-checkd \
     /usr/share/bash-completion/completions/halo-check /usr/share/zsh/site-functions/_halo-check \
     /usr/share/fish/vendor_completions.d/halo-check.fish \
     /usr/share/halo-check/rules.d /etc/halo-check/rules.d \
-    /usr/share/doc/halo-check/README.md; do
+    /usr/share/doc/halo-check/README.md /usr/share/licenses/halo-check/LICENSE; do
     # Fedora compresses man pages (.1.gz); Debian's rpm leaves them as they are.
     grep -qxE "$f(\\.gz)?" "$T/files" || { cat "$T/files"; fail "the RPM lacks $f"; }
 done
