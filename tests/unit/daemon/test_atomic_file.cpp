@@ -1,4 +1,5 @@
 #include "daemon/atomic_file.hpp"
+#include "tests/unit/support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -14,24 +15,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string read(const fs::path& p)
-{
-    std::ifstream in(p);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
+using halo::test::read_text;
 
-struct TempDir {
-    fs::path path;
-    TempDir()
-    {
-        std::string t = (fs::temp_directory_path() / "halo-atomic-XXXXXX").string();
-        path = ::mkdtemp(t.data());
-    }
-    ~TempDir() { fs::remove_all(path); }
-    std::size_t entries() const { return static_cast<std::size_t>(std::distance(fs::directory_iterator(path), {})); }
-};
+using halo::test::TempDir;
 
 } // namespace
 
@@ -42,9 +28,9 @@ TEST_CASE("atomic writes, synced or not, create and replace with the mode and le
         TempDir dir;
         const fs::path file = dir.path / "halo_check.prom";
         REQUIRE(write_file_atomically(file, "first\n", 0640, d).ok());
-        CHECK(read(file) == "first\n");
+        CHECK(read_text(file) == "first\n");
         REQUIRE(write_file_atomically(file, "second, longer\n", 0644, d).ok());
-        CHECK(read(file) == "second, longer\n");
+        CHECK(read_text(file) == "second, longer\n");
         struct stat st {};
         REQUIRE(::stat(file.c_str(), &st) == 0);
         CHECK((st.st_mode & 0777) == 0644);

@@ -1,5 +1,6 @@
 #include "daemon/atomic_file.hpp"
 #include "daemon/last_known_good.hpp"
+#include "tests/unit/support/temp_dir.hpp"
 
 #include "rules/facts_io.hpp"
 
@@ -18,21 +19,7 @@ namespace fs = std::filesystem;
 namespace {
 
 // A fresh directory removed at the end of the test.
-struct TempDir {
-    fs::path path;
-    TempDir()
-    {
-        std::string pattern = (fs::temp_directory_path() / "halo-lkg-XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()));
-        path = pattern;
-    }
-    ~TempDir()
-    {
-        std::error_code ec;
-        fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, ec);
-        fs::remove_all(path, ec);
-    }
-};
+using halo::test::TempDir;
 
 halo::rules::Facts sample()
 {

@@ -1,4 +1,5 @@
 #include "probes/config_path.hpp"
+#include "tests/unit/support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -11,15 +12,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-    fs::path path;
-    TempDir()
-    {
-        std::string tmpl = (fs::temp_directory_path() / "halo-config-path-XXXXXX").string();
-        path = ::mkdtemp(tmpl.data());
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
+using halo::test::TempDir;
 
 void touch(const fs::path& file)
 {

@@ -1,4 +1,5 @@
 #include "probes/containers_probe.hpp"
+#include "tests/unit/support/temp_dir.hpp"
 
 #include "probes/host.hpp"
 #include "probes/probe.hpp"
@@ -31,15 +32,7 @@ Run run(const Host& host)
     return r;
 }
 
-struct TempDir {
-    fs::path path;
-    TempDir()
-    {
-        std::string tmpl = (fs::temp_directory_path() / "halo-ctr-XXXXXX").string();
-        path = ::mkdtemp(tmpl.data());
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
+using halo::test::TempDir;
 
 void write(const fs::path& file, std::string_view text)
 {

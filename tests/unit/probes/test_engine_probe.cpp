@@ -1,4 +1,5 @@
 #include "probes/engine_probe.hpp"
+#include "tests/unit/support/temp_dir.hpp"
 
 #include "probes/containers_probe.hpp"
 #include "probes/host.hpp"
@@ -22,15 +23,7 @@ namespace {
 
 const std::string k_hosts = std::string(HALO_TEST_DATA) + "/hosts/";
 
-struct TempDir {
-    fs::path path;
-    TempDir()
-    {
-        std::string tmpl = (fs::temp_directory_path() / "halo-engine-XXXXXX").string();
-        path = ::mkdtemp(tmpl.data());
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
+using halo::test::TempDir;
 
 void write(const fs::path& file, std::string_view text)
 {

@@ -1,4 +1,5 @@
 #include "probes/gguf.hpp"
+#include "tests/unit/support/temp_dir.hpp"
 
 #include "gguf_writer.hpp"
 
@@ -19,15 +20,7 @@ using halo::test::GgufWriter;
 
 namespace {
 
-struct TempDir {
-    std::filesystem::path path;
-    TempDir()
-    {
-        std::string tmpl = (std::filesystem::temp_directory_path() / "halo-gguf-XXXXXX").string();
-        path = ::mkdtemp(tmpl.data());
-    }
-    ~TempDir() { std::filesystem::remove_all(path); }
-};
+using halo::test::TempDir;
 
 } // namespace
 

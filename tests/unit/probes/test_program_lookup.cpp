@@ -1,4 +1,5 @@
 #include "probes/program_lookup.hpp"
+#include "tests/unit/support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -13,15 +14,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-    fs::path path;
-    TempDir()
-    {
-        std::string tmpl = (fs::temp_directory_path() / "halo-program-XXXXXX").string();
-        path = ::mkdtemp(tmpl.data());
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
+using halo::test::TempDir;
 
 void program(const fs::path& file, bool executable)
 {

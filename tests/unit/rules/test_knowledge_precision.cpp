@@ -7,6 +7,7 @@
 #include "rules/facts_io.hpp"
 #include "rules/rule_loader.hpp"
 #include "rules/views.hpp"
+#include "tests/unit/support/knowledge_base.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -20,18 +21,9 @@ using halo::rules::Facts;
 using halo::rules::Report;
 using halo::rules::Verdict;
 
-const halo::rules::RuleSet& kb()
-{
-    static const halo::rules::LoadedRules loaded = halo::rules::load_embedded_rules();
-    return loaded.rules;
-}
+const halo::rules::RuleSet& kb() { return halo::test::embedded_kb(); }
 
-Facts fixture(const char* name)
-{
-    auto facts = halo::rules::load_facts_file((std::filesystem::path(HALO_TEST_DATA) / "facts" / name).string());
-    REQUIRE(facts);
-    return *facts;
-}
+Facts fixture(const char* name) { return halo::test::facts_fixture(name); }
 
 std::set<std::string> ids(const Report& report)
 {

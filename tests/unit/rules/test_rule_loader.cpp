@@ -1,4 +1,5 @@
 #include "rules/rule_loader.hpp"
+#include "tests/unit/support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -17,20 +18,7 @@ std::string messages(const std::vector<Diagnostic>& diagnostics)
     return out;
 }
 
-struct TempDir {
-    std::filesystem::path path;
-    TempDir()
-    {
-        char pattern[] = "/tmp/halo-rules-XXXXXX";
-        path = ::mkdtemp(pattern);
-    }
-    ~TempDir() { std::filesystem::remove_all(path); }
-    void write(const std::string& name, const std::string& text) const
-    {
-        std::filesystem::create_directories((path / name).parent_path());
-        std::ofstream(path / name) << text;
-    }
-};
+using halo::test::TempDir;
 
 } // namespace
 

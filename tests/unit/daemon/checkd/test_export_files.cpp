@@ -1,4 +1,5 @@
 #include "daemon/checkd/export_files.hpp"
+#include "tests/unit/support/temp_dir.hpp"
 
 #include "tests/unit/daemon/export_fixture.hpp"
 
@@ -15,23 +16,9 @@ using Catch::Contains;
 
 namespace {
 
-std::string read(const fs::path& p)
-{
-    std::ifstream in(p);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
+using halo::test::read_text;
 
-struct TempDir {
-    fs::path path;
-    TempDir()
-    {
-        std::string t = (fs::temp_directory_path() / "halo-export-XXXXXX").string();
-        path = ::mkdtemp(t.data());
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
+using halo::test::TempDir;
 
 } // namespace
 
@@ -45,8 +32,8 @@ TEST_CASE("[export] writes the textfile and the NFD file, the expiry twice the i
     config.interval = std::chrono::minutes(5);
     const std::vector<std::string> errors = checkd::write_export_files(config, f.input(), 1796000000);
     CHECK(errors.empty());
-    CHECK_THAT(read(*config.textfile), Contains("halo_check_verdict{view=\"now\"} 2\n"));
-    CHECK(read(*config.nfd).starts_with("# +expiry-time=2026-11-30T01:03:20Z\n")); // 1796000000 + 600
+    CHECK_THAT(read_text(*config.textfile), Contains("halo_check_verdict{view=\"now\"} 2\n"));
+    CHECK(read_text(*config.nfd).starts_with("# +expiry-time=2026-11-30T01:03:20Z\n")); // 1796000000 + 600
     CHECK(std::distance(fs::directory_iterator(dir.path), {}) == 2);
 
     // An engine transition rewrites the textfile only.

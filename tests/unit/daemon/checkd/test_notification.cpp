@@ -1,4 +1,5 @@
 #include "daemon/checkd/notification.hpp"
+#include "tests/unit/support/knowledge_base.hpp"
 
 #include "rules/facts_io.hpp"
 #include "rules/rule_loader.hpp"
@@ -14,18 +15,9 @@ using halo::rules::Verdict;
 
 namespace {
 
-const halo::rules::RuleSet& kb()
-{
-    static const halo::rules::LoadedRules loaded = halo::rules::load_embedded_rules();
-    return loaded.rules;
-}
+const halo::rules::RuleSet& kb() { return halo::test::embedded_kb(); }
 
-halo::rules::Facts fixture(const char* name)
-{
-    auto facts = halo::rules::load_facts_file((std::filesystem::path(HALO_TEST_DATA) / "facts" / name).string());
-    REQUIRE(facts);
-    return *facts;
-}
+halo::rules::Facts fixture(const char* name) { return halo::test::facts_fixture(name); }
 
 // The field report's machine before the reboot: 6.18.3 running, 6.18.5 the boot default,
 // the engine in llama-rocm-7.1.1.

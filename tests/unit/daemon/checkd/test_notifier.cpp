@@ -2,6 +2,7 @@
 // (dbus-daemon + Xvfb + dunst) is driven by tests/integration/notify_dunst.sh.
 
 #include "daemon/checkd/notifier.hpp"
+#include "tests/unit/support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -41,20 +42,7 @@ private:
     std::vector<std::pair<std::string, std::optional<std::string>>> m_saved;
 };
 
-struct TempDir {
-    fs::path path;
-    TempDir()
-    {
-        std::string pattern = (fs::temp_directory_path() / "halo-notify-XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()));
-        path = pattern;
-    }
-    ~TempDir()
-    {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
+using halo::test::TempDir;
 
 Notification broken_notification()
 {
