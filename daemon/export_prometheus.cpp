@@ -1,5 +1,7 @@
 #include "daemon/export_prometheus.hpp"
 
+#include "rules/views.hpp"
+
 #include <fmt/core.h>
 
 #include <array>
@@ -45,10 +47,21 @@ private:
 
 std::string fact(const rules::Facts& f, std::string_view key) { return f.get(key).value_or(""); }
 
-std::string first_of(const rules::Facts& f, std::initializer_list<std::string_view> keys)
+std::string first_of(const rules::Facts& f, std::initializer_list<std::string> keys)
 {
-    for (std::string_view k : keys)
+    for (const std::string& k : keys)
         if (auto v = f.get(k); v && !v->empty()) return *v;
+    return {};
+}
+
+// The version of the first firmware package installed, in the order the rules know them (Fedora's
+// first), so the label means the same on every distribution.
+std::string firmware_version(const rules::Facts& f)
+{
+    for (std::string_view name : rules::firmware_packages()) {
+        const std::string key = "package." + std::string(name);
+        if (std::string v = first_of(f, {key + ".evr", key + ".version"}); !v.empty()) return v;
+    }
     return {};
 }
 
@@ -96,7 +109,7 @@ void stack_metrics(Writer& w, const ExportInput& in)
     w.family("halo_check_stack_info", "gauge", "The software stack this machine runs, as labels; always 1");
     w.sample("halo_check_stack_info",
              {{"kernel", fact(f, "kernel.release")},
-              {"linux_firmware", first_of(f, {"package.linux-firmware.evr", "package.linux-firmware.version"})},
+              {"linux_firmware", firmware_version(f)},
               {"mes", fact(f, "gpu.0.firmware.mes")},
               {"mesa", first_of(f, {"package.mesa-vulkan-drivers.evr", "package.mesa-vulkan-drivers.version"})},
               {"rocm", fact(f, "rocm.host.version")},
