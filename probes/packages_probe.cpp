@@ -336,7 +336,7 @@ constexpr std::array<std::string_view, 2> k_rpm_dbpaths = {"/usr/lib/sysimage/rp
 constexpr std::array<std::string_view, 7> k_sources = {
     "librpm: /usr/lib/sysimage/rpm",     "librpm: /var/lib/rpm",         "/var/lib/dpkg/status",
     "/var/lib/dpkg/info/*.list",         "/var/lib/pacman/local/*/desc", "facts: host.os.id, host.os.id_like",
-    "rpm_library().rpmReadConfigFiles()"};
+    "librpm's configuration (%_dbpath)"};
 constexpr std::array<std::string_view, 2> k_provides = {"packages.manager", "package.*"};
 constexpr std::array<std::string_view, 1> k_reads = {"os"}; // host.os.* picks the package manager
 
