@@ -328,16 +328,24 @@ std::string render(const rules::Report& report, const rules::Facts& facts, const
             for (const std::string& link : r.links) out += fmt::format("  see:     {}\n", link);
         }
     }
-    if (!details && !report.undecided.empty()) out += "\n";
+    if (!details && !report.undecided.empty()) {
+        // One line a rule, then each reason once: twenty rules often wait on one failed probe.
+        out += "\n";
+        std::vector<std::string> reasons;
+        for (const rules::Undecided& u : report.undecided) {
+            std::string keys;
+            for (const auto& [key, reason] : u.unknown) {
+                keys += (keys.empty() ? "" : ", ") + key;
+                if (std::find(reasons.begin(), reasons.end(), reason) == reasons.end()) reasons.push_back(reason);
+            }
+            out += fmt::format("{} {} (would be {}): {} unknown\n", paint("1;35", "UNDECIDED"), paint("1", u.rule->id),
+                               rules::to_string(u.rule->severity), keys);
+        }
+        for (const std::string& reason : reasons) out += fmt::format("  unknown because: {}\n", reason);
+    }
     for (const rules::Undecided& u : report.undecided) {
         const rules::Rule& r = *u.rule;
-        if (!details) {
-            std::string keys;
-            for (const auto& entry : u.unknown) keys += (keys.empty() ? "" : ", ") + entry.first;
-            out += fmt::format("{} {} (would be {}): {} unknown\n", paint("1;35", "UNDECIDED"), paint("1", r.id),
-                               rules::to_string(r.severity), keys);
-            continue;
-        }
+        if (!details) continue;
         out += fmt::format("\n{} {} (would be {})\n  {}\n", paint("1;35", "UNDECIDED"), paint("1", r.id),
                            rules::to_string(r.severity), r.title);
         for (const auto& [key, reason] : u.unknown) out += fmt::format("  unknown: {} ({})\n", key, reason);

@@ -26,14 +26,19 @@ void make_unknown(Report& report)
     report.exit_code = ExitCode::unknown;
 }
 
-// An OK that rests on rules nobody could decide is not an OK.
-std::string settle_undecided(Report& report)
+bool a_probe_failed(const Facts& facts)
 {
-    if (report.verdict != Verdict::ok || report.undecided.empty()) return {};
+    return std::any_of(facts.probes().begin(), facts.probes().end(),
+                       [](const auto& entry) { return entry.second.state == ProbeState::failed; });
+}
+
+// An OK that rests on rules a failed probe left undecided is not an OK.
+std::string settle_undecided(Report& report, const Facts& facts)
+{
+    if (report.verdict != Verdict::ok || report.undecided.empty() || !a_probe_failed(facts)) return {};
     make_unknown(report);
-    return fmt::format("{} rule{} undecided: a probe whose facts {} need{} did not report them", report.undecided.size(),
-                       report.undecided.size() == 1 ? "" : "s", report.undecided.size() == 1 ? "it" : "they",
-                       report.undecided.size() == 1 ? "s" : "");
+    return fmt::format("a probe failed, and {} rule{} could not be decided without it", report.undecided.size(),
+                       report.undecided.size() == 1 ? "" : "s");
 }
 
 } // namespace
@@ -81,12 +86,12 @@ Judgement judge(const RuleSet& rules, const Facts& facts, const JudgeOptions& op
     Judgement j;
     if (engine_configured(facts)) {
         j.report = evaluate(rules, facts, options.evaluate);
-        j.unknown_reason = settle_undecided(j.report);
+        j.unknown_reason = settle_undecided(j.report, facts);
         if (auto backend = facts.get("engine.backend")) j.backend = *backend;
     } else {
         for (const std::string& backend : known_backends()) {
             BackendVerdict b{backend, evaluate(rules, backend_view(facts, backend), options.evaluate), {}};
-            b.unknown_reason = settle_undecided(b.report);
+            b.unknown_reason = settle_undecided(b.report, facts);
             j.backends.push_back(std::move(b));
         }
         // stable: on a tie the first backend listed is taken.

@@ -4,7 +4,7 @@
 // silent, so the machine is judged once per backend (ROCm, Vulkan) and the best usable backend's
 // verdict is the machine's. A machine with no AMD GPU at all cannot run the stack: UNKNOWN, "no
 // Strix Halo GPU found", unless the caller says a GPU is not needed. An OK whose rules could not
-// all be decided (a probe failed) is not a plain OK either: UNKNOWN, with the undecided rules.
+// all be decided because a probe failed is not a plain OK either: UNKNOWN, with those rules.
 
 #include "rules/evaluate.hpp"
 

@@ -133,16 +133,20 @@ TEST_CASE("a failed probe never gives a plain OK, a probe not run is not checked
     f.set("engine.backend", "rocm");
     f.erase("kernel.release");
     f.mark_unknown("kernel.*", "kernel probe failed: no /proc/sys/kernel/osrelease");
+    // Unknown facts without a failed probe (a facts file that lacks them) leave the OK alone.
+    CHECK(judge(rules, f).report.verdict == Verdict::ok);
+    f.set_probe_status("kernel", {ProbeState::failed, "no /proc/sys/kernel/osrelease", 0});
     const Judgement failed = judge(rules, f);
     CHECK(failed.report.verdict == Verdict::unknown);
     CHECK(failed.report.exit_code == ExitCode::unknown);
     CHECK(failed.report.undecided.size() == 2); // kernel.rocm, nextboot.rocm
-    CHECK_THAT(failed.unknown_reason, Catch::Matchers::Contains("2 rules undecided"));
+    CHECK_THAT(failed.unknown_reason, Catch::Matchers::Contains("2 rules could not be decided"));
 
     Facts only = strix();
     only.set("engine.backend", "rocm");
     only.erase("kernel.release");
     only.mark_unknown("kernel.*", "kernel probe " + std::string(k_not_selected_reason));
+    only.set_probe_status("kernel", {ProbeState::not_run, "not selected", 0});
     const Judgement skipped = judge(rules, only);
     CHECK(skipped.report.verdict == Verdict::ok);
     CHECK(skipped.report.undecided.empty());
@@ -150,6 +154,7 @@ TEST_CASE("a failed probe never gives a plain OK, a probe not run is not checked
 
     // Without an engine, a backend whose rules all could be decided is the usable one.
     f.erase("engine.backend");
+    REQUIRE(f.probes().at("kernel").state == ProbeState::failed);
     const Judgement per_backend = judge(rules, f);
     CHECK(per_backend.backends[0].report.verdict == Verdict::unknown);
     CHECK(per_backend.backends[1].report.verdict == Verdict::ok);
