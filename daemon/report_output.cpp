@@ -153,7 +153,6 @@ std::string machine_summary(const rules::Facts& facts)
     return out;
 }
 
-
 std::string_view verdict_colour(Verdict v)
 {
     switch (v) {
@@ -534,7 +533,10 @@ std::string dump(const nlohmann::ordered_json& root)
 nlohmann::ordered_json diagnostic_json(std::string_view level, std::string_view message)
 {
     using json = nlohmann::ordered_json;
-    json out{{"level", std::string(level)}, {"file", nullptr}, {"line", nullptr}, {"column", nullptr},
+    json out{{"level", std::string(level)},
+             {"file", nullptr},
+             {"line", nullptr},
+             {"column", nullptr},
              {"message", std::string(message)}};
     auto digits = [&](std::size_t from, std::size_t& end) {
         end = from;
@@ -574,10 +576,11 @@ std::string format_judgement_json(const rules::Judgement& judgement, const rules
     for (const rules::BackendVerdict& b : judgement.backends) {
         json ids = json::array();
         for (const rules::Finding& f : b.report.findings) ids.push_back(f.rule->id);
-        root["backends"].push_back({{"backend", b.backend},
-                                    {"verdict", std::string(rules::to_string(b.report.verdict))},
-                                    {"findings", ids},
-                                    {"known_good", b.report.known_good ? json(b.report.known_good->id) : json(nullptr)}});
+        root["backends"].push_back(
+            {{"backend", b.backend},
+             {"verdict", std::string(rules::to_string(b.report.verdict))},
+             {"findings", ids},
+             {"known_good", b.report.known_good ? json(b.report.known_good->id) : json(nullptr)}});
     }
     return dump(root);
 }

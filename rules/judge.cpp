@@ -97,7 +97,8 @@ Judgement judge(const RuleSet& rules, const Facts& facts, const JudgeOptions& op
         // stable: on a tie the first backend listed is taken.
         std::size_t best = 0;
         for (std::size_t i = 1; i < j.backends.size(); ++i) {
-            if (usability_rank(j.backends[i].report.verdict) < usability_rank(j.backends[best].report.verdict)) best = i;
+            if (usability_rank(j.backends[i].report.verdict) < usability_rank(j.backends[best].report.verdict))
+                best = i;
         }
         j.report = j.backends[best].report;
         j.backend = j.backends[best].backend;

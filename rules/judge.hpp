@@ -26,7 +26,7 @@ struct JudgeOptions {
 };
 
 struct Judgement {
-    Report report;                       // the one the verdict is taken from
+    Report report;                        // the one the verdict is taken from
     std::vector<BackendVerdict> backends; // one per backend when no engine is configured
     std::optional<std::string> backend;   // the backend `report` is for (configured or best)
     std::string unknown_reason;           // why the verdict is UNKNOWN, when the rules did not say

@@ -194,7 +194,8 @@ void add_commands(CLI::App& app, Commands& c)
     CLI::App* config_cmd = app.add_subcommand("config", "Work with the configuration file");
     config_cmd->require_subcommand(1);
     c.config_validate_cmd = config_cmd->add_subcommand(
-        "validate", "Parse the configuration as halo-checkd does: unknown keys and bad values are errors (exit 0 or 3)");
+        "validate",
+        "Parse the configuration as halo-checkd does: unknown keys and bad values are errors (exit 0 or 3)");
     c.config_validate_cmd
         ->add_option("--config", c.config.config,
                      "Configuration file (default: $XDG_CONFIG_HOME/halo-check/config.toml, then "

@@ -4,8 +4,8 @@
 #include "daemon/environment.hpp"
 
 #include "common/fatal.hpp"
-#include "common/text.hpp"
 #include "common/spelling.hpp"
+#include "common/text.hpp"
 #include "daemon/config.hpp"
 #include "daemon/report_output.hpp"
 #include "daemon/version_info.hpp"
@@ -186,7 +186,8 @@ int command_config_validate(const ConfigValidateOptions& o)
     }
     auto config = app::load_config(*path);
     if (o.json) {
-        nlohmann::ordered_json out = app::json_envelope(app::summarise_knowledge(rules::load_embedded_rules().rules).newest);
+        nlohmann::ordered_json out =
+            app::json_envelope(app::summarise_knowledge(rules::load_embedded_rules().rules).newest);
         out["file"] = *path;
         out["ok"] = static_cast<bool>(config);
         out["diagnostics"] = nlohmann::ordered_json::array();
@@ -199,9 +200,9 @@ int command_config_validate(const ConfigValidateOptions& o)
         return static_cast<int>(ExitCode::unknown);
     }
     const auto& engine = config->engine;
-    std::string what = engine.command.empty() ? std::string("no engine")
-                                              : fmt::format("engine '{}'", engine.name.empty() ? engine.command[0]
-                                                                                              : engine.name);
+    std::string what = engine.command.empty()
+                           ? std::string("no engine")
+                           : fmt::format("engine '{}'", engine.name.empty() ? engine.command[0] : engine.name);
     print(stdout, fmt::format("{}: valid ({})\n", *path, what));
     return 0;
 }
@@ -256,8 +257,7 @@ int command_run(const RunOptions& o)
     } else if (!o.check.quiet && (!allowed || o.dry_run || report.verdict != rules::Verdict::ok)) {
         // stdout belongs to the command about to run: the report goes to stderr.
         const app::TerminalSize size = app::terminal_size(STDERR_FILENO);
-        app::OutputStyle style{app::want_colour(STDERR_FILENO, o.check.colour), o.check.verbose, true, size.columns,
-                               0};
+        app::OutputStyle style{app::want_colour(STDERR_FILENO, o.check.colour), o.check.verbose, true, size.columns, 0};
         print(stderr, app::format_judgement_text(judgement, facts, style));
     }
     if (!allowed) {
@@ -348,12 +348,18 @@ int command_rules_list(const RulesOptions& o)
                                     {"severity", std::string(rules::to_string(r.severity))},
                                     {"title", r.title},
                                     {"since", r.since},
-                                    {"file", r.where.file}, {"line", r.where.line}, {"column", r.where.column}});
+                                    {"file", r.where.file},
+                                    {"line", r.where.line},
+                                    {"column", r.where.column}});
         }
         out["known_good"] = nlohmann::ordered_json::array();
         for (const rules::KnownGood& g : set.known_good) {
-            out["known_good"].push_back(
-                {{"id", g.id}, {"title", g.title}, {"since", g.since}, {"file", g.where.file}, {"line", g.where.line}, {"column", g.where.column}});
+            out["known_good"].push_back({{"id", g.id},
+                                         {"title", g.title},
+                                         {"since", g.since},
+                                         {"file", g.where.file},
+                                         {"line", g.where.line},
+                                         {"column", g.where.column}});
         }
         out["log_patterns"] = nlohmann::ordered_json::array();
         for (const rules::LogPattern& p : set.log_patterns) {
@@ -361,7 +367,9 @@ int command_rules_list(const RulesOptions& o)
                                            {"severity", std::string(rules::to_string(p.severity))},
                                            {"title", p.title},
                                            {"since", p.since},
-                                           {"file", p.where.file}, {"line", p.where.line}, {"column", p.where.column}});
+                                           {"file", p.where.file},
+                                           {"line", p.where.line},
+                                           {"column", p.where.column}});
         }
         print(stdout, out.dump(2) + "\n");
         return 0;
@@ -413,7 +421,8 @@ nlohmann::ordered_json conditions_json(const std::vector<rules::Condition>& when
 nlohmann::ordered_json entry_json(std::string_view kind, const std::string& id, const std::string& title,
                                   const std::string& since, const rules::SourceLocation& where)
 {
-    nlohmann::ordered_json out = app::json_envelope(app::summarise_knowledge(rules::load_embedded_rules().rules).newest);
+    nlohmann::ordered_json out =
+        app::json_envelope(app::summarise_knowledge(rules::load_embedded_rules().rules).newest);
     out["kind"] = std::string(kind);
     out["id"] = id;
     out["title"] = title;
@@ -448,10 +457,11 @@ int command_explain(const std::string& id, const CheckOptions& sources, bool jso
             print(stdout, out.dump(2) + "\n");
             return 0;
         }
-        print(stdout, fmt::format("{} ({})\n  {}\n  since:    {}\n  defined:  {}\n{}{}  why:      {}\n  fix:      {}\n{}",
-                                  r->id, rules::to_string(r->severity), r->title, r->since, r->where.str(),
-                                  conditions_text("when", r->when), conditions_text("unless", r->unless),
-                                  under_label(r->explain, pad), under_label(r->fix, pad), links(r->links)));
+        print(stdout,
+              fmt::format("{} ({})\n  {}\n  since:    {}\n  defined:  {}\n{}{}  why:      {}\n  fix:      {}\n{}",
+                          r->id, rules::to_string(r->severity), r->title, r->since, r->where.str(),
+                          conditions_text("when", r->when), conditions_text("unless", r->unless),
+                          under_label(r->explain, pad), under_label(r->fix, pad), links(r->links)));
         return 0;
     }
     if (const rules::KnownGood* g = set.find_known_good(id)) {

@@ -3,8 +3,8 @@
 // the exit code; a halo::Fatal thrown from here is printed once by cli_main.
 
 #include "rules/evaluate.hpp"
-#include "rules/judge.hpp"
 #include "rules/facts.hpp"
+#include "rules/judge.hpp"
 #include "rules/rule_loader.hpp"
 
 #include <optional>
@@ -63,8 +63,8 @@ struct DiffCommandOptions {
 struct DaemonOptions {
     std::optional<std::string> state_dir;
     bool json = false;
-    bool no_wait = false;      // return once the request is sent
-    double timeout_s = 0;      // how long to wait for the outcome; 0: the verb's default
+    bool no_wait = false;                                   // return once the request is sent
+    double timeout_s = 0;                                   // how long to wait for the outcome; 0: the verb's default
     std::vector<std::pair<std::string, const void*>> verbs; // name, its CLI::App (set by add_daemon_commands)
 };
 // Adds the six subcommands to `app` (a CLI::App; void* keeps CLI11 out of this header).

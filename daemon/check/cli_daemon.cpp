@@ -21,10 +21,10 @@
 
 #include <cerrno>
 #include <chrono>
-#include <thread>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <thread>
 
 namespace halo::check {
 
@@ -201,8 +201,8 @@ int wait_for_outcome(const std::string& verb, const app::StateStore& store, cons
             return 1;
         }
         if (::kill(pid, 0) < 0 && errno != EPERM) {
-            std::fprintf(stderr, "halo-check: error: %s: halo-checkd (pid %d) exited before it answered\n", verb.c_str(),
-                         static_cast<int>(pid));
+            std::fprintf(stderr, "halo-check: error: %s: halo-checkd (pid %d) exited before it answered\n",
+                         verb.c_str(), static_cast<int>(pid));
             return 1;
         }
     }
@@ -250,8 +250,7 @@ int command_daemon(const std::string& verb, const DaemonOptions& o)
         throw Fatal(fmt::format("Failed to signal halo-checkd (pid {}): {}", pid, std::strerror(errno)));
     }
     if (o.no_wait) {
-        std::printf("asked halo-checkd (pid %d) to %s; see 'halo-check status'\n", static_cast<int>(pid),
-                    verb.c_str());
+        std::printf("asked halo-checkd (pid %d) to %s; see 'halo-check status'\n", static_cast<int>(pid), verb.c_str());
         return 0;
     }
     return wait_for_outcome(verb, store, *state, pid, o.timeout_s);

@@ -8,16 +8,16 @@
 
 #include "common/fatal.hpp"
 #include "daemon/check/cli_commands.hpp"
-#include "daemon/environment.hpp"
 #include "daemon/config.hpp"
+#include "daemon/environment.hpp"
 #include "daemon/last_known_good.hpp"
 #include "daemon/report_output.hpp"
 #include "daemon/version_info.hpp"
-#include "rules/rule_loader.hpp"
 #include "probes/host.hpp"
 #include "probes/runner.hpp"
 #include "rules/facts_diff.hpp"
 #include "rules/facts_io.hpp"
+#include "rules/rule_loader.hpp"
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
