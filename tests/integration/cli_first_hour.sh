@@ -112,6 +112,24 @@ run "$HALO_CHECK" rules validate "$tmp/glob.toml"
 expect_rc 0
 expect_err 'is a glob that can never match a version; did you mean ">= 6.18"?'
 
+# One rule for where state lives: status and diff read the same directory, the configuration's
+# [daemon] state_dir first, then $XDG_STATE_HOME/halo-check (as halo-checkd).
+mkdir -p "$XDG_CONFIG_HOME/halo-check"
+printf '[engine]\ncommand = ["llama-server"]\n[daemon]\nstate_dir = "%s"\n' "$tmp/st" >"$XDG_CONFIG_HOME/halo-check/config.toml"
+run "$HALO_CHECK" status
+expect_err "'$tmp/st/state.json'"
+run "$HALO_CHECK" diff
+expect_err "'$tmp/st/last-known-good.toml'"
+rm "$XDG_CONFIG_HOME/halo-check/config.toml"
+XDG_STATE_HOME="$tmp/xs" run "$HALO_CHECK" status
+expect_err "'$tmp/xs/halo-check/state.json'"
+XDG_STATE_HOME="$tmp/xs" run "$HALO_CHECK" diff
+expect_err "'$tmp/xs/halo-check/last-known-good.toml'"
+
+# facts names the machine it describes.
+run "$HALO_CHECK" facts --only os
+expect_out "host = '$(hostname)'"
+
 # probes: what is read, in words a user knows, not our call names.
 run "$HALO_CHECK" probes
 expect_no_out "drmGetDevices2"
