@@ -557,13 +557,6 @@ nlohmann::ordered_json diagnostic_json(std::string_view level, std::string_view 
     return out;
 }
 
-std::string format_report_json(const rules::Report& report, const rules::Facts& facts)
-{
-    nlohmann::ordered_json root;
-    report_fields(root, report, facts);
-    return dump(root);
-}
-
 std::string format_judgement_json(const rules::Judgement& judgement, const rules::Facts& facts,
                                   std::string_view knowledge_date)
 {

@@ -1,6 +1,6 @@
 #pragma once
 // Presents a Report: the human form (verdict line first, one block per finding; colour only when
-// asked) and the JSON form (the public contract in docs/rules.md).
+// asked) and the JSON form (the public contract in docs/json.md).
 
 #include "rules/evaluate.hpp"
 #include "rules/facts.hpp"
@@ -39,7 +39,6 @@ nlohmann::ordered_json json_envelope(std::string_view knowledge_date);
 // from a "file:line:col: what" message (null fields when it names none).
 nlohmann::ordered_json diagnostic_json(std::string_view level, std::string_view message);
 
-std::string format_report_json(const rules::Report& report, const rules::Facts& facts);
 std::string format_judgement_json(const rules::Judgement& judgement, const rules::Facts& facts,
                                   std::string_view knowledge_date);
 
