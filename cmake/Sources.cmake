@@ -10,6 +10,7 @@ set(HALO_RULES_SOURCES
   rules/condition.cpp
   rules/condition_set.cpp
   rules/evaluate.cpp
+  rules/judge.cpp
   rules/fact_catalogue.cpp
   rules/facts.cpp
   rules/facts_diff.cpp
@@ -50,6 +51,7 @@ set(HALO_PROBES_SOURCES
 set(HALO_APP_SOURCES
   daemon/atomic_file.cpp
   daemon/config.cpp
+  daemon/control_outcome.cpp
   daemon/engine_status.cpp
   daemon/environment.cpp
   daemon/export_input.cpp

@@ -1,5 +1,7 @@
 #include "daemon/config.hpp"
 
+#include "daemon/state_store.hpp"
+
 #include "probes/config_path.hpp"
 #include "probes/engine_command.hpp"
 #include "probes/host.hpp"
@@ -303,5 +305,22 @@ Result<Config> load_config(const std::string& path)
 }
 
 std::string default_config_path() { return probes::default_config_path(probes::Host("/")); }
+
+std::string resolve_state_dir(const std::optional<std::string>& flag, const Config* config)
+{
+    if (flag) return *flag;
+    if (config && config->daemon.state_dir) return *config->daemon.state_dir;
+    return default_state_dir();
+}
+
+std::string resolve_state_dir(const std::optional<std::string>& flag)
+{
+    if (flag) return *flag;
+    const std::string path = default_config_path();
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) return resolve_state_dir(flag, nullptr);
+    auto config = load_config(path);
+    return resolve_state_dir(flag, config ? &*config : nullptr);
+}
 
 } // namespace halo::app

@@ -95,6 +95,14 @@ Result<Config> load_config(const std::string& path);
 // ~/.config/…) when it exists, else /etc/halo-check/config.toml.
 std::string default_config_path();
 
+// Where halo-checkd keeps its state, one rule for both programs and every command (status, the
+// control verbs, diff, export): --state-dir, else the configuration's [daemon] state_dir, else
+// default_state_dir() ($STATE_DIRECTORY, $XDG_STATE_HOME/halo-check, ~/.local/state/halo-check for a
+// user, /var/lib/halo-check for root).
+std::string resolve_state_dir(const std::optional<std::string>& flag, const Config* config);
+// The same with the configuration at default_config_path(), when it is there and valid.
+std::string resolve_state_dir(const std::optional<std::string>& flag);
+
 // host and port from llama-server style arguments (--host H, --port P, also --host=H);
 // defaults 127.0.0.1 and 8080 as llama-server uses. 0.0.0.0 and :: map to loopback.
 struct Endpoint {

@@ -406,11 +406,9 @@ rules::ProbeStatus collect_drm(const ProbeContext& context, FactSink& sink)
     return status;
 }
 
-constexpr std::string_view k_sources[] = {"drmGetDevices2",
-                                          "drmGetVersion",
-                                          "amdgpu_query_firmware_version",
-                                          "AMDGPU_INFO_VBIOS",
-                                          "AMDGPU_INFO_MEMORY",
+// What a user recognises, not our call names: the device nodes and what the driver is asked.
+constexpr std::string_view k_sources[] = {"/dev/dri/* through libdrm (the GPUs and their driver)",
+                                          "the amdgpu driver: loaded firmware versions, VBIOS, memory sizes",
                                           "/sys/class/drm/card*/device/",
                                           "/sys/class/drm/card*/device/hwmon/hwmon*/",
                                           "/sys/kernel/debug/dri/*/amdgpu_firmware_info",

@@ -334,9 +334,9 @@ namespace {
 constexpr std::array<std::string_view, 2> k_rpm_dbpaths = {"/usr/lib/sysimage/rpm", "/var/lib/rpm"};
 
 constexpr std::array<std::string_view, 7> k_sources = {
-    "librpm: /usr/lib/sysimage/rpm",     "librpm: /var/lib/rpm",         "/var/lib/dpkg/status",
-    "/var/lib/dpkg/info/*.list",         "/var/lib/pacman/local/*/desc", "facts: host.os.id, host.os.id_like",
-    "rpm_library().rpmReadConfigFiles()"};
+    "librpm: /usr/lib/sysimage/rpm",    "librpm: /var/lib/rpm",         "/var/lib/dpkg/status",
+    "/var/lib/dpkg/info/*.list",        "/var/lib/pacman/local/*/desc", "facts: host.os.id, host.os.id_like",
+    "librpm's configuration (%_dbpath)"};
 constexpr std::array<std::string_view, 2> k_provides = {"packages.manager", "package.*"};
 constexpr std::array<std::string_view, 1> k_reads = {"os"}; // host.os.* picks the package manager
 

@@ -75,7 +75,7 @@ rules::Facts run_probes(const ProbeContext& context, const Selection& selection)
             (selection.only.empty() || contains(selection.only, probe.id)) && !contains(selection.skip, probe.id);
         if (!selected) {
             facts.set_probe_status(std::string(probe.id), {rules::ProbeState::not_run, "not selected", 0});
-            mark_provides_unknown(probe, facts, "was not run (--only/--skip)");
+            mark_provides_unknown(probe, facts, std::string(rules::k_not_selected_reason));
             continue;
         }
         if (probe.isolated) run_probe_isolated(probe, context, facts);

@@ -347,9 +347,9 @@ std::string lower(std::string s)
     return s;
 }
 
-constexpr std::string_view k_sources[] = {"vkEnumerateInstanceVersion",          "vkCreateInstance",
-                                          "vkEnumeratePhysicalDevices",          "vkGetPhysicalDeviceProperties2",
-                                          "vkGetPhysicalDeviceMemoryProperties", "/usr/share/vulkan/icd.d/*.json"};
+constexpr std::string_view k_sources[] = {
+    "the Vulkan loader (libvulkan): its version, the devices, their drivers and memory",
+    "/usr/share/vulkan/icd.d/*.json"};
 constexpr std::string_view k_provides[] = {"vulkan.*"};
 
 } // namespace

@@ -107,6 +107,44 @@ Result<Matcher> parse_matcher(std::string_view text)
     return m;
 }
 
+std::string misspelt_comparison(std::string_view glob)
+{
+    const std::string_view t = trim(glob);
+    static constexpr std::pair<std::string_view, std::string_view> k_swapped[] = {
+        {"=>", ">="}, {"=<", "<="}, {"=!", "!="}};
+    for (const auto& [wrong, right] : k_swapped) {
+        if (t.substr(0, wrong.size()) == wrong) return std::string(right) + std::string(t.substr(wrong.size()));
+    }
+    return {};
+}
+
+std::string describe(const Matcher& m)
+{
+    auto quoted = [](std::string_view s) { return fmt::format("\"{}\"", s); };
+    auto list = [&](const std::vector<Matcher>& alternatives) {
+        std::string out;
+        for (const Matcher& a : alternatives) out += (out.empty() ? "" : ", ") + describe(a);
+        return "[" + out + "]";
+    };
+    switch (m.kind) {
+    case Matcher::Kind::glob: return quoted(m.pattern);
+    case Matcher::Kind::not_glob: return quoted("!" + m.pattern);
+    case Matcher::Kind::present: return quoted("*");
+    case Matcher::Kind::absent: return quoted("!*");
+    case Matcher::Kind::compare: {
+        static constexpr std::string_view k_ops[] = {"<", "<=", ">", ">=", "==", "!="};
+        std::string out;
+        for (const Comparison& c : m.comparisons) {
+            out += fmt::format("{}{} {}", out.empty() ? "" : ", ", k_ops[static_cast<int>(c.op)], c.version);
+        }
+        return quoted(out);
+    }
+    case Matcher::Kind::any_of: return list(m.alternatives);
+    case Matcher::Kind::none_of: return "{ none = " + list(m.alternatives) + " }";
+    }
+    return {};
+}
+
 bool Matcher::matches(std::string_view value) const
 {
     switch (kind) {

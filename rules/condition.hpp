@@ -38,6 +38,13 @@ struct Matcher {
 // Parses one string term: "glob", "!glob", "*", "!*", ">= 6.18.4, < 6.19".
 Result<Matcher> parse_matcher(std::string_view text);
 
+// A glob that was meant as a comparison ("=> 6.18" is a glob that never matches a version): the
+// comparison it was probably meant as (">= 6.18"), or empty when it looks like a plain glob.
+std::string misspelt_comparison(std::string_view glob);
+
+// The term as it is written in a rules file: "\">= 6.18.4, < 6.19\"", ["a", "b"], { none = [...] }.
+std::string describe(const Matcher& m);
+
 struct Condition {
     std::string key;
     bool wildcard = false; // key holds `*`

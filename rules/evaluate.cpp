@@ -10,6 +10,21 @@ namespace {
 
 int severity_rank(Severity s) { return s == Severity::broken ? 0 : (s == Severity::warning ? 1 : 2); }
 
+// Broken, then what the next boot breaks, then other warnings, then info.
+int urgency_rank(const Rule& r)
+{
+    if (r.severity == Severity::broken) return 0;
+    if (r.severity == Severity::warning) return about_next_boot(r) ? 1 : 2;
+    return 3;
+}
+
+bool deliberately_unknown(const Undecided& u)
+{
+    return !u.unknown.empty() && std::all_of(u.unknown.begin(), u.unknown.end(), [](const auto& entry) {
+        return entry.second.find(k_not_selected_reason) != std::string::npos;
+    });
+}
+
 } // namespace
 
 std::string_view to_string(Verdict verdict) noexcept
@@ -23,6 +38,13 @@ std::string_view to_string(Verdict verdict) noexcept
     return "unknown";
 }
 
+bool about_next_boot(const Rule& rule) noexcept
+{
+    return std::any_of(rule.when.begin(), rule.when.end(), [](const Condition& c) {
+        return c.key.rfind("kernel.next_boot.", 0) == 0 || c.key.rfind("boot.", 0) == 0;
+    });
+}
+
 Report evaluate(const RuleSet& rules, const Facts& facts, const EvaluateOptions& options)
 {
     Report report;
@@ -34,12 +56,12 @@ Report evaluate(const RuleSet& rules, const Facts& facts, const EvaluateOptions&
         if (o.result == Tri::yes) {
             report.findings.push_back({&rule, std::move(o.matched)});
         } else if (o.result == Tri::unknown && rule.severity != Severity::info) {
-            report.undecided.push_back({&rule, std::move(o.unknown), std::move(o.matched)});
+            Undecided u{&rule, std::move(o.unknown), std::move(o.matched)};
+            (deliberately_unknown(u) ? report.not_checked : report.undecided).push_back(std::move(u));
         }
     }
-    std::stable_sort(report.findings.begin(), report.findings.end(), [](const Finding& a, const Finding& b) {
-        return severity_rank(a.rule->severity) < severity_rank(b.rule->severity);
-    });
+    std::stable_sort(report.findings.begin(), report.findings.end(),
+                     [](const Finding& a, const Finding& b) { return urgency_rank(*a.rule) < urgency_rank(*b.rule); });
     std::stable_sort(report.undecided.begin(), report.undecided.end(), [](const Undecided& a, const Undecided& b) {
         return severity_rank(a.rule->severity) < severity_rank(b.rule->severity);
     });

@@ -35,13 +35,21 @@ struct Undecided {
 };
 
 struct Report {
-    std::vector<Finding> findings;    // broken first, then warning, then info; file order within
+    // Most urgent first: broken, then warnings about the next boot, then other warnings, then
+    // info; file order within.
+    std::vector<Finding> findings;
     std::vector<Undecided> undecided; // broken and warning rules only
+    // Undecided only because a probe was deliberately not run (--only/--skip): counted apart,
+    // and they do not change the verdict.
+    std::vector<Undecided> not_checked;
     const KnownGood* known_good = nullptr;
     bool untested = false; // strict and no known-good entry matched
     Verdict verdict = Verdict::ok;
     ExitCode exit_code = ExitCode::ok;
 };
+
+// Whether a rule is about the next boot (a condition on kernel.next_boot.* or boot.*).
+bool about_next_boot(const Rule& rule) noexcept;
 
 Report evaluate(const RuleSet& rules, const Facts& facts, const EvaluateOptions& options = {});
 

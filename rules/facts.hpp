@@ -72,6 +72,10 @@ private:
 
 // True when `key` matches `pattern` segment by segment, `*` matching one whole segment, and a
 // trailing `*` segment matching one or more segments (`vulkan.*` covers `vulkan.0.name`).
+// The reason the runner gives a probe's keys when --only/--skip left it out: rules that need them
+// are "not checked", which is not the same as undecided.
+inline constexpr std::string_view k_not_selected_reason = "was not run (--only/--skip)";
+
 bool key_matches(std::string_view pattern, std::string_view key) noexcept;
 
 } // namespace halo::rules

@@ -143,6 +143,13 @@ private:
                 error(value.source(), fmt::format("{}: {}", context, m.error().message));
                 return std::nullopt;
             }
+            if (m->kind == Matcher::Kind::glob || m->kind == Matcher::Kind::not_glob) {
+                if (const std::string meant = misspelt_comparison(m->pattern); !meant.empty()) {
+                    warning(value.source(), fmt::format("{}: \"{}\" is a glob that can never match a version; did "
+                                                        "you mean \"{}\"?",
+                                                        context, s->get(), meant));
+                }
+            }
             return std::move(*m);
         }
         if (value.is_integer() || value.is_boolean() || value.is_floating_point()) {

@@ -44,6 +44,16 @@ void add_verdict_options(CLI::App& app, CheckOptions& o)
     app.add_option("--fail-on", o.fail_on, "Exit non-zero from this severity on: warning (default) or broken")
         ->check(CLI::IsMember({"warning", "broken"}));
     app.add_flag("--strict", o.strict, "Warn when no known-good combination matches (untested combination)");
+    app.add_flag("--no-gpu-ok", o.no_gpu_ok,
+                 "Judge a machine without an AMD GPU on its other rules (else UNKNOWN: no Strix Halo GPU found)");
+}
+
+void add_output_options(CLI::App& app, CheckOptions& o)
+{
+    app.add_option("--color", o.colour, "Colour: auto (a terminal, without NO_COLOR; default), always or never")
+        ->check(CLI::IsMember({"auto", "always", "never"}))
+        ->type_name("WHEN");
+    app.add_flag("-q,--quiet", o.quiet, "Print nothing; the exit code says the verdict");
 }
 
 void add_check_options(CLI::App& app, CheckOptions& o)
@@ -52,7 +62,9 @@ void add_check_options(CLI::App& app, CheckOptions& o)
         ->type_name("FILE");
     app.add_flag("--next-boot", o.next_boot, "Judge the machine as it will be after a reboot");
     app.add_flag("--json", o.json, "Print the report as JSON");
-    app.add_flag("-v,--verbose", o.verbose, "Also list every probe's status");
+    app.add_flag("--oneline", o.oneline, "Print one line: the verdict and the first finding (scripts, status bars)");
+    app.add_flag("-v,--verbose", o.verbose, "Also each finding's why and links, every probe's status");
+    add_output_options(app, o);
     add_rule_options(app, o);
     add_probe_options(app, o);
     add_verdict_options(app, o);
@@ -95,11 +107,14 @@ struct Commands {
     RunOptions run;
     RulesOptions rules;
     std::string explain_id;
+    bool explain_json = false;
     CheckOptions explain_sources;
     DiffCommandOptions diff;
     ExportOptions exporting;
     DaemonOptions daemon; // status, restart, stop, start, reload, smoke (cli_daemon.cpp)
     CompletionRequest completion;
+    ConfigValidateOptions config;
+    CLI::App* config_validate_cmd = nullptr;
     CLI::App* facts_cmd = nullptr;
     CLI::App* probes_cmd = nullptr;
     CLI::App* run_cmd = nullptr;
@@ -155,6 +170,8 @@ void add_commands(CLI::App& app, Commands& c)
         app.add_subcommand("run", "Check, then exec COMMAND only if the verdict passes --fail-on (default broken)");
     c.run_cmd->add_flag("--dry-run", c.run.dry_run, "Show the decision; do not exec");
     c.run_cmd->add_flag("--json", c.run.check.json, "Print the report as JSON");
+    c.run_cmd->add_flag("-v,--verbose", c.run.check.verbose, "Also each finding's why and links");
+    add_output_options(*c.run_cmd, c.run.check);
     add_rule_options(*c.run_cmd, c.run.check);
     add_probe_options(*c.run_cmd, c.run.check);
     add_verdict_options(*c.run_cmd, c.run.check);
@@ -174,8 +191,21 @@ void add_commands(CLI::App& app, Commands& c)
     c.list_cmd->add_flag("--json", c.rules.json, "Print JSON");
     for (CLI::App* sub : {c.validate_cmd, c.list_cmd}) add_rule_options(*sub, c.rules.sources);
 
+    CLI::App* config_cmd = app.add_subcommand("config", "Work with the configuration file");
+    config_cmd->require_subcommand(1);
+    c.config_validate_cmd = config_cmd->add_subcommand(
+        "validate",
+        "Parse the configuration as halo-checkd does: unknown keys and bad values are errors (exit 0 or 3)");
+    c.config_validate_cmd
+        ->add_option("--config", c.config.config,
+                     "Configuration file (default: $XDG_CONFIG_HOME/halo-check/config.toml, then "
+                     "/etc/halo-check/config.toml)")
+        ->type_name("FILE");
+    c.config_validate_cmd->add_flag("--json", c.config.json, "Print JSON");
+
     c.explain_cmd = app.add_subcommand("explain", "Show one rule, known-good entry or log pattern in full");
     c.explain_cmd->add_option("id", c.explain_id, "The entry's id")->required()->type_name("ID");
+    c.explain_cmd->add_flag("--json", c.explain_json, "Print JSON");
     add_rule_options(*c.explain_cmd, c.explain_sources);
 
     c.diff_cmd = app.add_subcommand(
@@ -207,8 +237,9 @@ int run_chosen(const CLI::App& app, const Commands& c)
     if (*c.probes_cmd) return command_probes(c.probes_json);
     if (*c.run_cmd) return command_run(c.run);
     if (*c.validate_cmd) return command_rules_validate(c.rules);
+    if (*c.config_validate_cmd) return command_config_validate(c.config);
     if (*c.list_cmd) return command_rules_list(c.rules);
-    if (*c.explain_cmd) return command_explain(c.explain_id, c.explain_sources);
+    if (*c.explain_cmd) return command_explain(c.explain_id, c.explain_sources, c.explain_json);
     if (*c.diff_cmd) return command_diff(c.diff);
     if (*c.export_cmd) return command_export(c.exporting);
     return command_check(c.check);

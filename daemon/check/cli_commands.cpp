@@ -5,7 +5,10 @@
 
 #include "common/fatal.hpp"
 #include "common/spelling.hpp"
+#include "common/text.hpp"
+#include "daemon/config.hpp"
 #include "daemon/report_output.hpp"
+#include "daemon/version_info.hpp"
 #include "probes/host.hpp"
 #include "probes/registry.hpp"
 #include "probes/runner.hpp"
@@ -50,8 +53,48 @@ rules::RuleSources rule_sources(const CheckOptions& o)
 
 } // namespace
 
+namespace {
+
+// The judged machine's name: its /etc/hostname (under --root, the fixture's), else, on this
+// machine, the kernel's host name; empty when neither says.
+std::string machine_name(const probes::Host& host, bool live)
+{
+    if (auto text = host.read_file("/etc/hostname", 4096)) {
+        std::string name(trim(*text));
+        if (!name.empty() && name.find('\n') == std::string::npos) return name;
+    }
+    if (!live) return {};
+    char buffer[256] = {};
+    if (::gethostname(buffer, sizeof buffer - 1) == 0) return buffer;
+    return {};
+}
+
+std::optional<std::string> config_to_read(const std::optional<std::string>& named)
+{
+    if (named) return named;
+    std::string path = app::default_config_path();
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec)) return path;
+    return std::nullopt;
+}
+
+void check_config_or_die(const std::optional<std::string>& named)
+{
+    const auto path = config_to_read(named);
+    if (!path) return;
+    auto config = app::load_config(*path);
+    if (!config) {
+        throw Fatal(config.error().message + "; no verdict on a configuration halo-checkd would refuse (check it with "
+                                             "'halo-check config validate')");
+    }
+}
+
+} // namespace
+
 rules::Facts probe_machine(const CheckOptions& o, const std::optional<std::vector<std::string>>& engine_command)
 {
+    // One parser for the configuration, halo-checkd's: what it refuses, halo-check refuses too.
+    check_config_or_die(o.config);
     probes::Host host(o.root.value_or("/"));
     if (o.root) {
         std::error_code ec;
@@ -68,6 +111,7 @@ rules::Facts probe_machine(const CheckOptions& o, const std::optional<std::vecto
     rules::Facts facts = probes::run_probes(context, {o.only, o.skip});
     facts.snapshot.taken = now_rfc3339();
     facts.snapshot.halo_check_version = HALO_VERSION;
+    facts.snapshot.host = machine_name(host, !o.root);
     return facts;
 }
 
@@ -92,6 +136,14 @@ rules::EvaluateOptions evaluate_options(const CheckOptions& o)
     return {o.fail_on == "broken" ? rules::FailOn::broken : rules::FailOn::warning, o.strict};
 }
 
+rules::JudgeOptions judge_options(const CheckOptions& o)
+{
+    rules::JudgeOptions options;
+    options.evaluate = evaluate_options(o);
+    options.no_gpu_ok = o.no_gpu_ok;
+    return options;
+}
+
 rules::Facts facts_to_judge(const CheckOptions& o)
 {
     if (!o.facts) return probe_machine(o);
@@ -109,10 +161,50 @@ int command_check(const CheckOptions& o)
     const rules::LoadedRules loaded = load_rules_or_die(o);
     rules::Facts facts = facts_to_judge(o);
     if (o.next_boot) facts = rules::next_boot_view(facts);
-    const rules::Report report = rules::evaluate(loaded.rules, facts, evaluate_options(o));
-    if (o.json) print(stdout, app::format_report_json(report, facts));
-    else print(stdout, app::format_report_text(report, facts, {app::want_colour(STDOUT_FILENO), o.verbose}));
-    return static_cast<int>(report.exit_code);
+    const rules::Judgement judgement = rules::judge(loaded.rules, facts, judge_options(o));
+    const int code = static_cast<int>(judgement.report.exit_code);
+    if (o.quiet) return code;
+    if (o.json) {
+        print(stdout, app::format_judgement_json(judgement, facts, app::summarise_knowledge(loaded.rules).newest));
+    } else if (o.oneline) {
+        print(stdout, app::format_oneline(judgement));
+    } else {
+        const app::TerminalSize size = app::terminal_size(STDOUT_FILENO);
+        app::OutputStyle style{app::want_colour(STDOUT_FILENO, o.colour), o.verbose, true, size.columns, size.rows};
+        print(stdout, app::format_judgement_text(judgement, facts, style));
+    }
+    return code;
+}
+
+int command_config_validate(const ConfigValidateOptions& o)
+{
+    const auto path = config_to_read(o.config);
+    if (!path) {
+        throw Fatal(fmt::format("Failed to find a configuration: neither '{}' nor --config FILE; create one (see "
+                                "docs/config.md) or name it with --config",
+                                app::default_config_path()));
+    }
+    auto config = app::load_config(*path);
+    if (o.json) {
+        nlohmann::ordered_json out =
+            app::json_envelope(app::summarise_knowledge(rules::load_embedded_rules().rules).newest);
+        out["file"] = *path;
+        out["ok"] = static_cast<bool>(config);
+        out["diagnostics"] = nlohmann::ordered_json::array();
+        if (!config) out["diagnostics"].push_back(app::diagnostic_json("error", config.error().message));
+        print(stdout, out.dump(2) + "\n");
+        return config ? 0 : static_cast<int>(ExitCode::unknown);
+    }
+    if (!config) {
+        print(stderr, fmt::format("halo-check: error: {}\n", config.error().message));
+        return static_cast<int>(ExitCode::unknown);
+    }
+    const auto& engine = config->engine;
+    std::string what = engine.command.empty()
+                           ? std::string("no engine")
+                           : fmt::format("engine '{}'", engine.name.empty() ? engine.command[0] : engine.name);
+    print(stdout, fmt::format("{}: valid ({})\n", *path, what));
+    return 0;
 }
 
 int command_facts(const FactsOptions& o)
@@ -125,6 +217,8 @@ int command_facts(const FactsOptions& o)
 int command_probes(bool json)
 {
     if (json) {
+        nlohmann::ordered_json out =
+            app::json_envelope(app::summarise_knowledge(rules::load_embedded_rules().rules).newest);
         nlohmann::ordered_json list = nlohmann::ordered_json::array();
         for (const probes::ProbeInfo& p : probes::registry()) {
             list.push_back({{"id", p.id},
@@ -133,7 +227,8 @@ int command_probes(bool json)
                             {"sources", std::vector<std::string>(p.sources.begin(), p.sources.end())},
                             {"provides", std::vector<std::string>(p.provides.begin(), p.provides.end())}});
         }
-        print(stdout, list.dump(2) + "\n");
+        out["probes"] = list;
+        print(stdout, out.dump(2) + "\n");
         return 0;
     }
     std::string out;
@@ -151,15 +246,19 @@ int command_run(const RunOptions& o)
 {
     const rules::LoadedRules loaded = load_rules_or_die(o.check);
     const rules::Facts facts = probe_machine(o.check, o.command);
-    const rules::Report report = rules::evaluate(loaded.rules, facts, evaluate_options(o.check));
+    const rules::Judgement judgement = rules::judge(loaded.rules, facts, judge_options(o.check));
+    const rules::Report& report = judgement.report;
     const bool allowed = report.exit_code == ExitCode::ok;
     std::string command_line;
     for (const std::string& arg : o.command) command_line += (command_line.empty() ? "" : " ") + arg;
 
-    if (o.check.json) print(stdout, app::format_report_json(report, facts));
-    else if (!allowed || o.dry_run || report.verdict != rules::Verdict::ok) {
+    if (o.check.json) {
+        print(stdout, app::format_judgement_json(judgement, facts, app::summarise_knowledge(loaded.rules).newest));
+    } else if (!o.check.quiet && (!allowed || o.dry_run || report.verdict != rules::Verdict::ok)) {
         // stdout belongs to the command about to run: the report goes to stderr.
-        print(stderr, app::format_report_text(report, facts, {app::want_colour(STDERR_FILENO), false}));
+        const app::TerminalSize size = app::terminal_size(STDERR_FILENO);
+        app::OutputStyle style{app::want_colour(STDERR_FILENO, o.check.colour), o.check.verbose, true, size.columns, 0};
+        print(stderr, app::format_judgement_text(judgement, facts, style));
     }
     if (!allowed) {
         print(stderr, fmt::format("halo-check: refusing to run '{}': verdict {} (--fail-on {})\n", command_line,
@@ -212,7 +311,8 @@ int command_rules_validate(const RulesOptions& o)
     std::size_t errors = 0, warnings = 0;
     for (const rules::Diagnostic& d : diagnostics) (d.level == rules::Diagnostic::Level::error ? errors : warnings)++;
     if (o.json) {
-        nlohmann::ordered_json out;
+        nlohmann::ordered_json out =
+            app::json_envelope(app::summarise_knowledge(rules::load_embedded_rules().rules).newest);
         out["ok"] = errors == 0;
         out["files"] = files;
         out["rules"] = rule_count;
@@ -221,7 +321,7 @@ int command_rules_validate(const RulesOptions& o)
         out["diagnostics"] = nlohmann::ordered_json::array();
         for (const rules::Diagnostic& d : diagnostics) {
             out["diagnostics"].push_back(
-                {{"level", d.level == rules::Diagnostic::Level::error ? "error" : "warning"}, {"message", d.message}});
+                app::diagnostic_json(d.level == rules::Diagnostic::Level::error ? "error" : "warning", d.message));
         }
         print(stdout, out.dump(2) + "\n");
     } else {
@@ -241,19 +341,25 @@ int command_rules_list(const RulesOptions& o)
     const rules::LoadedRules loaded = load_rules_or_die(o.sources);
     const rules::RuleSet& set = loaded.rules;
     if (o.json) {
-        nlohmann::ordered_json out;
+        nlohmann::ordered_json out = app::json_envelope(app::summarise_knowledge(set).newest);
         out["rules"] = nlohmann::ordered_json::array();
         for (const rules::Rule& r : set.rules) {
             out["rules"].push_back({{"id", r.id},
                                     {"severity", std::string(rules::to_string(r.severity))},
                                     {"title", r.title},
                                     {"since", r.since},
-                                    {"source", r.where.str()}});
+                                    {"file", r.where.file},
+                                    {"line", r.where.line},
+                                    {"column", r.where.column}});
         }
         out["known_good"] = nlohmann::ordered_json::array();
         for (const rules::KnownGood& g : set.known_good) {
-            out["known_good"].push_back(
-                {{"id", g.id}, {"title", g.title}, {"since", g.since}, {"source", g.where.str()}});
+            out["known_good"].push_back({{"id", g.id},
+                                         {"title", g.title},
+                                         {"since", g.since},
+                                         {"file", g.where.file},
+                                         {"line", g.where.line},
+                                         {"column", g.where.column}});
         }
         out["log_patterns"] = nlohmann::ordered_json::array();
         for (const rules::LogPattern& p : set.log_patterns) {
@@ -261,7 +367,9 @@ int command_rules_list(const RulesOptions& o)
                                            {"severity", std::string(rules::to_string(p.severity))},
                                            {"title", p.title},
                                            {"since", p.since},
-                                           {"source", p.where.str()}});
+                                           {"file", p.where.file},
+                                           {"line", p.where.line},
+                                           {"column", p.where.column}});
         }
         print(stdout, out.dump(2) + "\n");
         return 0;
@@ -280,7 +388,54 @@ int command_rules_list(const RulesOptions& o)
     return 0;
 }
 
-int command_explain(const std::string& id, const CheckOptions& sources)
+namespace {
+
+// Continuation lines of a multi-line text under its label, their own indentation kept.
+std::string under_label(std::string_view text, std::string_view pad)
+{
+    std::string out;
+    for (char c : text) {
+        out += c;
+        if (c == '\n') out += pad;
+    }
+    while (!out.empty() && (out.back() == ' ' || out.back() == '\n')) out.pop_back();
+    return out;
+}
+
+std::string conditions_text(std::string_view label, const std::vector<rules::Condition>& when)
+{
+    std::string out;
+    for (const rules::Condition& c : when) {
+        out += fmt::format("  {:<9} \"{}\" = {}\n", std::string(label) + ":", c.key, rules::describe(c.matcher));
+    }
+    return out;
+}
+
+nlohmann::ordered_json conditions_json(const std::vector<rules::Condition>& when)
+{
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (const rules::Condition& c : when) list.push_back({{"key", c.key}, {"match", rules::describe(c.matcher)}});
+    return list;
+}
+
+nlohmann::ordered_json entry_json(std::string_view kind, const std::string& id, const std::string& title,
+                                  const std::string& since, const rules::SourceLocation& where)
+{
+    nlohmann::ordered_json out =
+        app::json_envelope(app::summarise_knowledge(rules::load_embedded_rules().rules).newest);
+    out["kind"] = std::string(kind);
+    out["id"] = id;
+    out["title"] = title;
+    out["since"] = since;
+    out["file"] = where.file;
+    out["line"] = where.line;
+    out["column"] = where.column;
+    return out;
+}
+
+} // namespace
+
+int command_explain(const std::string& id, const CheckOptions& sources, bool json)
 {
     const rules::LoadedRules loaded = load_rules_or_die(sources);
     const rules::RuleSet& set = loaded.rules;
@@ -289,29 +444,58 @@ int command_explain(const std::string& id, const CheckOptions& sources)
         for (const std::string& l : list) out += fmt::format("  see:      {}\n", l);
         return out;
     };
-    auto conditions = [](const std::vector<rules::Condition>& when) {
-        std::string out;
-        for (const rules::Condition& c : when) out += fmt::format("  when:     {}\n", c.key);
-        return out;
-    };
+    constexpr std::string_view pad = "            ";
     if (const rules::Rule* r = set.find_rule(id)) {
-        print(stdout, fmt::format("{} ({})\n  {}\n  since:    {}\n  defined:  {}\n{}  why:      {}\n  fix:      {}\n{}",
-                                  r->id, rules::to_string(r->severity), r->title, r->since, r->where.str(),
-                                  conditions(r->when), r->explain, r->fix, links(r->links)));
+        if (json) {
+            nlohmann::ordered_json out = entry_json("rule", r->id, r->title, r->since, r->where);
+            out["severity"] = std::string(rules::to_string(r->severity));
+            out["when"] = conditions_json(r->when);
+            out["unless"] = conditions_json(r->unless);
+            out["explain"] = r->explain;
+            out["fix"] = r->fix;
+            out["links"] = r->links;
+            print(stdout, out.dump(2) + "\n");
+            return 0;
+        }
+        print(stdout,
+              fmt::format("{} ({})\n  {}\n  since:    {}\n  defined:  {}\n{}{}  why:      {}\n  fix:      {}\n{}",
+                          r->id, rules::to_string(r->severity), r->title, r->since, r->where.str(),
+                          conditions_text("when", r->when), conditions_text("unless", r->unless),
+                          under_label(r->explain, pad), under_label(r->fix, pad), links(r->links)));
         return 0;
     }
     if (const rules::KnownGood* g = set.find_known_good(id)) {
-        print(stdout,
-              fmt::format("{} (known good)\n  {}\n  since:    {}\n  defined:  {}\n{}  about:    {}\n{}", g->id,
-                          g->title, g->since, g->where.str(), conditions(g->when), g->explain, links(g->links)));
+        if (json) {
+            nlohmann::ordered_json out = entry_json("known_good", g->id, g->title, g->since, g->where);
+            out["when"] = conditions_json(g->when);
+            out["explain"] = g->explain;
+            out["links"] = g->links;
+            print(stdout, out.dump(2) + "\n");
+            return 0;
+        }
+        print(stdout, fmt::format("{} (known good)\n  {}\n  since:    {}\n  defined:  {}\n{}  about:    {}\n{}", g->id,
+                                  g->title, g->since, g->where.str(), conditions_text("when", g->when),
+                                  under_label(g->explain, pad), links(g->links)));
         return 0;
     }
     if (const rules::LogPattern* p = set.find_log_pattern(id)) {
+        if (json) {
+            nlohmann::ordered_json out = entry_json("log_pattern", p->id, p->title, p->since, p->where);
+            out["severity"] = std::string(rules::to_string(p->severity));
+            out["regex"] = p->regex_text;
+            out["when"] = conditions_json(p->when);
+            out["explain"] = p->explain;
+            out["fix"] = p->fix;
+            out["links"] = p->links;
+            print(stdout, out.dump(2) + "\n");
+            return 0;
+        }
         print(stdout,
               fmt::format("{} (log pattern, {})\n  {}\n  regex:    {}\n  since:    {}\n  defined:  {}\n{}  why:      "
                           "{}\n  fix:      {}\n{}",
                           p->id, rules::to_string(p->severity), p->title, p->regex_text, p->since, p->where.str(),
-                          conditions(p->when), p->explain, p->fix, links(p->links)));
+                          conditions_text("when", p->when), under_label(p->explain, pad), under_label(p->fix, pad),
+                          links(p->links)));
         return 0;
     }
     std::vector<std::string> ids;

@@ -4,6 +4,7 @@
 
 #include "rules/evaluate.hpp"
 #include "rules/facts.hpp"
+#include "rules/judge.hpp"
 #include "rules/rule_loader.hpp"
 
 #include <optional>
@@ -26,6 +27,10 @@ struct CheckOptions {
     std::vector<std::string> skip;
     std::optional<std::string> config;
     double probe_timeout_s = 5.0;
+    std::string colour = "auto"; // --color: auto | always | never
+    bool quiet = false;          // -q: the exit code only
+    bool oneline = false;        // "BROKEN firmware.mes-0x83-rocm (+2)"
+    bool no_gpu_ok = false;      // judge a machine without an AMD GPU on its other rules
 };
 
 struct FactsOptions {
@@ -58,6 +63,8 @@ struct DiffCommandOptions {
 struct DaemonOptions {
     std::optional<std::string> state_dir;
     bool json = false;
+    bool no_wait = false;                                   // return once the request is sent
+    double timeout_s = 0;                                   // how long to wait for the outcome; 0: the verb's default
     std::vector<std::pair<std::string, const void*>> verbs; // name, its CLI::App (set by add_daemon_commands)
 };
 // Adds the six subcommands to `app` (a CLI::App; void* keeps CLI11 out of this header).
@@ -74,6 +81,7 @@ rules::Facts probe_machine(const CheckOptions& options,
 // The rules the options name; errors are fatal (exit 3), lint warnings go to stderr.
 rules::LoadedRules load_rules_or_die(const CheckOptions& options, bool show_warnings = true);
 rules::EvaluateOptions evaluate_options(const CheckOptions& options);
+rules::JudgeOptions judge_options(const CheckOptions& options);
 // The --facts file when one is named, else this machine (or --root) probed.
 rules::Facts facts_to_judge(const CheckOptions& options);
 
@@ -87,13 +95,20 @@ struct ExportOptions {
 };
 int command_export(const ExportOptions& options);
 
+// `halo-check config validate`: the configuration through halo-checkd's own parser.
+struct ConfigValidateOptions {
+    std::optional<std::string> config;
+    bool json = false;
+};
+int command_config_validate(const ConfigValidateOptions& options);
+
 int command_check(const CheckOptions& options);
 int command_facts(const FactsOptions& options);
 int command_probes(bool json);
 int command_run(const RunOptions& options);
 int command_rules_validate(const RulesOptions& options);
 int command_rules_list(const RulesOptions& options);
-int command_explain(const std::string& id, const CheckOptions& sources);
+int command_explain(const std::string& id, const CheckOptions& sources, bool json);
 int command_diff(const DiffCommandOptions& options);
 
 } // namespace halo::check

@@ -4,7 +4,12 @@
 
 #include "common/fatal.hpp"
 #include "daemon/check/cli_commands.hpp"
+#include "daemon/config.hpp"
+#include "daemon/control_outcome.hpp"
+#include "daemon/report_output.hpp"
 #include "daemon/state_store.hpp"
+#include "daemon/version_info.hpp"
+#include "rules/rule_loader.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -15,9 +20,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <thread>
 
 namespace halo::check {
 
@@ -35,7 +42,15 @@ void add_daemon_commands(void* app_ptr, DaemonOptions& o)
         CLI::App* sub = app.add_subcommand(name, help);
         sub->add_option("--state-dir", o.state_dir, "halo-checkd's state directory (default: as the daemon's)")
             ->type_name("DIR");
-        if (std::string_view(name) == "status") sub->add_flag("--json", o.json, "Print state.json as it is");
+        if (std::string_view(name) == "status") {
+            sub->add_flag("--json", o.json, "Print state.json as it is");
+        } else {
+            sub->add_flag("--no-wait", o.no_wait, "Return once the request is sent; do not wait for its outcome");
+            sub->add_option("--timeout", o.timeout_s,
+                            "How long to wait for the outcome (default: 300 for restart and start, 60 otherwise)")
+                ->type_name("SECONDS")
+                ->check(CLI::Range(0.1, 86400.0));
+        }
         o.verbs.emplace_back(name, sub);
     }
 }
@@ -141,11 +156,68 @@ int print_status(const app::StateStore& store, const nlohmann::json& j, bool ali
     return alive ? 0 : 3;
 }
 
+// status --json in the shapes every command uses (docs/json.md): the verdict a string, findings
+// and undecided rules objects with an id; the daemon's own sections as state.json has them.
+nlohmann::ordered_json status_json(const nlohmann::json& state, bool alive)
+{
+    using json = nlohmann::ordered_json;
+    const json st = json::parse(state.dump());
+    json out = app::json_envelope(app::summarise_knowledge(rules::load_embedded_rules().rules).newest);
+    const json v = st.contains("verdict") && st["verdict"].is_object() ? st["verdict"] : json::object();
+    out["running"] = alive;
+    out["verdict"] = v.value("verdict", "unknown");
+    out["findings"] = v.contains("findings") && v["findings"].is_array() ? v["findings"] : json::array();
+    out["undecided"] = json::array();
+    if (v.contains("undecided") && v["undecided"].is_array()) {
+        for (const json& id : v["undecided"]) out["undecided"].push_back({{"id", id}});
+    }
+    out["known_good"] = v.contains("known_good") ? v["known_good"] : json(nullptr);
+    out["allowed"] = v.value("allowed", false);
+    out["reason"] = v.value("reason", "");
+    for (const char* key : {"daemon", "engine", "next_boot", "log_events", "last_known_good"}) {
+        if (st.contains(key)) out[key] = st[key];
+    }
+    return out;
+}
+
+// Polls state.json until the request's effect shows (control_outcome), the daemon dies, or the
+// time is up: like systemctl restart, the command returns when the work is done, and says how.
+int wait_for_outcome(const std::string& verb, const app::StateStore& store, const nlohmann::json& before, pid_t pid,
+                     double timeout_s)
+{
+    if (timeout_s <= 0) timeout_s = (verb == "restart" || verb == "start") ? 300 : 60;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+    app::ControlOutcome outcome{app::Progress::waiting, "the request"};
+    while (std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        if (auto now = store.read()) outcome = app::control_outcome(verb, before, *now);
+        if (outcome.progress == app::Progress::done) {
+            std::printf("halo-check: %s: %s\n", verb.c_str(), outcome.message.c_str());
+            return 0;
+        }
+        if (outcome.progress == app::Progress::failed) {
+            std::fprintf(stderr, "halo-check: error: %s: %s; see 'halo-check status' and the daemon's journal\n",
+                         verb.c_str(), outcome.message.c_str());
+            return 1;
+        }
+        if (::kill(pid, 0) < 0 && errno != EPERM) {
+            std::fprintf(stderr, "halo-check: error: %s: halo-checkd (pid %d) exited before it answered\n",
+                         verb.c_str(), static_cast<int>(pid));
+            return 1;
+        }
+    }
+    std::fprintf(stderr,
+                 "halo-check: error: %s: no outcome after %.0f s (still waiting for %s); see 'halo-check status', or "
+                 "wait longer with --timeout\n",
+                 verb.c_str(), timeout_s, outcome.message.c_str());
+    return 1;
+}
+
 } // namespace
 
 int command_daemon(const std::string& verb, const DaemonOptions& o)
 {
-    const app::StateStore store(o.state_dir.value_or(app::default_state_dir()));
+    const app::StateStore store(app::resolve_state_dir(o.state_dir));
     auto state = store.read();
     if (!state) {
         throw Fatal(state.error().message + "; is halo-checkd running? (systemctl --user status halo-checkd; "
@@ -156,7 +228,7 @@ int command_daemon(const std::string& verb, const DaemonOptions& o)
     const bool alive = pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
     if (verb == "status") {
         if (o.json) {
-            const std::string text = state->dump(2) + "\n";
+            const std::string text = status_json(*state, alive).dump(2) + "\n";
             std::fwrite(text.data(), 1, text.size(), stdout);
             return alive ? 0 : 3;
         }
@@ -177,8 +249,11 @@ int command_daemon(const std::string& verb, const DaemonOptions& o)
     if (::kill(pid, verb == "reload" ? SIGHUP : SIGUSR1) < 0) {
         throw Fatal(fmt::format("Failed to signal halo-checkd (pid {}): {}", pid, std::strerror(errno)));
     }
-    std::printf("asked halo-checkd (pid %d) to %s; see 'halo-check status'\n", static_cast<int>(pid), verb.c_str());
-    return 0;
+    if (o.no_wait) {
+        std::printf("asked halo-checkd (pid %d) to %s; see 'halo-check status'\n", static_cast<int>(pid), verb.c_str());
+        return 0;
+    }
+    return wait_for_outcome(verb, store, *state, pid, o.timeout_s);
 }
 
 } // namespace halo::check

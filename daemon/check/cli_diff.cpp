@@ -8,12 +8,16 @@
 
 #include "common/fatal.hpp"
 #include "daemon/check/cli_commands.hpp"
+#include "daemon/config.hpp"
 #include "daemon/environment.hpp"
 #include "daemon/last_known_good.hpp"
+#include "daemon/report_output.hpp"
+#include "daemon/version_info.hpp"
 #include "probes/host.hpp"
 #include "probes/runner.hpp"
 #include "rules/facts_diff.hpp"
 #include "rules/facts_io.hpp"
+#include "rules/rule_loader.hpp"
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -49,15 +53,8 @@ Side from_machine(const CheckOptions& o)
 
 Side from_last_known_good(const DiffCommandOptions& o)
 {
-    // The user service's state dir first, then the system service's.
-    std::filesystem::path dir =
-        o.state_dir ? std::filesystem::path(*o.state_dir)
-                    : app::default_state_dir(false, app::env_value("XDG_STATE_HOME"), app::env_value("HOME"));
-    std::error_code ec;
-    if (!o.state_dir && (dir.empty() || !std::filesystem::exists(app::last_known_good_path(dir), ec))) {
-        const std::filesystem::path system = app::default_state_dir(true, std::nullopt, std::nullopt);
-        if (std::filesystem::exists(app::last_known_good_path(system), ec) || dir.empty()) dir = system;
-    }
+    // The state directory as status and halo-checkd find it: one rule for where state lives.
+    const std::filesystem::path dir = app::resolve_state_dir(o.state_dir);
     auto good = app::load_last_known_good(dir);
     if (!good) throw Fatal(good.error().message);
     return {std::move(good->facts), fmt::format("last known good (recorded {})", good->recorded), good->path.string()};
@@ -69,6 +66,11 @@ nlohmann::ordered_json status_json(const std::optional<rules::ProbeStatus>& s)
     nlohmann::ordered_json j{{"status", rules::to_string(s->state)}};
     if (!s->reason.empty()) j["reason"] = s->reason;
     return j;
+}
+
+nlohmann::ordered_json envelope()
+{
+    return app::json_envelope(app::summarise_knowledge(rules::load_embedded_rules().rules).newest);
 }
 
 std::string format_json(const Side& a, const Side& b, const rules::FactsDiff& diff)
@@ -90,8 +92,12 @@ std::string format_json(const Side& a, const Side& b, const rules::FactsDiff& di
     nlohmann::ordered_json probes = nlohmann::ordered_json::array();
     for (const rules::ProbeChange& p : diff.probes)
         probes.push_back({{"probe", p.probe}, {"old", status_json(p.old_status)}, {"new", status_json(p.new_status)}});
-    nlohmann::ordered_json out{
-        {"a", side(a)}, {"b", side(b)}, {"changes", changes}, {"probes", probes}, {"ignored", diff.ignored}};
+    nlohmann::ordered_json out = envelope();
+    out["a"] = side(a);
+    out["b"] = side(b);
+    out["changes"] = changes;
+    out["probes"] = probes;
+    out["ignored"] = diff.ignored;
     return out.dump(2) + "\n";
 }
 
@@ -180,7 +186,10 @@ std::string format_matrix_json(const std::vector<Side>& nodes, const rules::Fact
             values.push_back(v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr));
         rows.push_back({{"key", row.key}, {"values", values}});
     }
-    nlohmann::ordered_json out{{"nodes", list}, {"differ", rows}, {"ignored", m.ignored}};
+    nlohmann::ordered_json out = envelope();
+    out["nodes"] = list;
+    out["differ"] = rows;
+    out["ignored"] = m.ignored;
     return out.dump(2) + "\n";
 }
 

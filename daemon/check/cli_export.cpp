@@ -32,7 +32,7 @@ void print(std::FILE* out, const std::string& text)
 // The engine as halo-checkd last wrote it; none when no daemon left a state file.
 std::optional<app::EngineStatus> daemon_engine(const ExportOptions& o)
 {
-    const app::StateStore store(o.state_dir.value_or(app::default_state_dir()));
+    const app::StateStore store(app::resolve_state_dir(o.state_dir));
     std::error_code ec;
     if (!std::filesystem::exists(store.path(), ec)) {
         if (o.state_dir) {

@@ -256,6 +256,7 @@ void Manager::evaluate(const std::string& why, bool reload_files)
                                                 : "; the policy refuses the engine: " + m_decision.reason),
                  {{"HALO_VERDICT", std::string(rules::to_string(m_report.verdict))}});
     m_evaluated = true;
+    ++m_evaluations;
     m_watch->evaluated({why, *m_rules, previous ? &*previous : nullptr, reload_files, m_reload_error});
     act_on_decision(why, changed, new_process);
     publish();
@@ -398,6 +399,7 @@ void Manager::handle_requests()
     std::string verb;
     int count = 0;
     while (std::getline(in, verb) && ++count <= 16) {
+        m_request_error.clear();
         if (verb == "restart") {
             m_user_stopped = false;
             evaluate("halo-check restart", false);
@@ -411,13 +413,19 @@ void Manager::handle_requests()
             if (m_decision.allowed && !m_supervisor->process_running()) m_supervisor->start("halo-check start");
         } else if (verb == "smoke") {
             std::string why_not;
-            if (!m_supervisor->smoke(why_not)) m_log.daemon(LOG_WARNING, "smoke test not run: " + why_not);
+            if (!m_supervisor->smoke(why_not)) {
+                m_log.daemon(LOG_WARNING, "smoke test not run: " + why_not);
+                m_request_error = "smoke test not run: " + why_not;
+            }
         } else if (verb == "reload") {
             evaluate("reload", true);
         } else if (!verb.empty()) {
             m_log.daemon(LOG_WARNING, fmt::format("ignoring unknown request '{}' in '{}'", verb.substr(0, 64), path));
+            m_request_error = fmt::format("unknown request '{}'", verb.substr(0, 64));
         }
+        if (!verb.empty()) ++m_requests_handled;
     }
+    publish();
     in.close();
     ::unlink(taken.c_str());
 }
@@ -559,7 +567,11 @@ nlohmann::ordered_json Manager::state_json() const
                    {"policy", std::string(to_string(m_config.daemon.policy))},
                    {"status", status_line()},
                    {"reload_error",
-                    m_reload_error.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(m_reload_error)}};
+                    m_reload_error.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(m_reload_error)},
+                   {"evaluations", m_evaluations},
+                   {"requests_handled", m_requests_handled},
+                   {"request_error", m_request_error.empty() ? nlohmann::ordered_json(nullptr)
+                                                             : nlohmann::ordered_json(m_request_error)}};
     nlohmann::ordered_json findings = nlohmann::ordered_json::array();
     for (const rules::Finding& f : m_report.findings) {
         if (f.rule)

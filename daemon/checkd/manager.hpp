@@ -111,6 +111,11 @@ private:
     Decision m_decision;
     bool m_evaluated = false;
     std::string m_reload_error; // the last reload that failed, and what was kept
+    // For the control verbs' clients, which wait for their request's effect (control_outcome):
+    // evaluations done, control requests handled, and why the last request did nothing.
+    long long m_evaluations = 0;
+    long long m_requests_handled = 0;
+    std::string m_request_error;
     std::string m_refusal_note; // refused while running, engine kept
     bool m_user_stopped = false;
     bool m_stopping = false;

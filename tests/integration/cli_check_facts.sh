@@ -28,9 +28,13 @@ done
 run "$HALO_CHECK" check --facts broken-fw-20251125-rocm.toml --json
 expect_json '[x["matched"] for x in j["findings"] if x["id"]=="firmware.linux-firmware-20251125-rocm"][0]["package.linux-firmware.version"]' 20251125
 expect_json 'all(x["fix"] and x["links"] for x in j["findings"] if x["severity"]!="info")' True
+# The default report is short (title, evidence, fix); -v adds why and the links.
 run "$HALO_CHECK" check --facts broken-fw-20251125-rocm.toml
 expect_out "because: "
 expect_out "fix:"
+expect_no_out "see:     https://"
+run "$HALO_CHECK" check --facts broken-fw-20251125-rocm.toml -v
+expect_out "why:     "
 expect_out "see:     https://"
 
 # Undecided: the broken rule that waits on unknown facts is named with the reason.
@@ -50,7 +54,7 @@ expect_rc 2
 
 # --strict: a machine no known-good entry covers is an untested combination.
 tmp=$(mktemp -d)
-printf '[facts]\n"host.os.id" = "arch"\n"engine.backend" = "cpu"\n' > "$tmp/bare.toml"
+printf '[facts]\n"host.os.id" = "arch"\n"engine.backend" = "cpu"\n"gpu.0.pci.vendor" = "0x1002"\n' > "$tmp/bare.toml"
 # Without any probe's status the file says nothing about what it lacks: undecided, never OK.
 run "$HALO_CHECK" check --facts "$tmp/bare.toml"
 expect_rc 1
@@ -60,6 +64,13 @@ for p in os memory kernel boot packages drm kfd vulkan containers engine; do
     printf '[probes.%s]\nstatus = "ok"\n' "$p" >> "$tmp/untested.toml"
 done
 run "$HALO_CHECK" check --facts "$tmp/untested.toml"
+expect_rc 0
+# The same machine without its AMD GPU cannot run the stack: UNKNOWN, unless told otherwise.
+grep -v 'gpu.0.pci.vendor' "$tmp/untested.toml" > "$tmp/nogpu.toml"
+run "$HALO_CHECK" check --facts "$tmp/nogpu.toml"
+expect_rc 3
+expect_out "no Strix Halo GPU found"
+run "$HALO_CHECK" check --facts "$tmp/nogpu.toml" --no-gpu-ok
 expect_rc 0
 run "$HALO_CHECK" check --facts "$tmp/untested.toml" --strict --json
 expect_rc 1

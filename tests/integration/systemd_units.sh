@@ -29,6 +29,15 @@ grep -q "ExecCondition=$CHECK --fail-on broken" "$T/dropin/llama-server.service.
     > "$T/out" 2>&1 || { cat "$T/out"; fail "ExecCondition drop-in"; }
 echo "ok: user unit and examples verify"
 
+# The examples the build installs name the install prefix's programs, not /usr/bin by default.
+bindir=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$HALO_BINARY_DIR/CMakeCache.txt")/bin
+for example in llama-server-execcondition.conf llama-server-halo-run.service; do
+    generated="$HALO_BINARY_DIR/systemd/examples/$example"
+    grep -q "$bindir/halo-check " "$generated" || fail "$generated does not name $bindir/halo-check"
+    [ "$bindir" = /usr/bin ] || ! grep -q "/usr/bin/halo-check" "$generated" || fail "$generated still names /usr/bin"
+done
+echo "ok: the installed examples name $bindir/halo-check"
+
 point "$HALO_SOURCE_DIR/systemd/halo-checkd-system.service" "$T/halo-checkd-system.service"
 # User= must exist for verify; root stands in for the configured account.
 sed -i 's/^User=halo-check/User=root/' "$T/halo-checkd-system.service"
