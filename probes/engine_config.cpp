@@ -17,7 +17,8 @@ constexpr std::string_view k_engine_keys[] = {"name", "container", "command", "b
 // typo is caught by the probe as well as by the daemon.
 constexpr std::string_view k_supervision_keys[] = {"health_url",        "ready_timeout", "liveness_interval",
                                                    "liveness_failures", "stop_timeout",  "smoke_timeout",
-                                                   "early_exit",        "restart"};
+                                                   "early_exit",        "restart",
+                                                   "regression_threshold", "idle_smoke_interval"};
 
 Error at(std::string_view origin, const toml::node& node, std::string_view what)
 {
