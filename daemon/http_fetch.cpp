@@ -155,8 +155,7 @@ Result<HttpFetchAnswer> perform(const HttpFetchRequest& request, Sink& sink)
     const auto started = std::chrono::steady_clock::now();
     const CURLcode code = g_curl.easy_perform(e);
     HttpFetchAnswer answer;
-    answer.elapsed =
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+    answer.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
     if (sink.failure) std::rethrow_exception(sink.failure);
     if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && sink.stopped)) {
         const std::string why = sink.overflow ? fmt::format("the answer is larger than {} bytes", request.max_body)

@@ -41,8 +41,8 @@ double median_prompt(const std::deque<SpeedSample>& runs) { return median_of(run
 double mean_generation(const std::deque<SpeedSample>& runs) { return mean_of(runs, gen); }
 double mean_prompt(const std::deque<SpeedSample>& runs) { return mean_of(runs, pp); }
 
-std::optional<SpeedRegression> record_speed(SpeedTrack& track, const std::string& model_path,
-                                            const SpeedSample& sample, double threshold)
+std::optional<SpeedRegression> record_speed(SpeedTrack& track, const std::string& model_path, const SpeedSample& sample,
+                                            double threshold)
 {
     if (!usable(sample.generation) || !usable(sample.prompt)) return std::nullopt;
     track.recent.push_back(sample);
@@ -69,7 +69,7 @@ std::optional<SpeedRegression> record_speed(SpeedTrack& track, const std::string
     if (track.regressed) return std::nullopt;
     // A slow run in a good window is no regression, and no good figure either.
     if (track.good.size() >= k_regression_window && (sample.generation < threshold * mean_generation(track.good) ||
-                                                      sample.prompt < threshold * mean_prompt(track.good))) {
+                                                     sample.prompt < threshold * mean_prompt(track.good))) {
         return std::nullopt;
     }
     track.good.push_back(sample);

@@ -54,8 +54,8 @@ double mean_prompt(const std::deque<SpeedSample>& runs);
 
 // Adds one successful smoke run to its model's track; the regression when this run makes one
 // (once per slow-down). Runs with a zero or non-finite figure are ignored: no answer is no speed.
-std::optional<SpeedRegression> record_speed(SpeedTrack& track, const std::string& model_path,
-                                            const SpeedSample& sample, double threshold);
+std::optional<SpeedRegression> record_speed(SpeedTrack& track, const std::string& model_path, const SpeedSample& sample,
+                                            double threshold);
 
 // One track per model path.
 using SpeedHistory = std::map<std::string, SpeedTrack>;

@@ -16,10 +16,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double ms_since(Clock::time_point t)
-{
-    return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
-}
+double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
 std::optional<std::uint64_t> number_in(std::string_view text)
 {
@@ -63,11 +60,12 @@ Result<nlohmann::json> fetch_json(const BenchPlan& plan, const std::string& path
 {
     app::HttpFetchRequest r{plan.url + path, body, plan.headers, plan.timeout};
     auto answer = app::http_fetch(r);
-    if (!answer) return Error{fmt::format("{}: {}; is the engine running? (halo-check status)", what, answer.error().message)};
+    if (!answer)
+        return Error{fmt::format("{}: {}; is the engine running? (halo-check status)", what, answer.error().message)};
     if (wall_ms) *wall_ms = static_cast<double>(answer->elapsed.count()) / 1000.0;
     if (answer->status != 200) {
-        return Error{fmt::format("{}: '{}' answered HTTP {}: {}", what, r.url, answer->status,
-                                 answer->body.substr(0, 300))};
+        return Error{
+            fmt::format("{}: '{}' answered HTTP {}: {}", what, r.url, answer->status, answer->body.substr(0, 300))};
     }
     auto j = nlohmann::json::parse(answer->body, nullptr, false);
     if (j.is_discarded()) return Error{fmt::format("{}: '{}' answered something that is not JSON", what, r.url)};
@@ -129,8 +127,10 @@ Result<StreamRun> stream_once(const BenchPlan& plan, const probes::Host& host, c
         return true;
     });
     run.wall_ms = ms_since(started);
-    if (!answer) return Error{fmt::format("streamed generation: {}; the engine stopped mid-run?", answer.error().message)};
-    if (answer->status != 200) return Error{fmt::format("streamed generation: '{}' answered HTTP {}", r.url, answer->status)};
+    if (!answer)
+        return Error{fmt::format("streamed generation: {}; the engine stopped mid-run?", answer.error().message)};
+    if (answer->status != 200)
+        return Error{fmt::format("streamed generation: '{}' answered HTTP {}", r.url, answer->status)};
     if (!done || !last_timings) {
         return Error{fmt::format("streamed generation: the answer from '{}' ended before its timings and [DONE]; the "
                                  "engine stopped mid-run? (halo-check status)",
@@ -210,7 +210,14 @@ Result<BenchResult> run_bench(const BenchPlan& plan, const probes::Host& host)
                                  "halo-check status",
                                  plan.url, health->status)};
     }
-    if (auto props = fetch_json(plan, "/props", {}, "reading /props")) r.context = context_of(*props);
+    if (auto props = fetch_json(plan, "/props", {}, "reading /props")) {
+        r.context = context_of(*props);
+        // What the engine itself says it runs; the machine's facts, read after the run, add the rest.
+        if (props->contains("model_path") && (*props)["model_path"].is_string())
+            r.config["engine.model.path"] = (*props)["model_path"].get<std::string>();
+        if (props->contains("build_info") && (*props)["build_info"].is_string())
+            r.config["engine.build_info"] = (*props)["build_info"].get<std::string>();
+    }
     const std::vector<pid_t> pids = engine_pids(host, plan.url);
     r.memory_before = read_memory(host, pids);
     r.memory_peak = r.memory_before;
@@ -242,8 +249,8 @@ Result<BenchResult> run_bench(const BenchPlan& plan, const probes::Host& host)
         // Real tokens of this model, so the prompt is text it can read; varied per depth.
         std::string text;
         for (int i = 0; i < 40; ++i) {
-            text += fmt::format("Paragraph {}: the quick brown fox {} jumps over {} lazy dogs near river {}. ", i, i * 7,
-                                i * 13 % 17, i * 31 % 23);
+            text += fmt::format("Paragraph {}: the quick brown fox {} jumps over {} lazy dogs near river {}. ", i,
+                                i * 7, i * 13 % 17, i * 31 % 23);
         }
         auto tok = fetch_json(plan, "/tokenize", nlohmann::json{{"content", text}}.dump(), "tokenizing the prompt");
         if (!tok) return tok.error();
@@ -257,16 +264,17 @@ Result<BenchResult> run_bench(const BenchPlan& plan, const probes::Host& host)
             // Room for the one generated token and the template's few.
             if (r.context > 0 && depth > r.context - 8) {
                 asked = r.context - 8;
-                r.notes.push_back(fmt::format("depth {} is beyond the engine's context of {} tokens: measured {} instead",
-                                              depth, r.context, asked));
-                if (std::any_of(r.depths.begin(), r.depths.end(), [&](const DepthFigure& d) { return d.depth == asked; }))
+                r.notes.push_back(
+                    fmt::format("depth {} is beyond the engine's context of {} tokens: measured {} instead", depth,
+                                r.context, asked));
+                if (std::any_of(r.depths.begin(), r.depths.end(),
+                                [&](const DepthFigure& d) { return d.depth == asked; }))
                     continue;
             }
             if (asked <= 0) continue;
             say(fmt::format("prompt processing at depth {}", asked));
-            nlohmann::json body = {{"prompt", prompt_tokens(base, asked, offset += 97)},
-                                   {"n_predict", 1},
-                                   {"cache_prompt", false}};
+            nlohmann::json body = {
+                {"prompt", prompt_tokens(base, asked, offset += 97)}, {"n_predict", 1}, {"cache_prompt", false}};
             double wall = 0;
             auto j = fetch_json(plan, "/completion", body.dump(), fmt::format("prompt processing at depth {}", asked),
                                 &wall);
@@ -274,7 +282,8 @@ Result<BenchResult> run_bench(const BenchPlan& plan, const probes::Host& host)
             auto t = timings_from_answer(*j, false);
             if (!t) return Error{fmt::format("prompt processing at depth {}: {}", asked, t.error().message)};
             if (t->prompt_n <= 0)
-                return Error{fmt::format("prompt processing at depth {}: the engine processed no prompt tokens", asked)};
+                return Error{
+                    fmt::format("prompt processing at depth {}: the engine processed no prompt tokens", asked)};
             r.depths.push_back({asked, *t, wall});
             r.wall_ms += wall;
             r.engine_ms += t->prompt_ms + t->predicted_ms;

@@ -22,8 +22,8 @@ struct BenchPlan {
     std::string url; // scheme://host:port
     int runs = 3;
     std::vector<long> depths{512, 4096, 16384};
-    std::vector<std::string> headers;                    // Authorization, when the engine wants a key
-    std::function<void(const std::string&)> progress;    // one line of what runs now
+    std::vector<std::string> headers;                 // Authorization, when the engine wants a key
+    std::function<void(const std::string&)> progress; // one line of what runs now
     std::chrono::milliseconds timeout{std::chrono::minutes(10)};
 };
 

@@ -40,9 +40,12 @@ nlohmann::ordered_json spread_json(const std::vector<double>& v)
 
 nlohmann::ordered_json timings_json(const ServerTimings& t)
 {
-    return {{"prompt_n", t.prompt_n},       {"prompt_ms", t.prompt_ms},
-            {"predicted_n", t.predicted_n}, {"predicted_ms", t.predicted_ms},
-            {"cache_n", t.cache_n},         {"prompt_per_second", t.prompt_per_second()},
+    return {{"prompt_n", t.prompt_n},
+            {"prompt_ms", t.prompt_ms},
+            {"predicted_n", t.predicted_n},
+            {"predicted_ms", t.predicted_ms},
+            {"cache_n", t.cache_n},
+            {"prompt_per_second", t.prompt_per_second()},
             {"predicted_per_second", t.predicted_per_second()}};
 }
 
@@ -79,6 +82,7 @@ std::vector<double> numbers_from(const nlohmann::json& j)
 std::vector<double> prompt_rates(const std::vector<ServerTimings>& t)
 {
     std::vector<double> v;
+    v.reserve(t.size());
     for (const ServerTimings& s : t) v.push_back(s.prompt_per_second());
     return v;
 }
@@ -86,6 +90,7 @@ std::vector<double> prompt_rates(const std::vector<ServerTimings>& t)
 std::vector<double> generation_rates(const std::vector<ServerTimings>& t)
 {
     std::vector<double> v;
+    v.reserve(t.size());
     for (const ServerTimings& s : t) v.push_back(s.predicted_per_second());
     return v;
 }
@@ -111,8 +116,7 @@ Result<ServerTimings> timings_from_answer(const nlohmann::json& answer, bool nee
         return Error{"the answer's timings lack prompt_n, prompt_ms, predicted_n or predicted_ms"};
     for (double v : {*prompt_n, *prompt_ms, *predicted_n, *predicted_ms}) {
         if (!std::isfinite(v) || v < 0)
-            return Error{fmt::format("the answer's timings are absurd ({}): a negative or non-finite value",
-                                     t.dump())};
+            return Error{fmt::format("the answer's timings are absurd ({}): a negative or non-finite value", t.dump())};
     }
     if (*prompt_n > k_max_tokens || *predicted_n > k_max_tokens || *prompt_ms > k_max_ms || *predicted_ms > k_max_ms)
         return Error{fmt::format("the answer's timings are absurd ({}): beyond any context or a day", t.dump())};
@@ -121,7 +125,8 @@ Result<ServerTimings> timings_from_answer(const nlohmann::json& answer, bool nee
     s.prompt_ms = *prompt_ms;
     s.predicted_n = static_cast<long>(*predicted_n);
     s.predicted_ms = *predicted_ms;
-    s.cache_n = static_cast<long>(std::clamp(number(t, "cache_n").value_or(0.0), 0.0, static_cast<double>(k_max_tokens)));
+    s.cache_n =
+        static_cast<long>(std::clamp(number(t, "cache_n").value_or(0.0), 0.0, static_cast<double>(k_max_tokens)));
     if (need_generated && s.predicted_n <= 0) return Error{"the engine generated zero tokens"};
     if (s.prompt_per_second() > k_max_rate || s.predicted_per_second() > k_max_rate ||
         (s.prompt_n > 0 && s.prompt_ms <= 0) || (s.predicted_n > 1 && s.predicted_ms <= 0))
@@ -177,9 +182,9 @@ bool is_config_key(std::string_view key)
 {
     auto starts = [&](std::string_view p) { return key.substr(0, p.size()) == p; };
     if (starts("engine.model.") || starts("engine.image") || starts("engine.env.")) return true;
-    for (std::string_view k : {"engine.container", "engine.binary", "engine.backend", "engine.ctx_size",
-                               "engine.flash_attn", "engine.n_gpu_layers", "engine.mmap", "engine.load_mode",
-                               "engine.direct_io", "kernel.release"}) {
+    for (std::string_view k : {"engine.container", "engine.binary", "engine.backend", "engine.build_info",
+                               "engine.ctx_size", "engine.flash_attn", "engine.n_gpu_layers", "engine.mmap",
+                               "engine.load_mode", "engine.direct_io", "kernel.release"}) {
         if (key == k) return true;
     }
     return starts("gpu.") && key.find(".firmware.") != std::string_view::npos &&
@@ -292,12 +297,14 @@ std::string format_table(const BenchResult& r)
                        r.context > 0 ? fmt::format(", context {}", r.context) : "");
     const auto model = r.config.find("engine.model.path");
     if (model != r.config.end()) {
-        auto get = [&](const char* k) {
+        std::string about;
+        for (const char* k : {"engine.model.architecture", "engine.model.file_type_name", "engine.model.size_bytes"}) {
             const auto it = r.config.find(k);
-            return it == r.config.end() ? std::string("?") : it->second;
-        };
-        out += fmt::format("model: {} ({}, {}, {} bytes)\n", model->second, get("engine.model.architecture"),
-                           get("engine.model.file_type_name"), get("engine.model.size_bytes"));
+            if (it == r.config.end()) continue;
+            about +=
+                (about.empty() ? "" : ", ") + it->second + (std::string_view(k).ends_with("bytes") ? " bytes" : "");
+        }
+        out += fmt::format("model: {}{}\n", model->second, about.empty() ? "" : " (" + about + ")");
     }
     out += "\n";
     row("request (max_tokens 10)", spread(r.request_ms, "ms"));
@@ -311,18 +318,20 @@ std::string format_table(const BenchResult& r)
     if (const auto fill = fill_seconds(r.depths, r.context)) {
         row(fmt::format("time to fill the context ({})", r.context), fmt::format("{:.1f} s (extrapolated)", *fill));
     }
-    row("engine RSS before / peak", bytes_text(r.memory_before.rss_bytes) + " / " + bytes_text(r.memory_peak.rss_bytes));
-    row("GTT in use before / peak", bytes_text(r.memory_before.gtt_bytes) + " / " + bytes_text(r.memory_peak.gtt_bytes));
+    row("engine RSS before / peak",
+        bytes_text(r.memory_before.rss_bytes) + " / " + bytes_text(r.memory_peak.rss_bytes));
+    row("GTT in use before / peak",
+        bytes_text(r.memory_before.gtt_bytes) + " / " + bytes_text(r.memory_peak.gtt_bytes));
     row("VRAM in use before / peak",
         bytes_text(r.memory_before.vram_bytes) + " / " + bytes_text(r.memory_peak.vram_bytes));
     for (const std::string& n : r.notes) out += "note: " + n + "\n";
     return out;
 }
 
-std::string format_compare(const BenchResult& a, const BenchResult& b, std::string_view name_a,
-                           std::string_view name_b)
+std::string format_compare(const BenchResult& a, const BenchResult& b, std::string_view name_a, std::string_view name_b)
 {
-    std::string out = fmt::format("{:<32} {:>16} {:>16} {:>8}\n", "", name_a.substr(0, 16), name_b.substr(0, 16), "B/A");
+    std::string out =
+        fmt::format("{:<32} {:>16} {:>16} {:>8}\n", "", name_a.substr(0, 16), name_b.substr(0, 16), "B/A");
     auto row = [&](std::string_view what, double va, double vb, const char* unit) {
         out += fmt::format("{:<32} {:>16} {:>16} {:>8}\n", what, figure(va, unit), figure(vb, unit), ratio(va, vb));
     };

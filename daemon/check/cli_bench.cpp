@@ -40,7 +40,8 @@ void add_bench_command(void* app_ptr, BenchOptions& o, const void** chosen)
     b->add_option("--compare", o.compare, "A.json [B.json]: two results side by side (with one, A against a run now)")
         ->expected(1, 2)
         ->type_name("FILE");
-    b->add_option("--state-dir", o.state_dir, "Where --save keeps results (default: as the daemon's)")->type_name("DIR");
+    b->add_option("--state-dir", o.state_dir, "Where --save keeps results (default: as the daemon's)")
+        ->type_name("DIR");
     b->add_option("--api-key-file", o.api_key_file, "A file with the engine's API key (--api-key engines)")
         ->type_name("FILE");
     b->add_option("--config", o.probe.config, "Configuration file (the engine's URL and facts)")->type_name("FILE");
@@ -60,11 +61,15 @@ void emit(const std::string& text)
 BenchResult load_result(const std::string& path)
 {
     std::ifstream in(path);
-    if (!in) throw Fatal(fmt::format("Failed to read '{}': cannot open it; name a file written by halo-check bench --json or --save", path));
+    if (!in)
+        throw Fatal(fmt::format(
+            "Failed to read '{}': cannot open it; name a file written by halo-check bench --json or --save", path));
     std::stringstream text;
     text << in.rdbuf();
     const auto j = nlohmann::json::parse(text.str(), nullptr, false);
-    if (j.is_discarded()) throw Fatal(fmt::format("Failed to read '{}': not JSON; name a file written by halo-check bench --json or --save", path));
+    if (j.is_discarded())
+        throw Fatal(fmt::format(
+            "Failed to read '{}': not JSON; name a file written by halo-check bench --json or --save", path));
     auto r = bench_from_json(j, path);
     if (!r) throw Fatal(r.error().message);
     return *r;
@@ -132,7 +137,8 @@ int command_bench(const BenchOptions& o)
     }
     const std::string json = to_json(*result).dump(2) + "\n";
     if (o.save) {
-        const std::filesystem::path dir = std::filesystem::path(o.state_dir.value_or(app::default_state_dir())) / "bench";
+        const std::filesystem::path dir =
+            std::filesystem::path(o.state_dir.value_or(app::default_state_dir())) / "bench";
         std::error_code ec;
         std::filesystem::create_directories(dir, ec);
         std::string stamp = result->at;

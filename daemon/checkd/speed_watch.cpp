@@ -11,7 +11,8 @@ namespace {
 nlohmann::ordered_json runs_json(const std::deque<app::SpeedSample>& runs)
 {
     auto a = nlohmann::ordered_json::array();
-    for (const app::SpeedSample& s : runs) a.push_back({{"generation", s.generation}, {"prompt", s.prompt}, {"at", s.at}});
+    for (const app::SpeedSample& s : runs)
+        a.push_back({{"generation", s.generation}, {"prompt", s.prompt}, {"at", s.at}});
     return a;
 }
 
@@ -52,7 +53,8 @@ std::string regression_message(const app::SpeedRegression& r, const std::optiona
     }
     if (ordered.empty()) return text + ", with nothing changed in the facts";
     text += ", since " + rules::format_change(*ordered.front());
-    if (ordered.size() > 1) text += fmt::format(" (and {} more change{})", ordered.size() - 1, ordered.size() > 2 ? "s" : "");
+    if (ordered.size() > 1)
+        text += fmt::format(" (and {} more change{})", ordered.size() - 1, ordered.size() > 2 ? "s" : "");
     return text;
 }
 

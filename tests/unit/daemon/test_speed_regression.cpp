@@ -12,10 +12,7 @@ using halo::app::SpeedTrack;
 
 namespace {
 
-SpeedSample run(double generation, double prompt = 100.0)
-{
-    return {generation, prompt, "2026-01-12T09:00:00Z"};
-}
+SpeedSample run(double generation, double prompt = 100.0) { return {generation, prompt, "2026-01-12T09:00:00Z"}; }
 
 // How many regression events a series of generation figures makes.
 int events(SpeedTrack& track, const std::vector<double>& generation, double prompt = 100.0)
@@ -27,7 +24,7 @@ int events(SpeedTrack& track, const std::vector<double>& generation, double prom
 
 } // namespace
 
-TEST_CASE("speed regression: steady figures make none")
+TEST_CASE("speed regression: steady figures make none", "[daemon][speed_regression]")
 {
     SpeedTrack t;
     CHECK(events(t, {18, 18, 18, 18, 18, 18}) == 0);
@@ -35,17 +32,18 @@ TEST_CASE("speed regression: steady figures make none")
     CHECK(t.good.size() == 6);
 }
 
-TEST_CASE("speed regression: one slow run is not a regression")
+TEST_CASE("speed regression: one slow run is not a regression", "[daemon][speed_regression]")
 {
     SpeedTrack t;
     CHECK(events(t, {18, 18, 18, 18, 4, 18, 18, 4, 18}) == 0);
     CHECK_FALSE(t.regressed);
 }
 
-TEST_CASE("speed regression: noise alternating plus and minus 20 percent makes none")
+TEST_CASE("speed regression: noise alternating plus and minus 20 percent makes none", "[daemon][speed_regression]")
 {
     SpeedTrack t;
     std::vector<double> series;
+    series.reserve(50);
     for (int i = 0; i < 50; ++i) series.push_back(i % 2 ? 18 * 0.8 : 18 * 1.2);
     CHECK(events(t, series) == 0);
     SpeedTrack u; // starting low
@@ -54,7 +52,7 @@ TEST_CASE("speed regression: noise alternating plus and minus 20 percent makes n
     CHECK(events(u, series) == 0);
 }
 
-TEST_CASE("speed regression: a lasting slow-down is reported exactly once")
+TEST_CASE("speed regression: a lasting slow-down is reported exactly once", "[daemon][speed_regression]")
 {
     SpeedTrack t;
     CHECK(events(t, {18, 18, 18, 18}) == 0);
@@ -70,7 +68,7 @@ TEST_CASE("speed regression: a lasting slow-down is reported exactly once")
     CHECK(events(t, {4.5, 4.5, 4.5, 4.5}) == 0); // still slow: no second event
 }
 
-TEST_CASE("speed regression: recovery ends it, and a later slow-down is a new event")
+TEST_CASE("speed regression: recovery ends it, and a later slow-down is a new event", "[daemon][speed_regression]")
 {
     SpeedTrack t;
     CHECK(events(t, {18, 18, 18, 18, 4, 4}) == 1);
@@ -79,14 +77,14 @@ TEST_CASE("speed regression: recovery ends it, and a later slow-down is a new ev
     CHECK(events(t, {18, 18, 4, 4}) == 1);
 }
 
-TEST_CASE("speed regression: a slower prompt alone is one")
+TEST_CASE("speed regression: a slower prompt alone is one", "[daemon][speed_regression]")
 {
     SpeedTrack t;
     CHECK(events(t, {18, 18, 18, 18}, 100.0) == 0);
     CHECK(events(t, {18, 18}, 20.0) == 1);
 }
 
-TEST_CASE("speed regression: the threshold is the boundary")
+TEST_CASE("speed regression: the threshold is the boundary", "[daemon][speed_regression]")
 {
     SpeedTrack t;
     CHECK(events(t, {10, 10, 10, 10}) == 0);
@@ -96,13 +94,13 @@ TEST_CASE("speed regression: the threshold is the boundary")
     CHECK(events(u, {6.9, 6.9}) == 1);
 }
 
-TEST_CASE("speed regression: too few runs are not judged")
+TEST_CASE("speed regression: too few runs are not judged", "[daemon][speed_regression]")
 {
     SpeedTrack t;
     CHECK(events(t, {18, 1, 1}) == 0); // no baseline of 3 good runs yet
 }
 
-TEST_CASE("speed regression: zero, negative and non-finite figures are ignored")
+TEST_CASE("speed regression: zero, negative and non-finite figures are ignored", "[daemon][speed_regression]")
 {
     SpeedTrack t;
     CHECK(events(t, {18, 18, 18, 0, -5, std::numeric_limits<double>::infinity(),
@@ -111,7 +109,7 @@ TEST_CASE("speed regression: zero, negative and non-finite figures are ignored")
     CHECK(t.good.size() == 3);
 }
 
-TEST_CASE("speed regression: medians and means")
+TEST_CASE("speed regression: medians and means", "[daemon][speed_regression]")
 {
     std::deque<SpeedSample> runs{run(3, 30), run(1, 10), run(2, 20), run(10, 100)};
     CHECK(halo::app::median_generation(runs) == Approx(2.5));

@@ -13,7 +13,11 @@ namespace {
 json answer(double prompt_n, double prompt_ms, double predicted_n, double predicted_ms)
 {
     return {{"timings",
-             {{"prompt_n", prompt_n}, {"prompt_ms", prompt_ms}, {"predicted_n", predicted_n}, {"predicted_ms", predicted_ms}, {"cache_n", 0}}}};
+             {{"prompt_n", prompt_n},
+              {"prompt_ms", prompt_ms},
+              {"predicted_n", predicted_n},
+              {"predicted_ms", predicted_ms},
+              {"cache_n", 0}}}};
 }
 
 DepthFigure depth(long d, double ms)
@@ -96,8 +100,9 @@ TEST_CASE("bench: the time to fill the context follows the measured depths", "[b
 
 TEST_CASE("bench: the configuration keeps the facts that identify it", "[bench]")
 {
-    for (const char* k : {"engine.model.path", "engine.model.file_type_name", "engine.image.digest", "engine.flash_attn",
-                          "kernel.release", "gpu.0.firmware.mes", "engine.backend", "engine.env.HSA_OVERRIDE"})
+    for (const char* k :
+         {"engine.model.path", "engine.model.file_type_name", "engine.image.digest", "engine.flash_attn",
+          "kernel.release", "gpu.0.firmware.mes", "engine.backend", "engine.env.HSA_OVERRIDE"})
         CHECK(is_config_key(k));
     for (const char* k : {"gpu.0.sensor.busy", "memory.total", "gpu.0.firmware.source", "engine.port"})
         CHECK_FALSE(is_config_key(k));
@@ -111,7 +116,8 @@ TEST_CASE("bench: a result survives JSON, and a foreign file is refused", "[benc
     r.runs = 2;
     r.context = 4096;
     r.request_ms = {40, 60};
-    r.request_timings = {*timings_from_answer(answer(12, 4, 10, 20), true), *timings_from_answer(answer(12, 6, 10, 30), true)};
+    r.request_timings = {*timings_from_answer(answer(12, 4, 10, 20), true),
+                         *timings_from_answer(answer(12, 6, 10, 30), true)};
     r.first_token_ms = {5, 7};
     r.stream_ms = {100, 120};
     r.stream_timings = r.request_timings;
@@ -137,7 +143,8 @@ TEST_CASE("bench: a result survives JSON, and a foreign file is refused", "[benc
     CHECK_THAT(foreign.error().message, Catch::Contains("'report.json' is not a halo-check bench result"));
 
     const std::string table = format_table(r);
-    CHECK_THAT(table, Catch::Contains("request (max_tokens 10)") && Catch::Contains("50.0 ms (range 40.0–60.0, 2 runs)"));
+    CHECK_THAT(table,
+               Catch::Contains("request (max_tokens 10)") && Catch::Contains("50.0 ms (range 40.0–60.0, 2 runs)"));
     CHECK_THAT(table, Catch::Contains("prompt processing at 512") && Catch::Contains("5120.0 t/s"));
     CHECK_THAT(table, Catch::Contains("GTT in use before / peak") && Catch::Contains("not available"));
     CHECK_THAT(table, Catch::Contains("time to fill the context (4096)"));

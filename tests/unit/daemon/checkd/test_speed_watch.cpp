@@ -99,7 +99,8 @@ TEST_CASE("speed watch: after a daemon restart the last known good facts stand i
     for (int i = 0; i < 4; ++i) CHECK_FALSE(before.smoke(smoke(i, 18), q8, nullptr));
     SpeedWatch after;
     after.restore(nlohmann::json::parse(before.json().dump()));
-    CHECK(nlohmann::json::parse(after.json().dump())["models"] == nlohmann::json::parse(before.json().dump())["models"]);
+    CHECK(nlohmann::json::parse(after.json().dump())["models"] ==
+          nlohmann::json::parse(before.json().dump())["models"]);
     Facts kernel = q8;
     kernel.set("kernel.release", "6.18.7-200.fc43.x86_64");
     CHECK_FALSE(after.smoke(smoke(10, 5), kernel, &q8));
@@ -121,13 +122,15 @@ TEST_CASE("speed watch: texts for prompt speed, no change and no diff", "[daemon
     r.generation_slow = true;
     r.generation = 4;
     r.good_generation = 8;
-    CHECK(regression_message(r, std::nullopt) == "Generation 4.0 t/s, was 8.0 t/s; prompt processing 20.0 t/s, was 100.0 t/s");
+    CHECK(regression_message(r, std::nullopt) ==
+          "Generation 4.0 t/s, was 8.0 t/s; prompt processing 20.0 t/s, was 100.0 t/s");
 }
 
 TEST_CASE("speed watch: a broken state file section is ignored", "[daemon][speed_watch]")
 {
     SpeedWatch w;
-    w.restore(nlohmann::json::parse(R"({"models": {"/m": {"recent": [{"generation": "x"}, 5], "good": 3}}, "regression": 7})"));
+    w.restore(nlohmann::json::parse(
+        R"({"models": {"/m": {"recent": [{"generation": "x"}, 5], "good": 3}}, "regression": 7})"));
     const auto j = w.json();
     CHECK(j["models"]["/m"]["recent"].empty());
     CHECK(j["regression"].is_null());
