@@ -6,7 +6,10 @@
 # own run-to-run noise yields none. The daemon probes a root that holds only the engine's files
 # (as daemon_engine_cannot_start.sh), so the facts follow the real model file. Under CI a
 # missing llama-server fails the test, never skips it. One engine thread: two, on a busy 2-core
-# machine, swing the figures far beyond any threshold from waiting on each other.
+# machine, swing the figures far beyond any threshold from waiting on each other. The threshold is
+# 0.35, not the default 0.7: the ~4x larger model generates at ~0.1-0.25 of the speed, while this
+# shared machine's load alone dips a run by up to half (bench/README-regression.md); the
+# default's noise behaviour is bench_regression_noise's and the unit tests' to show.
 . "$HALO_SOURCE_DIR/tests/support/llama_server.sh"
 require_llama_server server
 models="${HALO_BINARY_DIR:?set by ctest}/test-models"
@@ -28,7 +31,7 @@ ready_timeout = "5m"
 stop_timeout = "10s"
 smoke_timeout = "60s"
 liveness_interval = "10m"
-regression_threshold = 0.7
+regression_threshold = 0.35
 EOC
 "$CHECKD" --root "$R" --config "$T/config.toml" --state-dir "$STATE" --no-dropins --no-watch \
     --journal-export "$T/daemon.export" > "$T/daemon.log" 2>&1 &
@@ -50,14 +53,15 @@ smoke_now() {
     "$CHECK" smoke --state-dir "$STATE" > /dev/null || fail "halo-check smoke"
     next_smoke "$before"
 }
-events() { grep -c '^HALO_EVENT=speed-regression$' "$T/daemon.export" 2>/dev/null || true; }
+# No export file yet (nothing logged since start-up) is no event.
+events() { local n; n=$(grep -c '^HALO_EVENT=speed-regression$' "$T/daemon.export" 2>/dev/null); echo "${n:-0}"; }
 generation() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["engine"]["smoke"]["predicted_per_second"])' "$STATE/state.json"; }
 
 wait_for ready 300
 next_smoke ""
 for _ in 1 2 3 4 5; do smoke_now; done
 fast=$(generation)
-[ "$(events)" = 0 ] || fail "a regression event from the same model's noise"
+[ "$(events)" = 0 ] || { python3 -c "import json,sys; print(json.dumps(json.load(open(sys.argv[1]))[\"speed\"], indent=1))" "$STATE/state.json"; fail "a regression event from the same model's noise"; }
 pass "6 smoke runs of the same model: no regression event (last: $fast t/s)"
 
 # The model file at the same path replaced by one ~4x larger, then re-checked and restarted.
@@ -72,7 +76,8 @@ slow=$(generation)
 python3 -c "import sys; f, s = float(sys.argv[1]), float(sys.argv[2]); sys.exit(0 if s < 0.7 * f else 1)" "$fast" "$slow" \
     || fail "generation did not get clearly slower: $fast -> $slow t/s"
 [ "$(events)" = 1 ] || fail "$(events) regression events, want exactly 1"
-msg=$(sed -n 's/^MESSAGE=\(Generation .*\)$/\1/p' "$T/daemon.export")
+# The MESSAGE of the entry (Journal Export Format: entries separated by an empty line).
+msg=$(awk -v RS= '/\nHALO_EVENT=speed-regression\n/' "$T/daemon.export" | sed -n 's/^MESSAGE=//p')
 case "$msg" in
 *"was "*" t/s, since engine.model.file_type_name Q8_0 → BF16"*) ;;
 *) fail "the regression event does not name the changed file type: '$msg'" ;;
@@ -90,7 +95,7 @@ assert "Q8_0 → BF16" in r["message"], r
 assert s["models"][sys.argv[2]]["regressed"] is True
 PY
 "$CHECK" status --state-dir "$STATE" > "$T/status" || fail "halo-check status"
-grep -q '^slower:      Generation .*Q8_0 → BF16' "$T/status" || { cat "$T/status"; fail "status has no slower: line"; }
+grep -qE '^slower:      (Generation|Prompt processing) .*Q8_0 → BF16' "$T/status" || { cat "$T/status"; fail "status has no slower: line"; }
 pass "state.json and halo-check status show it"
 stop_daemon || fail "daemon exit status $?"
 exit 0
