@@ -58,14 +58,19 @@ set(HALO_APP_SOURCES
   daemon/export_nfd.cpp
   daemon/export_npd.cpp
   daemon/export_prometheus.cpp
+  daemon/http_fetch.cpp
   daemon/last_known_good.cpp
   daemon/redacted_command.cpp
   daemon/report_output.cpp
+  daemon/speed_regression.cpp
   daemon/state_store.cpp
   daemon/version_info.cpp)
 # daemon/check/: halo-check alone.
 set(HALO_CHECK_SOURCES
+  daemon/check/bench_measure.cpp
+  daemon/check/bench_result.cpp
   daemon/check/cli.cpp
+  daemon/check/cli_bench.cpp
   daemon/check/cli_commands.cpp
   daemon/check/cli_completion.cpp
   daemon/check/cli_daemon.cpp
@@ -95,6 +100,7 @@ set(HALO_CHECKD_SOURCES
   daemon/checkd/notifier.cpp
   daemon/checkd/output_pacing.cpp
   daemon/checkd/recheck_news.cpp
+  daemon/checkd/speed_watch.cpp
   daemon/checkd/supervision.cpp
   daemon/checkd/supervisor.cpp
   daemon/checkd/supervisor_container.cpp

@@ -139,6 +139,15 @@ struct Parser {
             return fail(*n, fmt::format("[{}] {} must be between {} and {}", table, key, min, max));
         out = static_cast<int>(*i);
     }
+    void fraction(const toml::table& t, std::string_view key, std::string_view table, double& out)
+    {
+        const toml::node* n = t.get(key);
+        if (!n) return;
+        auto d = n->value<double>();
+        if (!d || *d <= 0.0 || *d >= 1.0)
+            return fail(*n, fmt::format("[{}] {} must be a number between 0 and 1 (0.7 = 70%)", table, key));
+        out = *d;
+    }
     void boolean(const toml::table& t, std::string_view key, std::string_view table, bool& out)
     {
         const toml::node* n = t.get(key);
@@ -188,6 +197,8 @@ void parse_engine(Parser& p, const toml::table& t, EngineConfig& e)
     p.duration(t, "stop_timeout", "engine", e.stop_timeout);
     p.duration(t, "smoke_timeout", "engine", e.smoke_timeout);
     p.duration(t, "early_exit", "engine", e.early_exit, true);
+    p.fraction(t, "regression_threshold", "engine", e.regression_threshold);
+    p.duration(t, "idle_smoke_interval", "engine", e.idle_smoke_interval, true);
     if (const toml::node* r = t.get("restart")) {
         const toml::table* rt = r->as_table();
         if (!rt) return p.fail(*r, "[engine] restart must be a table ([engine.restart])");

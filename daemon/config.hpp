@@ -44,6 +44,12 @@ struct EngineConfig : probes::EngineConfig {
     Duration smoke_timeout = std::chrono::seconds(60);
     // Exit status 1 within this long after start means "will not work": no restart.
     Duration early_exit = std::chrono::seconds(30);
+    // A speed regression: the median of the last 3 smoke tests below this share of the last good
+    // figure for the same model (docs/daemon.md).
+    double regression_threshold = 0.7;
+    // A smoke test this often while the engine is idle (no slot busy); zero: only after a start
+    // and on `halo-check smoke`.
+    Duration idle_smoke_interval{0};
     RestartConfig restart;
 };
 

@@ -15,9 +15,9 @@ namespace {
 constexpr std::string_view k_engine_keys[] = {"name", "container", "command", "backend", "env", "api_key_file"};
 // Read by daemon/config.cpp; named here so the one parser of [engine] knows the whole table and a
 // typo is caught by the probe as well as by the daemon.
-constexpr std::string_view k_supervision_keys[] = {"health_url",        "ready_timeout", "liveness_interval",
-                                                   "liveness_failures", "stop_timeout",  "smoke_timeout",
-                                                   "early_exit",        "restart"};
+constexpr std::string_view k_supervision_keys[] = {
+    "health_url",    "ready_timeout", "liveness_interval", "liveness_failures",    "stop_timeout",
+    "smoke_timeout", "early_exit",    "restart",           "regression_threshold", "idle_smoke_interval"};
 
 Error at(std::string_view origin, const toml::node& node, std::string_view what)
 {

@@ -112,6 +112,8 @@ struct Commands {
     DiffCommandOptions diff;
     ExportOptions exporting;
     DaemonOptions daemon; // status, restart, stop, start, reload, smoke (cli_daemon.cpp)
+    BenchOptions bench;
+    const void* bench_cmd = nullptr;
     CompletionRequest completion;
     ConfigValidateOptions config;
     CLI::App* config_validate_cmd = nullptr;
@@ -226,6 +228,7 @@ void add_commands(CLI::App& app, Commands& c)
     add_probe_options(*c.diff_cmd, c.diff.probe);
     add_export_command(app, c);
     add_daemon_commands(&app, c.daemon);
+    add_bench_command(&app, c.bench, &c.bench_cmd);
     c.completion_cmd = add_completion_command(app, c.completion);
 }
 
@@ -242,6 +245,7 @@ int run_chosen(const CLI::App& app, const Commands& c)
     if (*c.explain_cmd) return command_explain(c.explain_id, c.explain_sources, c.explain_json);
     if (*c.diff_cmd) return command_diff(c.diff);
     if (*c.export_cmd) return command_export(c.exporting);
+    if (static_cast<const CLI::App*>(c.bench_cmd)->parsed()) return command_bench(c.bench);
     return command_check(c.check);
 }
 

@@ -102,6 +102,21 @@ struct ConfigValidateOptions {
 };
 int command_config_validate(const ConfigValidateOptions& options);
 
+// `halo-check bench` (cli_bench.cpp, docs/bench.md).
+struct BenchOptions {
+    std::optional<std::string> url; // default: the configured engine's, else http://127.0.0.1:8080
+    int runs = 3;
+    std::vector<long> depths{512, 4096, 16384};
+    bool json = false;
+    bool save = false;
+    std::vector<std::string> compare; // A.json [B.json]
+    std::optional<std::string> state_dir;
+    std::optional<std::string> api_key_file;
+    CheckOptions probe; // --config, --root (memory readings and facts from a fixture tree)
+};
+void add_bench_command(void* app, BenchOptions& options, const void** chosen);
+int command_bench(const BenchOptions& options);
+
 int command_check(const CheckOptions& options);
 int command_facts(const FactsOptions& options);
 int command_probes(bool json);

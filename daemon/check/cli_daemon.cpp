@@ -120,6 +120,13 @@ int print_status(const app::StateStore& store, const nlohmann::json& j, bool ali
     out += fmt::format("restarts:    {}\n", restarts);
     out += fmt::format("smoke test:  {}\n", smoke_text(e.value("smoke", nlohmann::json())));
     out += fmt::format("last good:   {}\n", smoke_text(e.value("smoke_last_good", nlohmann::json())));
+    if (j.contains("speed") && j["speed"].is_object()) {
+        const auto r = j["speed"].value("regression", nlohmann::json());
+        if (r.is_object()) {
+            out += fmt::format("slower:      {} ({}{})\n", text_of(r, "message"), text_of(r, "at"),
+                               r.value("active", false) ? "" : "; fast again since");
+        }
+    }
     if (!text_of(d, "reload_error", "").empty()) out += fmt::format("reload:      {}\n", text_of(d, "reload_error"));
     // The after-reboot view, the kernel log, the last known good configuration.
     if (j.contains("next_boot") && j["next_boot"].is_object()) {

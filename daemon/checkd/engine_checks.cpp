@@ -67,6 +67,18 @@ Result<std::uint64_t> request_smoke(HttpClient& http, const app::EngineConfig& c
                         smoke_request_headers(api_key), config.smoke_timeout, std::move(done));
 }
 
+bool slots_idle(std::string_view body)
+{
+    const auto j = nlohmann::json::parse(body, nullptr, false);
+    if (!j.is_array() || j.empty()) return false;
+    for (const auto& slot : j) {
+        if (!slot.is_object()) return false;
+        const auto it = slot.find("is_processing");
+        if (it == slot.end() || !it->is_boolean() || it->get<bool>()) return false;
+    }
+    return true;
+}
+
 app::SmokeFigures smoke_figures_from_answer(long status, std::string_view body, std::chrono::microseconds elapsed,
                                             std::string_view error)
 {

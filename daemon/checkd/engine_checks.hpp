@@ -34,6 +34,11 @@ std::vector<std::string> smoke_request_headers(const std::optional<std::string>&
 Result<std::uint64_t> request_smoke(HttpClient& http, const app::EngineConfig& config,
                                     const std::optional<std::string>& api_key, HttpCallback done);
 
+// True when llama-server's /slots answer shows no slot processing a request (an array of slots,
+// each with "is_processing" false). Anything else (not JSON, no array, a slot without the field)
+// is false: the periodic smoke test runs only when the engine says it is idle.
+bool slots_idle(std::string_view body);
+
 // The figures of one smoke test from its answer: ok when a 200 carries generated tokens
 // (usage.completion_tokens), the rates from llama-server's timings. `error` is the transport's
 // reason when `status` is 0. `at` is left for the caller, who knows the time.

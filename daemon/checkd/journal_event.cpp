@@ -24,6 +24,7 @@ std::string_view message_id(JournalEventKind kind) noexcept
     case JournalEventKind::rules_rejected: return "b9c6765147824acf82ee28456b916fac";
     case JournalEventKind::engine_state: return "ea955e63b7c14e0eb9847d359b401870";
     case JournalEventKind::system_changed: return "8d7f0de94732404ea751a3aa476f7d44";
+    case JournalEventKind::speed_regression: return "203254bef19a44048a5ced44496de556";
     }
     return "00000000000000000000000000000000";
 }
@@ -39,6 +40,7 @@ std::string_view to_string(JournalEventKind kind) noexcept
     case JournalEventKind::rules_rejected: return "rules-rejected";
     case JournalEventKind::engine_state: return "engine-state";
     case JournalEventKind::system_changed: return "system-changed";
+    case JournalEventKind::speed_regression: return "speed-regression";
     }
     return "unknown";
 }

@@ -24,6 +24,7 @@ enum class JournalEventKind {
     rules_rejected,    // a reload failed; the last good set stays in use
     engine_state,      // the supervisor's engine state changed
     system_changed,    // the watchers saw packages/boot/containers/devices change
+    speed_regression,  // the smoke tests' median speed fell below the regression threshold
 };
 
 // "3f4a…" (32 lowercase hex digits, no dashes), as journalctl MESSAGE_ID= matches it.

@@ -33,6 +33,7 @@ MachineWatch::MachineWatch(sd_event* event, const ManagerOptions& options, const
       m_known_good(event, log, m_state_dir, [this] { record_last_known_good(); })
 {
     m_notifier.set_event(event);
+    m_speed.set_threshold(config.engine.regression_threshold);
 }
 
 MachineWatch::~MachineWatch() = default;
@@ -43,6 +44,7 @@ void MachineWatch::restore(const nlohmann::json& state)
     if (state.contains("log_monitor") && state["log_monitor"].is_object()) {
         m_journal_cursor = state["log_monitor"].value("cursor", "");
     }
+    if (state.contains("speed")) m_speed.restore(state["speed"]);
 }
 
 void MachineWatch::configure(const app::Config& config)
@@ -50,6 +52,7 @@ void MachineWatch::configure(const app::Config& config)
     m_daemon_config = config.daemon;
     m_notify_enabled = config.notify.enabled;
     m_notifier.set_policy(notify_policy(config.notify));
+    m_speed.set_threshold(config.engine.regression_threshold);
 }
 
 // ---- watchers ---------------------------------------------------------------------------------
@@ -234,6 +237,20 @@ void MachineWatch::engine_changed(const app::EngineStatus& status)
     } else if (kind) {
         notify(*kind, m_events.current_report());
     }
+    if (status.smoke) speed_measured(*status.smoke);
+}
+
+void MachineWatch::speed_measured(const app::SmokeFigures& figures)
+{
+    const auto& last = m_known_good.last();
+    auto news = m_speed.smoke(figures, m_events.current_facts(), last ? &last->facts : nullptr);
+    if (!news) return;
+    m_log.record(regression_record(*news));
+    notify(NotificationKind::speed_regression, m_events.current_report(), [&news](NotificationInput& in) {
+        in.detail = news->message;
+        // What changed since the last good figures, not since the last known good machine.
+        if (news->diff) in.diff = news->diff;
+    });
 }
 
 void MachineWatch::record_last_known_good()
@@ -252,6 +269,7 @@ nlohmann::ordered_json MachineWatch::state_json() const
     j["changes"] = changes_json(m_changes);
     j["last_known_good"] = last_known_good_json(m_known_good.last(), facts);
     j["log_events"] = m_log_events.json();
+    j["speed"] = m_speed.json();
     nlohmann::ordered_json lm{{"cursor", m_monitor ? m_monitor->cursor() : m_journal_cursor}};
     if (m_monitor) {
         lm["lines_seen"] = m_monitor->lines_seen();

@@ -18,6 +18,7 @@
 #include "daemon/checkd/notification.hpp"
 #include "daemon/checkd/notifier.hpp"
 #include "daemon/checkd/recheck_news.hpp"
+#include "daemon/checkd/speed_watch.hpp"
 #include "daemon/checkd/watchers.hpp"
 #include "daemon/config.hpp"
 #include "daemon/engine_status.hpp"
@@ -95,6 +96,8 @@ private:
     void on_batch(const WatchBatch& batch);
     void on_log_event(const LogEvent& event);
     void record_last_known_good();
+    // A smoke test's figures into the regression alarm (each run once).
+    void speed_measured(const app::SmokeFigures& figures);
     void notify(NotificationKind kind, const rules::Report& report,
                 const std::function<void(NotificationInput&)>& adjust = {});
 
@@ -114,6 +117,7 @@ private:
     DesktopNotifier m_notifier;
     EngineAlerts m_engine_alerts;
     LastKnownGoodRecorder m_known_good;
+    SpeedWatch m_speed;
 
     rules::Report m_next_report; // the "after reboot" view
     ReportedVerdicts m_reported;

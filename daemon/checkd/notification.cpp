@@ -268,6 +268,14 @@ Notification compose_notification(const NotificationInput& input)
         n.summary = fmt::format("{} is ready again", engine_name(in));
         n.body = in.detail.empty() ? std::string("It answers and generates again after the failure.") : in.detail;
         break;
+    case NotificationKind::speed_regression:
+        n.topic = k_topic_speed;
+        set_level(n, rules::Severity::warning);
+        n.summary = fmt::format("{} got slower", engine_name(in));
+        n.body = in.detail;
+        n.body += "\nMeasure it: halo-check bench; compare with a saved run: halo-check bench --compare FILE";
+        n.body += diff_section(in);
+        break;
     }
     return n;
 }

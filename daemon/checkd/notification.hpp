@@ -40,8 +40,9 @@ struct Notification {
 // Topics the daemon uses; a later notification of a topic replaces the earlier one.
 inline constexpr std::string_view k_topic_verdict_now = "verdict.now";
 inline constexpr std::string_view k_topic_verdict_next_boot = "verdict.next_boot";
-inline constexpr std::string_view k_topic_engine = "engine"; // given up, ready again
-inline constexpr std::string_view k_topic_gpu = "gpu";       // GPU reset and other log events
+inline constexpr std::string_view k_topic_engine = "engine";      // given up, ready again
+inline constexpr std::string_view k_topic_gpu = "gpu";            // GPU reset and other log events
+inline constexpr std::string_view k_topic_speed = "engine.speed"; // the engine got slower
 
 // `& < >` as entities: servers that announce body-markup (dunst, GNOME, KDE) parse the body as
 // a subset of HTML, and a bare `<` makes dunst drop the markup parse or swallow text.
@@ -63,6 +64,7 @@ enum class NotificationKind {
     gpu_reset,           // the kernel log reported a GPU reset or an MES hang
     log_event,           // another known failure in the kernel log or the engine's output
     engine_ready_again,  // the engine is ready after a failure
+    speed_regression,    // the smoke tests' speed fell below the regression threshold
 };
 
 // One finding, as a person reads it.
@@ -84,8 +86,10 @@ struct NotificationInput {
     std::string kernel_now;                      // kernel.release
     std::string kernel_next;                     // kernel.next_boot.release
     std::vector<std::string> new_rule_ids;       // findings new since the last report: told first
-    std::string detail; // given up: why; GPU reset / log event: the matched log pattern's title
-    std::string fix;    // given up / GPU reset: the known fix, when there is one
+    // given up: why; GPU reset / log event: the matched log pattern's title; speed regression:
+    // the figures and what changed ("Generation 4.5 t/s, was 18.0 t/s, since …")
+    std::string detail;
+    std::string fix;                                          // given up / GPU reset: the known fix, when there is one
     rules::Severity event_severity = rules::Severity::broken; // GPU reset: the log pattern's severity
     std::optional<rules::FactsDiff> diff;                     // against the last known good, when there is one
     std::string last_known_good_recorded;                     // RFC 3339

@@ -692,9 +692,12 @@ void Supervisor::cancel_checks()
 {
     if (m_health_request) m_http.cancel(*m_health_request);
     if (m_smoke_request) m_http.cancel(*m_smoke_request);
+    if (m_slots_request) m_http.cancel(*m_slots_request);
     m_health_request.reset();
     m_smoke_request.reset();
+    m_slots_request.reset();
     disarm(m_health_timer);
+    disarm(m_idle_smoke_timer);
 }
 
 int Supervisor::on_health_timer(sd_event_source*, uint64_t, void* userdata) noexcept
@@ -783,9 +786,53 @@ void Supervisor::run_smoke()
     else m_log.daemon(LOG_WARNING, fmt::format("engine {}: smoke test not run: {}", m_config.name, id.error().message));
 }
 
+void Supervisor::arm_idle_smoke()
+{
+    if (m_config.idle_smoke_interval.count() <= 0 || m_status.state != app::EngineState::ready) return;
+    arm_timer(m_idle_smoke_timer, duration_cast<microseconds>(m_config.idle_smoke_interval),
+              &Supervisor::on_idle_smoke_timer);
+}
+
+int Supervisor::on_idle_smoke_timer(sd_event_source*, uint64_t, void* userdata) noexcept
+{
+    auto* self = static_cast<Supervisor*>(userdata);
+    return guard_callback(
+        "supervisor.on_idle_smoke_timer", 0, [self] { self->idle_smoke_due(); },
+        [self](std::string_view what) { self->fail_internally("on_idle_smoke_timer", what); });
+}
+
+void Supervisor::idle_smoke_due()
+{
+    if (m_status.state != app::EngineState::ready || m_smoke_request || m_slots_request) return arm_idle_smoke();
+    auto id = m_http.request(m_config.base_url + "/slots", {}, smoke_request_headers(m_keys.send),
+                             std::chrono::milliseconds(5000), [this](const HttpResponse& r) {
+                                 (void)guard_callback(
+                                     "supervisor.on_slots", 0, [&] { on_slots(r); },
+                                     [&](std::string_view what) { fail_internally("on_slots", what); });
+                             });
+    if (id) m_slots_request = *id;
+    else arm_idle_smoke();
+}
+
+void Supervisor::on_slots(const HttpResponse& r)
+{
+    m_slots_request.reset();
+    if (m_status.state != app::EngineState::ready) return;
+    // Busy, or no answer saying it is not: the smoke test would slow a user's request (or be
+    // slowed by it) and measure nothing true. Try again after the next interval.
+    if (r.status != 200 || !slots_idle(r.body)) {
+        m_log.daemon(LOG_DEBUG, fmt::format("engine {}: periodic smoke test skipped: {}", m_config.name,
+                                            r.status == 200 ? "a slot is processing a request"
+                                                            : "/slots did not say the engine is idle"));
+        return arm_idle_smoke();
+    }
+    run_smoke();
+}
+
 void Supervisor::on_smoke(const HttpResponse& r)
 {
     m_smoke_request.reset();
+    arm_idle_smoke();
     app::SmokeFigures f = smoke_figures_from_answer(r.status, r.body, r.elapsed, r.error);
     f.at = now_rfc3339(TimePrecision::milliseconds);
     m_status.smoke = f;

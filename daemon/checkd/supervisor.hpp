@@ -116,6 +116,11 @@ private:
     void on_health(const HttpResponse& r);
     void run_smoke();
     void on_smoke(const HttpResponse& r);
+    // The periodic smoke test while idle: armed after each smoke test when configured; asks
+    // /slots first and runs only when no slot is processing a request.
+    void arm_idle_smoke();
+    void idle_smoke_due();
+    void on_slots(const HttpResponse& r);
     void read_output(bool drain_only);
     void handle_line(std::string line);
     void close_output();
@@ -125,6 +130,7 @@ private:
     static int on_child(sd_event_source* s, const siginfo_t* si, void* userdata) noexcept;
     static int on_output(sd_event_source* s, int fd, uint32_t revents, void* userdata) noexcept;
     static int on_health_timer(sd_event_source* s, uint64_t usec, void* userdata) noexcept;
+    static int on_idle_smoke_timer(sd_event_source* s, uint64_t usec, void* userdata) noexcept;
     static int on_kill_timer(sd_event_source* s, uint64_t usec, void* userdata) noexcept;
     static int on_backoff_timer(sd_event_source* s, uint64_t usec, void* userdata) noexcept;
     static int on_leftover_exit(sd_event_source* s, int fd, uint32_t revents, void* userdata) noexcept;
@@ -167,6 +173,8 @@ private:
     SdEventSource m_health_timer;
     SdEventSource m_kill_timer;
     SdEventSource m_backoff_timer;
+    SdEventSource m_idle_smoke_timer; // [engine] idle_smoke_interval
+    std::optional<std::uint64_t> m_slots_request;
     std::optional<std::uint64_t> m_health_request;
     std::optional<std::uint64_t> m_smoke_request;
     std::optional<app::CrashReason> m_run_match; // the first crash line seen in this run

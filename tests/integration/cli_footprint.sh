@@ -14,4 +14,14 @@ done
 run "$HALO_CHECK" facts --only vulkan
 expect_rc 0
 expect_out "'vulkan.loader_version' = '"
+# `halo-check bench` opens libcurl when it needs it (daemon/http_fetch.cpp): asked for an engine
+# that is not there, it has loaded the library and says it could not connect; `facts` never does.
+libs_loaded() { LD_DEBUG=libs "$@" 2>&1 >/dev/null | grep -c 'calling init: .*libcurl' || true; }
+[ "$(libs_loaded "$HALO_CHECK" facts --only os)" = 0 ] || fail "halo-check facts loaded libcurl"
+checks=$((checks + 1))
+[ "$(libs_loaded "$HALO_CHECK" bench --url http://127.0.0.1:1 --runs 1)" -ge 1 ] || fail "halo-check bench did not load libcurl"
+checks=$((checks + 1))
+run "$HALO_CHECK" bench --url http://127.0.0.1:1 --runs 1
+expect_rc 3
+expect_err "is the engine running?"
 done_ok

@@ -6,12 +6,14 @@ The model is architecture `llama` with F32 tensors and a sentencepiece-style voc
 fallback, so any text tokenizes). Its output is gibberish; what matters is that loading,
 /health, chat templating and generation are the engine's own code paths.
 
-Usage: make_gguf.py [--template plain|thinking] [--size tiny|large] [--name NAME] [--ctx N]
-                    [--seed N] OUTPUT
+Usage: make_gguf.py [--template plain|thinking] [--size tiny|medium|large] [--name NAME] [--ctx N]
+                    [--seed N] [--file-type N] OUTPUT
   plain     ChatML
   thinking  ChatML with a <think> section that follows `enable_thinking` (the Qwen3 pattern),
             so the engine detects a reasoning model
   tiny      2 layers, width 64: ~1.2 MB, loads in milliseconds
+  medium    8 layers, width 256: ~30 MB, a quarter of large (the "Q8 -> BF16" pair: the same
+            model ~4x larger generates clearly slower)
   large     8 layers, width 512: ~115 MB, loads slowly enough to see /health's 503 phase and
             generates slowly enough to measure
 The same options and seed give the same bytes."""
@@ -30,6 +32,7 @@ NORMAL, UNKNOWN, CONTROL, USER_DEFINED, BYTE = 1, 2, 3, 4, 6
 SIZES = {
     # width, layers, heads, feed-forward width
     "tiny": (64, 2, 4, 192),
+    "medium": (256, 8, 8, 768),
     "large": (512, 8, 8, 1536),
 }
 
@@ -126,14 +129,16 @@ def random_f32(seed, name, count, exponent):
     return bytes(buf)
 
 
-def build(template, size, name, ctx, seed):
+def build(template, size, name, ctx, seed, file_type=0):
     width, layers, heads, ff = SIZES[size]
     toks = vocabulary()
     n_vocab = len(toks)
     meta = [
         kv("general.architecture", STRING, "llama"),
         kv("general.name", STRING, name),
-        kv("general.file_type", U32, 0),  # all F32
+        # The tensors are all F32; --file-type only labels the file (7 = Q8_0, 32 = BF16), as a
+        # quantised or BF16 model's header would, for tests of what changed.
+        kv("general.file_type", U32, file_type),
         kv("general.alignment", U32, ALIGNMENT),
         kv("llama.context_length", U32, ctx),
         kv("llama.embedding_length", U32, width),
@@ -203,6 +208,7 @@ def main():
     ap.add_argument("--name", default=None, help="general.name (default: halo-test-SIZE-TEMPLATE)")
     ap.add_argument("--ctx", type=int, default=4096, help="llama.context_length (default 4096)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--file-type", type=int, default=0, help="general.file_type (default 0, F32)")
     ap.add_argument("output")
     a = ap.parse_args()
     if a.ctx < 1:
@@ -212,7 +218,7 @@ def main():
     tmp = "%s.tmp%d" % (a.output, os.getpid())
     try:
         with open(tmp, "wb") as f:
-            for chunk in build(a.template, a.size, name, a.ctx, a.seed):
+            for chunk in build(a.template, a.size, name, a.ctx, a.seed, a.file_type):
                 f.write(chunk)
         os.replace(tmp, a.output)
     except OSError as e:

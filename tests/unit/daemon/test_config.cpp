@@ -64,6 +64,8 @@ min_severity = "broken"
     CHECK(c->engine.liveness_interval == 10s);
     CHECK(c->engine.liveness_failures == 3);
     CHECK(c->engine.stop_timeout == 30s);
+    CHECK(c->engine.regression_threshold == Approx(0.7));
+    CHECK(c->engine.idle_smoke_interval == 0s);
     CHECK(c->engine.env.at("HSA_OVERRIDE") == "1");
     CHECK(c->engine.restart.max == 2);
     CHECK(c->engine.restart.window == 10min);
@@ -71,6 +73,15 @@ min_severity = "broken"
     CHECK(c->daemon.policy == Policy::known_good_only);
     CHECK_FALSE(c->daemon.stop_on_refusal);
     CHECK(c->notify.min_severity == "broken");
+}
+
+TEST_CASE("regression_threshold and idle_smoke_interval are read", "[daemon][config]")
+{
+    auto c = parse_config("[engine]\ncommand = [\"x\"]\nregression_threshold = 0.5\nidle_smoke_interval = \"15m\"\n",
+                          "c.toml");
+    REQUIRE(c.ok());
+    CHECK(c->engine.regression_threshold == Approx(0.5));
+    CHECK(c->engine.idle_smoke_interval == 15min);
 }
 
 TEST_CASE("health_url overrides the default and sets the chat base", "[daemon][config]")
@@ -101,6 +112,9 @@ TEST_CASE("config errors name file:line:col and the fix", "[daemon][config]")
         {"[engine]\ncommand = [\"x\"]\n[engine.restart]\nmax = -1\n",
          "[engine.restart] max must be between 0 and 10000"},
         {"[engine]\ncommand = [\"x\"]\n[engine.env]\nA = 1\n", "[engine.env] A must be a string"},
+        {"[engine]\ncommand = [\"x\"]\nregression_threshold = 70\n",
+         "c.toml:3:24: [engine] regression_threshold must be a number between 0 and 1 (0.7 = 70%)"},
+        {"[engine]\ncommand = [\"x\"]\nidle_smoke_interval = \"5 parsecs\"\n", "[engine] idle_smoke_interval"},
         {"[engine\ncommand = [\"x\"]\n", "c.toml:1:"},
         {"garbage \x01\x02", "c.toml:1:"},
     };

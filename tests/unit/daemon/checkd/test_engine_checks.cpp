@@ -116,3 +116,14 @@ TEST_CASE("engine checks: the smoke request carries the engine's API key as a be
           std::vector<std::string>{"Authorization: Bearer sk-local-1"});
     CHECK(smoke_request_headers(std::nullopt).empty());
 }
+
+TEST_CASE("engine checks: /slots says idle only when no slot is processing", "[daemon][engine_checks]")
+{
+    CHECK(slots_idle(R"([{"id":0,"is_processing":false},{"id":1,"is_processing":false}])"));
+    CHECK_FALSE(slots_idle(R"([{"id":0,"is_processing":false},{"id":1,"is_processing":true}])"));
+    CHECK_FALSE(slots_idle(R"([{"id":0}])"));
+    CHECK_FALSE(slots_idle(R"([{"id":0,"is_processing":"no"}])"));
+    CHECK_FALSE(slots_idle("[]"));
+    CHECK_FALSE(slots_idle(R"({"error":{"code":501}})"));
+    CHECK_FALSE(slots_idle("not json"));
+}
