@@ -38,18 +38,6 @@ std::string upper(std::string_view s)
     return out;
 }
 
-// Continuation lines of a multi-line text, indented under the label.
-std::string indent(std::string_view text, std::string_view pad)
-{
-    std::string out;
-    for (char c : text) {
-        out += c;
-        if (c == '\n') out += pad;
-    }
-    while (!out.empty() && (out.back() == ' ' || out.back() == '\n')) out.pop_back();
-    return out;
-}
-
 std::string matched_text(const std::vector<std::pair<std::string, std::string>>& matched)
 {
     std::string out;
@@ -321,8 +309,9 @@ std::string render(const rules::Report& report, const rules::Facts& facts, const
         out += fmt::format("\n{} {}\n  {}\n", paint(severity_colour(r.severity), upper(rules::to_string(r.severity))),
                            paint("1", r.id), r.title);
         out += fmt::format("  because: {}\n", matched_text(f.matched));
-        if (details && !r.explain.empty()) out += fmt::format("  why:     {}\n", indent(r.explain, "           "));
-        if (!r.fix.empty()) out += fmt::format("  fix:     {}\n", indent(r.fix, "           "));
+        if (details && !r.explain.empty())
+            out += fmt::format("  why:     {}\n", indent_continuations(r.explain, "           "));
+        if (!r.fix.empty()) out += fmt::format("  fix:     {}\n", indent_continuations(r.fix, "           "));
         if (details) {
             for (const std::string& link : r.links) out += fmt::format("  see:     {}\n", link);
         }
@@ -576,6 +565,17 @@ std::string format_judgement_json(const rules::Judgement& judgement, const rules
              {"known_good", b.report.known_good ? json(b.report.known_good->id) : json(nullptr)}});
     }
     return dump(root);
+}
+
+std::string indent_continuations(std::string_view text, std::string_view pad)
+{
+    std::string out;
+    for (char c : text) {
+        out += c;
+        if (c == '\n') out += pad;
+    }
+    while (!out.empty() && (out.back() == ' ' || out.back() == '\n')) out.pop_back();
+    return out;
 }
 
 } // namespace halo::app

@@ -58,4 +58,8 @@ TerminalSize terminal_size(int fd);
 // take no room.
 std::string wrap_text(std::string_view text, std::size_t width);
 
+// A multi-line text under a label: every line after the first starts with `pad`, the text's own
+// indentation kept; trailing blanks dropped.
+std::string indent_continuations(std::string_view text, std::string_view pad);
+
 } // namespace halo::app

@@ -390,18 +390,6 @@ int command_rules_list(const RulesOptions& o)
 
 namespace {
 
-// Continuation lines of a multi-line text under its label, their own indentation kept.
-std::string under_label(std::string_view text, std::string_view pad)
-{
-    std::string out;
-    for (char c : text) {
-        out += c;
-        if (c == '\n') out += pad;
-    }
-    while (!out.empty() && (out.back() == ' ' || out.back() == '\n')) out.pop_back();
-    return out;
-}
-
 std::string conditions_text(std::string_view label, const std::vector<rules::Condition>& when)
 {
     std::string out;
@@ -461,7 +449,8 @@ int command_explain(const std::string& id, const CheckOptions& sources, bool jso
               fmt::format("{} ({})\n  {}\n  since:    {}\n  defined:  {}\n{}{}  why:      {}\n  fix:      {}\n{}",
                           r->id, rules::to_string(r->severity), r->title, r->since, r->where.str(),
                           conditions_text("when", r->when), conditions_text("unless", r->unless),
-                          under_label(r->explain, pad), under_label(r->fix, pad), links(r->links)));
+                          app::indent_continuations(r->explain, pad), app::indent_continuations(r->fix, pad),
+                          links(r->links)));
         return 0;
     }
     if (const rules::KnownGood* g = set.find_known_good(id)) {
@@ -475,7 +464,7 @@ int command_explain(const std::string& id, const CheckOptions& sources, bool jso
         }
         print(stdout, fmt::format("{} (known good)\n  {}\n  since:    {}\n  defined:  {}\n{}  about:    {}\n{}", g->id,
                                   g->title, g->since, g->where.str(), conditions_text("when", g->when),
-                                  under_label(g->explain, pad), links(g->links)));
+                                  app::indent_continuations(g->explain, pad), links(g->links)));
         return 0;
     }
     if (const rules::LogPattern* p = set.find_log_pattern(id)) {
@@ -494,8 +483,8 @@ int command_explain(const std::string& id, const CheckOptions& sources, bool jso
               fmt::format("{} (log pattern, {})\n  {}\n  regex:    {}\n  since:    {}\n  defined:  {}\n{}  why:      "
                           "{}\n  fix:      {}\n{}",
                           p->id, rules::to_string(p->severity), p->title, p->regex_text, p->since, p->where.str(),
-                          conditions_text("when", p->when), under_label(p->explain, pad), under_label(p->fix, pad),
-                          links(p->links)));
+                          conditions_text("when", p->when), app::indent_continuations(p->explain, pad),
+                          app::indent_continuations(p->fix, pad), links(p->links)));
         return 0;
     }
     std::vector<std::string> ids;

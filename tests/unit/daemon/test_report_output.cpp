@@ -1,5 +1,6 @@
 #include "daemon/report_output.hpp"
 #include "rules/rule_file.hpp"
+#include "tests/unit/support/rules_text.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -11,12 +12,7 @@ using namespace halo;
 
 namespace {
 
-rules::RuleSet load(const char* text)
-{
-    rules::RulesFile file = rules::parse_rules_file(text, "t.toml");
-    REQUIRE_FALSE(file.has_errors());
-    return std::move(file.entries);
-}
+halo::rules::RuleSet load(const char* text) { return halo::test::load_rules_text(text); }
 
 const char* const k_rules = R"toml(
 [[rule]]
