@@ -145,6 +145,10 @@ cmp -s "$T/a.prom" "$T/b.prom" && fail "the two exports are the same"
     done
 ) &
 WRITER=$!
+# Until the writer's first export lands, the file is the daemon's last one, which is neither of
+# the two: read only after that.
+for _ in $(seq 400); do [ -s "$T/writes" ] && break; sleep 0.05; done
+[ -s "$T/writes" ] || { touch "$T/reader-done"; fail "the writer never replaced the file"; }
 python3 - "$file" "$T/a.prom" "$T/b.prom" "$T/writes" <<'PY' >"$T/reader.txt" 2>&1
 import sys, time
 path, a, b, writes = sys.argv[1:]
