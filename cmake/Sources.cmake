@@ -2,6 +2,8 @@
 # build graph. ARCHITECTURE.md says which layer a file belongs to.
 set(HALO_COMMON_SOURCES
   common/clock.cpp
+  common/control_message.cpp
+  common/printable.cpp
   common/spelling.cpp
   common/text.cpp
   common/toml.cpp
@@ -83,6 +85,7 @@ set(HALO_CHECKD_SOURCES
   daemon/checkd/api_key.cpp
   daemon/checkd/callback_guard.cpp
   daemon/checkd/callback_log.cpp
+  daemon/checkd/control_server.cpp
   daemon/checkd/engine_alerts.cpp
   daemon/checkd/engine_checks.cpp
   daemon/checkd/engine_process.cpp
@@ -101,6 +104,7 @@ set(HALO_CHECKD_SOURCES
   daemon/checkd/output_pacing.cpp
   daemon/checkd/recheck_news.cpp
   daemon/checkd/speed_watch.cpp
+  daemon/checkd/state_lock.cpp
   daemon/checkd/supervision.cpp
   daemon/checkd/supervisor.cpp
   daemon/checkd/supervisor_container.cpp

@@ -30,10 +30,28 @@ std::string default_state_dir()
     return "/var/lib/halo-check";
 }
 
+namespace {
+
+// The process's umask, which only umask() itself reports: read once, put straight back.
+mode_t process_umask()
+{
+    static const mode_t mask = [] {
+        const mode_t m = ::umask(022);
+        ::umask(m);
+        return m;
+    }();
+    return mask;
+}
+
+} // namespace
+
 Result<void> StateStore::prepare() const
 {
     std::error_code ec;
-    std::filesystem::create_directories(m_dir, ec);
+    // The parents as any directory; the state directory itself private (0700) from the start.
+    const std::filesystem::path dir(m_dir);
+    if (dir.has_parent_path()) std::filesystem::create_directories(dir.parent_path(), ec);
+    if (!ec && ::mkdir(m_dir.c_str(), 0700) < 0 && errno != EEXIST) ec = std::error_code(errno, std::generic_category());
     if (ec) {
         return Error{
             fmt::format("Failed to create state directory '{}': {}; pass --state-dir DIR", m_dir, ec.message())};
@@ -44,7 +62,8 @@ Result<void> StateStore::prepare() const
 Result<void> StateStore::write(const nlohmann::ordered_json& state) const
 {
     const std::string text = state.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-    return write_file_atomically(path(), text, 0644);
+    // 0666 less the umask, as any file created: UMask=0077 in the unit makes it 0600.
+    return write_file_atomically(path(), text, 0666 & ~process_umask());
 }
 
 Result<nlohmann::json> StateStore::read() const

@@ -26,8 +26,9 @@ public:
     Result<void> write(const nlohmann::ordered_json& state) const;
     Result<nlohmann::json> read() const;
     std::string path() const { return m_dir + "/state.json"; }
-    // Control requests from `halo-check restart|stop|start|smoke`: one verb a line.
-    std::string request_path() const { return m_dir + "/request"; }
+    // halo-checkd's control socket (daemon/checkd/control_server.hpp) and single-instance lock.
+    std::string socket_path() const { return m_dir + "/control.sock"; }
+    std::string lock_path() const { return m_dir + "/lock"; }
     const std::string& dir() const { return m_dir; }
 
 private:

@@ -1,11 +1,16 @@
 // `halo-check status|restart|stop|start|reload|smoke`: the daemon's control channel, client side.
-// status reads <state dir>/state.json; the others append a verb to <state dir>/request and send
-// halo-checkd SIGUSR1 (reload: SIGHUP), addressing it by the pid in state.json.
+// Every verb connects to <state dir>/control.sock and checks, by SO_PEERCRED, that the process on
+// the other end runs as the user who owns the state directory (the daemon's user). No pid is
+// taken from a file and nothing is written there. status asks whether the daemon answers, then
+// prints state.json (its text made printable); the others send the verb and print the outcome
+// the daemon answers with (docs/daemon.md, "The control channel").
 
+#include "common/control_message.hpp"
 #include "common/fatal.hpp"
+#include "common/fd.hpp"
+#include "common/printable.hpp"
 #include "daemon/check/cli_commands.hpp"
 #include "daemon/config.hpp"
-#include "daemon/control_outcome.hpp"
 #include "daemon/report_output.hpp"
 #include "daemon/state_store.hpp"
 #include "daemon/version_info.hpp"
@@ -15,16 +20,19 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
-#include <fcntl.h>
-#include <signal.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <thread>
+#include <optional>
+#include <utility>
 
 namespace halo::check {
 
@@ -68,7 +76,8 @@ namespace {
 std::string text_of(const nlohmann::json& j, const char* key, const std::string& fallback = "-")
 {
     if (!j.is_object() || !j.contains(key) || j[key].is_null()) return fallback;
-    return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
+    // state.json is a file: what it says reaches the terminal only as printable text.
+    return printable(j[key].is_string() ? j[key].get<std::string>() : j[key].dump());
 }
 
 std::string smoke_text(const nlohmann::json& s)
@@ -80,14 +89,15 @@ std::string smoke_text(const nlohmann::json& s)
                        s.value("predicted_per_second", 0.0), text_of(s, "at"));
 }
 
-int print_status(const app::StateStore& store, const nlohmann::json& j, bool alive)
+// `answer`: the daemon's own reply to status, or why none came.
+int print_status(const app::StateStore& store, const nlohmann::json& j, bool alive, const std::string& answer)
 {
     const auto& d = j.value("daemon", nlohmann::json::object());
     const auto& v = j.value("verdict", nlohmann::json::object());
     const auto& e = j.value("engine", nlohmann::json::object());
     std::string out;
-    out += fmt::format("halo-checkd: {} (pid {}, since {})\n", alive ? "running" : "NOT RUNNING (state file is stale)",
-                       text_of(d, "pid"), text_of(d, "started"));
+    if (alive) out += fmt::format("halo-checkd: running ({}, since {})\n", answer, text_of(d, "started"));
+    else out += fmt::format("halo-checkd: NOT RUNNING ({}; the state file is stale)\n", answer);
     out += fmt::format("status:      {}\n", text_of(d, "status"));
     out += fmt::format("verdict:     {}", text_of(v, "verdict"));
     if (v.contains("findings") && v["findings"].is_array() && !v["findings"].empty()) {
@@ -101,7 +111,7 @@ int print_status(const app::StateStore& store, const nlohmann::json& j, bool ali
     if (e.contains("command") && e["command"].is_array() && !e["command"].empty()) {
         std::string command;
         for (const auto& a : e["command"]) {
-            const std::string arg = a.is_string() ? a.get<std::string>() : a.dump();
+            const std::string arg = printable(a.is_string() ? a.get<std::string>() : a.dump());
             const bool quote = arg.empty() || arg.find_first_of(" \t'\"") != std::string::npos;
             command += (command.empty() ? "" : " ") + (quote ? "'" + arg + "'" : arg);
         }
@@ -152,7 +162,7 @@ int print_status(const app::StateStore& store, const nlohmann::json& j, bool ali
             if (l["changes"].empty()) out += "changed since last known good: nothing\n";
             else out += "changed since last known good:\n";
             for (const auto& c : l["changes"]) {
-                if (c.is_string()) out += "  " + c.get<std::string>() + "\n";
+                if (c.is_string()) out += "  " + printable(c.get<std::string>()) + "\n";
             }
         }
     } else if (j.contains("last_known_good")) {
@@ -187,37 +197,137 @@ nlohmann::ordered_json status_json(const nlohmann::json& state, bool alive)
     return out;
 }
 
-// Polls state.json until the request's effect shows (control_outcome), the daemon dies, or the
-// time is up: like systemctl restart, the command returns when the work is done, and says how.
-int wait_for_outcome(const std::string& verb, const app::StateStore& store, const nlohmann::json& before, pid_t pid,
-                     double timeout_s)
+// A connection to halo-checkd whose peer is the user who owns the state directory. Refuses a
+// socket that is not one, or that someone else owns or serves: a state directory is where the
+// daemon's user writes, and the CLI (often root) must not act on what another user planted.
+Result<Fd> connect_daemon(const app::StateStore& store)
 {
+    const std::string path = store.socket_path();
+    struct stat dir {};
+    if (::stat(store.dir().c_str(), &dir) < 0) {
+        return Error{fmt::format("Failed to open the state directory '{}': {}", store.dir(), std::strerror(errno)),
+                     errno};
+    }
+    struct stat sock {};
+    if (::lstat(path.c_str(), &sock) < 0) {
+        return Error{fmt::format("no control socket '{}': {}", path, std::strerror(errno)), errno};
+    }
+    if (!S_ISSOCK(sock.st_mode) || sock.st_uid != dir.st_uid) {
+        return Error{fmt::format("'{}' is not a socket owned by uid {}, the owner of '{}'; it is not halo-checkd's",
+                                 path, dir.st_uid, store.dir())};
+    }
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (path.size() >= sizeof(addr.sun_path)) return Error{fmt::format("the socket path '{}' is too long", path)};
+    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+    Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd) return Error{fmt::format("Failed to create a socket: {}", std::strerror(errno)), errno};
+    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) < 0) {
+        return Error{fmt::format("Failed to connect to '{}': {}", path, std::strerror(errno)), errno};
+    }
+    ucred peer{};
+    socklen_t len = sizeof(peer);
+    if (::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &peer, &len) < 0) {
+        return Error{fmt::format("Failed to learn who serves '{}': {}", path, std::strerror(errno)), errno};
+    }
+    if (peer.uid != dir.st_uid) {
+        return Error{fmt::format("'{}' is served by uid {} (pid {}), not by uid {} who owns '{}'; refusing to talk to it",
+                                 path, peer.uid, peer.pid, dir.st_uid, store.dir())};
+    }
+    return fd;
+}
+
+// One reply line from the daemon, waiting until `deadline`; nullopt on time-out, an Error when
+// the daemon hung up or sent something that is not a reply.
+Result<std::optional<ControlReply>> read_reply(int fd, std::string& pending,
+                                               std::chrono::steady_clock::time_point deadline)
+{
+    for (;;) {
+        if (const std::size_t nl = pending.find('\n'); nl != std::string::npos) {
+            auto reply = parse_control_reply(std::string_view(pending).substr(0, nl));
+            pending.erase(0, nl + 1);
+            if (!reply) return reply.error();
+            return std::optional<ControlReply>(std::move(*reply));
+        }
+        if (pending.size() > kControlReplyMax) return Error{"halo-checkd's reply is longer than a reply may be"};
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
+                                                                                std::chrono::steady_clock::now());
+        if (left.count() <= 0) return std::optional<ControlReply>();
+        pollfd p{fd, POLLIN, 0};
+        const int r = ::poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), 1000)));
+        if (r < 0 && errno != EINTR) return Error{fmt::format("Failed to wait for halo-checkd: {}", std::strerror(errno))};
+        if (r <= 0) continue;
+        char buffer[512];
+        const ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
+        if (n <= 0) return Error{"halo-checkd closed the connection before it answered (did it exit?)"};
+        pending.append(buffer, static_cast<std::size_t>(n));
+    }
+}
+
+// Sends the verb and waits for its outcome: like systemctl restart, the command returns when the
+// work is done, and says how.
+int request(const std::string& verb, int fd, const DaemonOptions& o)
+{
+    double timeout_s = o.timeout_s;
     if (timeout_s <= 0) timeout_s = (verb == "restart" || verb == "start") ? 300 : 60;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
-    app::ControlOutcome outcome{app::Progress::waiting, "the request"};
-    while (std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        if (auto now = store.read()) outcome = app::control_outcome(verb, before, *now);
-        if (outcome.progress == app::Progress::done) {
-            std::printf("halo-check: %s: %s\n", verb.c_str(), outcome.message.c_str());
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                              std::chrono::duration<double>(timeout_s));
+    const std::string line = verb + "\n";
+    if (::send(fd, line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size())) {
+        throw Fatal(fmt::format("Failed to send the {} request to halo-checkd: {}", verb, std::strerror(errno)));
+    }
+    std::string pending;
+    std::string awaited = "halo-checkd to take the request";
+    for (;;) {
+        auto reply = read_reply(fd, pending, deadline);
+        if (!reply) {
+            std::fprintf(stderr, "halo-check: error: %s: %s; see 'halo-check status' and the daemon's journal\n",
+                         verb.c_str(), reply.error().message.c_str());
+            return 1;
+        }
+        if (!*reply) break;
+        const ControlReply& r = **reply;
+        if (r.kind == ControlReplyKind::taken) {
+            if (o.no_wait) {
+                std::printf("asked halo-checkd (%s) to %s; see 'halo-check status'\n", r.message.c_str(),
+                            verb.c_str());
+                return 0;
+            }
+            awaited = "its outcome";
+            continue;
+        }
+        if (r.kind == ControlReplyKind::done) {
+            std::printf("halo-check: %s: %s\n", verb.c_str(), r.message.c_str());
             return 0;
         }
-        if (outcome.progress == app::Progress::failed) {
-            std::fprintf(stderr, "halo-check: error: %s: %s; see 'halo-check status' and the daemon's journal\n",
-                         verb.c_str(), outcome.message.c_str());
-            return 1;
-        }
-        if (::kill(pid, 0) < 0 && errno != EPERM) {
-            std::fprintf(stderr, "halo-check: error: %s: halo-checkd (pid %d) exited before it answered\n",
-                         verb.c_str(), static_cast<int>(pid));
-            return 1;
-        }
+        std::fprintf(stderr, "halo-check: error: %s: %s%s; see 'halo-check status' and the daemon's journal\n",
+                     verb.c_str(), r.kind == ControlReplyKind::refused ? "halo-checkd refused: " : "",
+                     r.message.c_str());
+        return 1;
     }
     std::fprintf(stderr,
                  "halo-check: error: %s: no outcome after %.0f s (still waiting for %s); see 'halo-check status', or "
                  "wait longer with --timeout\n",
-                 verb.c_str(), timeout_s, outcome.message.c_str());
+                 verb.c_str(), timeout_s, awaited.c_str());
     return 1;
+}
+
+// Whether halo-checkd answers on its socket, and its answer or why not.
+std::pair<bool, std::string> daemon_answers(const app::StateStore& store)
+{
+    auto fd = connect_daemon(store);
+    if (!fd) return {false, fd.error().message};
+    const std::string line = "status\n";
+    if (::send(fd->get(), line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size())) {
+        return {false, fmt::format("Failed to ask halo-checkd: {}", std::strerror(errno))};
+    }
+    std::string pending;
+    auto reply = read_reply(fd->get(), pending, std::chrono::steady_clock::now() + std::chrono::seconds(10));
+    if (!reply) return {false, reply.error().message};
+    if (!*reply) return {false, "halo-checkd did not answer within 10 s"};
+    if ((*reply)->kind != ControlReplyKind::done) return {false, "halo-checkd refused: " + (*reply)->message};
+    return {true, (*reply)->message};
 }
 
 } // namespace
@@ -225,42 +335,27 @@ int wait_for_outcome(const std::string& verb, const app::StateStore& store, cons
 int command_daemon(const std::string& verb, const DaemonOptions& o)
 {
     const app::StateStore store(app::resolve_state_dir(o.state_dir));
+    if (verb != "status") {
+        auto fd = connect_daemon(store);
+        if (!fd) {
+            throw Fatal(fmt::format("halo-checkd does not answer: {}; is it running? (systemctl --user status "
+                                    "halo-checkd; pass --state-dir when it uses another directory)",
+                                    fd.error().message));
+        }
+        return request(verb, fd->get(), o);
+    }
     auto state = store.read();
     if (!state) {
         throw Fatal(state.error().message + "; is halo-checkd running? (systemctl --user status halo-checkd; "
                                             "pass --state-dir when it uses another directory)");
     }
-    const auto& d = state->value("daemon", nlohmann::json::object());
-    const pid_t pid = d.contains("pid") && d["pid"].is_number_integer() ? d["pid"].get<pid_t>() : 0;
-    const bool alive = pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
-    if (verb == "status") {
-        if (o.json) {
-            const std::string text = status_json(*state, alive).dump(2) + "\n";
-            std::fwrite(text.data(), 1, text.size(), stdout);
-            return alive ? 0 : 3;
-        }
-        return print_status(store, *state, alive);
+    const auto [alive, answer] = daemon_answers(store);
+    if (o.json) {
+        const std::string text = status_json(*state, alive).dump(2) + "\n";
+        std::fwrite(text.data(), 1, text.size(), stdout);
+        return alive ? 0 : 3;
     }
-    if (!alive)
-        throw Fatal(fmt::format("halo-checkd (pid {} in '{}') is not running; start it first", pid, store.path()));
-    if (verb != "reload") {
-        const std::string line = verb + "\n";
-        const int fd = ::open(store.request_path().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-        if (fd < 0 || ::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
-            const int err = errno;
-            if (fd >= 0) ::close(fd);
-            throw Fatal(fmt::format("Failed to write request '{}': {}", store.request_path(), std::strerror(err)));
-        }
-        ::close(fd);
-    }
-    if (::kill(pid, verb == "reload" ? SIGHUP : SIGUSR1) < 0) {
-        throw Fatal(fmt::format("Failed to signal halo-checkd (pid {}): {}", pid, std::strerror(errno)));
-    }
-    if (o.no_wait) {
-        std::printf("asked halo-checkd (pid %d) to %s; see 'halo-check status'\n", static_cast<int>(pid), verb.c_str());
-        return 0;
-    }
-    return wait_for_outcome(verb, store, *state, pid, o.timeout_s);
+    return print_status(store, *state, alive, printable(answer));
 }
 
 } // namespace halo::check

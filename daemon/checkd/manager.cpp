@@ -3,6 +3,8 @@
 #include "common/clock.hpp"
 #include "common/fatal.hpp"
 #include "daemon/checkd/callback_guard.hpp"
+#include "daemon/control_outcome.hpp"
+#include "daemon/checkd/state_lock.hpp"
 #include "daemon/checkd/export_files.hpp"
 #include "daemon/checkd/output_pacing.hpp"
 #include "daemon/environment.hpp"
@@ -57,7 +59,6 @@ std::string_view signal_callback_name(int signo) noexcept
     case SIGTERM: return "manager.on_signal(SIGTERM)";
     case SIGINT: return "manager.on_signal(SIGINT)";
     case SIGHUP: return "manager.on_signal(SIGHUP)";
-    case SIGUSR1: return "manager.on_signal(SIGUSR1)";
     default: return "manager.on_signal";
     }
 }
@@ -139,13 +140,16 @@ Manager::Manager(ManagerOptions options, app::Config config)
     m_event.reset(e);
     // WATCHDOG=1 from the loop itself: if the loop wedges, systemd notices and restarts us.
     sd_event_set_watchdog(e, 1);
-    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) {
+    for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
         sd_event_source* s = nullptr;
         r = sd_event_add_signal(e, &s, sig, &Manager::on_signal, this);
         if (r < 0) throw Fatal(fmt::format("Failed to watch signal {}: {}", sig, std::strerror(-r)));
         m_signal_sources.emplace_back(s);
     }
     if (auto ok = m_store.prepare(); !ok) throw Fatal(ok.error().message);
+    auto lock = lock_state_dir(m_store.lock_path());
+    if (!lock) throw Fatal(lock.error().message);
+    m_lock = std::move(*lock);
     m_watch = std::make_unique<MachineWatch>(e, m_options, m_config, m_log, m_store.dir(),
                                              static_cast<MachineWatchEvents&>(*this));
     auto http = HttpClient::create(e);
@@ -165,6 +169,12 @@ Manager::Manager(ManagerOptions options, app::Config config)
     auto set = std::make_shared<rules::RuleSet>();
     if (!load_rules_into(*set, error)) throw Fatal(error);
     m_rules = set;
+    auto control = ControlServer::create(e, m_store.socket_path(), m_log,
+                                         [this](std::uint64_t id, ControlVerb verb, const ucred& peer) {
+                                             on_control(id, verb, peer);
+                                         });
+    if (!control) throw Fatal(control.error().message);
+    m_control = std::move(*control);
 }
 
 Manager::~Manager() = default;
@@ -389,45 +399,73 @@ void Manager::shutdown(const std::string& why)
     m_supervisor->stop("daemon shutting down: " + why, [this] { sd_event_exit(m_event.get(), 0); });
 }
 
-void Manager::handle_requests()
+void Manager::run_request(ControlVerb verb)
 {
-    const std::string path = m_store.request_path();
-    const std::string taken = path + ".taken";
-    // Renaming first: a verb written while we read lands in a new file and its own signal.
-    if (::rename(path.c_str(), taken.c_str()) < 0) return;
-    std::ifstream in(taken);
-    std::string verb;
-    int count = 0;
-    while (std::getline(in, verb) && ++count <= 16) {
-        m_request_error.clear();
-        if (verb == "restart") {
-            m_user_stopped = false;
-            evaluate("halo-check restart", false);
-            if (m_decision.allowed) m_supervisor->restart("halo-check restart");
-        } else if (verb == "stop") {
-            m_user_stopped = true;
-            m_supervisor->stop("stopped by halo-check stop");
-        } else if (verb == "start") {
-            m_user_stopped = false;
-            evaluate("halo-check start", false);
-            if (m_decision.allowed && !m_supervisor->process_running()) m_supervisor->start("halo-check start");
-        } else if (verb == "smoke") {
-            std::string why_not;
-            if (!m_supervisor->smoke(why_not)) {
-                m_log.daemon(LOG_WARNING, "smoke test not run: " + why_not);
-                m_request_error = "smoke test not run: " + why_not;
-            }
-        } else if (verb == "reload") {
-            evaluate("reload", true);
-        } else if (!verb.empty()) {
-            m_log.daemon(LOG_WARNING, fmt::format("ignoring unknown request '{}' in '{}'", verb.substr(0, 64), path));
-            m_request_error = fmt::format("unknown request '{}'", verb.substr(0, 64));
+    m_request_error.clear();
+    switch (verb) {
+    case ControlVerb::restart:
+        m_user_stopped = false;
+        evaluate("halo-check restart", false);
+        if (m_decision.allowed) m_supervisor->restart("halo-check restart");
+        break;
+    case ControlVerb::stop:
+        m_user_stopped = true;
+        m_supervisor->stop("stopped by halo-check stop");
+        break;
+    case ControlVerb::start:
+        m_user_stopped = false;
+        evaluate("halo-check start", false);
+        if (m_decision.allowed && !m_supervisor->process_running()) m_supervisor->start("halo-check start");
+        break;
+    case ControlVerb::smoke: {
+        std::string why_not;
+        if (!m_supervisor->smoke(why_not)) {
+            m_log.daemon(LOG_WARNING, "smoke test not run: " + why_not);
+            m_request_error = "smoke test not run: " + why_not;
         }
-        if (!verb.empty()) ++m_requests_handled;
+        break;
     }
+    case ControlVerb::reload: evaluate("reload", true); break;
+    case ControlVerb::status: break;
+    }
+    ++m_requests_handled;
+}
+
+void Manager::on_control(std::uint64_t id, ControlVerb verb, const ucred& peer)
+{
+    if (verb == ControlVerb::status) {
+        m_control->reply(id, {ControlReplyKind::done, fmt::format("pid {}", ::getpid())}, true);
+        return;
+    }
+    m_log.daemon(LOG_INFO, fmt::format("control request '{}' from uid {} (pid {})", to_string(verb), peer.uid,
+                                       peer.pid));
+    nlohmann::json before = nlohmann::json::parse(state_json().dump(), nullptr, false);
+    run_request(verb);
+    if (!m_control->reply(id, {ControlReplyKind::taken, fmt::format("pid {}", ::getpid())}, false)) {
+        publish();
+        return;
+    }
+    m_waiting.push_back({id, std::string(to_string(verb)), std::move(before)});
     publish();
-    in.close();
-    ::unlink(taken.c_str());
+}
+
+void Manager::answer_waiting(const nlohmann::json& now)
+{
+    std::vector<WaitingClient> still;
+    for (WaitingClient& w : m_waiting) {
+        if (!m_control->connected(w.id)) continue; // hung up: it waits no more
+        const app::ControlOutcome outcome = app::control_outcome(w.verb, w.before, now);
+        if (outcome.progress == app::Progress::waiting) {
+            still.push_back(std::move(w));
+            continue;
+        }
+        m_control->reply(
+            w.id,
+            {outcome.progress == app::Progress::done ? ControlReplyKind::done : ControlReplyKind::failed,
+             outcome.message},
+            true);
+    }
+    m_waiting = std::move(still);
 }
 
 int Manager::on_signal(sd_event_source*, const struct signalfd_siginfo* si, void* userdata) noexcept
@@ -444,7 +482,6 @@ void Manager::handle_signal(int signo)
     case SIGTERM:
     case SIGINT: shutdown(signo == SIGTERM ? "SIGTERM" : "SIGINT"); break;
     case SIGHUP: evaluate("reload (SIGHUP)", true); break;
-    case SIGUSR1: handle_requests(); break;
     default: break;
     }
 }
@@ -610,7 +647,9 @@ void Manager::publish()
         sd_notifyf(0, "STATUS=%s", line.c_str());
         m_last_status = line;
     }
-    if (auto ok = m_store.write(state_json()); !ok) m_log.daemon(LOG_WARNING, ok.error().message);
+    const nlohmann::ordered_json state = state_json();
+    if (auto ok = m_store.write(state); !ok) m_log.daemon(LOG_WARNING, ok.error().message);
+    if (m_control && !m_waiting.empty()) answer_waiting(nlohmann::json::parse(state.dump(), nullptr, false));
     // Written or not, the lines so far have had their turn; the next line schedules the next.
     m_last_write = std::chrono::steady_clock::now();
     m_output_due = false;

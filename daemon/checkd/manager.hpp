@@ -4,16 +4,20 @@
 // supervisor, the machine watch, the state file, sd_notify (READY=1, STATUS=, WATCHDOG=1,
 // STOPPING=1) and control requests.
 //
-// Signals (the control channel, docs/daemon.md says why):
+// Signals:
 //   SIGTERM, SIGINT  stop the engine gracefully, then exit
-//   SIGHUP           reload: re-read config and rules, re-probe, re-evaluate
-//   SIGUSR1          read and run the verbs in <state dir>/request (restart, stop, start, smoke,
-//                    reload), written there by `halo-check restart|stop|start|smoke`
+//   SIGHUP           reload: re-read config and rules, re-probe, re-evaluate (systemctl reload)
+// The control verbs of `halo-check restart|stop|start|reload|smoke|status` come over the control
+// socket (control_server.hpp); each connection is answered with its outcome (control_outcome)
+// once a published state shows it. One daemon per state directory: <state dir>/lock is held.
 //
 // Watching the machine, the two views (now and after a reboot), the kernel log, notifications
 // and the last known good configuration are the MachineWatch's (machine_watch.hpp).
 
+#include "common/control_message.hpp"
+#include "common/fd.hpp"
 #include "daemon/checkd/callback_log.hpp"
+#include "daemon/checkd/control_server.hpp"
 #include "daemon/checkd/http_client.hpp"
 #include "daemon/checkd/log_sink.hpp"
 #include "daemon/checkd/machine_watch.hpp"
@@ -66,7 +70,11 @@ private:
     void evaluate(const std::string& why, bool reload_files);
     void act_on_decision(const std::string& why, bool facts_changed, bool new_process);
     void shutdown(const std::string& why);
-    void handle_requests();
+    // A verified client's request: acted on, answered `taken`, and its outcome awaited.
+    void on_control(std::uint64_t id, ControlVerb verb, const ucred& peer);
+    void run_request(ControlVerb verb);
+    // Answers the waiting clients whose outcome the state now shows.
+    void answer_waiting(const nlohmann::json& now);
     void publish();
     std::string status_line() const;
     nlohmann::ordered_json state_json() const;
@@ -100,6 +108,7 @@ private:
     LogSink m_log;
     CallbackErrorsToLog m_callback_log; // before every part that owns a guarded callback
     app::StateStore m_store;
+    Fd m_lock; // flock on <state dir>/lock for the daemon's lifetime
     std::unique_ptr<HttpClient> m_http;
     std::unique_ptr<Supervisor> m_supervisor;
     std::unique_ptr<MachineWatch> m_watch;
@@ -127,6 +136,13 @@ private:
     SdEventSource m_output_timer;
     SdEventSource m_export_timer;
     std::string m_export_error; // the last export failure logged, so a lasting one is logged once
+    struct WaitingClient {
+        std::uint64_t id;
+        std::string verb;
+        nlohmann::json before; // the state when the request came
+    };
+    std::vector<WaitingClient> m_waiting;
+    std::unique_ptr<ControlServer> m_control; // last: it calls into everything above
 };
 
 } // namespace halo::checkd
