@@ -1,5 +1,7 @@
 #include "daemon/config.hpp"
 
+#include "common/printable.hpp"
+
 #include "daemon/state_store.hpp"
 
 #include "probes/config_path.hpp"
@@ -175,6 +177,19 @@ void parse_engine(Parser& p, const toml::table& t, EngineConfig& e)
     if (!what) return p.fail(what.error().message);
     static_cast<probes::EngineConfig&>(e) = std::move(*what);
     if (e.name.empty()) e.name = std::filesystem::path(e.command.front()).filename().string();
+    // The name becomes a journal field, a log prefix and a status line: nothing that could start
+    // another field or line, or drive a terminal.
+    const bool valid_name = !e.name.empty() && e.name.size() <= 64 &&
+                            e.name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@+-") ==
+                                std::string::npos;
+    if (!valid_name) {
+        const std::string message =
+            fmt::format("[engine] name must be 1 to 64 letters, digits or . _ @ + - (it names the engine in the journal "
+                        "and in status); got '{}'",
+                        printable(e.name));
+        if (const toml::node* n = t.get("name")) p.fail(*n, message);
+        else p.fail(message + "; set [engine] name");
+    }
     const Endpoint ep = endpoint_from_command(e.command);
     const std::string host = ep.host.find(':') != std::string::npos ? "[" + ep.host + "]" : ep.host;
     e.base_url = fmt::format("http://{}:{}", host, ep.port);

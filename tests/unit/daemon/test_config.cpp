@@ -117,6 +117,11 @@ TEST_CASE("config errors name file:line:col and the fix", "[daemon][config]")
         {"[engine]\ncommand = [\"x\"]\nidle_smoke_interval = \"5 parsecs\"\n", "[engine] idle_smoke_interval"},
         {"[engine\ncommand = [\"x\"]\n", "c.toml:1:"},
         {"garbage \x01\x02", "c.toml:1:"},
+        {"[engine]\ncommand = [\"x\"]\nname = \"x\\nSYSLOG_IDENTIFIER=sshd\"\n",
+         "c.toml:3:8: [engine] name must be 1 to 64 letters, digits or . _ @ + - (it names the engine in the journal "
+         "and in status); got 'x?SYSLOG_IDENTIFIER=sshd'"},
+        {"[engine]\ncommand = [\"x\"]\nname = \"\\u001b]0;t\\u0007\"\n", "got '?]0;t?'"},
+        {"[engine]\ncommand = [\"/opt/my server\"]\n", "got 'my server'; set [engine] name"},
     };
     for (const Case& c : cases) {
         INFO(c.text);
