@@ -1,8 +1,8 @@
 #pragma once
 // What became of a control request (restart, start, stop, reload, smoke), read from two snapshots
 // of halo-checkd's state.json: the one before the request and the latest. A pure function of
-// plain values, so the client can poll any channel (the state file today) and the decision is
-// tested without a daemon.
+// plain values: the daemon decides with it for each client waiting on the control socket, and
+// the decision is tested without a daemon.
 
 #include <nlohmann/json.hpp>
 
