@@ -179,14 +179,15 @@ void parse_engine(Parser& p, const toml::table& t, EngineConfig& e)
     if (e.name.empty()) e.name = std::filesystem::path(e.command.front()).filename().string();
     // The name becomes a journal field, a log prefix and a status line: nothing that could start
     // another field or line, or drive a terminal.
-    const bool valid_name = !e.name.empty() && e.name.size() <= 64 &&
-                            e.name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@+-") ==
-                                std::string::npos;
+    const bool valid_name =
+        !e.name.empty() && e.name.size() <= 64 &&
+        e.name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@+-") ==
+            std::string::npos;
     if (!valid_name) {
-        const std::string message =
-            fmt::format("[engine] name must be 1 to 64 letters, digits or . _ @ + - (it names the engine in the journal "
-                        "and in status); got '{}'",
-                        printable(e.name));
+        const std::string message = fmt::format(
+            "[engine] name must be 1 to 64 letters, digits or . _ @ + - (it names the engine in the journal "
+            "and in status); got '{}'",
+            printable(e.name));
         if (const toml::node* n = t.get("name")) p.fail(*n, message);
         else p.fail(message + "; set [engine] name");
     }

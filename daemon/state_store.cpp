@@ -51,7 +51,8 @@ Result<void> StateStore::prepare() const
     // The parents as any directory; the state directory itself private (0700) from the start.
     const std::filesystem::path dir(m_dir);
     if (dir.has_parent_path()) std::filesystem::create_directories(dir.parent_path(), ec);
-    if (!ec && ::mkdir(m_dir.c_str(), 0700) < 0 && errno != EEXIST) ec = std::error_code(errno, std::generic_category());
+    if (!ec && ::mkdir(m_dir.c_str(), 0700) < 0 && errno != EEXIST)
+        ec = std::error_code(errno, std::generic_category());
     if (ec) {
         return Error{
             fmt::format("Failed to create state directory '{}': {}; pass --state-dir DIR", m_dir, ec.message())};

@@ -231,8 +231,9 @@ Result<Fd> connect_daemon(const app::StateStore& store)
         return Error{fmt::format("Failed to learn who serves '{}': {}", path, std::strerror(errno)), errno};
     }
     if (peer.uid != dir.st_uid) {
-        return Error{fmt::format("'{}' is served by uid {} (pid {}), not by uid {} who owns '{}'; refusing to talk to it",
-                                 path, peer.uid, peer.pid, dir.st_uid, store.dir())};
+        return Error{
+            fmt::format("'{}' is served by uid {} (pid {}), not by uid {} who owns '{}'; refusing to talk to it", path,
+                        peer.uid, peer.pid, dir.st_uid, store.dir())};
     }
     return fd;
 }
@@ -250,12 +251,13 @@ Result<std::optional<ControlReply>> read_reply(int fd, std::string& pending,
             return std::optional<ControlReply>(std::move(*reply));
         }
         if (pending.size() > kControlReplyMax) return Error{"halo-checkd's reply is longer than a reply may be"};
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
-                                                                                std::chrono::steady_clock::now());
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) return std::optional<ControlReply>();
         pollfd p{fd, POLLIN, 0};
         const int r = ::poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), 1000)));
-        if (r < 0 && errno != EINTR) return Error{fmt::format("Failed to wait for halo-checkd: {}", std::strerror(errno))};
+        if (r < 0 && errno != EINTR)
+            return Error{fmt::format("Failed to wait for halo-checkd: {}", std::strerror(errno))};
         if (r <= 0) continue;
         char buffer[512];
         const ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
@@ -270,9 +272,9 @@ int request(const std::string& verb, int fd, const DaemonOptions& o)
 {
     double timeout_s = o.timeout_s;
     if (timeout_s <= 0) timeout_s = (verb == "restart" || verb == "start") ? 300 : 60;
-    const auto deadline = std::chrono::steady_clock::now() +
-                          std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                              std::chrono::duration<double>(timeout_s));
+    const auto deadline =
+        std::chrono::steady_clock::now() +
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(timeout_s));
     const std::string line = verb + "\n";
     if (::send(fd, line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size())) {
         throw Fatal(fmt::format("Failed to send the {} request to halo-checkd: {}", verb, std::strerror(errno)));
@@ -290,8 +292,7 @@ int request(const std::string& verb, int fd, const DaemonOptions& o)
         const ControlReply& r = **reply;
         if (r.kind == ControlReplyKind::taken) {
             if (o.no_wait) {
-                std::printf("asked halo-checkd (%s) to %s; see 'halo-check status'\n", r.message.c_str(),
-                            verb.c_str());
+                std::printf("asked halo-checkd (%s) to %s; see 'halo-check status'\n", r.message.c_str(), verb.c_str());
                 return 0;
             }
             awaited = "its outcome";

@@ -53,14 +53,13 @@ Result<std::unique_ptr<ControlServer>> ControlServer::create(sd_event* event, st
                      bind_errno};
     }
     if (::listen(fd.get(), 16) < 0) {
-        return Error{fmt::format("Failed to listen on the control socket '{}': {}", path, std::strerror(errno)),
-                     errno};
+        return Error{fmt::format("Failed to listen on the control socket '{}': {}", path, std::strerror(errno)), errno};
     }
     std::unique_ptr<ControlServer> server(
         new ControlServer(event, std::move(path), log, std::move(on_request), std::move(fd)));
     sd_event_source* s = nullptr;
-    const int r = sd_event_add_io(event, &s, server->m_listener.get(), EPOLLIN, &ControlServer::on_listener,
-                                  server.get());
+    const int r =
+        sd_event_add_io(event, &s, server->m_listener.get(), EPOLLIN, &ControlServer::on_listener, server.get());
     if (r < 0) return Error{fmt::format("Failed to watch the control socket: {}", std::strerror(-r)), -r};
     server->m_listener_source.reset(s);
     return server;
@@ -69,8 +68,7 @@ Result<std::unique_ptr<ControlServer>> ControlServer::create(sd_event* event, st
 ControlServer::ControlServer(sd_event* event, std::string path, LogSink& log, OnRequest on_request, Fd listener)
     : m_event(event), m_path(std::move(path)), m_log(log), m_on_request(std::move(on_request)),
       m_listener(std::move(listener))
-{
-}
+{}
 
 ControlServer::~ControlServer()
 {
@@ -149,9 +147,8 @@ void ControlServer::readable(std::uint64_t id, std::uint32_t events)
     c.received.append(buffer, static_cast<std::size_t>(n));
     auto request = parse_control_request(c.received);
     if (!request) {
-        m_log.daemon(LOG_WARNING,
-                     fmt::format("refused a control request from uid {} (pid {}): {}", c.peer.uid, c.peer.pid,
-                                 request.error().message));
+        m_log.daemon(LOG_WARNING, fmt::format("refused a control request from uid {} (pid {}): {}", c.peer.uid,
+                                              c.peer.pid, request.error().message));
         reply(id, {ControlReplyKind::refused, request.error().message}, true);
         return;
     }

@@ -3,10 +3,10 @@
 #include "common/clock.hpp"
 #include "common/fatal.hpp"
 #include "daemon/checkd/callback_guard.hpp"
-#include "daemon/control_outcome.hpp"
-#include "daemon/checkd/state_lock.hpp"
 #include "daemon/checkd/export_files.hpp"
 #include "daemon/checkd/output_pacing.hpp"
+#include "daemon/checkd/state_lock.hpp"
+#include "daemon/control_outcome.hpp"
 #include "daemon/environment.hpp"
 #include "daemon/redacted_command.hpp"
 #include "probes/host.hpp"
@@ -169,10 +169,9 @@ Manager::Manager(ManagerOptions options, app::Config config)
     auto set = std::make_shared<rules::RuleSet>();
     if (!load_rules_into(*set, error)) throw Fatal(error);
     m_rules = set;
-    auto control = ControlServer::create(e, m_store.socket_path(), m_log,
-                                         [this](std::uint64_t id, ControlVerb verb, const ucred& peer) {
-                                             on_control(id, verb, peer);
-                                         });
+    auto control = ControlServer::create(
+        e, m_store.socket_path(), m_log,
+        [this](std::uint64_t id, ControlVerb verb, const ucred& peer) { on_control(id, verb, peer); });
     if (!control) throw Fatal(control.error().message);
     m_control = std::move(*control);
 }
@@ -437,8 +436,8 @@ void Manager::on_control(std::uint64_t id, ControlVerb verb, const ucred& peer)
         m_control->reply(id, {ControlReplyKind::done, fmt::format("pid {}", ::getpid())}, true);
         return;
     }
-    m_log.daemon(LOG_INFO, fmt::format("control request '{}' from uid {} (pid {})", to_string(verb), peer.uid,
-                                       peer.pid));
+    m_log.daemon(LOG_INFO,
+                 fmt::format("control request '{}' from uid {} (pid {})", to_string(verb), peer.uid, peer.pid));
     nlohmann::json before = nlohmann::json::parse(state_json().dump(), nullptr, false);
     run_request(verb);
     if (!m_control->reply(id, {ControlReplyKind::taken, fmt::format("pid {}", ::getpid())}, false)) {
@@ -459,11 +458,10 @@ void Manager::answer_waiting(const nlohmann::json& now)
             still.push_back(std::move(w));
             continue;
         }
-        m_control->reply(
-            w.id,
-            {outcome.progress == app::Progress::done ? ControlReplyKind::done : ControlReplyKind::failed,
-             outcome.message},
-            true);
+        m_control->reply(w.id,
+                         {outcome.progress == app::Progress::done ? ControlReplyKind::done : ControlReplyKind::failed,
+                          outcome.message},
+                         true);
     }
     m_waiting = std::move(still);
 }
