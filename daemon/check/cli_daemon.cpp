@@ -276,7 +276,8 @@ int request(const std::string& verb, int fd, const DaemonOptions& o)
         std::chrono::steady_clock::now() +
         std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(timeout_s));
     const std::string line = verb + "\n";
-    if (::send(fd, line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size())) {
+    // EPIPE: the daemon refused us without reading; its reply says why, so read on.
+    if (::send(fd, line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size()) && errno != EPIPE) {
         throw Fatal(fmt::format("Failed to send the {} request to halo-checkd: {}", verb, std::strerror(errno)));
     }
     std::string pending;
