@@ -91,10 +91,10 @@ pass "the daemon refuses a peer that is neither root nor its own user"
 stop_daemon
 chown -R nobody "$STATE" "$T/config.toml"
 chmod 0755 "$T"
-as_nobody "$CHECKD" --config "$T/config.toml" --facts "$FACTS" --state-dir "$STATE" --no-dropins > "$T/daemon.log" 2>&1 &
+setpriv --reuid nobody --regid nogroup --clear-groups "$CHECKD" --config "$T/config.toml" --facts "$FACTS" --state-dir "$STATE" --no-dropins > "$T/daemon.log" 2>&1 &
 DPID=$!
 wait_for ready
 out=$("$CHECK" stop --state-dir "$STATE" 2>&1) || fail "root's stop to a daemon running as nobody: $out"
 echo "$out" | grep -q '^halo-check: stop: engine stopped$' || fail "root's stop said: $out"
 pass "root's request reaches a daemon that runs as another user, and is answered"
-stop_daemon
+stop_daemon || fail "halo-checkd running as nobody exited $? on SIGTERM"
