@@ -2,6 +2,7 @@
 
 #include "common/clock.hpp"
 #include "daemon/atomic_file.hpp"
+#include "daemon/checkd/callback_guard.hpp"
 #include "daemon/checkd/journal_event.hpp"
 #include "daemon/environment.hpp"
 #include "rules/facts_diff.hpp"
@@ -10,10 +11,12 @@
 
 #include <fmt/core.h>
 
+#include <sys/wait.h>
 #include <syslog.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 
 namespace halo::checkd {
@@ -33,6 +36,7 @@ MachineWatch::MachineWatch(sd_event* event, const ManagerOptions& options, const
       m_known_good(event, log, m_state_dir, [this] { record_last_known_good(); })
 {
     m_notifier.set_event(event);
+    m_notifier.on_action([this](const ActionEvent& action) { open_notification_details(action); });
     m_speed.set_threshold(config.engine.regression_threshold);
 }
 
@@ -179,6 +183,43 @@ void MachineWatch::notify(NotificationKind kind, const rules::Report& report,
     if (out.kind == DesktopNotifier::Outcome::Kind::sent) {
         m_log.daemon(LOG_INFO, fmt::format("notified the desktop: {}", n.summary), {{"HALO_NOTIFICATION", n.topic}});
     }
+}
+
+void MachineWatch::open_notification_details(const ActionEvent& action)
+{
+    if (action.details_path.empty() || (action.action != "default" && action.action != "details")) return;
+    auto pid = open_details(action.details_path);
+    if (!pid) {
+        m_log.daemon(LOG_WARNING, fmt::format("notifications: {}; the report stays in '{}'", pid.error().message,
+                                              action.details_path));
+        return;
+    }
+    m_log.daemon(LOG_INFO, fmt::format("notifications: opening '{}' with xdg-open (pid {}) for \"{}\"",
+                                       action.details_path, *pid, action.topic));
+    // The opener is reaped by the loop like the engine is; a zombie per click would pile up.
+    const int r = sd_event_add_child(m_event, nullptr, *pid, WEXITED, &MachineWatch::on_opener_exit, this);
+    if (r < 0) {
+        m_log.daemon(LOG_WARNING, fmt::format("notifications: Failed to watch xdg-open (pid {}): {}; waiting for it",
+                                              *pid, std::strerror(-r)));
+        ::waitpid(*pid, nullptr, 0);
+    }
+}
+
+int MachineWatch::on_opener_exit(sd_event_source* source, const siginfo_t* info, void* userdata) noexcept
+{
+    // A floating source: disabling it after the one exit it waits for lets sd-event free it.
+    (void)sd_event_source_set_enabled(source, SD_EVENT_OFF);
+    auto* self = static_cast<MachineWatch*>(userdata);
+    if (info->si_code != CLD_EXITED || info->si_status != 0) {
+        return guard_callback("machine_watch.on_opener_exit", 0, [&] {
+            self->m_log.daemon(LOG_WARNING,
+                               fmt::format("notifications: xdg-open (pid {}) {} {}; the report was not shown", info->si_pid,
+                                           info->si_code == CLD_EXITED ? "exited with status" : "was killed by signal",
+                                           info->si_status));
+            return 0;
+        });
+    }
+    return 0;
 }
 
 // ---- kernel log ---------------------------------------------------------------------------------

@@ -96,6 +96,9 @@ private:
     void on_batch(const WatchBatch& batch);
     void on_log_event(const LogEvent& event);
     void record_last_known_good();
+    // "Show details" (or a click) on one of our notifications: the report opens with xdg-open.
+    void open_notification_details(const ActionEvent& action);
+    static int on_opener_exit(sd_event_source* source, const siginfo_t* info, void* userdata) noexcept;
     // A smoke test's figures into the regression alarm (each run once).
     void speed_measured(const app::SmokeFigures& figures);
     void notify(NotificationKind kind, const rules::Report& report,

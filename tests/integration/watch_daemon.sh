@@ -47,8 +47,17 @@ watch_quiet = "${QUIET}s"
 EOC
 }
 
+# xdg-open would start a browser or editor, which this machine has none of: the one on PATH records
+# what the daemon asked it to open, so "Show details" is exercised from dunst to the spawned program.
+mkdir -p "$T/opener"
+cat > "$T/opener/xdg-open" <<EOS
+#!/bin/sh
+printf '%s\n' "\$1" >> "$T/opened"
+EOS
+chmod +x "$T/opener/xdg-open"
+
 start_watch_daemon() {
-    "$CHECKD" --root "$R" --config "$R/etc/halo-check/config.toml" --state-dir "$STATE" --no-dropins --no-journal \
+    PATH="$T/opener:$PATH" "$CHECKD" --root "$R" --config "$R/etc/halo-check/config.toml" --state-dir "$STATE" --no-dropins --no-journal \
         --journal-export "$T/export" > "$T/daemon.log" 2>&1 &
     DPID=$!
 }
@@ -97,6 +106,15 @@ pass "journal export: next-boot-changed with MESSAGE_ID, HALO_RULE, HALO_VERDICT
 grep -q "^HALO_EVENT=system-changed$" "$T/export" || fail "no system-changed entry"
 
 sleep 0.3
+# "Show details": dunst invokes the notification's default action on the daemon's bus connection.
+dunstctl action 0
+for _ in $(seq 100); do [ -s "$T/opened" ] && break; sleep 0.05; done
+[ "$(cat "$T/opened" 2>/dev/null)" = "$STATE/report.txt" ] || fail "Show details did not open $STATE/report.txt: $(cat "$T/opened" 2>/dev/null) $(tail -5 "$T/daemon.log")"
+grep -q 'firmware.linux-firmware-20251125-rocm' "$STATE/report.txt" || fail "the details report lacks the rule"
+sleep 0.3
+zombies=$(ps -o stat= --ppid "$DPID" | grep -c '^Z' || true)
+[ "$zombies" = 0 ] || fail "the daemon left $zombies unreaped xdg-open process(es)"
+pass "Show details: dunst's action opened the report with xdg-open, reaped"
 h=$(desktop_history)
 if [ -n "${HALO_SCREENSHOT_OUT:-}" ]; then :; fi
 grep -q '^halo-check|Rebooting now will break your ROCm engine (llama-rocm-7.2)|' <<<"$h" || fail "no after-reboot notification in dunst: $h"
