@@ -52,6 +52,7 @@ set(HALO_PROBES_SOURCES
 # daemon/: what both programs use.
 set(HALO_APP_SOURCES
   daemon/atomic_file.cpp
+  daemon/bounded_read.cpp
   daemon/config.cpp
   daemon/control_outcome.cpp
   daemon/engine_status.cpp

@@ -1,6 +1,7 @@
 #include "daemon/state_store.hpp"
 
 #include "daemon/atomic_file.hpp"
+#include "daemon/bounded_read.hpp"
 
 #include <fmt/core.h>
 
@@ -9,11 +10,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace halo::app {
 
@@ -69,18 +70,29 @@ Result<void> StateStore::write(const nlohmann::ordered_json& state) const
 
 Result<nlohmann::json> StateStore::read() const
 {
-    std::ifstream in(path(), std::ios::binary);
-    if (!in) {
-        const int err = errno;
-        return Error{fmt::format("Failed to read state file '{}': {}", path(), std::strerror(err)), err};
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    auto j = nlohmann::json::parse(text.str(), nullptr, false);
+    auto text = read_bounded_file(path(), state_file_max_bytes);
+    if (!text) return Error{"Failed to read state file: " + text.error().message, text.error().errno_value};
+    auto j = nlohmann::json::parse(*text, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
         return Error{fmt::format("Failed to read state file '{}': not a JSON object", path())};
     }
     return j;
+}
+
+Result<std::string> StateStore::set_aside(std::time_t now) const
+{
+    std::tm tm{};
+    ::gmtime_r(&now, &tm);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    const std::string aside = path() + ".bad-" + stamp;
+    if (::rename(path().c_str(), aside.c_str()) != 0) {
+        const int err = errno;
+        return Error{fmt::format("Failed to set the state file '{}' aside as '{}': {}; remove it by hand", path(),
+                                 aside, std::strerror(err)),
+                     err};
+    }
+    return aside;
 }
 
 nlohmann::ordered_json to_json(const SmokeFigures& f)

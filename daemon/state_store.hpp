@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstddef>
+#include <ctime>
 #include <optional>
 #include <string>
 
@@ -18,13 +20,22 @@ namespace halo::app {
 
 std::string default_state_dir();
 
+// Facts, the engine's state and the output tail take well under a megabyte; the cap only stops a
+// file that is not ours.
+inline constexpr std::size_t state_file_max_bytes = 16U << 20U;
+
 class StateStore {
 public:
     explicit StateStore(std::string dir) : m_dir(std::move(dir)) {}
     // Creates the directory (0700) when missing.
     Result<void> prepare() const;
     Result<void> write(const nlohmann::ordered_json& state) const;
+    // Missing (errno ENOENT), unreadable, not a regular file, over the cap or not a JSON object: an
+    // error naming the file.
     Result<nlohmann::json> read() const;
+    // Renames a state file the daemon cannot use to state.json.bad-<UTC time>, so it starts fresh
+    // and the old file is still there to look at; the new name.
+    Result<std::string> set_aside(std::time_t now) const;
     std::string path() const { return m_dir + "/state.json"; }
     // halo-checkd's control socket (daemon/checkd/control_server.hpp) and single-instance lock.
     std::string socket_path() const { return m_dir + "/control.sock"; }

@@ -232,6 +232,43 @@ void add_commands(CLI::App& app, Commands& c)
     c.completion_cmd = add_completion_command(app, c.completion);
 }
 
+// "rules validate" for the chosen leaf subcommand; empty when none was chosen.
+CLI::App* chosen_leaf(CLI::App& app, std::string& path)
+{
+    CLI::App* leaf = &app;
+    for (auto subs = leaf->get_subcommands(); !subs.empty(); subs = leaf->get_subcommands()) {
+        leaf = subs.front();
+        path += path.empty() ? leaf->get_name() : " " + leaf->get_name();
+    }
+    return leaf == &app ? nullptr : leaf;
+}
+
+// Options given before the subcommand apply to it, as if written after it; one it does not take is
+// an error. Dropping them silently would let `halo-check --fail-on warning run -- …` pass a gate the
+// user asked for.
+void apply_global_options(CLI::App& app)
+{
+    std::string path;
+    CLI::App* leaf = chosen_leaf(app, path);
+    if (!leaf) return;
+    for (CLI::Option* global : app.get_options()) {
+        if (global->count() == 0) continue;
+        const std::string name = global->get_name();
+        CLI::Option* local = leaf->get_option_no_throw(name);
+        if (!local) {
+            throw CLI::ValidationError(fmt::format("{} does not apply to 'halo-check {}'; remove it, or see "
+                                                   "'halo-check {} --help' for what it takes",
+                                                   name, path, path));
+        }
+        if (local->count() > 0) {
+            throw CLI::ValidationError(
+                fmt::format("{} is given both before and after '{}'; give it once, after the subcommand", name, path));
+        }
+        local->add_result(global->results());
+        local->run_callback();
+    }
+}
+
 int run_chosen(const CLI::App& app, const Commands& c)
 {
     if (*c.completion_cmd) return command_completion(app, c.completion);
@@ -264,6 +301,7 @@ int cli_main(int argc, char** argv)
 
     try {
         app.parse(argc, argv);
+        apply_global_options(app);
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);
     } catch (const CLI::CallForAllHelp& e) {

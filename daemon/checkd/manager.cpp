@@ -22,6 +22,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -157,14 +158,7 @@ Manager::Manager(ManagerOptions options, app::Config config)
     m_http = std::move(*http);
     m_supervisor = std::make_unique<Supervisor>(e, *m_http, m_log, static_cast<SupervisorEvents&>(*this));
     m_supervisor->configure(m_config.engine);
-    // The last good smoke figures survive a daemon restart, so a slowdown stays visible.
-    if (auto old = m_store.read()) {
-        if (old->contains("engine") && (*old)["engine"].is_object()) {
-            m_supervisor->set_last_good_smoke(
-                app::smoke_from_json((*old)["engine"].value("smoke_last_good", nlohmann::json())));
-        }
-        m_watch->restore(*old);
-    }
+    restore_state(e);
     std::string error;
     auto set = std::make_shared<rules::RuleSet>();
     if (!load_rules_into(*set, error)) throw Fatal(error);
@@ -177,6 +171,39 @@ Manager::Manager(ManagerOptions options, app::Config config)
 }
 
 Manager::~Manager() = default;
+
+// The last good smoke figures survive a daemon restart, so a slowdown stays visible. A state file
+// the daemon cannot use (another version's, hand-edited, not a regular file) must not keep it from
+// starting, which Restart=on-failure would repeat forever: it is set aside and the daemon starts
+// fresh.
+void Manager::restore_state(sd_event* e)
+{
+    auto old = m_store.read();
+    std::string problem;
+    if (!old) {
+        if (old.error().errno_value == ENOENT) return;
+        problem = old.error().message;
+    } else {
+        try {
+            if (old->contains("engine") && (*old)["engine"].is_object()) {
+                m_supervisor->set_last_good_smoke(
+                    app::smoke_from_json((*old)["engine"].value("smoke_last_good", nlohmann::json())));
+            }
+            m_watch->restore(*old);
+            return;
+        } catch (const nlohmann::json::exception& ex) {
+            problem = fmt::format("Failed to read state file '{}': {}", m_store.path(), ex.what());
+        }
+        // Half restored is not fresh: a new watch and no old smoke figures.
+        m_supervisor->set_last_good_smoke(std::nullopt);
+        m_watch.reset();
+        m_watch = std::make_unique<MachineWatch>(e, m_options, m_config, m_log, m_store.dir(),
+                                                 static_cast<MachineWatchEvents&>(*this));
+    }
+    auto aside = m_store.set_aside(std::time(nullptr));
+    m_log.daemon(LOG_WARNING, aside ? fmt::format("{}; set aside as '{}', starting fresh", problem, *aside)
+                                    : fmt::format("{}; starting fresh. {}", problem, aside.error().message));
+}
 
 bool Manager::load_rules_into(rules::RuleSet& out, std::string& error) const
 {

@@ -78,6 +78,7 @@ private:
     void publish();
     std::string status_line() const;
     nlohmann::ordered_json state_json() const;
+    void restore_state(sd_event* e);
     bool load_rules_into(rules::RuleSet& out, std::string& error) const;
 
     void engine_changed(const app::EngineStatus& status) override;
