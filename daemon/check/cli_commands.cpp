@@ -2,6 +2,8 @@
 
 #include "common/clock.hpp"
 #include "daemon/environment.hpp"
+#include "daemon/feed_store.hpp"
+#include "rules/feed_file.hpp"
 
 #include "common/fatal.hpp"
 #include "common/spelling.hpp"
@@ -41,6 +43,31 @@ void print(std::FILE* out, const std::string& text)
 
 void warn(const std::string& message) { print(stderr, fmt::format("halo-check: warning: {}\n", message)); }
 
+} // namespace
+
+// The installed knowledge feed, when one is installed and whole; otherwise a warning and the
+// embedded knowledge alone (the floor).
+std::optional<rules::FeedSource> installed_feed_source()
+{
+    const std::string state_dir = app::resolve_state_dir(std::nullopt);
+    if (state_dir.empty()) return std::nullopt;
+    auto installed = app::read_installed_feed(state_dir);
+    if (!installed) {
+        warn(installed.error().message);
+        return std::nullopt;
+    }
+    if (!*installed) return std::nullopt;
+    const app::InstalledFeed& feed = **installed;
+    const std::string origin = fmt::format("feed {}", feed.version);
+    if (auto header = rules::parse_feed_header(feed.text, origin); !header) {
+        warn(header.error().message + "; the embedded knowledge is used instead; run 'halo-check update'");
+        return std::nullopt;
+    }
+    return rules::FeedSource{feed.text, origin};
+}
+
+namespace {
+
 rules::RuleSources rule_sources(const CheckOptions& o)
 {
     rules::RuleSources sources;
@@ -48,6 +75,7 @@ rules::RuleSources rule_sources(const CheckOptions& o)
         sources.dropin_dirs =
             rules::default_dropin_dirs("/", app::env_value("XDG_CONFIG_HOME"), app::env_value("HOME"));
     sources.extra = o.rules;
+    sources.feed = installed_feed_source();
     return sources;
 }
 
