@@ -132,6 +132,17 @@ Result<std::int64_t> rollback_feed(const fs::path& state_dir)
                              current, dir.string())};
 }
 
+std::string feed_version_line(const fs::path& state_dir)
+{
+    auto installed = read_installed_feed(state_dir);
+    if (!installed || !*installed) return "knowledge feed: none installed (embedded knowledge only)";
+    const InstalledFeed& feed = **installed;
+    auto header = rules::parse_feed_header(feed.text, feed.path.string());
+    if (!header) return fmt::format("knowledge feed: {} (unreadable: the embedded knowledge is used)", feed.version);
+    return fmt::format("knowledge feed: {} ({}, published {}, expires {})", feed.version, header->name,
+                       rules::format_utc(header->published), rules::format_utc(header->expires));
+}
+
 FeedRefusal judge_feed(const FeedCandidate& candidate, std::int64_t highest, bool allow_downgrade,
                        std::chrono::sys_seconds now, std::string_view client_version)
 {

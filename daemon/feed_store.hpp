@@ -49,6 +49,10 @@ Result<void> install_feed(const std::filesystem::path& state_dir, std::int64_t v
 // when there is none.
 Result<std::int64_t> rollback_feed(const std::filesystem::path& state_dir);
 
+// "knowledge feed: 12 (published 2026-12-01T00:00:00Z, expires …)", or "knowledge feed: none
+// installed (embedded knowledge only)", for --version.
+std::string feed_version_line(const std::filesystem::path& state_dir);
+
 // Why a verified feed is refused, in the order they are checked.
 enum class FeedRefusal { none, version_mismatch, not_for_client, not_newer, expired };
 

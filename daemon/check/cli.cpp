@@ -4,6 +4,8 @@
 #include "common/spelling.hpp"
 #include "daemon/check/cli_commands.hpp"
 #include "daemon/check/cli_completion.hpp"
+#include "daemon/config.hpp"
+#include "daemon/feed_store.hpp"
 #include "daemon/version_info.hpp"
 
 #include <CLI/CLI.hpp>
@@ -261,7 +263,10 @@ int cli_main(int argc, char** argv)
                  "safely.\n\nExit codes: 0 OK, 1 WARNING, 2 BROKEN, 3 UNKNOWN (could not decide).",
                  "halo-check"};
     // A callback, so the knowledge base is read only when --version is asked for.
-    app.set_version_flag("--version", [] { return app::program_version_text("halo-check"); });
+    app.set_version_flag("--version", [] {
+        return app::program_version_text("halo-check") + "\n" +
+               app::feed_version_line(app::resolve_state_dir(std::nullopt));
+    });
     app.require_subcommand(0, 1);
     Commands commands;
     add_commands(app, commands);

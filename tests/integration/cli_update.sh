@@ -39,6 +39,8 @@ sign() { minisign -S -s "${3:-$tmp/good.key}" -t "version=$2" -m "$1" ${4:-} >/d
 update() { run "$HALO_CHECK" update --trusted-key "$tmp/good.pub" --facts "$facts" "$@"; }
 
 # Nothing installed yet: the rule is not there.
+run "$HALO_CHECK" --version
+expect_out "knowledge feed: none installed"
 run "$HALO_CHECK" explain feed.test-rule
 [ "$rc" -ne 0 ] || fail "feed.test-rule exists before any feed is installed"
 
@@ -54,6 +56,9 @@ expect_out "feed 1"
 run "$HALO_CHECK" rules list --json
 expect_rc 0
 expect_out '"file": "feed 1"'
+
+run "$HALO_CHECK" --version
+expect_out "knowledge feed: 1 (halo-check test feed, published 2026-01-01T00:00:00Z, expires 2099-01-01T00:00:00Z)"
 
 # The same again: already current.
 update --from "$tmp/f1.toml"
