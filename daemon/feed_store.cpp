@@ -143,6 +143,37 @@ std::string feed_version_line(const fs::path& state_dir)
                        rules::format_utc(header->published), rules::format_utc(header->expires));
 }
 
+std::optional<rules::Rule> feed_expired_rule(const rules::FeedHeader& header, std::int64_t version,
+                                             std::chrono::sys_seconds now)
+{
+    if (header.expires > now) return std::nullopt;
+    const auto days = std::chrono::floor<std::chrono::days>(now - header.expires).count();
+    rules::Rule rule;
+    rule.id = "feed.expired";
+    rule.severity = rules::Severity::warning;
+    rule.title = fmt::format("The knowledge feed (feed {}) expired {} day{} ago", version, days, days == 1 ? "" : "s");
+    rule.explain = fmt::format("The installed knowledge feed expired at {}. It is still used, as the last good "
+                               "knowledge, but advice changes every few weeks: this verdict may miss what is "
+                               "known now.",
+                               rules::format_utc(header.expires));
+    rule.fix = "Run `sudo halo-check update` (or check halo-check-update.timer: `systemctl status "
+               "halo-check-update.timer`).";
+    rule.since = rules::format_utc(header.expires).substr(0, 10);
+    rule.where = {fmt::format("feed {}", version), 0, 0};
+    return rule;
+}
+
+void add_feed_finding(rules::Report& report, const rules::Rule& rule, rules::FailOn fail_on)
+{
+    auto at = std::find_if(report.findings.begin(), report.findings.end(),
+                           [](const rules::Finding& f) { return f.rule->severity != rules::Severity::broken; });
+    report.findings.insert(at, rules::Finding{&rule, {}});
+    if (report.verdict == rules::Verdict::ok) {
+        report.verdict = rules::Verdict::warning;
+        report.exit_code = fail_on == rules::FailOn::broken ? ExitCode::ok : ExitCode::warning;
+    }
+}
+
 FeedRefusal judge_feed(const FeedCandidate& candidate, std::int64_t highest, bool allow_downgrade,
                        std::chrono::sys_seconds now, std::string_view client_version)
 {

@@ -11,6 +11,7 @@
 // the new one, never part of either.
 
 #include "common/result.hpp"
+#include "rules/evaluate.hpp"
 #include "rules/feed_file.hpp"
 
 #include <chrono>
@@ -52,6 +53,14 @@ Result<std::int64_t> rollback_feed(const std::filesystem::path& state_dir);
 // "knowledge feed: 12 (published 2026-12-01T00:00:00Z, expires …)", or "knowledge feed: none
 // installed (embedded knowledge only)", for --version.
 std::string feed_version_line(const std::filesystem::path& state_dir);
+
+// The `feed.expired` warning when the installed feed (`version`, `header`) expired before `now`:
+// an expired feed is still used (it is the last good knowledge), and says so. Never broken.
+std::optional<rules::Rule> feed_expired_rule(const rules::FeedHeader& header, std::int64_t version,
+                                             std::chrono::sys_seconds now);
+
+// Adds `rule` as a finding to `report` (after the broken ones); an OK verdict becomes WARNING.
+void add_feed_finding(rules::Report& report, const rules::Rule& rule, rules::FailOn fail_on);
 
 // Why a verified feed is refused, in the order they are checked.
 enum class FeedRefusal { none, version_mismatch, not_for_client, not_newer, expired };

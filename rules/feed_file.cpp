@@ -48,7 +48,7 @@ Result<FeedHeader> parse_feed_header(std::string_view text, const std::string& o
     const toml::table& feed = *node->as_table();
     for (const auto& [key, value] : feed) {
         if (std::find(std::begin(k_feed_fields), std::end(k_feed_fields), key.str()) == std::end(k_feed_fields))
-            return field_error(origin, value.source(), fmt::format("unknown field '{}'", key.str()));
+            return field_error(origin, key.source(), fmt::format("unknown field '{}'", key.str()));
     }
     FeedHeader header;
     const auto* name = feed.get_as<std::string>("name");

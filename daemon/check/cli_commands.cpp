@@ -66,6 +66,16 @@ std::optional<rules::FeedSource> installed_feed_source()
     return rules::FeedSource{feed.text, origin};
 }
 
+std::optional<rules::Rule> expired_feed_rule()
+{
+    auto feed = installed_feed_source();
+    if (!feed) return std::nullopt;
+    auto header = rules::parse_feed_header(feed->text, feed->origin);
+    if (!header) return std::nullopt;
+    const auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    return app::feed_expired_rule(*header, header->version, now);
+}
+
 namespace {
 
 rules::RuleSources rule_sources(const CheckOptions& o)
@@ -189,7 +199,9 @@ int command_check(const CheckOptions& o)
     const rules::LoadedRules loaded = load_rules_or_die(o);
     rules::Facts facts = facts_to_judge(o);
     if (o.next_boot) facts = rules::next_boot_view(facts);
-    const rules::Judgement judgement = rules::judge(loaded.rules, facts, judge_options(o));
+    rules::Judgement judgement = rules::judge(loaded.rules, facts, judge_options(o));
+    const std::optional<rules::Rule> expired = expired_feed_rule();
+    if (expired) app::add_feed_finding(judgement.report, *expired, judge_options(o).evaluate.fail_on);
     const int code = static_cast<int>(judgement.report.exit_code);
     if (o.quiet) return code;
     if (o.json) {

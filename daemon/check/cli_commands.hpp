@@ -120,6 +120,8 @@ int command_bench(const BenchOptions& options);
 // The installed knowledge feed for the rule sources; nullopt (with a warning on stderr when one
 // is installed but unreadable) for the embedded knowledge alone.
 std::optional<rules::FeedSource> installed_feed_source();
+// The `feed.expired` warning when the installed feed has expired (docs/feed.md).
+std::optional<rules::Rule> expired_feed_rule();
 
 // `halo-check update` (cli_update.cpp, docs/feed.md).
 struct UpdateOptions {

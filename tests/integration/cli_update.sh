@@ -154,4 +154,21 @@ when = { "host.os.id" = "*" }
 TOML
 run "$HALO_CHECK" explain feed.test-rule
 expect_out "From the user drop-in"
+
+rm -r "$tmp/home/.config/halo-check/rules.d"
+# An installed feed that has expired is still used, and adds the feed.expired warning.
+mkdir -p "$tmp/old-state/halo-check/feed"
+feed "$tmp/old-state/halo-check/feed/feed-9.toml" 9 2026-01-02T00:00:00Z
+echo 9 >"$tmp/old-state/halo-check/feed/current"
+XDG_STATE_HOME="$tmp/old-state" run "$HALO_CHECK" check --facts "$facts" --no-gpu-ok --json
+expect_out '"feed.expired"'
+expect_out "The knowledge feed (feed 9) expired"
+XDG_STATE_HOME="$tmp/old-state" run "$HALO_CHECK" explain feed.test-rule
+expect_out "From feed 9"
+# A damaged installed feed: a warning, and the embedded knowledge alone.
+printf '[feed]\nname = \n' >"$tmp/old-state/halo-check/feed/feed-9.toml"
+XDG_STATE_HOME="$tmp/old-state" run "$HALO_CHECK" rules list
+expect_rc 0 "a damaged installed feed falls back to the embedded knowledge"
+expect_err "the embedded knowledge is used instead"
+expect_no_out "feed.test-rule"
 done_ok
