@@ -164,6 +164,20 @@ int rollback(const std::string& state_dir)
     return 0;
 }
 
+// The configuration's [feed] under the command line's options.
+std::optional<app::Config> apply_config(UpdateOptions& o)
+{
+    std::string path = o.check.config.value_or(app::default_config_path());
+    std::error_code ec;
+    if (!o.check.config && !fs::exists(path, ec)) return std::nullopt;
+    auto config = app::load_config(path);
+    if (!config) throw Fatal(config.error().message + "; nothing was fetched");
+    if (!o.url) o.url = config->feed.url;
+    if (!o.ca_file) o.ca_file = config->feed.ca_file;
+    o.trusted_keys.insert(o.trusted_keys.end(), config->feed.trusted_keys.begin(), config->feed.trusted_keys.end());
+    return std::move(*config);
+}
+
 } // namespace
 
 void add_update_command(void* app_ptr, UpdateOptions& o, const void** chosen)
@@ -193,7 +207,8 @@ void add_update_command(void* app_ptr, UpdateOptions& o, const void** chosen)
 int command_update(const UpdateOptions& given)
 {
     UpdateOptions o = given;
-    const std::string state_dir = app::resolve_state_dir(o.state_dir);
+    const std::optional<app::Config> config = apply_config(o);
+    const std::string state_dir = app::resolve_state_dir(o.state_dir, config ? &*config : nullptr);
     if (state_dir.empty()) throw Fatal("No state directory: set --state-dir or $XDG_STATE_HOME");
     if (o.rollback) return rollback(state_dir);
     const std::int64_t highest = app::highest_installed_version(state_dir);

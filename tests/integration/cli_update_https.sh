@@ -88,6 +88,19 @@ expect_rc 0 "304 for the installed version"
 expect_out "knowledge feed 7 is current"
 run "$HALO_CHECK" update --trusted-key k.pub --facts "$facts" --timeout 3 --url "$base/feed.toml" --allow-downgrade
 expect_rc 3 "a server whose CA is not trusted"
+# The configuration's [feed] names the URL, the CA and the key.
+cat >config.toml <<TOML
+[engine]
+command = ["/bin/true"]
+
+[feed]
+url = "$base/feed.toml"
+ca_file = "$tmp/ca.pem"
+trusted_keys = ["$tmp/k.pub"]
+TOML
+XDG_STATE_HOME="$tmp/state2" run "$HALO_CHECK" update --config config.toml --facts "$facts"
+expect_rc 0 "[feed] url, ca_file and trusted_keys from the configuration"
+expect_out "installed knowledge feed 7"
 for case in "404 HTTP 404" "500 HTTP 500" "hang timed out" "trunc $base/trunc" "big larger than"; do
     set -- $case
     update --url "$base/$1" --allow-downgrade
