@@ -26,6 +26,7 @@ public:
     Result<void> write(const nlohmann::ordered_json& state) const;
     Result<nlohmann::json> read() const;
     std::string path() const { return m_dir + "/state.json"; }
+    const std::string& directory() const { return m_dir; }
     // Control requests from `halo-check restart|stop|start|smoke`: one verb a line.
     std::string request_path() const { return m_dir + "/request"; }
     const std::string& dir() const { return m_dir; }
