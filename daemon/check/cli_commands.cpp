@@ -29,6 +29,8 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <sstream>
+#include <fstream>
 #include <unistd.h>
 
 namespace halo::check {
@@ -320,6 +322,23 @@ int command_run(const RunOptions& o)
     return err == ENOENT ? 127 : 126; // as a shell reports a command it cannot start
 }
 
+namespace {
+
+// The text of `path` when it is a file with a top-level [feed] table.
+std::optional<std::string> feed_text(const std::string& path)
+{
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) return std::nullopt;
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    std::string text = buffer.str();
+    if (!text.starts_with("[feed]") && text.find("\n[feed]") == std::string::npos) return std::nullopt;
+    return text;
+}
+
+} // namespace
+
 int command_rules_validate(const RulesOptions& o)
 {
     std::vector<rules::Diagnostic> diagnostics;
@@ -336,6 +355,13 @@ int command_rules_validate(const RulesOptions& o)
             rules::RuleSources one;
             one.embedded = false;
             one.extra = {path};
+            // A knowledge feed (a [feed] table over the rules): its header is checked too.
+            if (std::optional<std::string> text = feed_text(path)) {
+                one.extra.clear();
+                if (auto header = rules::parse_feed_header(*text, path); !header)
+                    diagnostics.push_back({rules::Diagnostic::Level::error, header.error().message});
+                else one.feed = rules::FeedSource{std::move(*text), path};
+            }
             const rules::LoadedRules loaded = rules::load_rules(one);
             diagnostics.insert(diagnostics.end(), loaded.diagnostics.begin(), loaded.diagnostics.end());
             files += loaded.rules.files.size();
