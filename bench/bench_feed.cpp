@@ -25,10 +25,11 @@ std::string generate(std::size_t count)
 {
     std::string text;
     for (std::size_t i = 0; i < count; ++i) {
-        text += fmt::format("[[rule]]\nid = \"bench.{}\"\nseverity = \"{}\"\ntitle = \"generated {}\"\nfix = \"none\"\n"
-                            "links = [\"https://example.org\"]\nsince = 2026-01-01\n"
-                            "when = {{ \"kernel.release\" = \">= 6.18.{}, < 6.19\", \"engine.backend\" = \"rocm\" }}\n\n",
-                            i, i % 2 ? "warning" : "broken", i, i % 40);
+        text +=
+            fmt::format("[[rule]]\nid = \"bench.{}\"\nseverity = \"{}\"\ntitle = \"generated {}\"\nfix = \"none\"\n"
+                        "links = [\"https://example.org\"]\nsince = 2026-01-01\n"
+                        "when = {{ \"kernel.release\" = \">= 6.18.{}, < 6.19\", \"engine.backend\" = \"rocm\" }}\n\n",
+                        i, i % 2 ? "warning" : "broken", i, i % 40);
     }
     return text;
 }

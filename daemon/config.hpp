@@ -83,8 +83,8 @@ struct ExportConfig {
 
 // [feed]: where `halo-check update` fetches the signed knowledge feed (docs/feed.md).
 struct FeedConfig {
-    std::optional<std::string> url;     // https://…/feed.toml; its signature is URL.minisig
-    std::optional<std::string> ca_file; // CA certificates for the fetch (default: the system's)
+    std::optional<std::string> url;        // https://…/feed.toml; its signature is URL.minisig
+    std::optional<std::string> ca_file;    // CA certificates for the fetch (default: the system's)
     std::vector<std::string> trusted_keys; // minisign .pub files trusted besides the built-in keys
 };
 

@@ -97,8 +97,8 @@ Result<void> install_feed(const fs::path& state_dir, std::int64_t version, std::
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec)
-        return Error{fmt::format("Failed to create the feed directory '{}': {}; nothing was installed",
-                                 dir.string(), ec.message())};
+        return Error{fmt::format("Failed to create the feed directory '{}': {}; nothing was installed", dir.string(),
+                                 ec.message())};
     const fs::path path = feed_path(dir, version);
     if (auto r = write_file_atomically(path.string() + ".minisig", signature); !r) return r;
     if (auto r = write_file_atomically(path, text); !r) return r;
@@ -203,8 +203,8 @@ std::string refusal_message(FeedRefusal refusal, const FeedCandidate& candidate,
                            "installed; --allow-downgrade installs it anyway",
                            origin, h.version, highest);
     case FeedRefusal::expired:
-        return fmt::format("'{}' (feed {}) expired at {}; nothing was installed; fetch a current feed",
-                           origin, h.version, rules::format_utc(h.expires));
+        return fmt::format("'{}' (feed {}) expired at {}; nothing was installed; fetch a current feed", origin,
+                           h.version, rules::format_utc(h.expires));
     }
     return {};
 }

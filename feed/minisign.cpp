@@ -99,7 +99,8 @@ Result<Signature> parse_signature(std::string_view text, const std::string& orig
 Verification verify(std::string_view message, const Signature& signature, const std::vector<PublicKey>& trusted)
 {
     if (sodium_init() < 0) return {Verdict::bad_signature, nullptr};
-    auto key = std::find_if(trusted.begin(), trusted.end(), [&](const PublicKey& k) { return k.id == signature.key_id; });
+    auto key =
+        std::find_if(trusted.begin(), trusted.end(), [&](const PublicKey& k) { return k.id == signature.key_id; });
     if (key == trusted.end()) return {Verdict::unknown_key, nullptr};
     const auto* text = reinterpret_cast<const unsigned char*>(message.data());
     bool ok = false;

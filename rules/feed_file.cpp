@@ -22,7 +22,8 @@ Result<std::chrono::sys_seconds> date_time_field(const toml::table& feed, std::s
                                                  const std::string& origin)
 {
     const toml::node* node = feed.get(key);
-    if (!node) return field_error(origin, feed.source(), fmt::format("lacks '{}' (a date-time: 2026-12-01T00:00:00Z)", key));
+    if (!node)
+        return field_error(origin, feed.source(), fmt::format("lacks '{}' (a date-time: 2026-12-01T00:00:00Z)", key));
     const auto* value = node->as_date_time();
     if (!value || !value->get().offset)
         return field_error(origin, node->source(),

@@ -34,8 +34,7 @@ class FileParser {
 public:
     FileParser(const std::string& origin, RulesFile& out, bool lint, std::string_view own_table)
         : m_origin(origin), m_out(out), m_lint(lint), m_own_table(own_table)
-    {
-    }
+    {}
 
     void error(const toml::source_region& at, const std::string& what)
     {

@@ -29,8 +29,8 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
-#include <sstream>
 #include <fstream>
+#include <sstream>
 #include <unistd.h>
 
 namespace halo::check {

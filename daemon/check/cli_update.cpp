@@ -35,10 +35,7 @@ constexpr std::size_t k_max_feed = 16u << 20;
 constexpr std::size_t k_max_signature = 4096;
 
 // A rejected feed: exit 2, one message.
-[[noreturn]] void reject(const std::string& why)
-{
-    throw Fatal("update rejected: " + why, ExitCode::broken);
-}
+[[noreturn]] void reject(const std::string& why) { throw Fatal("update rejected: " + why, ExitCode::broken); }
 
 std::optional<std::string> read_file(const fs::path& path, std::size_t cap, std::string& error)
 {
@@ -75,7 +72,8 @@ std::vector<feed::PublicKey> trusted_keys(const UpdateOptions& o)
     for (const fs::path& path : files) {
         std::string error;
         auto text = read_file(path, 4096, error);
-        if (!text) throw Fatal(fmt::format("Failed to read trusted key '{}': {}; fix or remove it", path.string(), error));
+        if (!text)
+            throw Fatal(fmt::format("Failed to read trusted key '{}': {}; fix or remove it", path.string(), error));
         auto key = feed::parse_public_key(*text, path.string());
         if (!key) throw Fatal(key.error().message + "; fix or remove it");
         keys.push_back(std::move(*key));

@@ -76,7 +76,8 @@ std::vector<WatchPath> MachineWatch::own_paths() const
         }
     }
     // The knowledge feed `halo-check update` installs: `current` is replaced when a feed is.
-    own.push_back({app::feed_directory(m_state_dir).string(), WatchCategory::knowledge, WatchTrigger::content, "current"});
+    own.push_back(
+        {app::feed_directory(m_state_dir).string(), WatchCategory::knowledge, WatchTrigger::content, "current"});
     // --facts: the file stands for the machine.
     if (m_options.facts_path)
         own.push_back({*m_options.facts_path, WatchCategory::packages, WatchTrigger::content, {}});
