@@ -1,7 +1,8 @@
 #!/bin/bash
 # `--version` of both programs: the release of CMakeLists.txt, the git revision when built from
 # the top of a git checkout, and the embedded knowledge base's newest `since` date and entry
-# counts, read here from rules/kb/*.toml, and for halo-check the installed feed. cmake/git_revision_script.cmake, run on its own: a
+# counts, read here from rules/kb/*.toml, and for halo-check the installed feed's line.
+# cmake/git_revision_script.cmake, run on its own: a
 # revision at the top of a checkout, "-dirty" with a changed tracked file, and none outside a
 # checkout or in a tree that only sits inside one (an unpacked tarball; the RPM test builds one).
 set -u
