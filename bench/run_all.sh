@@ -9,6 +9,8 @@ cmake --build build-bench -j"$(nproc)" >/dev/null
 export NO_COLOR=1 MESA_SHADER_CACHE_DISABLE=true
 echo "== rules evaluation as the rule set grows"
 build-bench/bench/bench_rules tests/data/facts/broken-fw-20251125-rocm.toml 51
+echo "== knowledge feed: signature verification of 1 MiB, rule loading 2,000 -> 20,000"
+build-bench/bench/bench_feed 11
 echo "== fleet export per re-check (render + atomic writes) vs the check"
 export_root=$(mktemp -d)
 HALO_SOURCE_DIR="$PWD" bash tests/support/make_fixture_root.sh strix-fedora43-fw20251125-rocm "$export_root/host" >/dev/null

@@ -17,6 +17,7 @@ set(HALO_RULES_SOURCES
   rules/facts.cpp
   rules/facts_diff.cpp
   rules/facts_io.cpp
+  rules/feed_file.cpp
   rules/log_match.cpp
   rules/log_title.cpp
   rules/rule.cpp
@@ -49,6 +50,8 @@ set(HALO_PROBES_SOURCES
   probes/rpm_library.cpp
   probes/runner.cpp
   probes/vulkan_probe.cpp)
+set(HALO_FEED_SOURCES
+  feed/minisign.cpp)
 # daemon/: what both programs use.
 set(HALO_APP_SOURCES
   daemon/atomic_file.cpp
@@ -61,6 +64,7 @@ set(HALO_APP_SOURCES
   daemon/export_nfd.cpp
   daemon/export_npd.cpp
   daemon/export_prometheus.cpp
+  daemon/feed_store.cpp
   daemon/http_fetch.cpp
   daemon/last_known_good.cpp
   daemon/redacted_command.cpp
@@ -79,6 +83,7 @@ set(HALO_CHECK_SOURCES
   daemon/check/cli_daemon.cpp
   daemon/check/cli_diff.cpp
   daemon/check/cli_export.cpp
+  daemon/check/cli_update.cpp
   daemon/check/completion_scripts.cpp
   daemon/check/completion_tree.cpp)
 # daemon/checkd/: halo-checkd alone (the only code that links libsystemd and libcurl).

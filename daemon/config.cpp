@@ -277,6 +277,25 @@ void parse_export(Parser& p, const toml::table& t, ExportConfig& e)
     p.duration(t, "interval", "export", e.interval);
 }
 
+void parse_feed(Parser& p, const toml::table& t, FeedConfig& f)
+{
+    p.unknown_keys(t, "feed", {"url", "ca_file", "trusted_keys"});
+    f.url = p.string(t, "url", "feed");
+    if (f.url && !f.url->starts_with("https://"))
+        p.fail(*t.get("url"), fmt::format("[feed] url \"{}\" must start with https://", *f.url));
+    f.ca_file = p.string(t, "ca_file", "feed");
+    if (const toml::node* keys = t.get("trusted_keys")) {
+        const toml::array* list = keys->as_array();
+        if (!list) return p.fail(*keys, "[feed] trusted_keys must be a list of paths (write trusted_keys = [\"…\"])");
+        for (const toml::node& key : *list) {
+            auto path = key.value<std::string>();
+            if (!path || !std::filesystem::path(*path).is_absolute())
+                return p.fail(key, "[feed] trusted_keys: each must be an absolute path of a minisign .pub file");
+            f.trusted_keys.push_back(*path);
+        }
+    }
+}
+
 } // namespace
 
 Result<Config> parse_config(std::string_view text, const std::string& origin)
@@ -288,9 +307,10 @@ Result<Config> parse_config(std::string_view text, const std::string& origin)
     config.path = origin;
     Parser p{origin, {}};
     for (const auto& [k, v] : root) {
-        if (k.str() != "engine" && k.str() != "daemon" && k.str() != "notify" && k.str() != "export") {
-            p.fail(v, fmt::format("unknown table or key '{}'; the config holds [engine], [daemon], [notify] and "
-                                  "[export]",
+        if (k.str() != "engine" && k.str() != "daemon" && k.str() != "notify" && k.str() != "export" &&
+            k.str() != "feed") {
+            p.fail(v, fmt::format("unknown table or key '{}'; the config holds [engine], [daemon], [notify], "
+                                  "[export] and [feed]",
                                   k.str()));
         }
     }
@@ -309,6 +329,10 @@ Result<Config> parse_config(std::string_view text, const std::string& origin)
     if (const toml::node* x = root.get("export")) {
         if (!x->is_table()) p.fail(*x, "export must be a table ([export])");
         else parse_export(p, *x->as_table(), config.exporting);
+    }
+    if (const toml::node* f = root.get("feed")) {
+        if (!f->is_table()) p.fail(*f, "feed must be a table ([feed])");
+        else parse_feed(p, *f->as_table(), config.feed);
     }
     if (!p.error.empty()) return Error{p.error};
     return config;

@@ -81,12 +81,20 @@ struct ExportConfig {
     bool any() const { return textfile || nfd; }
 };
 
+// [feed]: where `halo-check update` fetches the signed knowledge feed (docs/feed.md).
+struct FeedConfig {
+    std::optional<std::string> url;        // https://…/feed.toml; its signature is URL.minisig
+    std::optional<std::string> ca_file;    // CA certificates for the fetch (default: the system's)
+    std::vector<std::string> trusted_keys; // minisign .pub files trusted besides the built-in keys
+};
+
 struct Config {
     std::string path; // where it was read from, for messages
     EngineConfig engine;
     DaemonConfig daemon;
     NotifyConfig notify;
     ExportConfig exporting; // [export]
+    FeedConfig feed;        // [feed]
 };
 
 // Parses "90s", "10m", "1h", "500ms" or a bare number of seconds.

@@ -136,6 +136,7 @@ Result<HttpFetchAnswer> perform(const HttpFetchRequest& request, Sink& sink)
     set(e, CURLOPT_FOLLOWLOCATION, 0L);
     // The engine is local: a proxy from the environment must not see its traffic (or its key).
     set(e, CURLOPT_PROXY, "");
+    if (!request.ca_file.empty()) set(e, CURLOPT_CAINFO, request.ca_file.c_str());
     set(e, CURLOPT_WRITEFUNCTION, &on_write);
     set(e, CURLOPT_WRITEDATA, &sink);
     std::vector<std::string> headers = request.headers;

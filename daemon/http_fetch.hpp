@@ -24,6 +24,7 @@ struct HttpFetchRequest {
     std::vector<std::string> headers;
     std::chrono::milliseconds timeout{30'000};
     std::size_t max_body = 8u << 20; // a larger answer is an error, not a silent cut
+    std::string ca_file{};           // empty: the system's CA bundle
 };
 
 struct HttpFetchAnswer {

@@ -40,6 +40,7 @@ public:
     // halo-checkd's control socket (daemon/checkd/control_server.hpp) and single-instance lock.
     std::string socket_path() const { return m_dir + "/control.sock"; }
     std::string lock_path() const { return m_dir + "/lock"; }
+    const std::string& directory() const { return m_dir; }
     const std::string& dir() const { return m_dir; }
 
 private:

@@ -32,7 +32,9 @@ SourceLocation location(const std::string& origin, const toml::source_region& re
 // Collects diagnostics for one file; each message starts with file:line:col.
 class FileParser {
 public:
-    FileParser(const std::string& origin, RulesFile& out, bool lint) : m_origin(origin), m_out(out), m_lint(lint) {}
+    FileParser(const std::string& origin, RulesFile& out, bool lint, std::string_view own_table)
+        : m_origin(origin), m_out(out), m_lint(lint), m_own_table(own_table)
+    {}
 
     void error(const toml::source_region& at, const std::string& what)
     {
@@ -49,6 +51,7 @@ public:
     {
         for (const auto& [key, node] : root) {
             const std::string_view name = key.str();
+            if (!m_own_table.empty() && name == m_own_table) continue;
             if (std::find(std::begin(k_top_level), std::end(k_top_level), name) == std::end(k_top_level)) {
                 std::string message = fmt::format("unknown entry '{}' (expected [[rule]], [[known_good]], "
                                                   "[[log_pattern]] or [[disable]])",
@@ -392,6 +395,7 @@ private:
     const std::string& m_origin;
     RulesFile& m_out;
     bool m_lint;
+    std::string_view m_own_table;
     std::set<std::string> m_ids;
 };
 
@@ -403,7 +407,7 @@ bool RulesFile::has_errors() const
                        [](const Diagnostic& d) { return d.level == Diagnostic::Level::error; });
 }
 
-RulesFile parse_rules_file(std::string_view text, const std::string& origin, bool lint)
+RulesFile parse_rules_file(std::string_view text, const std::string& origin, bool lint, std::string_view own_table)
 {
     RulesFile out;
     auto root = parse_toml(text, origin);
@@ -411,7 +415,7 @@ RulesFile parse_rules_file(std::string_view text, const std::string& origin, boo
         out.diagnostics.push_back({Diagnostic::Level::error, root.error().message});
         return out;
     }
-    FileParser(origin, out, lint).parse(*root);
+    FileParser(origin, out, lint, own_table).parse(*root);
     // A file with errors is rejected whole: half a file could disable a rule by omission.
     if (out.has_errors()) {
         out.entries = {};

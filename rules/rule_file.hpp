@@ -26,7 +26,9 @@ struct RulesFile {
 
 // `origin` names the file in messages. `lint` adds the warnings (keys outside the catalogue …);
 // the embedded knowledge base is loaded without them: its tests hold it to the catalogue. A file
-// with errors comes back with its diagnostics and no entries.
-RulesFile parse_rules_file(std::string_view text, const std::string& origin, bool lint = true);
+// with errors comes back with its diagnostics and no entries. `own_table` names a top-level table
+// the caller reads itself (a feed's [feed]), skipped here.
+RulesFile parse_rules_file(std::string_view text, const std::string& origin, bool lint = true,
+                           std::string_view own_table = {});
 
 } // namespace halo::rules

@@ -10,8 +10,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <set>
 #include <sstream>
+#include <unordered_map>
 
 namespace halo::rules {
 
@@ -19,13 +19,32 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// One list and an index of its ids, so that loading n entries costs O(n), not O(n^2).
 template <typename T>
-void replace_or_append(std::vector<T>& list, T entry)
-{
-    auto it = std::find_if(list.begin(), list.end(), [&](const T& e) { return e.id == entry.id; });
-    if (it != list.end()) *it = std::move(entry);
-    else list.push_back(std::move(entry));
-}
+class IndexedList {
+public:
+    explicit IndexedList(std::vector<T>& list) : m_list(list)
+    {
+        for (std::size_t i = 0; i < list.size(); ++i) m_index.emplace(list[i].id, i);
+    }
+    void replace_or_append(T entry)
+    {
+        auto [it, inserted] = m_index.try_emplace(entry.id, m_list.size());
+        if (inserted) m_list.push_back(std::move(entry));
+        else m_list[it->second] = std::move(entry);
+    }
+
+private:
+    std::vector<T>& m_list;
+    std::unordered_map<std::string, std::size_t> m_index;
+};
+
+struct Merger {
+    explicit Merger(RuleSet& set) : rules(set.rules), known_good(set.known_good), log_patterns(set.log_patterns) {}
+    IndexedList<Rule> rules;
+    IndexedList<KnownGood> known_good;
+    IndexedList<LogPattern> log_patterns;
+};
 
 template <typename T>
 void remove_id(std::vector<T>& list, const std::string& id)
@@ -38,12 +57,13 @@ struct PendingDisable {
     std::string origin;
 };
 
-void apply(LoadedRules& loaded, RulesFile file, const std::string& origin, std::vector<PendingDisable>& disables)
+void apply(LoadedRules& loaded, Merger& merger, RulesFile file, const std::string& origin,
+           std::vector<PendingDisable>& disables)
 {
     for (Diagnostic& d : file.diagnostics) loaded.diagnostics.push_back(std::move(d));
-    for (Rule& r : file.entries.rules) replace_or_append(loaded.rules.rules, std::move(r));
-    for (KnownGood& g : file.entries.known_good) replace_or_append(loaded.rules.known_good, std::move(g));
-    for (LogPattern& p : file.entries.log_patterns) replace_or_append(loaded.rules.log_patterns, std::move(p));
+    for (Rule& r : file.entries.rules) merger.rules.replace_or_append(std::move(r));
+    for (KnownGood& g : file.entries.known_good) merger.known_good.replace_or_append(std::move(g));
+    for (LogPattern& p : file.entries.log_patterns) merger.log_patterns.replace_or_append(std::move(p));
     for (std::string& id : file.disabled) disables.push_back({std::move(id), origin});
     loaded.rules.files.push_back(origin);
 }
@@ -90,7 +110,7 @@ std::vector<fs::path> toml_files_in(const fs::path& dir)
     return files;
 }
 
-void load_path(LoadedRules& loaded, const fs::path& path, std::vector<PendingDisable>& disables)
+void load_path(LoadedRules& loaded, Merger& merger, const fs::path& path, std::vector<PendingDisable>& disables)
 {
     std::string error;
     auto text = read_text(path, error);
@@ -98,7 +118,7 @@ void load_path(LoadedRules& loaded, const fs::path& path, std::vector<PendingDis
         loaded.diagnostics.push_back({Diagnostic::Level::error, error});
         return;
     }
-    apply(loaded, parse_rules_file(*text, path.string()), path.string(), disables);
+    apply(loaded, merger, parse_rules_file(*text, path.string()), path.string(), disables);
 }
 
 } // namespace
@@ -123,6 +143,7 @@ std::vector<std::string> default_dropin_dirs(const std::string& root, const std:
 LoadedRules load_rules(const RuleSources& sources)
 {
     LoadedRules loaded;
+    Merger merger(loaded.rules);
     std::vector<PendingDisable> disables;
     // Same-named files: the later (higher-priority) source wins, systemd drop-in style.
     std::map<std::string, std::pair<std::string, std::string_view>> by_name; // name -> (origin, embedded text)
@@ -138,23 +159,22 @@ LoadedRules load_rules(const RuleSources& sources)
             dropin_by_name[name] = file;
         }
     }
-    std::set<std::string> names;
-    for (const auto& [name, _] : by_name) names.insert(name);
-    for (const auto& [name, _] : dropin_by_name) names.insert(name);
-    for (const std::string& name : names) {
-        if (auto it = dropin_by_name.find(name); it != dropin_by_name.end()) {
-            load_path(loaded, it->second, disables);
-        } else {
-            const auto& [origin, text] = by_name.at(name);
-            apply(loaded, parse_rules_file(text, origin, false), origin, disables);
-        }
+    // The embedded files first, then the feed over them, then the drop-in directories.
+    for (const auto& [name, file] : by_name) {
+        const auto& [origin, text] = file;
+        apply(loaded, merger, parse_rules_file(text, origin, false), origin, disables);
     }
+    if (sources.feed) {
+        apply(loaded, merger, parse_rules_file(sources.feed->text, sources.feed->origin, false, "feed"),
+              sources.feed->origin, disables);
+    }
+    for (const auto& [name, path] : dropin_by_name) load_path(loaded, merger, path, disables);
     for (const std::string& extra : sources.extra) {
         std::error_code ec;
         if (fs::is_directory(extra, ec)) {
-            for (const fs::path& file : toml_files_in(extra)) load_path(loaded, file, disables);
+            for (const fs::path& file : toml_files_in(extra)) load_path(loaded, merger, file, disables);
         } else {
-            load_path(loaded, extra, disables);
+            load_path(loaded, merger, extra, disables);
         }
     }
     apply_disables(loaded, disables);

@@ -2,11 +2,12 @@
 // Loads the merged rule set from the embedded knowledge base plus drop-in directories in the
 // systemd style (load_rules); each file is read by parse_rules_file (rules/rule_file.hpp).
 //
-//   embedded < /usr/share/halo-check/rules.d < /etc/halo-check/rules.d
+//   embedded < the installed feed < /usr/share/halo-check/rules.d < /etc/halo-check/rules.d
 //            < $XDG_CONFIG_HOME/halo-check/rules.d < --rules PATH…
 //
-// Within the directories a file of the same name overrides an earlier one; then files apply in
-// name order, `--rules` paths last in the order given. An entry whose id was already loaded
+// A drop-in file of the same name as an embedded or earlier drop-in file replaces it; then the
+// embedded files apply in name order, the feed over them, the drop-in files in name order, and
+// `--rules` paths last in the order given. An entry whose id was already loaded
 // replaces it; `[[disable]] id = "…"` (applied after every file is loaded) removes an entry,
 // whichever file defines it.
 
@@ -19,8 +20,15 @@
 
 namespace halo::rules {
 
+// The installed knowledge feed's text (rules/feed_file.hpp), already verified by its installer.
+struct FeedSource {
+    std::string text;
+    std::string origin; // "feed 12", what `rules list` and `explain` name as the entry's origin
+};
+
 struct RuleSources {
     bool embedded = true;
+    std::optional<FeedSource> feed;
     std::vector<std::string> dropin_dirs; // lowest priority first
     std::vector<std::string> extra;       // --rules: files or directories
 };

@@ -4,6 +4,8 @@
 #include "common/spelling.hpp"
 #include "daemon/check/cli_commands.hpp"
 #include "daemon/check/cli_completion.hpp"
+#include "daemon/config.hpp"
+#include "daemon/feed_store.hpp"
 #include "daemon/version_info.hpp"
 
 #include <CLI/CLI.hpp>
@@ -114,6 +116,8 @@ struct Commands {
     DaemonOptions daemon; // status, restart, stop, start, reload, smoke (cli_daemon.cpp)
     BenchOptions bench;
     const void* bench_cmd = nullptr;
+    UpdateOptions update;
+    const void* update_cmd = nullptr;
     CompletionRequest completion;
     ConfigValidateOptions config;
     CLI::App* config_validate_cmd = nullptr;
@@ -229,6 +233,7 @@ void add_commands(CLI::App& app, Commands& c)
     add_export_command(app, c);
     add_daemon_commands(&app, c.daemon);
     add_bench_command(&app, c.bench, &c.bench_cmd);
+    add_update_command(&app, c.update, &c.update_cmd);
     c.completion_cmd = add_completion_command(app, c.completion);
 }
 
@@ -283,6 +288,7 @@ int run_chosen(const CLI::App& app, const Commands& c)
     if (*c.diff_cmd) return command_diff(c.diff);
     if (*c.export_cmd) return command_export(c.exporting);
     if (static_cast<const CLI::App*>(c.bench_cmd)->parsed()) return command_bench(c.bench);
+    if (static_cast<const CLI::App*>(c.update_cmd)->parsed()) return command_update(c.update);
     return command_check(c.check);
 }
 
@@ -294,7 +300,10 @@ int cli_main(int argc, char** argv)
                  "safely.\n\nExit codes: 0 OK, 1 WARNING, 2 BROKEN, 3 UNKNOWN (could not decide).",
                  "halo-check"};
     // A callback, so the knowledge base is read only when --version is asked for.
-    app.set_version_flag("--version", [] { return app::program_version_text("halo-check"); });
+    app.set_version_flag("--version", [] {
+        return app::program_version_text("halo-check") + "\n" +
+               app::feed_version_line(app::resolve_state_dir(std::nullopt));
+    });
     app.require_subcommand(0, 1);
     Commands commands;
     add_commands(app, commands);

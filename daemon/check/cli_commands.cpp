@@ -2,6 +2,8 @@
 
 #include "common/clock.hpp"
 #include "daemon/environment.hpp"
+#include "daemon/feed_store.hpp"
+#include "rules/feed_file.hpp"
 
 #include "common/fatal.hpp"
 #include "common/spelling.hpp"
@@ -27,6 +29,8 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <unistd.h>
 
 namespace halo::check {
@@ -41,6 +45,41 @@ void print(std::FILE* out, const std::string& text)
 
 void warn(const std::string& message) { print(stderr, fmt::format("halo-check: warning: {}\n", message)); }
 
+} // namespace
+
+// The installed knowledge feed, when one is installed and whole; otherwise a warning and the
+// embedded knowledge alone (the floor).
+std::optional<rules::FeedSource> installed_feed_source()
+{
+    const std::string state_dir = app::resolve_state_dir(std::nullopt);
+    if (state_dir.empty()) return std::nullopt;
+    auto installed = app::read_installed_feed(state_dir);
+    if (!installed) {
+        warn(installed.error().message);
+        return std::nullopt;
+    }
+    if (!*installed) return std::nullopt;
+    const app::InstalledFeed& feed = **installed;
+    const std::string origin = fmt::format("feed {}", feed.version);
+    if (auto header = rules::parse_feed_header(feed.text, origin); !header) {
+        warn(header.error().message + "; the embedded knowledge is used instead; run 'halo-check update'");
+        return std::nullopt;
+    }
+    return rules::FeedSource{feed.text, origin};
+}
+
+std::optional<rules::Rule> expired_feed_rule()
+{
+    auto feed = installed_feed_source();
+    if (!feed) return std::nullopt;
+    auto header = rules::parse_feed_header(feed->text, feed->origin);
+    if (!header) return std::nullopt;
+    const auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    return app::feed_expired_rule(*header, header->version, now);
+}
+
+namespace {
+
 rules::RuleSources rule_sources(const CheckOptions& o)
 {
     rules::RuleSources sources;
@@ -48,6 +87,7 @@ rules::RuleSources rule_sources(const CheckOptions& o)
         sources.dropin_dirs =
             rules::default_dropin_dirs("/", app::env_value("XDG_CONFIG_HOME"), app::env_value("HOME"));
     sources.extra = o.rules;
+    sources.feed = installed_feed_source();
     return sources;
 }
 
@@ -161,7 +201,9 @@ int command_check(const CheckOptions& o)
     const rules::LoadedRules loaded = load_rules_or_die(o);
     rules::Facts facts = facts_to_judge(o);
     if (o.next_boot) facts = rules::next_boot_view(facts);
-    const rules::Judgement judgement = rules::judge(loaded.rules, facts, judge_options(o));
+    rules::Judgement judgement = rules::judge(loaded.rules, facts, judge_options(o));
+    const std::optional<rules::Rule> expired = expired_feed_rule();
+    if (expired) app::add_feed_finding(judgement.report, *expired, judge_options(o).evaluate.fail_on);
     const int code = static_cast<int>(judgement.report.exit_code);
     if (o.quiet) return code;
     if (o.json) {
@@ -280,6 +322,23 @@ int command_run(const RunOptions& o)
     return err == ENOENT ? 127 : 126; // as a shell reports a command it cannot start
 }
 
+namespace {
+
+// The text of `path` when it is a file with a top-level [feed] table.
+std::optional<std::string> feed_text(const std::string& path)
+{
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) return std::nullopt;
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    std::string text = buffer.str();
+    if (!text.starts_with("[feed]") && text.find("\n[feed]") == std::string::npos) return std::nullopt;
+    return text;
+}
+
+} // namespace
+
 int command_rules_validate(const RulesOptions& o)
 {
     std::vector<rules::Diagnostic> diagnostics;
@@ -296,6 +355,13 @@ int command_rules_validate(const RulesOptions& o)
             rules::RuleSources one;
             one.embedded = false;
             one.extra = {path};
+            // A knowledge feed (a [feed] table over the rules): its header is checked too.
+            if (std::optional<std::string> text = feed_text(path)) {
+                one.extra.clear();
+                if (auto header = rules::parse_feed_header(*text, path); !header)
+                    diagnostics.push_back({rules::Diagnostic::Level::error, header.error().message});
+                else one.feed = rules::FeedSource{std::move(*text), path};
+            }
             const rules::LoadedRules loaded = rules::load_rules(one);
             diagnostics.insert(diagnostics.end(), loaded.diagnostics.begin(), loaded.diagnostics.end());
             files += loaded.rules.files.size();

@@ -117,6 +117,28 @@ struct BenchOptions {
 void add_bench_command(void* app, BenchOptions& options, const void** chosen);
 int command_bench(const BenchOptions& options);
 
+// The installed knowledge feed for the rule sources; nullopt (with a warning on stderr when one
+// is installed but unreadable) for the embedded knowledge alone.
+std::optional<rules::FeedSource> installed_feed_source();
+// The `feed.expired` warning when the installed feed has expired (docs/feed.md).
+std::optional<rules::Rule> expired_feed_rule();
+
+// `halo-check update` (cli_update.cpp, docs/feed.md).
+struct UpdateOptions {
+    std::optional<std::string> url;
+    std::optional<std::string> from;
+    bool allow_downgrade = false;
+    bool rollback = false;
+    std::vector<std::string> trusted_keys;
+    std::string keys_dir = "/etc/halo-check/keys.d";
+    std::optional<std::string> ca_file;
+    std::optional<std::string> state_dir;
+    double timeout_s = 60;
+    CheckOptions check; // --facts, --config: what the dry run judges
+};
+void add_update_command(void* app, UpdateOptions& options, const void** chosen);
+int command_update(const UpdateOptions& options);
+
 int command_check(const CheckOptions& options);
 int command_facts(const FactsOptions& options);
 int command_probes(bool json);

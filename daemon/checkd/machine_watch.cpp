@@ -5,6 +5,7 @@
 #include "daemon/checkd/callback_guard.hpp"
 #include "daemon/checkd/journal_event.hpp"
 #include "daemon/environment.hpp"
+#include "daemon/feed_store.hpp"
 #include "rules/facts_diff.hpp"
 #include "rules/rule_loader.hpp"
 #include "rules/views.hpp"
@@ -78,6 +79,9 @@ std::vector<WatchPath> MachineWatch::own_paths() const
             own.push_back({d, WatchCategory::rules, WatchTrigger::content, "*.toml"});
         }
     }
+    // The knowledge feed `halo-check update` installs: `current` is replaced when a feed is.
+    own.push_back(
+        {app::feed_directory(m_state_dir).string(), WatchCategory::knowledge, WatchTrigger::content, "current"});
     // --facts: the file stands for the machine.
     if (m_options.facts_path)
         own.push_back({*m_options.facts_path, WatchCategory::packages, WatchTrigger::content, {}});
@@ -137,6 +141,12 @@ void MachineWatch::on_batch(const WatchBatch& batch)
 
 // ---- two views, changes, notifications ------------------------------------------------------------
 
+std::string MachineWatch::new_knowledge(const std::string& why) const
+{
+    if (why.find("knowledge") == std::string::npos) return {};
+    return app::feed_version_line(m_state_dir);
+}
+
 void MachineWatch::evaluated(const Evaluation& e)
 {
     const rules::Facts& facts = m_events.current_facts();
@@ -154,9 +164,11 @@ void MachineWatch::evaluated(const Evaluation& e)
     for (const ViewNews& news : view_news(m_reported, now, m_next_report)) {
         const rules::Report& report = news.view == View::now ? now : m_next_report;
         m_log.record(view_record(news, report, e.why, kernel_next));
-        notify(news.notification, report, [&news](NotificationInput& in) {
+        const std::string knowledge = e.reloaded && e.reload_error.empty() ? new_knowledge(e.why) : std::string();
+        notify(news.notification, report, [&news, &knowledge](NotificationInput& in) {
             in.previous = news.previous;
             in.new_rule_ids = news.new_findings;
+            in.knowledge = knowledge;
         });
     }
     m_reported = {reported_view(now), reported_view(m_next_report)};

@@ -101,6 +101,8 @@ private:
     static int on_opener_exit(sd_event_source* source, const siginfo_t* info, void* userdata) noexcept;
     // A smoke test's figures into the regression alarm (each run once).
     void speed_measured(const app::SmokeFigures& figures);
+    // "knowledge feed: N (…)" when `why` (the batch) includes a new feed; else empty.
+    std::string new_knowledge(const std::string& why) const;
     void notify(NotificationKind kind, const rules::Report& report,
                 const std::function<void(NotificationInput&)>& adjust = {});
 

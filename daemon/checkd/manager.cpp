@@ -1,5 +1,8 @@
 #include "daemon/checkd/manager.hpp"
 
+#include "daemon/feed_store.hpp"
+#include "rules/feed_file.hpp"
+
 #include "common/clock.hpp"
 #include "common/fatal.hpp"
 #include "daemon/checkd/callback_guard.hpp"
@@ -212,6 +215,12 @@ bool Manager::load_rules_into(rules::RuleSet& out, std::string& error) const
         sources.dropin_dirs =
             rules::default_dropin_dirs("/", app::env_value("XDG_CONFIG_HOME"), app::env_value("HOME"));
     sources.extra = m_options.rules;
+    // The feed `halo-check update` installed in this daemon's state directory, when it is whole.
+    if (auto installed = app::read_installed_feed(m_store.directory()); installed && *installed) {
+        const app::InstalledFeed& feed = **installed;
+        const std::string origin = fmt::format("feed {}", feed.version);
+        if (rules::parse_feed_header(feed.text, origin)) sources.feed = rules::FeedSource{feed.text, origin};
+    }
     rules::LoadedRules loaded = rules::load_rules(sources);
     if (loaded.has_errors()) {
         for (const rules::Diagnostic& d : loaded.diagnostics) {

@@ -233,7 +233,12 @@ Notification compose_notification(const NotificationInput& input)
     Notification n;
     n.details_path = in.details_path;
     switch (in.kind) {
-    case NotificationKind::verdict_changed: compose_verdict(in, n); break;
+    case NotificationKind::verdict_changed:
+        compose_verdict(in, n);
+        // The verdict changed because the knowledge did, not the machine: say so first.
+        if (!in.knowledge.empty())
+            n.body = fmt::format("new knowledge: {}\n{}", in.knowledge.substr(in.knowledge.find(": ") + 2), n.body);
+        break;
     case NotificationKind::broken_after_reboot: compose_after_reboot(in, n); break;
     case NotificationKind::engine_given_up:
         n.topic = k_topic_engine;

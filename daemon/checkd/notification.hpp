@@ -94,6 +94,7 @@ struct NotificationInput {
     std::optional<rules::FactsDiff> diff;                     // against the last known good, when there is one
     std::string last_known_good_recorded;                     // RFC 3339
     std::string details_path;                                 // passed through to Notification::details_path
+    std::string knowledge; // "knowledge feed: 12 (…)" when a new feed caused this re-check
 };
 
 // Fills engine, backend, kernels, package manager and the causes from facts and a report.

@@ -97,7 +97,8 @@ nlohmann::ordered_json findings_json(const rules::Report& report)
 BatchPlan plan_batch(const WatchBatch& batch)
 {
     BatchPlan plan;
-    plan.reload = batch.categories.contains(WatchCategory::rules) || batch.categories.contains(WatchCategory::config);
+    plan.reload = batch.categories.contains(WatchCategory::rules) || batch.categories.contains(WatchCategory::config) ||
+                  batch.categories.contains(WatchCategory::knowledge);
     plan.why = fmt::format("changed: {}", batch.categories.str());
     if (!plan.reload || batch.categories.size() > 1) {
         std::string paths;

@@ -88,6 +88,7 @@ std::string_view to_string(WatchCategory category) noexcept
     case WatchCategory::boot: return "boot";
     case WatchCategory::containers: return "containers";
     case WatchCategory::devices: return "devices";
+    case WatchCategory::knowledge: return "knowledge";
     }
     return "unknown";
 }

@@ -35,7 +35,8 @@ struct inotify_event;
 
 namespace halo::checkd {
 
-enum class WatchCategory : unsigned { rules, config, packages, boot, containers, devices };
+// knowledge: the installed knowledge feed (<state>/feed/current, written by `halo-check update`).
+enum class WatchCategory : unsigned { rules, config, packages, boot, containers, devices, knowledge };
 std::string_view to_string(WatchCategory category) noexcept;
 
 class CategorySet {

@@ -1,7 +1,8 @@
 #!/bin/bash
 # `--version` of both programs: the release of CMakeLists.txt, the git revision when built from
 # the top of a git checkout, and the embedded knowledge base's newest `since` date and entry
-# counts, read here from rules/kb/*.toml. cmake/git_revision_script.cmake, run on its own: a
+# counts, read here from rules/kb/*.toml, and for halo-check the installed feed's line.
+# cmake/git_revision_script.cmake, run on its own: a
 # revision at the top of a checkout, "-dirty" with a changed tracked file, and none outside a
 # checkout or in a tree that only sits inside one (an unpacked tarball; the RPM test builds one).
 set -u
@@ -19,6 +20,8 @@ revision=""
 if command -v git >/dev/null && [ "$(git -C "$SRC" rev-parse --show-toplevel 2>/dev/null)" = "$(cd "$SRC" && pwd -P)" ]; then
     revision=$(git -C "$SRC" rev-parse --short=12 HEAD)
 fi
+export XDG_STATE_HOME="$T/state"
+unset STATE_DIRECTORY
 for program in halo-check halo-checkd; do
     binary=$CHECK
     [ "$program" = halo-checkd ] && binary=$HALO_BINARY_DIR/halo-checkd
@@ -35,7 +38,14 @@ for program in halo-check halo-checkd; do
         [ "$first" = "$program $version" ] || fail "$program outside git: '$first'"
     fi
     [ "$(echo "$out" | sed -n 2p)" = "$knowledge" ] || fail "$program: '$(echo "$out" | sed -n 2p)', expected '$knowledge'"
-    [ "$(echo "$out" | wc -l)" = 2 ] || fail "$program --version prints more than two lines: $out"
+    # halo-check also names the installed knowledge feed (docs/feed.md); none in a fresh state dir.
+    lines=2
+    if [ "$program" = halo-check ]; then
+        lines=3
+        [ "$(echo "$out" | sed -n 3p)" = "knowledge feed: none installed (embedded knowledge only)" ] \
+            || fail "$program: line 3 '$(echo "$out" | sed -n 3p)', expected the feed line"
+    fi
+    [ "$(echo "$out" | wc -l)" = "$lines" ] || fail "$program --version prints other than $lines lines: $out"
 done
 echo "ok: both programs print $version${revision:+, git ${built:-}}, $knowledge"
 

@@ -16,7 +16,9 @@ forbid() {
     checks=$((checks + 1))
 }
 forbid common all '#include "(rules|probes|daemon)/' "common/ includes a layer above it"
-forbid rules all '#include "(probes|daemon)/' "rules/ includes probes/ or daemon/"
+forbid rules all '#include "(probes|daemon|feed)/' "rules/ includes probes/, daemon/ or feed/"
+forbid feed all '#include "(rules|probes|daemon)/' "feed/ (the signature check: bytes in, verdict out) includes a layer above common/"
+forbid daemon top '#include "feed/' "daemon/ (shared, so linked into halo-checkd) includes feed/ (libsodium: halo-check's update only)"
 forbid probes all '#include "daemon/' "probes/ includes daemon/"
 forbid daemon top '#include "daemon/(check|checkd)/' "daemon/ (shared by both programs) includes one program's code"
 # One exception: daemon/http_fetch.cpp takes curl's types and constants from its header and opens

@@ -45,3 +45,10 @@ systemd-analyze verify "$T/halo-checkd-system.service" > "$T/out" 2>&1 || { cat 
 systemd-analyze security --offline=true --no-pager "$T/halo-checkd-system.service" > "$T/sec" 2>&1
 grep -E '→ Overall exposure level' "$T/sec" || { cat "$T/sec"; fail "no security score"; }
 echo "ok: system unit verifies"
+point "$HALO_SOURCE_DIR/systemd/halo-check-update.service" "$T/halo-check-update.service"
+cp "$HALO_SOURCE_DIR/systemd/halo-check-update.timer" "$T/halo-check-update.timer"
+grep -q "ExecStart=$CHECK update" "$T/halo-check-update.service" || fail "update service rewrite"
+systemd-analyze verify "$T/halo-check-update.service" "$T/halo-check-update.timer" > "$T/out" 2>&1 ||
+    { cat "$T/out"; fail "update service and timer"; }
+grep -q '^RandomizedDelaySec=' "$T/halo-check-update.timer" || fail "the update timer has no randomised delay"
+echo "ok: update service and timer verify"

@@ -128,6 +128,21 @@ TEST_CASE("after reboot: the fix is the rule's, whatever the kernel or the packa
     CHECK(n.urgency == Urgency::low);
 }
 
+TEST_CASE("a verdict changed by a new knowledge feed says so first", "[daemon][notification]")
+{
+    const halo::rules::Facts facts = fixture("broken-kernel-6.18.5-rocm-7.1.1.toml");
+    const halo::rules::Report report = halo::rules::evaluate(kb(), facts);
+    NotificationInput in = describe(NotificationKind::verdict_changed, facts, report);
+    in.previous = Verdict::ok;
+    const std::string without = compose_notification(in).body;
+    in.knowledge = "knowledge feed: 12 (halo-check knowledge, published 2026-12-01T00:00:00Z, expires "
+                   "2027-01-01T00:00:00Z)";
+    const Notification n = compose_notification(in);
+    CHECK(n.body == "new knowledge: 12 (halo-check knowledge, published 2026-12-01T00:00:00Z, expires "
+                    "2027-01-01T00:00:00Z)\n" +
+                        without);
+}
+
 TEST_CASE("verdict change: broken now names the first cause, the others briefly, and the diff",
           "[daemon][notification]")
 {

@@ -72,7 +72,7 @@ TEST_CASE("a batch of machine changes is re-checked and journalled, the daemon's
                                            {"HALO_PATHS", "/boot/loader/entries/x.conf /var/lib/rpm/rpmdb.sqlite"}});
 
     // Our own rules or config: a reload, and its own journal entry (reload_record), not this one.
-    for (WatchCategory own : {WatchCategory::rules, WatchCategory::config}) {
+    for (WatchCategory own : {WatchCategory::rules, WatchCategory::config, WatchCategory::knowledge}) {
         const BatchPlan p = plan_batch(batch({own}, {"/etc/halo-check/config.toml"}));
         CHECK(p.reload);
         CHECK_FALSE(p.record);

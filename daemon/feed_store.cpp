@@ -1,0 +1,212 @@
+#include "daemon/feed_store.hpp"
+
+#include "daemon/atomic_file.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <system_error>
+
+namespace halo::app {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::size_t k_kept = 3;
+
+fs::path feed_path(const fs::path& dir, std::int64_t version) { return dir / fmt::format("feed-{}.toml", version); }
+
+std::optional<std::string> read_small(const fs::path& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    return buffer.str();
+}
+
+std::int64_t read_number(const fs::path& path)
+{
+    auto text = read_small(path);
+    if (!text) return 0;
+    std::int64_t value = 0;
+    const char* end = text->data() + text->size();
+    auto [ptr, ec] = std::from_chars(text->data(), end, value);
+    if (ec != std::errc{} || value < 0) return 0;
+    return value;
+}
+
+Result<void> write_number(const fs::path& path, std::int64_t value)
+{
+    return write_file_atomically(path, fmt::format("{}\n", value), 0644);
+}
+
+} // namespace
+
+fs::path feed_directory(const fs::path& state_dir) { return state_dir / "feed"; }
+
+Result<std::optional<InstalledFeed>> read_installed_feed(const fs::path& state_dir)
+{
+    const fs::path dir = feed_directory(state_dir);
+    const std::int64_t version = read_number(dir / "current");
+    if (version == 0) return std::optional<InstalledFeed>{};
+    InstalledFeed feed{version, feed_path(dir, version), {}};
+    auto text = read_small(feed.path);
+    if (!text)
+        return Error{fmt::format("Failed to read the installed knowledge feed '{}': {}; the embedded knowledge "
+                                 "is used instead; run 'halo-check update' to reinstall it",
+                                 feed.path.string(), std::strerror(errno)),
+                     errno};
+    feed.text = std::move(*text);
+    return std::optional<InstalledFeed>{std::move(feed)};
+}
+
+std::int64_t highest_installed_version(const fs::path& state_dir)
+{
+    const fs::path dir = feed_directory(state_dir);
+    // `current` is written before `highest`: a kill between the two leaves current the higher.
+    return std::max(read_number(dir / "highest"), read_number(dir / "current"));
+}
+
+std::vector<std::int64_t> installed_versions(const fs::path& state_dir)
+{
+    std::vector<std::int64_t> versions;
+    std::error_code ec;
+    for (fs::directory_iterator it(feed_directory(state_dir), ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (!name.starts_with("feed-") || !name.ends_with(".toml")) continue;
+        const std::string_view digits(name.data() + 5, name.size() - 10);
+        std::int64_t v = 0;
+        auto [ptr, err] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+        if (err == std::errc{} && ptr == digits.data() + digits.size() && v > 0) versions.push_back(v);
+    }
+    std::sort(versions.rbegin(), versions.rend());
+    return versions;
+}
+
+Result<void> install_feed(const fs::path& state_dir, std::int64_t version, std::string_view text,
+                          std::string_view signature)
+{
+    const fs::path dir = feed_directory(state_dir);
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec)
+        return Error{fmt::format("Failed to create the feed directory '{}': {}; nothing was installed", dir.string(),
+                                 ec.message())};
+    const fs::path path = feed_path(dir, version);
+    if (auto r = write_file_atomically(path.string() + ".minisig", signature); !r) return r;
+    if (auto r = write_file_atomically(path, text); !r) return r;
+    if (auto r = write_number(dir / "current", version); !r) return r;
+    if (version > read_number(dir / "highest")) {
+        if (auto r = write_number(dir / "highest", version); !r) return r;
+    }
+    // Old versions go only after the new one is current; a failure to remove one is harmless.
+    const std::vector<std::int64_t> versions = installed_versions(state_dir);
+    for (std::size_t i = k_kept; i < versions.size(); ++i) {
+        if (versions[i] == version) continue;
+        fs::remove(feed_path(dir, versions[i]), ec);
+        fs::remove(feed_path(dir, versions[i]).string() + ".minisig", ec);
+    }
+    return {};
+}
+
+Result<std::int64_t> rollback_feed(const fs::path& state_dir)
+{
+    const fs::path dir = feed_directory(state_dir);
+    const std::int64_t current = read_number(dir / "current");
+    if (current == 0)
+        return Error{fmt::format("No knowledge feed is installed in '{}'; nothing to roll back to", dir.string())};
+    for (std::int64_t v : installed_versions(state_dir)) {
+        if (v >= current) continue;
+        if (auto r = write_number(dir / "current", v); !r) return r.error();
+        return v;
+    }
+    return Error{fmt::format("Feed {} is the oldest one kept in '{}'; nothing to roll back to (the embedded knowledge "
+                             "stays below it)",
+                             current, dir.string())};
+}
+
+std::string feed_version_line(const fs::path& state_dir)
+{
+    auto installed = read_installed_feed(state_dir);
+    if (!installed || !*installed) return "knowledge feed: none installed (embedded knowledge only)";
+    const InstalledFeed& feed = **installed;
+    auto header = rules::parse_feed_header(feed.text, feed.path.string());
+    if (!header) return fmt::format("knowledge feed: {} (unreadable: the embedded knowledge is used)", feed.version);
+    return fmt::format("knowledge feed: {} ({}, published {}, expires {})", feed.version, header->name,
+                       rules::format_utc(header->published), rules::format_utc(header->expires));
+}
+
+std::optional<rules::Rule> feed_expired_rule(const rules::FeedHeader& header, std::int64_t version,
+                                             std::chrono::sys_seconds now)
+{
+    if (header.expires > now) return std::nullopt;
+    const auto days = std::chrono::floor<std::chrono::days>(now - header.expires).count();
+    rules::Rule rule;
+    rule.id = "feed.expired";
+    rule.severity = rules::Severity::warning;
+    rule.title = fmt::format("The knowledge feed (feed {}) expired {} day{} ago", version, days, days == 1 ? "" : "s");
+    rule.explain = fmt::format("The installed knowledge feed expired at {}. It is still used, as the last good "
+                               "knowledge, but advice changes every few weeks: this verdict may miss what is "
+                               "known now.",
+                               rules::format_utc(header.expires));
+    rule.fix = "Run `sudo halo-check update` (or check halo-check-update.timer: `systemctl status "
+               "halo-check-update.timer`).";
+    rule.since = rules::format_utc(header.expires).substr(0, 10);
+    rule.where = {fmt::format("feed {}", version), 0, 0};
+    return rule;
+}
+
+void add_feed_finding(rules::Report& report, const rules::Rule& rule, rules::FailOn fail_on)
+{
+    auto at = std::find_if(report.findings.begin(), report.findings.end(),
+                           [](const rules::Finding& f) { return f.rule->severity != rules::Severity::broken; });
+    report.findings.insert(at, rules::Finding{&rule, {}});
+    if (report.verdict == rules::Verdict::ok) {
+        report.verdict = rules::Verdict::warning;
+        report.exit_code = fail_on == rules::FailOn::broken ? ExitCode::ok : ExitCode::warning;
+    }
+}
+
+FeedRefusal judge_feed(const FeedCandidate& candidate, std::int64_t highest, bool allow_downgrade,
+                       std::chrono::sys_seconds now, std::string_view client_version)
+{
+    if (candidate.signed_version != std::to_string(candidate.header.version)) return FeedRefusal::version_mismatch;
+    if (!rules::feed_fits_client(candidate.header, client_version)) return FeedRefusal::not_for_client;
+    if (!allow_downgrade && candidate.header.version <= highest) return FeedRefusal::not_newer;
+    if (candidate.header.expires <= now) return FeedRefusal::expired;
+    return FeedRefusal::none;
+}
+
+std::string refusal_message(FeedRefusal refusal, const FeedCandidate& candidate, std::int64_t highest,
+                            std::string_view client_version, const std::string& origin)
+{
+    const rules::FeedHeader& h = candidate.header;
+    switch (refusal) {
+    case FeedRefusal::none: return {};
+    case FeedRefusal::version_mismatch:
+        return fmt::format("'{}' says version {} but its signature's trusted comment says version={}: the file is not "
+                           "the one that was signed; nothing was installed",
+                           origin, h.version, candidate.signed_version.empty() ? "(none)" : candidate.signed_version);
+    case FeedRefusal::not_for_client:
+        return fmt::format("'{}' (feed {}) needs halo-check {} or newer, this is {}; nothing was installed; upgrade "
+                           "halo-check",
+                           origin, h.version, h.min_halo_check, client_version);
+    case FeedRefusal::not_newer:
+        return fmt::format("'{}' is feed {}, not newer than feed {} (the highest ever installed); nothing was "
+                           "installed; --allow-downgrade installs it anyway",
+                           origin, h.version, highest);
+    case FeedRefusal::expired:
+        return fmt::format("'{}' (feed {}) expired at {}; nothing was installed; fetch a current feed", origin,
+                           h.version, rules::format_utc(h.expires));
+    }
+    return {};
+}
+
+} // namespace halo::app
