@@ -114,6 +114,8 @@ struct Commands {
     DaemonOptions daemon; // status, restart, stop, start, reload, smoke (cli_daemon.cpp)
     BenchOptions bench;
     const void* bench_cmd = nullptr;
+    EngineCheckOptions engine_check;
+    const void* engine_check_cmd = nullptr;
     CompletionRequest completion;
     ConfigValidateOptions config;
     CLI::App* config_validate_cmd = nullptr;
@@ -229,6 +231,7 @@ void add_commands(CLI::App& app, Commands& c)
     add_export_command(app, c);
     add_daemon_commands(&app, c.daemon);
     add_bench_command(&app, c.bench, &c.bench_cmd);
+    add_engine_check_command(&app, c.engine_check, &c.engine_check_cmd);
     c.completion_cmd = add_completion_command(app, c.completion);
 }
 
@@ -246,6 +249,7 @@ int run_chosen(const CLI::App& app, const Commands& c)
     if (*c.diff_cmd) return command_diff(c.diff);
     if (*c.export_cmd) return command_export(c.exporting);
     if (static_cast<const CLI::App*>(c.bench_cmd)->parsed()) return command_bench(c.bench);
+    if (static_cast<const CLI::App*>(c.engine_check_cmd)->parsed()) return command_engine_check(c.engine_check);
     return command_check(c.check);
 }
 
