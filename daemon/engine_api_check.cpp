@@ -18,15 +18,9 @@ ApiCheck make(std::string id, ApiCheckStatus status, std::string detail, std::st
     return ApiCheck{std::move(id), status, std::move(detail), std::move(fix), 0};
 }
 
-json parse(const std::string& body)
-{
-    return json::parse(body, nullptr, false);
-}
+json parse(const std::string& body) { return json::parse(body, nullptr, false); }
 
-std::string http_failure(const ApiAnswer& a)
-{
-    return fmt::format("HTTP {}: {}", a.status, answer_error_text(a));
-}
+std::string http_failure(const ApiAnswer& a) { return fmt::format("HTTP {}: {}", a.status, answer_error_text(a)); }
 
 // A well-formed Anthropic message; empty when it is one, else what is wrong.
 std::string message_problem(const json& m)
@@ -56,7 +50,7 @@ std::string joined_text(const json& m)
 
 std::string filler(int words)
 {
-    static const char* const vocabulary[] = {"engine", "kernel", "memory", "token", "prompt", "cache",
+    static const char* const vocabulary[] = {"engine", "kernel", "memory", "token", "prompt",  "cache",
                                              "server", "model",  "client", "turn",  "context", "check"};
     std::string text;
     text.reserve(static_cast<std::size_t>(words) * 7);
@@ -67,15 +61,9 @@ std::string filler(int words)
     return text;
 }
 
-json system_blocks(const std::string& text)
-{
-    return json::array({{{"type", "text"}, {"text", text}}});
-}
+json system_blocks(const std::string& text) { return json::array({{{"type", "text"}, {"text", text}}}); }
 
-json user(const std::string& text)
-{
-    return {{"role", "user"}, {"content", text}};
-}
+json user(const std::string& text) { return {{"role", "user"}, {"content", text}}; }
 
 } // namespace
 
@@ -92,8 +80,8 @@ std::string_view to_string(ApiCheckStatus status)
 
 const std::vector<std::string>& engine_check_ids()
 {
-    static const std::vector<std::string> ids{"models",  "messages", "messages-stream", "tools",      "prefill",
-                                              "thinking", "count-tokens", "cache-reuse", "auth"};
+    static const std::vector<std::string> ids{"models",   "messages",     "messages-stream", "tools", "prefill",
+                                              "thinking", "count-tokens", "cache-reuse",     "auth"};
     return ids;
 }
 
@@ -165,10 +153,11 @@ json billing_request(const std::string& model, const std::string& nonce, int wor
 {
     const std::string header =
         fmt::format("x-anthropic-billing-header: cc_version=2.1.36; cc_entrypoint=cli; cch={};", nonce);
-    return {{"model", model},
-            {"max_tokens", 1},
-            {"system", json::array({{{"type", "text"}, {"text", header}}, {{"type", "text"}, {"text", filler(words)}}})},
-            {"messages", json::array({user("Say ok.")})}};
+    return {
+        {"model", model},
+        {"max_tokens", 1},
+        {"system", json::array({{{"type", "text"}, {"text", header}}, {{"type", "text"}, {"text", filler(words)}}})},
+        {"messages", json::array({user("Say ok.")})}};
 }
 
 std::string answer_error_text(const ApiAnswer& answer)
@@ -203,9 +192,9 @@ ApiCheck judge_models(const ApiAnswer& a, const std::string& model)
         return make("models", ApiCheckStatus::pass,
                     fmt::format("GET /v1/models serves '{}'", ids.empty() ? std::string{} : ids.front()));
     if (ids.size() == 1)
-        return make("models", ApiCheckStatus::pass,
-                    fmt::format("GET /v1/models serves '{}' only; single-model mode ignores the name '{}'", ids[0],
-                                model));
+        return make(
+            "models", ApiCheckStatus::pass,
+            fmt::format("GET /v1/models serves '{}' only; single-model mode ignores the name '{}'", ids[0], model));
     return make("models", ApiCheckStatus::fail,
                 fmt::format("GET /v1/models does not serve '{}' ({} models)", model, ids.size()), fix);
 }
@@ -269,7 +258,8 @@ ApiCheck judge_messages_stream(long status, const std::vector<std::string>& data
                                 finished ? "" : " (cut off or timed out)"),
                     fix);
     if (blocks == 0) return make(id, ApiCheckStatus::fail, "no content_block_start event", fix);
-    return make(id, ApiCheckStatus::pass, fmt::format("{} events in order, message_start to message_stop", types.size()));
+    return make(id, ApiCheckStatus::pass,
+                fmt::format("{} events in order, message_start to message_stop", types.size()));
 }
 
 ApiCheck judge_tools(const ApiAnswer& first, const ApiAnswer* followup, const std::string& template_name,
@@ -284,7 +274,8 @@ ApiCheck judge_tools(const ApiAnswer& first, const ApiAnswer* followup, const st
                     "or a model whose GGUF template supports tools");
     }
     const std::string fix = "Claude Code works through tool calls: use a model and template that call tools";
-    if (first.status != 200) return make(id, ApiCheckStatus::fail, "POST /v1/messages with tools: " + http_failure(first), fix);
+    if (first.status != 200)
+        return make(id, ApiCheckStatus::fail, "POST /v1/messages with tools: " + http_failure(first), fix);
     const json j = parse(first.body);
     if (auto problem = message_problem(j); !problem.empty())
         return make(id, ApiCheckStatus::fail, "POST /v1/messages with tools: " + problem, fix);
@@ -315,7 +306,8 @@ ApiCheck judge_tools(const ApiAnswer& first, const ApiAnswer* followup, const st
         return make(id, ApiCheckStatus::fail, "the tool_result follow-up: " + http_failure(*followup), fix);
     if (auto problem = message_problem(parse(followup->body)); !problem.empty())
         return make(id, ApiCheckStatus::fail, "the tool_result follow-up: " + problem, fix);
-    return make(id, ApiCheckStatus::pass, "a tool_use block for Bash with a command; the tool_result follow-up accepted");
+    return make(id, ApiCheckStatus::pass,
+                "a tool_use block for Bash with a command; the tool_result follow-up accepted");
 }
 
 ApiCheck judge_prefill(const ApiAnswer& a)
@@ -331,8 +323,7 @@ ApiCheck judge_prefill(const ApiAnswer& a)
                     "as a finished turn: the JSON Claude Code expects can break without any error");
     }
     const std::string fix = "Use a llama.cpp build that continues a trailing assistant message";
-    if (a.status != 200)
-        return make(id, ApiCheckStatus::fail, "Claude Code's internal call: " + http_failure(a), fix);
+    if (a.status != 200) return make(id, ApiCheckStatus::fail, "Claude Code's internal call: " + http_failure(a), fix);
     const json j = parse(a.body);
     if (auto problem = message_problem(j); !problem.empty())
         return make(id, ApiCheckStatus::fail, "Claude Code's internal call: " + problem, fix);
@@ -382,14 +373,11 @@ ApiCheck judge_auth(const ApiAnswer& without, const ApiAnswer& with)
         return make(id, ApiCheckStatus::warn, "a request without the key was answered 200: the engine takes no key",
                     "Start llama-server with --api-key-file when it listens beyond loopback");
     if (with.status == 401 || with.status == 403)
-        return make(id, ApiCheckStatus::fail,
-                    fmt::format("a request with the key was refused: {}", http_failure(with)),
+        return make(id, ApiCheckStatus::fail, fmt::format("a request with the key was refused: {}", http_failure(with)),
                     "Set ANTHROPIC_AUTH_TOKEN in Claude Code's settings to the engine's --api-key");
     if (with.status != 200)
-        return make(id, ApiCheckStatus::fail, "a request with the key: " + http_failure(with),
-                    "See the engine's log");
-    return make(id, ApiCheckStatus::pass,
-                fmt::format("without the key: HTTP {}; with it: HTTP 200", without.status));
+        return make(id, ApiCheckStatus::fail, "a request with the key: " + http_failure(with), "See the engine's log");
+    return make(id, ApiCheckStatus::pass, fmt::format("without the key: HTTP {}; with it: HTTP 200", without.status));
 }
 
 ApiCheck judge_cache_reuse(long prompt_n, long cache_n, double prompt_ms, long n_ctx)
@@ -408,8 +396,8 @@ ApiCheck judge_cache_reuse(long prompt_n, long cache_n, double prompt_ms, long n
                 fmt::format("only {} of {} prompt tokens came from the cache ({:.0f}%) when the billing-header nonce "
                             "changed: {:.2f} s of re-prefill per turn at this prefix, about {:.0f} s at the full "
                             "context of {} tokens",
-                            cache_n, total, reused * 100, prompt_ms / 1000.0,
-                            per_token_s * static_cast<double>(n_ctx), n_ctx),
+                            cache_n, total, reused * 100, prompt_ms / 1000.0, per_token_s * static_cast<double>(n_ctx),
+                            n_ctx),
                 "Set CLAUDE_CODE_ATTRIBUTION_HEADER=0 in Claude Code's settings env block, or use a llama-server that "
                 "normalises the cch= field");
 }
@@ -437,11 +425,8 @@ json to_json(const EngineCheckReport& r)
 {
     json checks = json::array();
     for (const auto& c : r.checks) {
-        checks.push_back({{"id", c.id},
-                          {"status", to_string(c.status)},
-                          {"detail", c.detail},
-                          {"fix", c.fix},
-                          {"ms", c.ms}});
+        checks.push_back(
+            {{"id", c.id}, {"status", to_string(c.status)}, {"detail", c.detail}, {"fix", c.fix}, {"ms", c.ms}});
     }
     return {{"url", r.url},
             {"engine", {{"build", r.build}, {"model", r.model}, {"n_ctx", r.n_ctx}}},
@@ -452,9 +437,9 @@ json to_json(const EngineCheckReport& r)
 
 std::string format_engine_check(const EngineCheckReport& r)
 {
-    std::string out = fmt::format("engine: {}  build {}  model {}  context {}\n", r.url,
-                                  r.build.empty() ? "unknown" : r.build, r.model.empty() ? "unknown" : r.model,
-                                  r.n_ctx);
+    std::string out =
+        fmt::format("engine: {}  build {}  model {}  context {}\n", r.url, r.build.empty() ? "unknown" : r.build,
+                    r.model.empty() ? "unknown" : r.model, r.n_ctx);
     for (const auto& c : r.checks) {
         out += fmt::format("  {:<4}  {:<15} {:>6} ms  {}\n", to_string(c.status), c.id, c.ms, c.detail);
         if (!c.fix.empty()) out += fmt::format("        fix: {}\n", c.fix);

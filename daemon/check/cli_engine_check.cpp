@@ -124,11 +124,12 @@ ApiCheck run_cache_reuse(const Engine& e, const std::string& model, long n_ctx)
 {
     if (n_ctx > 0 && n_ctx < 1536)
         return ApiCheck{"cache-reuse", ApiCheckStatus::skip,
-                        fmt::format("the engine's context ({} tokens) is too small for a ~1K-token prefix", n_ctx),
-                        "", 0};
+                        fmt::format("the engine's context ({} tokens) is too small for a ~1K-token prefix", n_ctx), "",
+                        0};
     // Half the context, 1K to 8K tokens: enough to time, cheap to repeat. Words per token differ
     // by tokenizer, so a short sample is counted first (count_tokens, else one token a word).
-    const long target = std::min(std::clamp(n_ctx > 0 ? n_ctx / 2 : 1024L, 1024L, 8192L), n_ctx > 0 ? n_ctx - 128 : 8192L);
+    const long target =
+        std::min(std::clamp(n_ctx > 0 ? n_ctx / 2 : 1024L, 1024L, 8192L), n_ctx > 0 ? n_ctx - 128 : 8192L);
     const int sample = 256;
     double tokens_per_word = 1.0;
     json counted = app::billing_request(model, "a1b2c", sample);
@@ -212,9 +213,10 @@ int command_engine_check(const EngineCheckOptions& o)
     report.url = e.url;
     auto props = send(e, "/props");
     if (!props)
-        throw Fatal(fmt::format("engine-check: the engine at '{}' cannot be reached: {}; start it, or name it with --url",
-                                e.url, props.error().message),
-                    ExitCode::unknown);
+        throw Fatal(
+            fmt::format("engine-check: the engine at '{}' cannot be reached: {}; start it, or name it with --url",
+                        e.url, props.error().message),
+            ExitCode::unknown);
     std::string template_name;
     bool renders_tools = true;
     const json p = json::parse(props->body, nullptr, false);
@@ -246,15 +248,15 @@ int command_engine_check(const EngineCheckOptions& o)
         {"messages",
          [&] {
              auto a = send(e, "/v1/messages", app::messages_request(report.model, false));
-             return a ? app::judge_messages(*a)
-                      : transport_fail("messages", "POST /v1/messages", a.error().message);
+             return a ? app::judge_messages(*a) : transport_fail("messages", "POST /v1/messages", a.error().message);
          }},
         {"messages-stream", [&] { return run_stream(e, report.model); }},
         {"tools", [&] { return run_tools(e, report.model, template_name, renders_tools); }},
         {"prefill",
          [&] {
              auto a = send(e, "/v1/messages", app::prefill_request(report.model));
-             return a ? app::judge_prefill(*a) : transport_fail("prefill", "Claude Code's internal call", a.error().message);
+             return a ? app::judge_prefill(*a)
+                      : transport_fail("prefill", "Claude Code's internal call", a.error().message);
          }},
         {"thinking",
          [&] {
