@@ -1,6 +1,6 @@
 #include "daemon/engine_api_check.hpp"
 
-#include <catch2/catch_test_macros.hpp>
+#include <catch2/catch.hpp>
 
 #include <fstream>
 #include <sstream>
