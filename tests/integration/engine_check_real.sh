@@ -36,6 +36,7 @@ start_engine() {
     fail "llama-server not ready within 30 s"
 }
 start_proxy() {
+    rm -f "$T/proxy.out" # the last proxy's "ready" must not count for this one
     python3 "$HALO_SOURCE_DIR/tests/support/engine_api_proxy.py" "$PROXY_PORT" "http://127.0.0.1:$PORT" "$1" \
         "$DATA/engine-api" > "$T/proxy.out" 2>&1 &
     PXPID=$!
