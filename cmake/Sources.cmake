@@ -58,6 +58,7 @@ set(HALO_APP_SOURCES
   daemon/bounded_read.cpp
   daemon/config.cpp
   daemon/control_outcome.cpp
+  daemon/engine_api_check.cpp
   daemon/engine_status.cpp
   daemon/environment.cpp
   daemon/export_input.cpp
@@ -82,6 +83,7 @@ set(HALO_CHECK_SOURCES
   daemon/check/cli_completion.cpp
   daemon/check/cli_daemon.cpp
   daemon/check/cli_diff.cpp
+  daemon/check/cli_engine_check.cpp
   daemon/check/cli_export.cpp
   daemon/check/cli_update.cpp
   daemon/check/completion_scripts.cpp

@@ -118,6 +118,8 @@ struct Commands {
     const void* bench_cmd = nullptr;
     UpdateOptions update;
     const void* update_cmd = nullptr;
+    EngineCheckOptions engine_check;
+    const void* engine_check_cmd = nullptr;
     CompletionRequest completion;
     ConfigValidateOptions config;
     CLI::App* config_validate_cmd = nullptr;
@@ -234,6 +236,7 @@ void add_commands(CLI::App& app, Commands& c)
     add_daemon_commands(&app, c.daemon);
     add_bench_command(&app, c.bench, &c.bench_cmd);
     add_update_command(&app, c.update, &c.update_cmd);
+    add_engine_check_command(&app, c.engine_check, &c.engine_check_cmd);
     c.completion_cmd = add_completion_command(app, c.completion);
 }
 
@@ -289,6 +292,7 @@ int run_chosen(const CLI::App& app, const Commands& c)
     if (*c.export_cmd) return command_export(c.exporting);
     if (static_cast<const CLI::App*>(c.bench_cmd)->parsed()) return command_bench(c.bench);
     if (static_cast<const CLI::App*>(c.update_cmd)->parsed()) return command_update(c.update);
+    if (static_cast<const CLI::App*>(c.engine_check_cmd)->parsed()) return command_engine_check(c.engine_check);
     return command_check(c.check);
 }
 

@@ -138,6 +138,18 @@ struct UpdateOptions {
 };
 void add_update_command(void* app, UpdateOptions& options, const void** chosen);
 int command_update(const UpdateOptions& options);
+// `halo-check engine-check` (cli_engine_check.cpp, docs/engine-check.md).
+struct EngineCheckOptions {
+    std::optional<std::string> url; // default: the configured engine's, else http://127.0.0.1:8080
+    std::optional<std::string> model;
+    std::optional<std::string> api_key_file;
+    bool json = false;
+    std::vector<std::string> only;
+    double timeout_s = 60;
+    std::optional<std::string> config;
+};
+void add_engine_check_command(void* app, EngineCheckOptions& options, const void** chosen);
+int command_engine_check(const EngineCheckOptions& options);
 
 int command_check(const CheckOptions& options);
 int command_facts(const FactsOptions& options);
