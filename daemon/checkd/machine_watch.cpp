@@ -225,7 +225,8 @@ int MachineWatch::on_opener_exit(sd_event_source* source, const siginfo_t* info,
     if (info->si_code != CLD_EXITED || info->si_status != 0) {
         return guard_callback("machine_watch.on_opener_exit", 0, [&] {
             self->m_log.daemon(LOG_WARNING,
-                               fmt::format("notifications: xdg-open (pid {}) {} {}; the report was not shown", info->si_pid,
+                               fmt::format("notifications: xdg-open (pid {}) {} {}; the report was not shown",
+                                           info->si_pid,
                                            info->si_code == CLD_EXITED ? "exited with status" : "was killed by signal",
                                            info->si_status));
             return 0;
