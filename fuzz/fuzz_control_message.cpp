@@ -12,8 +12,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 {
     const std::string_view bytes(reinterpret_cast<const char*>(data), size);
     if (auto r = halo::parse_control_request(bytes); !r) {
+        // printable() keeps tabs (engine output lines hold them); every other C0 control is gone.
         for (const char c : r.error().message) {
-            if (static_cast<unsigned char>(c) < 0x20) std::abort();
+            if (static_cast<unsigned char>(c) < 0x20 && c != '\t') std::abort();
         }
     }
     const std::string_view line = bytes.substr(0, bytes.find('\n'));
