@@ -172,7 +172,7 @@ python3 - "$T/client.json" "$URL" <<'PY' || fail "Claude Code's settings: $(cat 
 import json, sys
 r = json.load(open(sys.argv[1]))
 assert r["url"] == sys.argv[2], r["url"]
-assert r["model"] == "glm-4.7-flash", r["model"]
+assert r["engine"]["model"] == "glm-4.7-flash", r["engine"]
 s = {c["id"]: c["status"] for c in r["checks"]}
 assert s["messages"] == "pass" and s["auth"] == "pass", r["checks"]
 PY

@@ -45,7 +45,7 @@ TEST_CASE("a template that renders the tool list and tool calls", "[probes][chat
     CHECK(traits.tools);
 }
 
-TEST_CASE("only code counts for tools; a think tag counts anywhere", "[probes][chat_template]")
+TEST_CASE("only code counts for tools, a think tag counts anywhere", "[probes][chat_template]")
 {
     // "tools" in the prompt text, or inside a longer name, is not the variable.
     CHECK_FALSE(chat_template_traits("You have no tools.{{ messages[0]['content'] }}").tools);

@@ -19,7 +19,7 @@ constexpr std::string_view k_token = "sk-local-not-a-real-token-7f3a";
 // The client probe on a fixture home, after an engine that listens on `engine_port` (none: no
 // engine configured).
 halo::rules::Facts probe(const std::string& home, std::optional<std::string> engine_port = "8081",
-                         std::string engine_host = "127.0.0.1")
+                         const std::string& engine_host = "127.0.0.1")
 {
     Host host(k_homes + home);
     host.set_env("HOME", "/home/user");
