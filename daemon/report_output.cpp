@@ -149,6 +149,10 @@ std::string machine_summary(const rules::Facts& facts)
         if (auto header = facts.get("client.claude_code.attribution_header"))
             text += fmt::format(", attribution header {}", *header);
         line("client", text);
+    } else if (auto it = facts.probes().find("client");
+               it != facts.probes().end() && it->second.state == rules::ProbeState::not_applicable) {
+        // Its reason names the user's home: true, but not the machine's, and not worth a line.
+        line("client", "none found (no Claude Code settings)");
     } else {
         line("client", missing(facts, "client", "none found"));
     }

@@ -198,8 +198,8 @@ Result<std::optional<ClaudeCodeSettings>> read_claude_code_settings(const Host& 
 
 namespace {
 
-constexpr std::array<std::string_view, 2> k_sources = {"$CLAUDE_CONFIG_DIR or ~/.claude/settings.json",
-                                                       "$CLAUDE_CONFIG_DIR or ~/.claude/settings.local.json"};
+constexpr std::array<std::string_view, 2> k_sources = {"settings.json in $CLAUDE_CONFIG_DIR, else in ~/.claude",
+                                                       "settings.local.json there (its keys win)"};
 constexpr std::array<std::string_view, 1> k_provides = {"client.*"};
 constexpr std::array<std::string_view, 1> k_reads = {"engine"};
 

@@ -7,6 +7,9 @@ source "$HALO_SOURCE_DIR/tests/support/assert.sh"
 export NO_COLOR=1 XDG_CONFIG_HOME=$(mktemp -d)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp" "$XDG_CONFIG_HOME"' EXIT
+# The tester's own Claude Code settings are not the example's (the client probe reads $HOME).
+export HOME="$tmp/home"
+unset CLAUDE_CONFIG_DIR
 # Blocks as files: $tmp/block.N holds the command line first, then the expected output.
 python3 - "$HALO_SOURCE_DIR/README.md" "$tmp" <<'PY' || fail "could not read the README's examples"
 import sys

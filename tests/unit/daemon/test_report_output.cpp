@@ -144,6 +144,10 @@ TEST_CASE("the machine block's client line: Claude Code's URL and model, or why 
     app::OutputStyle style;
     CHECK_THAT(app::format_judgement_text(rules::judge(rules, facts), facts, style),
                Catch::Matchers::Contains("  client    none found\n"));
+    facts.set_probe_status("client",
+                           {rules::ProbeState::not_applicable, "no Claude Code settings ('/home/u/.claude')"});
+    CHECK_THAT(app::format_judgement_text(rules::judge(rules, facts), facts, style),
+               Catch::Matchers::Contains("  client    none found (no Claude Code settings)\n"));
     facts.set_probe_status("client", {rules::ProbeState::failed, "Failed to parse '/home/u/.claude/settings.json'"});
     CHECK_THAT(app::format_judgement_text(rules::judge(rules, facts), facts, style),
                Catch::Matchers::Contains("  client    none found (client probe failed: Failed to parse "
