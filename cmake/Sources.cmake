@@ -27,6 +27,8 @@ set(HALO_RULES_SOURCES
   rules/views.cpp)
 set(HALO_PROBES_SOURCES
   probes/boot_probe.cpp
+  probes/chat_template.cpp
+  probes/client_probe.cpp
   probes/config_path.cpp
   probes/containers_probe.cpp
   probes/containers_storage.cpp

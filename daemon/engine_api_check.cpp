@@ -213,6 +213,21 @@ ApiCheck judge_messages(const ApiAnswer& a)
                             j["stop_reason"].get<std::string>(), j["usage"]["output_tokens"].dump()));
 }
 
+ApiCheck judge_repeated(const ApiCheck& first, const ApiCheck& repeat)
+{
+    if (first.status != ApiCheckStatus::fail) return first;
+    if (repeat.status == ApiCheckStatus::pass) {
+        return ApiCheck{first.id, ApiCheckStatus::warn,
+                        fmt::format("intermittent: the first try failed ({}); the repeat passed", first.detail),
+                        fmt::format("{}. Claude Code retries some failed requests but shows an error for others; "
+                                    "if it recurs, watch the engine's log while it happens",
+                                    first.fix),
+                        first.ms + repeat.ms};
+    }
+    return ApiCheck{first.id, ApiCheckStatus::fail, fmt::format("{}; sent again: {}", first.detail, repeat.detail),
+                    first.fix, first.ms + repeat.ms};
+}
+
 ApiCheck judge_messages_stream(long status, const std::vector<std::string>& data_lines, bool finished)
 {
     const std::string id = "messages-stream";

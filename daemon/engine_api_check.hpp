@@ -59,6 +59,10 @@ ApiCheck judge_messages(const ApiAnswer& answer);
 // The data: lines of a streamed answer in the order they came; `finished`: the stream ended
 // (false: cut off or timed out).
 ApiCheck judge_messages_stream(long status, const std::vector<std::string>& data_lines, bool finished);
+// A check that failed and was sent once more: the repeat's pass makes the pair a warn that says
+// "intermittent:" with the first failure's detail (a client then fails now and then, which is
+// worth knowing but is no steady fail); a second fail stays a fail with both details.
+ApiCheck judge_repeated(const ApiCheck& first, const ApiCheck& repeat);
 // `followup` is judged only when the first answer held a valid tool call. `template_name` names
 // the chat template in a fail; `renders_tools`: /props chat_template_caps.supports_tools (true
 // when the engine does not say), so an answer without a call from such a template is a fail.

@@ -138,6 +138,24 @@ std::string machine_summary(const rules::Facts& facts)
     } else {
         line("engine", missing(facts, "engine", "none configured"));
     }
+
+    if (facts.get("client.kind") == std::optional<std::string>("claude-code")) {
+        const auto url = facts.get("client.claude_code.base_url");
+        std::string text = fmt::format("Claude Code → {}", url.value_or("Anthropic's service (no ANTHROPIC_BASE_URL)"));
+        if (auto model = facts.get("client.claude_code.model")) text += fmt::format(", model {}", *model);
+        const auto reach = facts.get("client.claude_code.points_at_engine");
+        if (reach == std::optional<std::string>("other-port")) text += " (not the engine's port)";
+        else if (reach == std::optional<std::string>("other-host")) text += " (not the engine's address)";
+        if (auto header = facts.get("client.claude_code.attribution_header"))
+            text += fmt::format(", attribution header {}", *header);
+        line("client", text);
+    } else if (auto it = facts.probes().find("client");
+               it != facts.probes().end() && it->second.state == rules::ProbeState::not_applicable) {
+        // Its reason names the user's home: true, but not the machine's, and not worth a line.
+        line("client", "none found (no Claude Code settings)");
+    } else {
+        line("client", missing(facts, "client", "none found"));
+    }
     return out;
 }
 

@@ -3,6 +3,7 @@
 #include "probes/recorded_env.hpp"
 
 #include <fmt/core.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -270,6 +271,16 @@ Result<void> parse_server_flags(Args& args, EngineCommand& out)
             if (!v) return v.error();
             if (!is_integer(*v)) return Error{fmt::format("invalid reasoning budget '{}'", *v)};
             out.reasoning_budget = std::move(*v);
+        } else if (name == "--chat-template-kwargs") {
+            auto v = take();
+            if (!v) return v.error();
+            // Only the thinking switch matters to the rules; other keys and a value that is not a
+            // JSON object (llama-server refuses it at start) set nothing.
+            const auto kwargs = nlohmann::json::parse(*v, nullptr, false);
+            if (kwargs.is_object()) {
+                const auto it = kwargs.find("enable_thinking");
+                if (it != kwargs.end() && it->is_boolean()) out.enable_thinking = it->get<bool>() ? "true" : "false";
+            }
         } else if (name == "--no-prefill-assistant") {
             out.prefill_assistant = "off";
         } else if (name == "--prefill-assistant") {
@@ -364,6 +375,7 @@ std::vector<std::pair<std::string, std::string>> engine_command_facts(const Engi
     put_opt("n_gpu_layers", c.n_gpu_layers);
     put_opt("jinja", c.jinja);
     put_opt("reasoning_budget", c.reasoning_budget);
+    put_opt("enable_thinking", c.enable_thinking);
     put("prefill_assistant", c.prefill_assistant);
     put_opt("alias", c.alias);
     put_opt("load_mode", c.load_mode);

@@ -35,6 +35,9 @@ struct EngineCommand {
     std::optional<std::string> n_gpu_layers; // -ngl: a number, or "auto"/"all" in newer builds
     std::optional<std::string> jinja;        // on | off when given (--jinja / --no-jinja)
     std::optional<std::string> reasoning_budget;
+    // enable_thinking from --chat-template-kwargs '{"enable_thinking":false}' (true | false), when
+    // the flag's JSON object sets it as a boolean.
+    std::optional<std::string> enable_thinking;
     std::string prefill_assistant = "on"; // off with --no-prefill-assistant
     std::optional<std::string> alias;
     std::optional<std::string> load_mode;

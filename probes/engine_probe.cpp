@@ -1,5 +1,6 @@
 #include "probes/engine_probe.hpp"
 
+#include "probes/chat_template.hpp"
 #include "probes/config_path.hpp"
 #include "probes/engine_command.hpp"
 #include "probes/engine_config.hpp"
@@ -114,6 +115,7 @@ std::string model_facts(const Host& host, const std::string& model_path, FactSin
 
     GgufOptions options;
     options.stop_at_model_keys = true;
+    options.read_chat_template = true;
     auto header = read_gguf_header(host.path(path), options);
     if (!header) {
         header_unknown(sink, header.error().message);
@@ -129,6 +131,12 @@ std::string model_facts(const Host& host, const std::string& model_path, FactSin
     }
     if (auto v = header->context_length()) sink.set("engine.model.context_length", std::to_string(*v), path);
     sink.set("engine.model.gguf_version", std::to_string(header->version), path);
+    if (auto jinja = header->string("tokenizer.chat_template")) {
+        const ChatTemplateTraits traits = chat_template_traits(*jinja);
+        const std::string origin = path + " tokenizer.chat_template";
+        sink.set("engine.model.chat_template.thinking", traits.thinking ? "true" : "false", origin);
+        sink.set("engine.model.chat_template.tools", traits.tools ? "true" : "false", origin);
+    }
 
     const auto slash = path.rfind('/');
     const std::string dir = path.substr(0, slash);

@@ -173,7 +173,9 @@ public:
         for (std::uint64_t n = 0; n < header.kv_count; ++n) {
             std::string key;
             HALO_TRY(read_string(key, m_opt.limits.max_key_bytes, "key"));
-            if (m_opt.stop_at_model_keys && key.starts_with("tokenizer.") && have_required(header)) break;
+            if (m_opt.stop_at_model_keys && !m_opt.read_chat_template && key.starts_with("tokenizer.") &&
+                have_required(header))
+                break;
             std::uint32_t raw_type = 0;
             HALO_TRY(read_pod(raw_type));
             if (!valid_type(raw_type)) {
@@ -185,7 +187,9 @@ public:
             HALO_TRY(read_value(value, 0));
             header.kv.insert_or_assign(std::move(key), std::move(value));
             if (n + 1 == header.kv_count) header.complete = true;
-            if (m_opt.stop_at_model_keys && have_all(header)) break;
+            if (m_opt.stop_at_model_keys && have_all(header) &&
+                (!m_opt.read_chat_template || header.find("tokenizer.chat_template")))
+                break;
         }
         if (header.kv_count == 0) header.complete = true;
         header.bytes_read = m_src.offset();

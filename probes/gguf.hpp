@@ -71,6 +71,9 @@ struct GgufOptions {
     // (llama.cpp writes general.* and ARCH.* before the tokenizer). Saves reading megabytes of
     // tokenizer arrays.
     bool stop_at_model_keys = false;
+    // With stop_at_model_keys: read on through the tokenizer arrays (skipped, not kept) until
+    // tokenizer.chat_template too is read. Costs the tokenizer's size in reading (a few MB).
+    bool read_chat_template = false;
 };
 
 struct GgufHeader {

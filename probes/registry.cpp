@@ -1,6 +1,7 @@
 #include "probes/registry.hpp"
 
 #include "probes/boot_probe.hpp"
+#include "probes/client_probe.hpp"
 #include "probes/containers_probe.hpp"
 #include "probes/drm_probe.hpp"
 #include "probes/engine_probe.hpp"
@@ -31,7 +32,7 @@ const ProbeInfo* const k_probes[] = {
     &k_os_probe,     &k_memory_probe,     &k_kernel_probe, &k_packages_probe, &k_boot_probe,
     &k_drm_probe,    // isolated: amdgpu ioctls
     &k_vulkan_probe, // isolated: loads Vulkan drivers
-    &k_kfd_probe,    &k_containers_probe, &k_engine_probe,
+    &k_kfd_probe,    &k_containers_probe, &k_engine_probe, &k_client_probe,
 };
 
 std::vector<ProbeInfo> build_table()

@@ -198,6 +198,34 @@ constexpr std::array k_catalogue = std::to_array<CatalogueEntry>({
      "its container's environment, [engine.env], env NAME=… or podman exec -e (later ones win); only HSA_, HIP_, "
      "ROCR_, ROCM_, HCC_, AMD_, GGML_, RADV_, MESA_, "
      "VK_ and LLAMA_ARG_ names without KEY, TOKEN, SECRET or PASSWORD"},
+    {"engine.enable_thinking", "engine", "false",
+     "enable_thinking from --chat-template-kwargs, when that JSON object sets it as a boolean"},
+    {"engine.model.chat_template.thinking", "engine", "true",
+     "whether the model's chat template has a thinking section (a think tag, enable_thinking, reasoning_content)"},
+    {"engine.model.chat_template.tools", "engine", "true",
+     "whether the model's chat template renders the request's tools (reads the tools variable)"},
+    {"engine.build", "engine", "b8763-ff5ef8278",
+     "the running engine's build (/props build_info); no probe sets it yet, a facts file may"},
+    {"engine.build_number", "engine", "8763", "the number in that build (b8763), when it has one"},
+    {"engine.api.*", "engine", "pass",
+     "an engine-check result against the running engine (engine.api.cache-reuse): pass, warn, fail or skip; no probe "
+     "sets it yet, a facts file may"},
+    // the client (Claude Code)
+    {"client.kind", "client", "claude-code", "the client whose settings were found"},
+    {"client.claude_code.settings", "client", "/home/user/.claude/settings.json", "Claude Code's settings file read"},
+    {"client.claude_code.base_url", "client", "http://localhost:8080", "ANTHROPIC_BASE_URL from its env block"},
+    {"client.claude_code.base_url.host", "client", "localhost", "that URL's host"},
+    {"client.claude_code.base_url.port", "client", "8080", "that URL's port (80 or 443 when it names none)"},
+    {"client.claude_code.base_url.loopback", "client", "true", "whether that host is a loopback name or address"},
+    {"client.claude_code.points_at_engine", "client", "true",
+     "whether the base URL reaches the configured engine: true, other-port or other-host"},
+    {"client.claude_code.model", "client", "glm-4.7-flash", "ANTHROPIC_MODEL, else the settings' model"},
+    {"client.claude_code.small_fast_model", "client", "glm-4.7-flash",
+     "ANTHROPIC_SMALL_FAST_MODEL, else ANTHROPIC_DEFAULT_HAIKU_MODEL"},
+    {"client.claude_code.auth_token", "client", "set",
+     "whether ANTHROPIC_AUTH_TOKEN (or ANTHROPIC_API_KEY) is set: set or unset, never the token"},
+    {"client.claude_code.attribution_header", "client", "on",
+     "the billing header in the system prompt: off when CLAUDE_CODE_ATTRIBUTION_HEADER is 0, else on"},
 });
 
 } // namespace

@@ -58,20 +58,23 @@ run_check() { # run_check NAME URL [options]: JSON into $T/NAME.json, exit code 
 }
 # This llama-server leaves out message_start from about one stream in ten (6 of 60 measured
 # with curl: the stream opens with content_block_start), which Anthropic's SDK refuses.
-# engine-check rightly fails such a stream; the test accepts that one failure only in that
-# exact form, and then needs a clean stream from a repeat within five tries.
-missing_start() { # missing_start FILE: messages-stream failed because message_start never came
-    detail_of "$1" messages-stream | grep -q "^event 'content_block_start' out of order after 'the start'"
-}
-stream_passes_again() { # stream_passes_again NAME URL [options]
-    local name=$1 url=$2 i
+# engine-check sends a failed stream once more and calls a clean repeat "warn" with
+# "intermittent: …"; the test takes that, in exactly that form, as the server's. Both tries
+# failing that way (about 1 in 100) sends for one more check run.
+no_start="event 'content_block_start' out of order after 'the start'"
+stream_ok() { # stream_ok NAME URL [options]: messages-stream in $T/NAME.json passed, or was intermittent
+    local name=$1 url=$2 s
     shift 2
-    for i in 1 2 3 4 5; do
-        run_check "$name-stream$i" "$url" --only messages-stream "$@"
-        [ "$(status_of "$T/$name-stream$i.json" messages-stream)" = pass ] && return 0
-        missing_start "$T/$name-stream$i.json" || return 1
-    done
-    return 1
+    s=$(status_of "$T/$name.json" messages-stream)
+    [ "$s" = pass ] && return 0
+    if [ "$s" = warn ]; then
+        detail_of "$T/$name.json" messages-stream | grep -qF "intermittent: the first try failed ($no_start" && return 0
+        return 1
+    fi
+    [ "$(detail_of "$T/$name.json" messages-stream | grep -oF "$no_start" | wc -l)" -ge 2 ] || return 1
+    run_check "$name-again" "$url" --only messages-stream "$@"
+    s=$(status_of "$T/$name-again.json" messages-stream)
+    [ "$s" = pass ] || { [ "$s" = warn ] && detail_of "$T/$name-again.json" messages-stream | grep -qF "intermittent:"; }
 }
 URL="http://127.0.0.1:$PORT"
 PX="http://127.0.0.1:$PROXY_PORT"
@@ -80,26 +83,16 @@ PX="http://127.0.0.1:$PROXY_PORT"
 # template cannot render; auth is skipped.
 start_engine "$plain"
 run_check plain "$URL"
-if [ "$(status_of "$T/plain.json" messages-stream)" != pass ] && missing_start "$T/plain.json"; then
-    stream_passes_again plain "$URL" || fail "plain: no clean stream in five more tries: $(cat "$T"/plain-stream*.json)"
-    echo "note: the server's stream lacked message_start once; a repeat was clean"
-    python3 - "$T/plain.json" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))
-for c in r["checks"]:
-    if c["id"] == "messages-stream": c["status"] = "pass"
-r["verdict"] = "fail" if any(c["status"] == "fail" for c in r["checks"]) else r["verdict"]
-json.dump(r, open(sys.argv[1], "w"))
-PY
-fi
+stream_ok plain "$URL" || fail "plain: messages-stream: $(detail_of "$T/plain.json" messages-stream)"
 python3 - "$T/plain.json" <<'PY' || fail "plain: $(cat "$T/plain.json" "$T/plain.err")"
 import json, sys
 r = json.load(open(sys.argv[1]))
 s = {c["id"]: c["status"] for c in r["checks"]}
 assert list(s) == ["models", "messages", "messages-stream", "tools", "prefill", "thinking", "count-tokens",
                    "cache-reuse", "auth"], list(s)
-for k in ("models", "messages", "messages-stream", "prefill", "thinking", "count-tokens", "cache-reuse"):
+for k in ("models", "messages", "prefill", "thinking", "count-tokens", "cache-reuse"):
     assert s[k] == "pass", (k, r["checks"])
+assert s["messages-stream"] in ("pass", "warn", "fail"), r["checks"]  # judged by stream_ok above
 assert s["auth"] == "skip"
 # The plain test template renders no tools (/props chat_template_caps): the real server shows it.
 tools = [c for c in r["checks"] if c["id"] == "tools"][0]
@@ -159,24 +152,37 @@ stop_all
 echo "sekrit-key" > "$T/key"
 start_engine "$thinking" --api-key sekrit-key
 run_check think "$URL" --api-key-file "$T/key"
-if [ "$(status_of "$T/think.json" messages-stream)" != pass ] && missing_start "$T/think.json"; then
-    stream_passes_again think "$URL" --api-key-file "$T/key" || fail "thinking: no clean stream in five more tries"
-    echo "note: the server's stream lacked message_start once; a repeat was clean"
-    python3 - "$T/think.json" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))
-for c in r["checks"]:
-    if c["id"] == "messages-stream": c["status"] = "pass"
-json.dump(r, open(sys.argv[1], "w"))
-PY
-fi
-for k in models messages messages-stream prefill thinking count-tokens cache-reuse auth; do
+stream_ok think "$URL" --api-key-file "$T/key" || fail "thinking: messages-stream: $(detail_of "$T/think.json" messages-stream)"
+for k in models messages prefill thinking count-tokens cache-reuse auth; do
     [ "$(status_of "$T/think.json" $k)" = pass ] || fail "thinking/$k: $(detail_of "$T/think.json" $k)"
 done
 run_check nokey "$URL" --only messages
 [ "$(cat "$T/nokey.rc")" = 2 ] && detail_of "$T/nokey.json" messages | grep -q 'HTTP 401' || fail "no key: $(cat "$T/nokey.json")"
 grep -q sekrit "$T/think.json" "$T/think.err" && fail "the key is in the output"
 pass "thinking template with --api-key: $(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(*[c["id"]+"="+c["status"] for c in r["checks"]])' "$T/think.json")"
+
+# No engine configured: the URL, the model and the token come from Claude Code's settings.
+mkdir -p "$T/home/.claude"
+cat > "$T/home/.claude/settings.json" <<EOF
+{"env": {"ANTHROPIC_BASE_URL": "$URL/", "ANTHROPIC_AUTH_TOKEN": "sekrit-key", "ANTHROPIC_MODEL": "glm-4.7-flash"}}
+EOF
+HOME="$T/home" "$CHECK" engine-check --json --only models,messages,auth > "$T/client.json" 2> "$T/client.err" ||
+    fail "Claude Code's settings: exit $?: $(cat "$T/client.json" "$T/client.err")"
+python3 - "$T/client.json" "$URL" <<'PY' || fail "Claude Code's settings: $(cat "$T/client.json")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["url"] == sys.argv[2], r["url"]
+assert r["engine"]["model"] == "glm-4.7-flash", r["engine"]
+s = {c["id"]: c["status"] for c in r["checks"]}
+assert s["messages"] == "pass" and s["auth"] == "pass", r["checks"]
+PY
+grep -q sekrit "$T/client.json" "$T/client.err" && fail "Claude Code's token is in the output"
+printf '{"env": {"ANTHROPIC_BASE_URL": "%s",}}\n' "$URL" > "$T/home/.claude/settings.json"
+HOME="$T/home" "$CHECK" engine-check --url "$URL" --only messages --api-key-file "$T/key" > /dev/null 2> "$T/badjson.err" ||
+    fail "bad settings JSON stops engine-check: $(cat "$T/badjson.err")"
+grep -q "warning: Failed to parse '$T/home/.claude/settings.json' at line 1" "$T/badjson.err" ||
+    fail "bad settings JSON: $(cat "$T/badjson.err")"
+pass "no engine configured: URL, model and token from Claude Code's settings; bad JSON is a warning with the line"
 stop_all
 
 # No engine: exit 3 with the URL in the message.

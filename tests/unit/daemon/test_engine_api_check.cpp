@@ -111,6 +111,27 @@ TEST_CASE("engine-check: the stream's events must come in Anthropic's order and 
     CHECK(judge_messages_stream(500, {}, true).status == ApiCheckStatus::fail);
 }
 
+TEST_CASE("engine-check: a stream that fails once and passes on repeat is an intermittent warn")
+{
+    const auto good = lines(data("stream-good.txt"));
+    // The real server's occasional stream: no message_start, it opens with content_block_start.
+    const std::vector<std::string> no_start(good.begin() + 1, good.end());
+    const ApiCheck first = judge_messages_stream(200, no_start, true);
+    REQUIRE(first.status == ApiCheckStatus::fail);
+    const ApiCheck pair = halo::app::judge_repeated(first, judge_messages_stream(200, good, true));
+    CHECK(pair.status == ApiCheckStatus::warn);
+    CHECK(pair.id == "messages-stream");
+    CHECK(pair.detail.rfind("intermittent: the first try failed (", 0) == 0);
+    CHECK(pair.detail.find(first.detail) != std::string::npos);
+    CHECK_FALSE(pair.fix.empty());
+    const ApiCheck twice = halo::app::judge_repeated(first, first);
+    CHECK(twice.status == ApiCheckStatus::fail);
+    CHECK(twice.detail.find("; sent again: ") != std::string::npos);
+    // Only a fail is repeated.
+    const ApiCheck pass = judge_messages_stream(200, good, true);
+    CHECK(halo::app::judge_repeated(pass, first).status == ApiCheckStatus::pass);
+}
+
 TEST_CASE("engine-check: models, count-tokens, thinking and auth")
 {
     const std::string one = R"({"object":"list","data":[{"id":"glm-4.7-flash"}]})";

@@ -136,3 +136,29 @@ TEST_CASE("diagnostics carry file, line and column as fields", "[daemon][report]
     CHECK(plain["file"].is_null());
     CHECK(plain["message"] == "no *.toml files in 'x'");
 }
+
+TEST_CASE("the machine block's client line: Claude Code's URL and model, or why none", "[daemon][report]")
+{
+    const rules::RuleSet rules = load(k_rules);
+    rules::Facts facts = strix();
+    app::OutputStyle style;
+    CHECK_THAT(app::format_judgement_text(rules::judge(rules, facts), facts, style),
+               Catch::Matchers::Contains("  client    none found\n"));
+    facts.set_probe_status("client",
+                           {rules::ProbeState::not_applicable, "no Claude Code settings ('/home/u/.claude')"});
+    CHECK_THAT(app::format_judgement_text(rules::judge(rules, facts), facts, style),
+               Catch::Matchers::Contains("  client    none found (no Claude Code settings)\n"));
+    facts.set_probe_status("client", {rules::ProbeState::failed, "Failed to parse '/home/u/.claude/settings.json'"});
+    CHECK_THAT(app::format_judgement_text(rules::judge(rules, facts), facts, style),
+               Catch::Matchers::Contains("  client    none found (client probe failed: Failed to parse "
+                                         "'/home/u/.claude/settings.json')\n"));
+    facts.set("client.kind", "claude-code");
+    facts.set("client.claude_code.base_url", "http://localhost:8081");
+    facts.set("client.claude_code.model", "glm-4.7-flash");
+    facts.set("client.claude_code.points_at_engine", "other-port");
+    facts.set("client.claude_code.attribution_header", "on");
+    CHECK_THAT(
+        app::format_judgement_text(rules::judge(rules, facts), facts, style),
+        Catch::Matchers::Contains("  client    Claude Code → http://localhost:8081, model glm-4.7-flash (not the "
+                                  "engine's port), attribution header on\n"));
+}

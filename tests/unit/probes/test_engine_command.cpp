@@ -152,6 +152,21 @@ TEST_CASE("flag spellings and values", "[probes][engine_command]")
     CHECK_FALSE(f.count("engine.model.path"));
 }
 
+TEST_CASE("the thinking switch in --chat-template-kwargs becomes engine.enable_thinking", "[probes][engine_command]")
+{
+    CHECK(facts_of(R"(llama-server --chat-template-kwargs {"enable_thinking":false})").at("engine.enable_thinking") ==
+          "false");
+    CHECK(facts_of(R"(llama-server --chat-template-kwargs={"enable_thinking":true,"x":1})")
+              .at("engine.enable_thinking") == "true");
+    // Not a boolean, another key, or not JSON: nothing is claimed.
+    CHECK_FALSE(
+        facts_of(R"(llama-server --chat-template-kwargs {"enable_thinking":"no"})").count("engine.enable_thinking"));
+    CHECK_FALSE(
+        facts_of(R"(llama-server --chat-template-kwargs {"reasoning_effort":"low"})").count("engine.enable_thinking"));
+    CHECK_FALSE(facts_of("llama-server --chat-template-kwargs not-json").count("engine.enable_thinking"));
+    CHECK_FALSE(facts_of("llama-server --reasoning-budget 0").count("engine.enable_thinking"));
+}
+
 TEST_CASE("bad engine commands are errors with a reason", "[probes][engine_command]")
 {
     CHECK_THAT(error_of(""), Catch::Contains("empty"));

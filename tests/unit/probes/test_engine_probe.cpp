@@ -524,3 +524,39 @@ TEST_CASE("backend guess", "[probes][engine]")
     CHECK(guess_backend("", "", "/opt/llama-vulkan/bin/llama-server") == "vulkan");
     CHECK(guess_backend("latest", "mybox", "llama-server").empty());
 }
+
+TEST_CASE("the chat template after the tokenizer arrays gives the thinking and tools facts", "[probes][engine]")
+{
+    TempDir dir;
+    const auto model = [&](const char* name, std::optional<std::string> jinja) {
+        halo::test::GgufWriter w(jinja ? 7 : 6);
+        w.kv_string("general.architecture", "qwen3");
+        w.kv_string("general.name", "Qwen3 4B");
+        w.kv_u32("general.file_type", 15);
+        w.kv_u32("qwen3.context_length", 40960);
+        w.kv_string_array("tokenizer.ggml.tokens", std::vector<std::string>(5000, "tok"));
+        w.kv_string("tokenizer.ggml.model", "gpt2");
+        if (jinja) w.kv_string("tokenizer.chat_template", *jinja);
+        w.write(dir.path / "m" / name);
+    };
+    model("think.gguf", "{%- if tools %}{{ tools | tojson }}{% endif %}{%- if enable_thinking is false %}<think>"
+                        "\n\n</think>{% endif %}");
+    model("plain.gguf", "{% for m in messages %}{{ m.content }}{% endfor %}");
+    model("none.gguf", std::nullopt);
+    Host host(dir.path);
+    auto context = context_for(host);
+    context.engine_command = std::vector<std::string>{"llama-server", "-m", "/m/think.gguf"};
+    auto f = probe(context);
+    CHECK(get(f, "engine.model.chat_template.thinking") == "true");
+    CHECK(get(f, "engine.model.chat_template.tools") == "true");
+    CHECK(get(f, "engine.model.name") == "Qwen3 4B");
+    context.engine_command = std::vector<std::string>{"llama-server", "-m", "/m/plain.gguf"};
+    f = probe(context);
+    CHECK(get(f, "engine.model.chat_template.thinking") == "false");
+    CHECK(get(f, "engine.model.chat_template.tools") == "false");
+    // No template in the file: llama-server falls back to its own; nothing is claimed.
+    context.engine_command = std::vector<std::string>{"llama-server", "-m", "/m/none.gguf"};
+    f = probe(context);
+    CHECK_FALSE(f.contains("engine.model.chat_template.thinking"));
+    CHECK(get(f, "engine.model.context_length") == "40960");
+}
