@@ -47,6 +47,7 @@ set(HALO_PROBES_SOURCES
   probes/program_lookup.cpp
   probes/recorded_env.cpp
   probes/registry.cpp
+  probes/root_path.cpp
   probes/rpm_library.cpp
   probes/runner.cpp
   probes/vulkan_probe.cpp)

@@ -19,10 +19,10 @@ big=$(make_test_model "$models" --size large --template plain --file-type 32) ||
 
 R="$T/root"
 mkdir -p "$R$(dirname "$server")" "$R$T/models" "$T/models"
-ln -s "$server" "$R$server"
+ln -f "$server" "$R$server" 2>/dev/null || cp "$server" "$R$server" || fail "copy the engine into the root"
 cp "$small" "$T/models/model.gguf" || fail "copy the model"
 # The judged machine's model is the engine's: one file, replaced under both.
-ln -s "$T/models/model.gguf" "$R$T/models/model.gguf"
+ln -f "$T/models/model.gguf" "$R$T/models/model.gguf" 2>/dev/null || cp "$T/models/model.gguf" "$R$T/models/model.gguf"
 cat > "$T/config.toml" <<EOC
 [engine]
 name = "llama-server"
