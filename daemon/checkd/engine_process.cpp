@@ -26,6 +26,7 @@ namespace {
 struct ChildExec {
     const char* path; // the program, resolved in the engine's PATH
     char* const* argv;
+    char* const* sh_argv; // /bin/sh PATH ARGS…: a file without #! runs as a script, as execvp does it
     char* const* envp;
     int lookup_errno; // not found (ENOENT) or not executable (EACCES): the child only reports it
     int max_fd;       // the descriptor limit, for the close loop's end
@@ -75,6 +76,10 @@ void close_from(unsigned from, unsigned to, int max_fd) noexcept
     if (err == 0) {
         ::execve(exec.path, exec.argv, exec.envp);
         err = errno;
+        if (err == ENOEXEC) {
+            ::execve("/bin/sh", exec.sh_argv, exec.envp);
+            err = errno;
+        }
     }
     // Close-on-exec: a successful exec closes it unwritten; the parent reads errno or nothing.
     (void)!::write(exec_status, &err, sizeof err);
@@ -159,11 +164,18 @@ Result<EngineProcess> spawn_engine(const std::vector<std::string>& command, cons
     const std::vector<char*> argv = pointers_to(args);
     auto program = resolve_engine_program(command.empty() ? std::string() : command.front(), environment);
     const std::string program_path = program ? *program : std::string();
+    std::vector<std::string> sh_args = {"/bin/sh", program_path};
+    if (!args.empty()) sh_args.insert(sh_args.end(), args.begin() + 1, args.end());
+    const std::vector<char*> sh_argv = pointers_to(sh_args);
     struct rlimit files {};
     const int max_fd = ::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY
                            ? static_cast<int>(std::min<rlim_t>(files.rlim_cur, 1U << 20))
                            : 1 << 16;
-    const ChildExec exec{program_path.c_str(), argv.data(), envp.data(), program ? 0 : program.error().errno_value,
+    const ChildExec exec{program_path.c_str(),
+                         argv.data(),
+                         sh_argv.data(),
+                         envp.data(),
+                         program ? 0 : program.error().errno_value,
                          max_fd};
 
     int pipefd[2];

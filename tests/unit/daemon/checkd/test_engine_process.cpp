@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <fmt/core.h>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -119,6 +120,30 @@ TEST_CASE("engine process: the child runs in its own group with our environment,
     CHECK(out == "yes " + pid + " " + pid + "\nstdin:[]\nerr\n");
     REQUIRE(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 3);
+}
+
+TEST_CASE("engine process: a bare name runs from the engine's PATH, a file without #! as a script, with fds 0-2 only",
+          "[daemon][engine_process]")
+{
+    const auto dir = std::filesystem::temp_directory_path() / fmt::format("halo-engine-run-{}", ::getpid());
+    std::filesystem::create_directories(dir);
+    // No #!: execve says ENOEXEC and, as execvp does, /bin/sh runs it.
+    // ls's own descriptors: 0-2 and 3, the directory it lists; the shell's script fd is close-on-exec.
+    std::ofstream(dir / "halo-test-engine") << "echo \"args:$*\"; /bin/ls /proc/self/fd\n";
+    std::filesystem::permissions(dir / "halo-test-engine", std::filesystem::perms::owner_all);
+    // Inheritable, as a careless parent leaves a descriptor: it must not reach the engine.
+    const int leaked = ::open("/dev/null", O_RDONLY);
+    REQUIRE(leaked > 2);
+    auto spawned = spawn_engine({"halo-test-engine", "--port", "1"}, {"PATH=/nonexistent:" + dir.string()});
+    ::close(leaked);
+    REQUIRE(spawned.ok());
+    CHECK(spawned->exec_errno == 0);
+    const std::string out = read_all(spawned->output);
+    const int status = wait_status(spawned->pid);
+    CHECK(out == "args:--port 1\n0\n1\n2\n3\n");
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("engine process: a command that cannot run says why and exits 127", "[daemon][engine_process]")
