@@ -68,6 +68,7 @@ set(HALO_APP_SOURCES
   daemon/export_prometheus.cpp
   daemon/feed_store.cpp
   daemon/http_fetch.cpp
+  daemon/knowledge.cpp
   daemon/last_known_good.cpp
   daemon/redacted_command.cpp
   daemon/report_output.cpp

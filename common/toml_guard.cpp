@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <array>
 #include <vector>
 
@@ -77,10 +78,17 @@ void encode(char32_t c, std::string& out)
     }
 }
 
+// The stand-ins are private-use characters, never ASCII: an ASCII text (nearly every string of
+// a rules file) is left as it is, without a copy per string.
+bool all_ascii(std::string_view text)
+{
+    return std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+}
+
 void restore_node(toml::node& node)
 {
     if (auto* s = node.as_string()) {
-        s->get() = restore_toml_text(s->get());
+        if (!all_ascii(s->get())) s->get() = restore_toml_text(s->get());
     } else if (auto* a = node.as_array()) {
         for (toml::node& element : *a) restore_node(element);
     } else if (auto* t = node.as_table()) {
@@ -160,7 +168,7 @@ void restore_toml_strings(toml::table& root)
     std::vector<std::string> renamed;
     for (auto&& [key, node] : root) {
         restore_node(node);
-        if (restore_toml_text(key.str()) != key.str()) renamed.emplace_back(key.str());
+        if (!all_ascii(key.str()) && restore_toml_text(key.str()) != key.str()) renamed.emplace_back(key.str());
     }
     for (const std::string& old_key : renamed) {
         auto it = root.find(old_key);

@@ -300,7 +300,7 @@ void parse_feed(Parser& p, const toml::table& t, FeedConfig& f)
 
 } // namespace
 
-Result<Config> parse_config(std::string_view text, const std::string& origin)
+Result<Config> parse_config(std::string_view text, const std::string& origin, ConfigUse use)
 {
     auto parsed = parse_toml(text, origin);
     if (!parsed) return parsed.error();
@@ -317,9 +317,12 @@ Result<Config> parse_config(std::string_view text, const std::string& origin)
         }
     }
     const toml::node* engine = root.get("engine");
-    if (!engine) return Error{fmt::format("{}:1:1: no [engine] table; the daemon needs the engine's command", origin)};
-    if (!engine->is_table()) p.fail(*engine, "engine must be a table ([engine])");
-    else parse_engine(p, *engine->as_table(), config.engine);
+    if (!engine && use == ConfigUse::daemon)
+        return Error{fmt::format("{}:1:1: no [engine] table; halo-checkd needs the engine's command: add [engine] "
+                                 "command = [\"llama-server\", …] (docs/config.md)",
+                                 origin)};
+    if (engine && !engine->is_table()) p.fail(*engine, "engine must be a table ([engine])");
+    else if (engine) parse_engine(p, *engine->as_table(), config.engine);
     if (const toml::node* d = root.get("daemon")) {
         if (!d->is_table()) p.fail(*d, "daemon must be a table ([daemon])");
         else parse_daemon(p, *d->as_table(), config.daemon);
@@ -340,7 +343,7 @@ Result<Config> parse_config(std::string_view text, const std::string& origin)
     return config;
 }
 
-Result<Config> load_config(const std::string& path)
+Result<Config> load_config(const std::string& path, ConfigUse use)
 {
     // An admin may keep it elsewhere and link it: followed; a FIFO or a device is not a config.
     auto text = read_bounded_file(path, k_config_max_bytes, Links::follow, "config");
@@ -349,7 +352,7 @@ Result<Config> load_config(const std::string& path)
             return Error{text.error().message + "; create it (see docs/config.md) or pass --config FILE", ENOENT};
         return text.error();
     }
-    return parse_config(*text, path);
+    return parse_config(*text, path, use);
 }
 
 std::string default_config_path() { return probes::default_config_path(probes::Host("/")); }
@@ -367,7 +370,7 @@ std::string resolve_state_dir(const std::optional<std::string>& flag)
     const std::string path = default_config_path();
     std::error_code ec;
     if (!std::filesystem::exists(path, ec)) return resolve_state_dir(flag, nullptr);
-    auto config = load_config(path);
+    auto config = load_config(path, ConfigUse::cli);
     return resolve_state_dir(flag, config ? &*config : nullptr);
 }
 

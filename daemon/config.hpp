@@ -101,9 +101,13 @@ struct Config {
 Result<Duration> parse_duration(std::string_view text);
 std::string format_duration(Duration d);
 
+// Who reads it: halo-checkd needs [engine]; halo-check also reads a file with none (a user who
+// runs no daemon, with only [feed] for `halo-check update`).
+enum class ConfigUse { daemon, cli };
+
 // Parses config text; `origin` names the file in messages.
-Result<Config> parse_config(std::string_view text, const std::string& origin);
-Result<Config> load_config(const std::string& path);
+Result<Config> parse_config(std::string_view text, const std::string& origin, ConfigUse use = ConfigUse::daemon);
+Result<Config> load_config(const std::string& path, ConfigUse use = ConfigUse::daemon);
 
 // probes::default_config_path() for this machine: $XDG_CONFIG_HOME/halo-check/config.toml (or
 // ~/.config/…) when it exists, else /etc/halo-check/config.toml.

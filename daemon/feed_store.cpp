@@ -137,46 +137,51 @@ Result<std::int64_t> rollback_feed(const fs::path& state_dir)
                              current, dir.string())};
 }
 
-std::string feed_version_line(const fs::path& state_dir)
+namespace {
+
+bool printable(std::string_view value)
 {
-    auto installed = read_installed_feed(state_dir);
-    if (!installed || !*installed) return "knowledge feed: none installed (embedded knowledge only)";
-    const InstalledFeed& feed = **installed;
-    auto header = rules::parse_feed_header(feed.text, feed.path.string());
-    if (!header) return fmt::format("knowledge feed: {} (unreadable: the embedded knowledge is used)", feed.version);
-    return fmt::format("knowledge feed: {} ({}, published {}, expires {})", feed.version, header->name,
-                       rules::format_utc(header->published), rules::format_utc(header->expires));
+    return std::none_of(value.begin(), value.end(),
+                        [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == '\x7f'; });
 }
 
-std::optional<rules::Rule> feed_expired_rule(const rules::FeedHeader& header, std::int64_t version,
-                                             std::chrono::sys_seconds now)
-{
-    if (header.expires > now) return std::nullopt;
-    const auto days = std::chrono::floor<std::chrono::days>(now - header.expires).count();
-    rules::Rule rule;
-    rule.id = "feed.expired";
-    rule.severity = rules::Severity::warning;
-    rule.title = fmt::format("The knowledge feed (feed {}) expired {} day{} ago", version, days, days == 1 ? "" : "s");
-    rule.explain = fmt::format("The installed knowledge feed expired at {}. It is still used, as the last good "
-                               "knowledge, but advice changes every few weeks: this verdict may miss what is "
-                               "known now.",
-                               rules::format_utc(header.expires));
-    rule.fix = "Run `sudo halo-check update` (or check halo-check-update.timer: `systemctl status "
-               "halo-check-update.timer`).";
-    rule.since = rules::format_utc(header.expires).substr(0, 10);
-    rule.where = {fmt::format("feed {}", version), 0, 0};
-    return rule;
-}
+} // namespace
 
-void add_feed_finding(rules::Report& report, const rules::Rule& rule, rules::FailOn fail_on)
+std::optional<FeedValidators> read_feed_validators(const fs::path& state_dir)
 {
-    auto at = std::find_if(report.findings.begin(), report.findings.end(),
-                           [](const rules::Finding& f) { return f.rule->severity != rules::Severity::broken; });
-    report.findings.insert(at, rules::Finding{&rule, {}});
-    if (report.verdict == rules::Verdict::ok) {
-        report.verdict = rules::Verdict::warning;
-        report.exit_code = fail_on == rules::FailOn::broken ? ExitCode::ok : ExitCode::warning;
+    auto text = read_small(feed_directory(state_dir) / "http-validators");
+    if (!text || text->size() > 16384) return std::nullopt;
+    FeedValidators v;
+    std::istringstream in(*text);
+    for (std::string line; std::getline(in, line);) {
+        const auto space = line.find(' ');
+        if (space == std::string::npos) continue;
+        const std::string key = line.substr(0, space);
+        std::string value = line.substr(space + 1);
+        if (!printable(value)) return std::nullopt;
+        if (key == "version") {
+            auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), v.version);
+            if (ec != std::errc{}) return std::nullopt;
+        } else if (key == "url") v.url = std::move(value);
+        else if (key == "etag") v.etag = std::move(value);
+        else if (key == "last-modified") v.last_modified = std::move(value);
     }
+    if (v.version <= 0 || v.url.empty() || (v.etag.empty() && v.last_modified.empty())) return std::nullopt;
+    return v;
+}
+
+Result<void> write_feed_validators(const fs::path& state_dir, const FeedValidators& v)
+{
+    const fs::path path = feed_directory(state_dir) / "http-validators";
+    if (!printable(v.url) || !printable(v.etag) || !printable(v.last_modified) ||
+        (v.etag.empty() && v.last_modified.empty())) {
+        std::error_code ec;
+        fs::remove(path, ec);
+        return {};
+    }
+    return write_file_atomically(
+        path, fmt::format("version {}\nurl {}\netag {}\nlast-modified {}\n", v.version, v.url, v.etag, v.last_modified),
+        0644);
 }
 
 FeedRefusal judge_feed(const FeedCandidate& candidate, std::int64_t highest, bool allow_downgrade,

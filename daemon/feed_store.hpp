@@ -11,7 +11,6 @@
 // the new one, never part of either.
 
 #include "common/result.hpp"
-#include "rules/evaluate.hpp"
 #include "rules/feed_file.hpp"
 
 #include <chrono>
@@ -50,17 +49,20 @@ Result<void> install_feed(const std::filesystem::path& state_dir, std::int64_t v
 // when there is none.
 Result<std::int64_t> rollback_feed(const std::filesystem::path& state_dir);
 
-// "knowledge feed: 12 (published 2026-12-01T00:00:00Z, expires …)", or "knowledge feed: none
-// installed (embedded knowledge only)", for --version.
-std::string feed_version_line(const std::filesystem::path& state_dir);
+// What the server said about the feed file it sent, for the next fetch's conditional request
+// (If-None-Match, If-Modified-Since): <state>/feed/http-validators. Only for `version` from `url`.
+struct FeedValidators {
+    std::int64_t version = 0;
+    std::string url;
+    std::string etag;          // as the server sent it, quotes included
+    std::string last_modified; // an HTTP date
+};
 
-// The `feed.expired` warning when the installed feed (`version`, `header`) expired before `now`:
-// an expired feed is still used (it is the last good knowledge), and says so. Never broken.
-std::optional<rules::Rule> feed_expired_rule(const rules::FeedHeader& header, std::int64_t version,
-                                             std::chrono::sys_seconds now);
+// The stored validators; nullopt when none are stored or the file is not ours.
+std::optional<FeedValidators> read_feed_validators(const std::filesystem::path& state_dir);
 
-// Adds `rule` as a finding to `report` (after the broken ones); an OK verdict becomes WARNING.
-void add_feed_finding(rules::Report& report, const rules::Rule& rule, rules::FailOn fail_on);
+// Stores them (atomically); a value with a control character is not stored.
+Result<void> write_feed_validators(const std::filesystem::path& state_dir, const FeedValidators& validators);
 
 // Why a verified feed is refused, in the order they are checked.
 enum class FeedRefusal { none, version_mismatch, not_for_client, not_newer, expired };

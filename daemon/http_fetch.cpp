@@ -5,6 +5,7 @@
 
 #include <dlfcn.h>
 
+#include <cctype>
 #include <exception>
 #include <fstream>
 #include <memory>
@@ -119,6 +120,41 @@ size_t on_write(char* data, size_t size, size_t n, void* userp) noexcept
     }
 }
 
+// What the header callback fills: each response's headers (a 100 Continue's are dropped when the
+// next status line comes). Bounded: curl caps one header line, this caps them all.
+struct HeaderSink {
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::size_t bytes = 0;
+    bool overflow = false;
+    std::exception_ptr failure;
+};
+
+constexpr std::size_t k_max_header_bytes = 256u << 10;
+
+size_t on_header(char* data, size_t size, size_t n, void* userp) noexcept
+{
+    auto* h = static_cast<HeaderSink*>(userp);
+    const size_t len = size * n;
+    try {
+        const std::string_view line(data, len);
+        if (line.starts_with("HTTP/")) {
+            h->headers.clear();
+            h->bytes = 0;
+            return len;
+        }
+        h->bytes += len;
+        if (h->bytes > k_max_header_bytes) {
+            h->overflow = true;
+            return 0;
+        }
+        if (auto header = parse_header_line(line)) h->headers.push_back(std::move(*header));
+        return len;
+    } catch (...) {
+        h->failure = std::current_exception();
+        return 0;
+    }
+}
+
 Result<HttpFetchAnswer> perform(const HttpFetchRequest& request, Sink& sink)
 {
     if (auto loaded = load_http_library(); !loaded) return loaded.error();
@@ -139,6 +175,9 @@ Result<HttpFetchAnswer> perform(const HttpFetchRequest& request, Sink& sink)
     if (!request.ca_file.empty()) set(e, CURLOPT_CAINFO, request.ca_file.c_str());
     set(e, CURLOPT_WRITEFUNCTION, &on_write);
     set(e, CURLOPT_WRITEDATA, &sink);
+    HeaderSink header_sink;
+    set(e, CURLOPT_HEADERFUNCTION, &on_header);
+    set(e, CURLOPT_HEADERDATA, &header_sink);
     std::vector<std::string> headers = request.headers;
     if (!request.json_body.empty()) {
         headers.emplace_back("Content-Type: application/json");
@@ -158,19 +197,44 @@ Result<HttpFetchAnswer> perform(const HttpFetchRequest& request, Sink& sink)
     HttpFetchAnswer answer;
     answer.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
     if (sink.failure) std::rethrow_exception(sink.failure);
+    if (header_sink.failure) std::rethrow_exception(header_sink.failure);
     if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && sink.stopped)) {
         const std::string why = sink.overflow ? fmt::format("the answer is larger than {} bytes", request.max_body)
-                                : error[0]    ? std::string(error)
-                                              : std::string(g_curl.easy_strerror(code));
+                                : header_sink.overflow
+                                    ? fmt::format("the answer's headers are larger than {} bytes", k_max_header_bytes)
+                                : error[0] ? std::string(error)
+                                           : std::string(g_curl.easy_strerror(code));
         return Error{fmt::format("Failed to get an answer from '{}': {}", request.url, why)};
     }
     if (sink.on_line && !sink.stopped && !sink.partial.empty()) (void)sink.deliver(sink.partial);
     g_curl.easy_getinfo(e, CURLINFO_RESPONSE_CODE, &answer.status);
     answer.body = std::move(sink.body);
+    answer.headers = std::move(header_sink.headers);
     return answer;
 }
 
 } // namespace
+
+std::optional<std::pair<std::string, std::string>> parse_header_line(std::string_view line)
+{
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+    const auto colon = line.find(':');
+    if (line.empty() || line.starts_with("HTTP/") || colon == std::string_view::npos || colon == 0) return std::nullopt;
+    std::string name(line.substr(0, colon));
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string_view value = line.substr(colon + 1);
+    const auto first = value.find_first_not_of(" \t");
+    if (first == std::string_view::npos) return std::pair{std::move(name), std::string()};
+    value = value.substr(first, value.find_last_not_of(" \t") - first + 1);
+    return std::pair{std::move(name), std::string(value)};
+}
+
+std::string HttpFetchAnswer::header(std::string_view name) const
+{
+    for (const auto& [key, value] : headers)
+        if (key == name) return value;
+    return {};
+}
 
 Result<void> load_http_library()
 {

@@ -12,8 +12,10 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace halo::app {
@@ -31,7 +33,16 @@ struct HttpFetchAnswer {
     long status = 0;
     std::string body; // empty for a streamed request (the lines went to the handler)
     std::chrono::microseconds elapsed{0};
+    // The final response's headers, names in lower case, in the order received.
+    std::vector<std::pair<std::string, std::string>> headers;
+
+    // The first header named `name` (lower case), or empty.
+    std::string header(std::string_view name) const;
 };
+
+// One header line ("ETag: \"x\"\r\n") as a lower-case name and a trimmed value; nullopt for a
+// status line, the blank line that ends the headers, or a line without a colon.
+std::optional<std::pair<std::string, std::string>> parse_header_line(std::string_view line);
 
 // One line of a streamed answer, without its line end. Return false to stop reading (the
 // request then ends without error). An exception from the handler ends the request and is

@@ -302,6 +302,7 @@ std::string render(const rules::Report& report, const rules::Facts& facts, const
     if (judgement && judgement->no_gpu) {
         out += "  (a machine without one cannot run the stack; --no-gpu-ok judges it on its other rules)\n";
     }
+    if (!style.knowledge.empty()) out += fmt::format("  knowledge: {}\n", style.knowledge);
 
     const bool details = !style.short_form || style.verbose;
     for (const rules::Finding& f : report.findings) {

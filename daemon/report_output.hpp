@@ -20,6 +20,7 @@ struct OutputStyle {
     bool short_form = false; // each finding's title, evidence and fix; its why and links only when verbose
     std::size_t width = 0;   // wrap lines to this many columns; 0: never
     std::size_t height = 0;  // repeat the verdict line at the end of a report taller than this; 0: never
+    std::string knowledge{}; // "feed 7 (published …)": the header's knowledge line; empty: none
 };
 
 std::string format_report_text(const rules::Report& report, const rules::Facts& facts, const OutputStyle& style);

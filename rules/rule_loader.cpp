@@ -29,6 +29,12 @@ public:
     {
         for (std::size_t i = 0; i < list.size(); ++i) m_index.emplace(list[i].id, i);
     }
+    // Room for `more` entries at once: a feed of thousands does not regrow the list and its index.
+    void reserve_more(std::size_t more)
+    {
+        m_list.reserve(m_list.size() + more);
+        m_index.reserve(m_index.size() + more);
+    }
     void replace_or_append(T entry)
     {
         auto [it, inserted] = m_index.try_emplace(entry.id, m_list.size());
@@ -63,6 +69,7 @@ void apply(LoadedRules& loaded, Merger& merger, RulesFile file, const std::strin
            std::vector<PendingDisable>& disables)
 {
     for (Diagnostic& d : file.diagnostics) loaded.diagnostics.push_back(std::move(d));
+    merger.rules.reserve_more(file.entries.rules.size());
     for (Rule& r : file.entries.rules) merger.rules.replace_or_append(std::move(r));
     for (KnownGood& g : file.entries.known_good) merger.known_good.replace_or_append(std::move(g));
     for (LogPattern& p : file.entries.log_patterns) merger.log_patterns.replace_or_append(std::move(p));

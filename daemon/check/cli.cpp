@@ -5,7 +5,7 @@
 #include "daemon/check/cli_commands.hpp"
 #include "daemon/check/cli_completion.hpp"
 #include "daemon/config.hpp"
-#include "daemon/feed_store.hpp"
+#include "daemon/knowledge.hpp"
 #include "daemon/version_info.hpp"
 
 #include <CLI/CLI.hpp>
@@ -306,7 +306,8 @@ int cli_main(int argc, char** argv)
     // A callback, so the knowledge base is read only when --version is asked for.
     app.set_version_flag("--version", [] {
         return app::program_version_text("halo-check") + "\n" +
-               app::feed_version_line(app::resolve_state_dir(std::nullopt));
+               app::feed_version_line(
+                   app::find_installed_knowledge(app::resolve_state_dir(std::nullopt), app::system_state_dir()));
     });
     app.require_subcommand(0, 1);
     Commands commands;

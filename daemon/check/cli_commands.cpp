@@ -2,7 +2,7 @@
 
 #include "common/clock.hpp"
 #include "daemon/environment.hpp"
-#include "daemon/feed_store.hpp"
+#include "daemon/knowledge.hpp"
 #include "rules/feed_file.hpp"
 
 #include "common/fatal.hpp"
@@ -47,38 +47,16 @@ void warn(const std::string& message) { print(stderr, fmt::format("halo-check: w
 
 } // namespace
 
-// The installed knowledge feed, when one is installed and whole; otherwise a warning and the
-// embedded knowledge alone (the floor).
-std::optional<rules::FeedSource> installed_feed_source()
-{
-    const std::string state_dir = app::resolve_state_dir(std::nullopt);
-    if (state_dir.empty()) return std::nullopt;
-    auto installed = app::read_installed_feed(state_dir);
-    if (!installed) {
-        warn(installed.error().message);
-        return std::nullopt;
-    }
-    if (!*installed) return std::nullopt;
-    const app::InstalledFeed& feed = **installed;
-    const std::string origin = fmt::format("feed {}", feed.version);
-    if (auto header = rules::parse_feed_header(feed.text, origin); !header) {
-        warn(header.error().message + "; the embedded knowledge is used instead; run 'halo-check update'");
-        return std::nullopt;
-    }
-    return rules::FeedSource{feed.text, origin};
-}
-
-std::optional<rules::Rule> expired_feed_rule()
-{
-    auto feed = installed_feed_source();
-    if (!feed) return std::nullopt;
-    auto header = rules::parse_feed_header(feed->text, feed->origin);
-    if (!header) return std::nullopt;
-    const auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-    return app::feed_expired_rule(*header, header->version, now);
-}
-
 namespace {
+
+// The feeds installed in this user's state directory and the system's, and the newer one.
+app::InstalledKnowledge installed_knowledge()
+{
+    app::InstalledKnowledge installed =
+        app::find_installed_knowledge(app::resolve_state_dir(std::nullopt), app::system_state_dir());
+    for (const std::string& w : installed.warnings) warn(w);
+    return installed;
+}
 
 rules::RuleSources rule_sources(const CheckOptions& o)
 {
@@ -87,7 +65,6 @@ rules::RuleSources rule_sources(const CheckOptions& o)
         sources.dropin_dirs =
             rules::default_dropin_dirs("/", app::env_value("XDG_CONFIG_HOME"), app::env_value("HOME"));
     sources.extra = o.rules;
-    sources.feed = installed_feed_source();
     return sources;
 }
 
@@ -122,7 +99,7 @@ void check_config_or_die(const std::optional<std::string>& named)
 {
     const auto path = config_to_read(named);
     if (!path) return;
-    auto config = app::load_config(*path);
+    auto config = app::load_config(*path, app::ConfigUse::cli);
     if (!config) {
         throw Fatal(config.error().message + "; no verdict on a configuration halo-checkd would refuse (check it with "
                                              "'halo-check config validate')");
@@ -156,9 +133,10 @@ rules::Facts probe_machine(const CheckOptions& o, const std::optional<std::vecto
 }
 
 // Loads the rules; errors are fatal (exit 3), lint warnings go to stderr.
-rules::LoadedRules load_rules_or_die(const CheckOptions& o, bool show_warnings)
+app::Knowledge load_knowledge_or_die(const CheckOptions& o, bool show_warnings)
 {
-    rules::LoadedRules loaded = rules::load_rules(rule_sources(o));
+    app::Knowledge knowledge = app::load_knowledge(rule_sources(o), installed_knowledge(), app::now_seconds());
+    const rules::LoadedRules& loaded = knowledge.loaded;
     for (const rules::Diagnostic& d : loaded.diagnostics) {
         if (d.level == rules::Diagnostic::Level::error)
             print(stderr, fmt::format("halo-check: error: {}\n", d.message));
@@ -168,7 +146,12 @@ rules::LoadedRules load_rules_or_die(const CheckOptions& o, bool show_warnings)
         throw Fatal("Failed to load the rules; no verdict without them. Fix the file named above, or check it "
                     "with 'halo-check rules validate FILE'");
     }
-    return loaded;
+    return knowledge;
+}
+
+rules::LoadedRules load_rules_or_die(const CheckOptions& o, bool show_warnings)
+{
+    return std::move(load_knowledge_or_die(o, show_warnings).loaded);
 }
 
 rules::EvaluateOptions evaluate_options(const CheckOptions& o)
@@ -196,23 +179,45 @@ rules::Facts facts_to_judge(const CheckOptions& o)
     return std::move(*read);
 }
 
+namespace {
+
+// The knowledge a verdict came from, as --version says it: the feed (version, dates) or the
+// embedded knowledge base's date.
+std::string knowledge_header(const app::Knowledge& knowledge)
+{
+    return app::knowledge_line(knowledge.installed, app::summarise_knowledge(rules::load_embedded_rules().rules).newest,
+                               app::now_seconds());
+}
+
+std::string judgement_json(const rules::Judgement& judgement, const rules::Facts& facts,
+                           const app::Knowledge& knowledge)
+{
+    nlohmann::ordered_json root = nlohmann::ordered_json::parse(
+        app::format_judgement_json(judgement, facts, app::summarise_knowledge(knowledge.loaded.rules).newest));
+    root["knowledge"] = app::knowledge_json(
+        knowledge.installed, app::summarise_knowledge(rules::load_embedded_rules().rules).newest, app::now_seconds());
+    return root.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+}
+
+} // namespace
+
 int command_check(const CheckOptions& o)
 {
-    const rules::LoadedRules loaded = load_rules_or_die(o);
+    const app::Knowledge knowledge = load_knowledge_or_die(o);
+    const rules::LoadedRules& loaded = knowledge.loaded;
     rules::Facts facts = facts_to_judge(o);
     if (o.next_boot) facts = rules::next_boot_view(facts);
-    rules::Judgement judgement = rules::judge(loaded.rules, facts, judge_options(o));
-    const std::optional<rules::Rule> expired = expired_feed_rule();
-    if (expired) app::add_feed_finding(judgement.report, *expired, judge_options(o).evaluate.fail_on);
+    const rules::Judgement judgement = rules::judge(loaded.rules, facts, judge_options(o));
     const int code = static_cast<int>(judgement.report.exit_code);
     if (o.quiet) return code;
     if (o.json) {
-        print(stdout, app::format_judgement_json(judgement, facts, app::summarise_knowledge(loaded.rules).newest));
+        print(stdout, judgement_json(judgement, facts, knowledge));
     } else if (o.oneline) {
         print(stdout, app::format_oneline(judgement));
     } else {
         const app::TerminalSize size = app::terminal_size(STDOUT_FILENO);
         app::OutputStyle style{app::want_colour(STDOUT_FILENO, o.colour), o.verbose, true, size.columns, size.rows};
+        style.knowledge = knowledge_header(knowledge);
         print(stdout, app::format_judgement_text(judgement, facts, style));
     }
     return code;
@@ -226,7 +231,7 @@ int command_config_validate(const ConfigValidateOptions& o)
                                 "docs/config.md) or name it with --config",
                                 app::default_config_path()));
     }
-    auto config = app::load_config(*path);
+    auto config = app::load_config(*path, app::ConfigUse::cli);
     if (o.json) {
         nlohmann::ordered_json out =
             app::json_envelope(app::summarise_knowledge(rules::load_embedded_rules().rules).newest);
@@ -243,7 +248,7 @@ int command_config_validate(const ConfigValidateOptions& o)
     }
     const auto& engine = config->engine;
     std::string what = engine.command.empty()
-                           ? std::string("no engine")
+                           ? std::string("no engine: halo-check reads it; halo-checkd needs [engine]")
                            : fmt::format("engine '{}'", engine.name.empty() ? engine.command[0] : engine.name);
     print(stdout, fmt::format("{}: valid ({})\n", *path, what));
     return 0;
@@ -286,7 +291,8 @@ int command_probes(bool json)
 
 int command_run(const RunOptions& o)
 {
-    const rules::LoadedRules loaded = load_rules_or_die(o.check);
+    const app::Knowledge knowledge = load_knowledge_or_die(o.check);
+    const rules::LoadedRules& loaded = knowledge.loaded;
     const rules::Facts facts = probe_machine(o.check, o.command);
     const rules::Judgement judgement = rules::judge(loaded.rules, facts, judge_options(o.check));
     const rules::Report& report = judgement.report;
@@ -295,11 +301,12 @@ int command_run(const RunOptions& o)
     for (const std::string& arg : o.command) command_line += (command_line.empty() ? "" : " ") + arg;
 
     if (o.check.json) {
-        print(stdout, app::format_judgement_json(judgement, facts, app::summarise_knowledge(loaded.rules).newest));
+        print(stdout, judgement_json(judgement, facts, knowledge));
     } else if (!o.check.quiet && (!allowed || o.dry_run || report.verdict != rules::Verdict::ok)) {
         // stdout belongs to the command about to run: the report goes to stderr.
         const app::TerminalSize size = app::terminal_size(STDERR_FILENO);
         app::OutputStyle style{app::want_colour(STDERR_FILENO, o.check.colour), o.check.verbose, true, size.columns, 0};
+        style.knowledge = knowledge_header(knowledge);
         print(stderr, app::format_judgement_text(judgement, facts, style));
     }
     if (!allowed) {
@@ -344,7 +351,8 @@ int command_rules_validate(const RulesOptions& o)
     std::vector<rules::Diagnostic> diagnostics;
     std::size_t files = 0, rule_count = 0, good = 0, patterns = 0;
     if (o.paths.empty()) {
-        const rules::LoadedRules loaded = rules::load_rules(rule_sources(o.sources));
+        const rules::LoadedRules loaded =
+            app::load_knowledge(rule_sources(o.sources), installed_knowledge(), app::now_seconds()).loaded;
         diagnostics = loaded.diagnostics;
         files = loaded.rules.files.size();
         rule_count = loaded.rules.rules.size();

@@ -2,6 +2,7 @@
 // The subcommands of `halo-check`, each a small function over the library. They print and return
 // the exit code; a halo::Fatal thrown from here is printed once by cli_main.
 
+#include "daemon/knowledge.hpp"
 #include "rules/evaluate.hpp"
 #include "rules/facts.hpp"
 #include "rules/judge.hpp"
@@ -80,6 +81,8 @@ rules::Facts probe_machine(const CheckOptions& options,
 
 // The rules the options name; errors are fatal (exit 3), lint warnings go to stderr.
 rules::LoadedRules load_rules_or_die(const CheckOptions& options, bool show_warnings = true);
+// The same, with the installed feed it was loaded with (docs/feed.md).
+app::Knowledge load_knowledge_or_die(const CheckOptions& options, bool show_warnings = true);
 rules::EvaluateOptions evaluate_options(const CheckOptions& options);
 rules::JudgeOptions judge_options(const CheckOptions& options);
 // The --facts file when one is named, else this machine (or --root) probed.
@@ -116,12 +119,6 @@ struct BenchOptions {
 };
 void add_bench_command(void* app, BenchOptions& options, const void** chosen);
 int command_bench(const BenchOptions& options);
-
-// The installed knowledge feed for the rule sources; nullopt (with a warning on stderr when one
-// is installed but unreadable) for the embedded knowledge alone.
-std::optional<rules::FeedSource> installed_feed_source();
-// The `feed.expired` warning when the installed feed has expired (docs/feed.md).
-std::optional<rules::Rule> expired_feed_rule();
 
 // `halo-check update` (cli_update.cpp, docs/feed.md).
 struct UpdateOptions {

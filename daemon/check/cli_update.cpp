@@ -85,17 +85,22 @@ struct Download {
     std::string feed;
     std::string signature;
     bool not_modified = false;
+    std::string etag, last_modified; // the server's, for the next conditional request
 };
 
-Download fetch(const UpdateOptions& o, const std::string& url, std::int64_t installed)
+Download fetch(const UpdateOptions& o, const std::string& url, const std::string& state_dir, std::int64_t installed)
 {
     app::HttpFetchRequest request;
     request.url = url;
     request.timeout = std::chrono::milliseconds(static_cast<long long>(o.timeout_s * 1000));
     request.max_body = k_max_feed;
     request.ca_file = o.ca_file.value_or("");
-    // The installed feed's number travels as its ETag: a server answers 304 when it is current.
-    if (installed > 0) request.headers.push_back(fmt::format("If-None-Match: \"{}\"", installed));
+    // What the server said about the feed in use, when it came from this URL: a server answers
+    // 304 Not Modified when it is still the one it serves.
+    if (auto v = app::read_feed_validators(state_dir); v && installed > 0 && v->version == installed && v->url == url) {
+        if (!v->etag.empty()) request.headers.push_back("If-None-Match: " + v->etag);
+        if (!v->last_modified.empty()) request.headers.push_back("If-Modified-Since: " + v->last_modified);
+    }
     auto answer = app::http_fetch(request);
     if (!answer) throw Fatal(answer.error().message + "; the installed knowledge stays", ExitCode::unknown);
     Download d;
@@ -108,6 +113,8 @@ Download fetch(const UpdateOptions& o, const std::string& url, std::int64_t inst
                                 "stays",
                                 url, answer->status));
     d.feed = std::move(answer->body);
+    d.etag = answer->header("etag");
+    d.last_modified = answer->header("last-modified");
     request.url = url + ".minisig";
     request.max_body = k_max_signature;
     request.headers.clear();
@@ -168,7 +175,7 @@ std::optional<app::Config> apply_config(UpdateOptions& o)
     std::string path = o.check.config.value_or(app::default_config_path());
     std::error_code ec;
     if (!o.check.config && !fs::exists(path, ec)) return std::nullopt;
-    auto config = app::load_config(path);
+    auto config = app::load_config(path, app::ConfigUse::cli);
     if (!config) throw Fatal(config.error().message + "; nothing was fetched");
     if (!o.url) o.url = config->feed.url;
     if (!o.ca_file) o.ca_file = config->feed.ca_file;
@@ -221,7 +228,7 @@ int command_update(const UpdateOptions& given)
     } else {
         if (!o.url) throw Fatal("No feed to fetch: give --url URL or --from FILE (or set [feed] url)");
         origin = *o.url;
-        d = fetch(o, *o.url, current);
+        d = fetch(o, *o.url, state_dir, current);
         if (d.not_modified) {
             std::printf("halo-check: knowledge feed %lld is current\n", static_cast<long long>(current));
             return 0;
@@ -243,7 +250,14 @@ int command_update(const UpdateOptions& given)
     auto parsed = rules::parse_feed(d.feed, origin);
     if (!parsed) reject(parsed.error().message);
     app::FeedCandidate candidate{parsed->header, feed::trusted_comment_field(signature->trusted_comment, "version")};
+    // Remembered only for a verified feed: a forged answer cannot make the next fetch skip.
+    const auto remember = [&] {
+        if (o.from) return;
+        // A failure to store them costs the next fetch its 304, nothing else.
+        (void)app::write_feed_validators(state_dir, {candidate.header.version, *o.url, d.etag, d.last_modified});
+    };
     if (candidate.header.version == current && !o.allow_downgrade) {
+        remember();
         std::printf("halo-check: knowledge feed %lld is current\n", static_cast<long long>(current));
         return 0;
     }
@@ -260,6 +274,7 @@ int command_update(const UpdateOptions& given)
     const std::string verdict = dry_run(o, d.feed, candidate.header.version);
     if (auto r = app::install_feed(state_dir, candidate.header.version, d.feed, d.signature); !r)
         throw Fatal(r.error().message + "; the installed knowledge stays");
+    remember();
     std::printf("halo-check: installed knowledge feed %lld (%s, published %s, expires %s); this machine: %s\n",
                 static_cast<long long>(candidate.header.version), candidate.header.name.c_str(),
                 rules::format_utc(candidate.header.published).c_str(),

@@ -6,6 +6,7 @@
 #include "daemon/checkd/journal_event.hpp"
 #include "daemon/environment.hpp"
 #include "daemon/feed_store.hpp"
+#include "daemon/knowledge.hpp"
 #include "rules/facts_diff.hpp"
 #include "rules/rule_loader.hpp"
 #include "rules/views.hpp"
@@ -82,6 +83,10 @@ std::vector<WatchPath> MachineWatch::own_paths() const
     // The knowledge feed `halo-check update` installs: `current` is replaced when a feed is.
     own.push_back(
         {app::feed_directory(m_state_dir).string(), WatchCategory::knowledge, WatchTrigger::content, "current"});
+    // And the system's, where halo-check-update.timer installs it, for a daemon with its own.
+    if (const std::filesystem::path system = app::system_state_dir(); system != m_state_dir)
+        own.push_back(
+            {app::feed_directory(system).string(), WatchCategory::knowledge, WatchTrigger::content, "current"});
     // --facts: the file stands for the machine.
     if (m_options.facts_path)
         own.push_back({*m_options.facts_path, WatchCategory::packages, WatchTrigger::content, {}});
@@ -144,7 +149,7 @@ void MachineWatch::on_batch(const WatchBatch& batch)
 std::string MachineWatch::new_knowledge(const std::string& why) const
 {
     if (why.find("knowledge") == std::string::npos) return {};
-    return app::feed_version_line(m_state_dir);
+    return app::feed_version_line(app::find_installed_knowledge(m_state_dir, app::system_state_dir()));
 }
 
 void MachineWatch::evaluated(const Evaluation& e)

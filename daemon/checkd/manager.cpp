@@ -1,6 +1,6 @@
 #include "daemon/checkd/manager.hpp"
 
-#include "daemon/feed_store.hpp"
+#include "daemon/knowledge.hpp"
 #include "rules/feed_file.hpp"
 
 #include "common/clock.hpp"
@@ -210,20 +210,19 @@ void Manager::restore_state(sd_event* e)
                                     : fmt::format("{}; starting fresh. {}", problem, aside.error().message));
 }
 
-bool Manager::load_rules_into(rules::RuleSet& out, std::string& error) const
+bool Manager::load_rules_into(rules::RuleSet& out, std::string& error)
 {
     rules::RuleSources sources;
     if (!m_options.no_dropins)
         sources.dropin_dirs =
             rules::default_dropin_dirs("/", app::env_value("XDG_CONFIG_HOME"), app::env_value("HOME"));
     sources.extra = m_options.rules;
-    // The feed `halo-check update` installed in this daemon's state directory, when it is whole.
-    if (auto installed = app::read_installed_feed(m_store.directory()); installed && *installed) {
-        const app::InstalledFeed& feed = **installed;
-        const std::string origin = fmt::format("feed {}", feed.version);
-        if (rules::parse_feed_header(feed.text, origin)) sources.feed = rules::FeedSource{feed.text, origin};
-    }
-    rules::LoadedRules loaded = rules::load_rules(sources);
+    // The newest whole feed `halo-check update` installed in this daemon's state directory or the
+    // system's, with feed.expired while it has expired: the knowledge `halo-check check` uses.
+    const app::InstalledKnowledge installed =
+        app::find_installed_knowledge(m_store.directory(), app::system_state_dir());
+    for (const std::string& w : installed.warnings) m_log.daemon(LOG_WARNING, w);
+    rules::LoadedRules loaded = app::load_knowledge(sources, installed, app::now_seconds()).loaded;
     if (loaded.has_errors()) {
         for (const rules::Diagnostic& d : loaded.diagnostics) {
             if (d.level == rules::Diagnostic::Level::error) {

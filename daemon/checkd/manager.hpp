@@ -81,7 +81,7 @@ private:
     std::string status_line() const;
     nlohmann::ordered_json state_json() const;
     void restore_state(sd_event* e);
-    bool load_rules_into(rules::RuleSet& out, std::string& error) const;
+    bool load_rules_into(rules::RuleSet& out, std::string& error);
 
     void engine_changed(const app::EngineStatus& status) override;
     void engine_line(std::string_view line) override;

@@ -3,39 +3,19 @@
 # rejection case with its own message and exit 2, atomic install with the last 3 kept,
 # --rollback, and the installed feed's entries in `rules list` / `explain` as "feed N".
 source "$HALO_SOURCE_DIR/tests/support/assert.sh"
-command -v minisign >/dev/null || fail "minisign is not installed (scripts/install-deps)"
+source "$HALO_SOURCE_DIR/tests/support/feed.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export XDG_STATE_HOME="$tmp/state" HOME="$tmp/home" STATE_DIRECTORY=""
+# The system's state directory (/var/lib/halo-check, where the timer installs), moved here.
+export HALO_SYSTEM_STATE_DIR="$tmp/system-state"
 unset STATE_DIRECTORY
 mkdir -p "$tmp/home"
-minisign -G -W -p "$tmp/good.pub" -s "$tmp/good.key" >/dev/null || fail "minisign -G failed"
-minisign -G -W -p "$tmp/other.pub" -s "$tmp/other.key" >/dev/null || fail "minisign -G failed"
+feed_keys "$tmp" good other
 facts="$DATA/facts/broken-kernel-6.18.5-rocm-7.1.1.toml"
-# feed FILE VERSION [EXPIRES] [MIN] [EXTRA]: a feed with one rule whose title names the version.
-feed() {
-    cat >"$1" <<TOML
-[feed]
-name = "halo-check test feed"
-version = $2
-published = 2026-01-01T00:00:00Z
-expires = ${3:-2099-01-01T00:00:00Z}
-min_halo_check = "${4:-0.1}"
-
-[[rule]]
-id = "feed.test-rule"
-severity = "info"
-title = "From feed $2"
-explain = "A rule only the test feed has."
-fix = "Nothing to do."
-links = ["https://example.org/feed"]
-since = 2026-01-01
-when = { "host.os.id" = "*" }
-${5:-}
-TOML
-}
-# sign FILE VERSION [KEY] [-l]: minisign's signature with trusted comment version=VERSION.
-sign() { minisign -S -s "${3:-$tmp/good.key}" -t "version=$2" -m "$1" ${4:-} >/dev/null || fail "minisign -S failed"; }
+feed() { feed_write "$@"; }
+# sign FILE VERSION [KEY] [-l]
+sign() { feed_sign "$1" "$2" "${3:-$tmp/good.key}" ${4:-}; }
 update() { run "$HALO_CHECK" update --trusted-key "$tmp/good.pub" --facts "$facts" "$@"; }
 
 # Nothing installed yet: the rule is not there.
@@ -156,6 +136,41 @@ run "$HALO_CHECK" explain feed.test-rule
 expect_out "From the user drop-in"
 
 rm -r "$tmp/home/.config/halo-check/rules.d"
+
+# The system's state directory: the timer's feed reaches this user when it is newer than theirs
+# (theirs is 3 now), and says where it came from; a newer one of their own wins again.
+feed "$tmp/f20.toml" 20
+sign "$tmp/f20.toml" 20
+update --state-dir "$HALO_SYSTEM_STATE_DIR" --from "$tmp/f20.toml"
+expect_rc 0 "feed 20 installs into the system's state directory"
+run "$HALO_CHECK" explain feed.test-rule
+expect_out "From feed 20"
+expect_out "feed 20 (system, $HALO_SYSTEM_STATE_DIR)"
+run "$HALO_CHECK" rules list --json
+expect_out "\"file\": \"feed 20 (system, $HALO_SYSTEM_STATE_DIR)\""
+run "$HALO_CHECK" --version
+expect_out "knowledge feed: 20 (halo-check test feed, published 2026-01-01T00:00:00Z, expires 2099-01-01T00:00:00Z), installed in $HALO_SYSTEM_STATE_DIR"
+run "$HALO_CHECK" check --facts "$facts" --no-gpu-ok
+expect_out "knowledge: feed 20 from $HALO_SYSTEM_STATE_DIR (published 2026-01-01, expires 2099-01-01)"
+run "$HALO_CHECK" check --facts "$facts" --no-gpu-ok --json
+expect_json 'j["knowledge"]["feed_version"]' 20
+expect_json 'j["knowledge"]["state_dir"]' "$HALO_SYSTEM_STATE_DIR"
+feed "$tmp/f21.toml" 21
+sign "$tmp/f21.toml" 21
+update --from "$tmp/f21.toml"
+expect_rc 0 "feed 21 installs into the user's state directory"
+run "$HALO_CHECK" explain feed.test-rule
+expect_out "From feed 21"
+run "$HALO_CHECK" rules list --json
+expect_out '"file": "feed 21"'
+# A damaged system feed: a warning, and the user's own.
+printf '[feed]\nname = \n' >"$HALO_SYSTEM_STATE_DIR/feed/feed-20.toml"
+printf '[feed]\nname = \n' >"$HALO_SYSTEM_STATE_DIR/feed/feed-30.toml"
+echo 30 >"$HALO_SYSTEM_STATE_DIR/feed/current"
+run "$HALO_CHECK" explain feed.test-rule
+expect_out "From feed 21"
+expect_err "feed 30 (system, $HALO_SYSTEM_STATE_DIR)"
+rm -r "$HALO_SYSTEM_STATE_DIR"
 # An installed feed that has expired is still used, and adds the feed.expired warning.
 mkdir -p "$tmp/old-state/halo-check/feed"
 feed "$tmp/old-state/halo-check/feed/feed-9.toml" 9 2026-01-02T00:00:00Z
@@ -165,6 +180,15 @@ expect_out '"feed.expired"'
 expect_out "The knowledge feed (feed 9) expired"
 XDG_STATE_HOME="$tmp/old-state" run "$HALO_CHECK" explain feed.test-rule
 expect_out "From feed 9"
+XDG_STATE_HOME="$tmp/old-state" run "$HALO_CHECK" check --facts "$facts" --no-gpu-ok
+expect_out "knowledge: feed 9 (published 2026-01-01, expires 2026-01-02: expired)"
+# Wherever rules are judged: `run` and `export` too.
+XDG_STATE_HOME="$tmp/old-state" run "$HALO_CHECK" run --json --dry-run --fail-on broken -- /bin/true
+expect_out '"feed.expired"'
+expect_json 'j["knowledge"]["expired"]' True
+XDG_STATE_HOME="$tmp/old-state" run "$HALO_CHECK" export --format prometheus --facts "$facts"
+expect_rc 0 "export with an expired feed"
+expect_out 'rule="feed.expired"'
 # A damaged installed feed: a warning, and the embedded knowledge alone.
 printf '[feed]\nname = \n' >"$tmp/old-state/halo-check/feed/feed-9.toml"
 XDG_STATE_HOME="$tmp/old-state" run "$HALO_CHECK" rules list

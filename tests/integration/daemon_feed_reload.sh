@@ -1,9 +1,12 @@
 #!/bin/bash
 # halo-checkd picks up a knowledge feed that `halo-check update` installs into its state
 # directory, without a restart: inotify on the feed's `current` file, a reload, and the verdict
-# the new knowledge gives (here a broken rule for every machine) in the state file.
+# the new knowledge gives (here a broken rule for every machine) in the state file. The same for
+# the system's state directory, where halo-check-update.timer installs; and an expired feed adds
+# feed.expired to the daemon's verdict as it does to `halo-check check`'s.
 . "$HALO_SOURCE_DIR/tests/helpers/daemon/lib.sh"
-command -v minisign >/dev/null || fail "minisign is not installed (scripts/install-deps)"
+. "$HALO_SOURCE_DIR/tests/support/feed.sh"
+export HALO_SYSTEM_STATE_DIR="$T/system-state"
 FACTS="$DATA/facts/ok-vulkan-radv.toml"
 write_config normal
 start_daemon "$FACTS"
@@ -11,26 +14,10 @@ wait_for ready
 grep -q '"verdict": "ok"' "$STATE/state.json" || fail "the verdict is not ok before the feed"
 pass "ok before the feed"
 
-minisign -G -W -p "$T/k.pub" -s "$T/k.key" >/dev/null || fail "minisign -G failed"
-cat >"$T/feed.toml" <<'TOML'
-[feed]
-name = "daemon reload test"
-version = 3
-published = 2026-01-01T00:00:00Z
-expires = 2099-01-01T00:00:00Z
-min_halo_check = "0.1"
-
-[[rule]]
-id = "feed.new-advice"
-severity = "broken"
-title = "New advice from the feed"
-explain = "Knowledge that arrived after the daemon started."
-fix = "Follow the new advice."
-links = ["https://example.org/advice"]
-since = 2026-01-01
-when = { "host.os.id" = "*" }
-TOML
-minisign -S -s "$T/k.key" -t "version=3" -m "$T/feed.toml" >/dev/null || fail "minisign -S failed"
+feed_keys "$T" k
+export FEED_NAME="daemon reload test" FEED_SEVERITY=broken FEED_RULE_ID=feed.new-advice
+FEED_TITLE="New advice from the feed" feed_write "$T/feed.toml" 3
+feed_sign "$T/feed.toml" 3 "$T/k.key"
 "$CHECK" update --state-dir "$STATE" --trusted-key "$T/k.pub" --facts "$FACTS" --from "$T/feed.toml" \
     >"$T/update.log" 2>&1 || { cat "$T/update.log"; fail "halo-check update"; }
 for _ in $(seq 100); do grep -q 'feed.new-advice' "$STATE/state.json" && break; sleep 0.05; done
@@ -38,4 +25,25 @@ grep -q 'feed.new-advice' "$STATE/state.json" || fail "the daemon did not pick u
 grep -q '"verdict": "broken"' "$STATE/state.json" || fail "the new feed's broken rule did not change the verdict"
 kill -0 "$DPID" || fail "the daemon exited"
 pass "a new feed → reloaded and re-checked without a restart"
+
+# A newer feed in the system's state directory (the timer's) wins over the daemon's own.
+FEED_RULE_ID=feed.system-advice FEED_TITLE="Advice from the system feed" feed_write "$T/feed5.toml" 5
+feed_sign "$T/feed5.toml" 5 "$T/k.key"
+"$CHECK" update --state-dir "$HALO_SYSTEM_STATE_DIR" --trusted-key "$T/k.pub" --facts "$FACTS" \
+    --from "$T/feed5.toml" >"$T/update.log" 2>&1 || { cat "$T/update.log"; fail "halo-check update (system)"; }
+for _ in $(seq 100); do grep -q 'feed.system-advice' "$STATE/state.json" && break; sleep 0.05; done
+grep -q 'feed.system-advice' "$STATE/state.json" || fail "the daemon did not pick up the system's newer feed"
+grep -q 'feed.new-advice' "$STATE/state.json" && fail "the daemon's older feed 3 is still used beside feed 5"
+pass "the system's newer feed → reloaded without a restart"
+
+# An expired feed (written in place, as one that expired while installed): still used, and
+# feed.expired in the daemon's verdict.
+FEED_SEVERITY=info FEED_RULE_ID=feed.old-advice feed_write "$HALO_SYSTEM_STATE_DIR/feed/feed-6.toml" 6 \
+    2026-01-02T00:00:00Z
+echo 6 >"$HALO_SYSTEM_STATE_DIR/feed/current.tmp"
+mv "$HALO_SYSTEM_STATE_DIR/feed/current.tmp" "$HALO_SYSTEM_STATE_DIR/feed/current"
+for _ in $(seq 100); do grep -q '"feed.expired"' "$STATE/state.json" && break; sleep 0.05; done
+grep -q '"feed.expired"' "$STATE/state.json" || fail "the daemon's verdict lacks feed.expired for an expired feed"
+grep -q '"verdict": "warning"' "$STATE/state.json" || fail "an expired feed did not make the verdict a warning"
+pass "an expired feed → feed.expired in the daemon's verdict, a warning"
 stop_daemon

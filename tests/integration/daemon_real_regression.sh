@@ -6,10 +6,14 @@
 # own run-to-run noise yields none. The daemon probes a root that holds only the engine's files
 # (as daemon_engine_cannot_start.sh), so the facts follow the real model file. Under CI a
 # missing llama-server fails the test, never skips it. One engine thread: two, on a busy 2-core
-# machine, swing the figures far beyond any threshold from waiting on each other. The threshold is
-# 0.35, not the default 0.7: the ~4x larger model generates at ~0.1-0.25 of the speed, while this
-# shared machine's load alone dips a run by up to half (bench/README-regression.md); the
-# default's noise behaviour is bench_regression_noise's and the unit tests' to show.
+# machine, swing the figures far beyond any threshold from waiting on each other. The threshold
+# is 0.5, not the default 0.7: a busy machine's load alone dips a run by up to half
+# (bench/README-regression.md), and the default's noise behaviour is bench_regression_noise's and
+# the unit tests' to show. Measured on a quiet 2-core machine, 15 of the daemon's smoke requests
+# each (llama-server -c 512 -np 1 -t 1): the medium model generates at 476-959 t/s (median 575)
+# and reads the prompt at ~2,500 t/s, the ~4x larger one at 129-242 t/s (median 180) and ~900 t/s:
+# about 0.31 and 0.36 of the speed. A threshold of 0.35 sat inside that spread (a CI run saw the
+# slow-down to ~0.4 and no event); 0.5 leaves margin on both sides.
 . "$HALO_SOURCE_DIR/tests/support/llama_server.sh"
 require_llama_server server
 models="${HALO_BINARY_DIR:?set by ctest}/test-models"
@@ -32,7 +36,7 @@ ready_timeout = "5m"
 stop_timeout = "10s"
 smoke_timeout = "60s"
 liveness_interval = "10m"
-regression_threshold = 0.35
+regression_threshold = 0.5
 EOC
 "$CHECKD" --root "$R" --config "$T/config.toml" --state-dir "$STATE" --no-dropins --no-watch \
     --journal-export "$T/daemon.export" > "$T/daemon.log" 2>&1 &

@@ -7,6 +7,9 @@ source "$HALO_SOURCE_DIR/tests/support/assert.sh"
 export NO_COLOR=1 XDG_CONFIG_HOME=$(mktemp -d)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp" "$XDG_CONFIG_HOME"' EXIT
+# No installed knowledge feed (the user's or the system's): the reports say "knowledge: embedded".
+export XDG_STATE_HOME="$tmp/state" HALO_SYSTEM_STATE_DIR="$tmp/system-state"
+unset STATE_DIRECTORY
 # Blocks as files: $tmp/block.N holds the command line first, then the expected output.
 python3 - "$HALO_SOURCE_DIR/README.md" "$tmp" <<'PY' || fail "could not read the README's examples"
 import sys

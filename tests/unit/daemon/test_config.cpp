@@ -131,6 +131,27 @@ TEST_CASE("config errors name file:line:col and the fix", "[daemon][config]")
     }
 }
 
+TEST_CASE("a config with only [feed] is halo-check's, and halo-checkd refuses it saying what to add",
+          "[daemon][config]")
+{
+    const std::string text = "[feed]\nurl = \"https://example.org/feed.toml\"\ntrusted_keys = [\"/k.pub\"]\n";
+    auto cli = parse_config(text, "c.toml", ConfigUse::cli);
+    REQUIRE(cli);
+    CHECK(cli->engine.command.empty());
+    CHECK(cli->feed.url == std::optional<std::string>("https://example.org/feed.toml"));
+    auto daemon = parse_config(text, "c.toml");
+    REQUIRE_FALSE(daemon);
+    CHECK_THAT(daemon.error().message,
+               Catch::StartsWith("c.toml:1:1: no [engine] table; halo-checkd needs") && Catch::Contains("command = "));
+    // Without [engine] the other tables are still checked.
+    auto bad = parse_config("[feed]\nurl = 3\n", "c.toml", ConfigUse::cli);
+    REQUIRE_FALSE(bad);
+    CHECK_THAT(bad.error().message, Catch::StartsWith("c.toml:2:"));
+    auto not_table = parse_config("engine = 1\n", "c.toml", ConfigUse::cli);
+    REQUIRE_FALSE(not_table);
+    CHECK_THAT(not_table.error().message, Catch::Contains("engine must be a table"));
+}
+
 TEST_CASE("a missing config file says how to fix it", "[daemon][config]")
 {
     auto r = load_config(HALO_TEST_DATA "/no-such-config.toml");

@@ -1,4 +1,5 @@
 #include "daemon/feed_store.hpp"
+#include "daemon/knowledge.hpp"
 #include "tests/unit/support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -59,27 +60,31 @@ TEST_CASE("install keeps the 3 newest, rollback steps back, highest never goes d
     auto none_left = rollback_feed(dir);
     REQUIRE_FALSE(none_left);
     CHECK_THAT(none_left.error().message, Catch::Contains("nothing to roll back to"));
-    CHECK_THAT(feed_version_line(dir), Catch::Contains("knowledge feed: 2 (unreadable"));
+    // "feed 2" is no feed file: skipped with a warning, the embedded knowledge alone.
+    const InstalledKnowledge unreadable = find_installed_knowledge(dir, {});
+    CHECK_FALSE(unreadable.feed);
+    REQUIRE(unreadable.warnings.size() == 1);
+    CHECK_THAT(unreadable.warnings[0], Catch::StartsWith("feed 2:"));
+    CHECK(feed_version_line(unreadable) == "knowledge feed: none installed (embedded knowledge only)");
 }
 
-TEST_CASE("an expired feed adds a warning finding, never broken", "[daemon][feed]")
+TEST_CASE("the server's validators are stored for the version and URL they came from", "[daemon][feed]")
 {
-    FeedCandidate c = candidate(5, "5");
-    CHECK_FALSE(feed_expired_rule(c.header, 5, k_now));
-    auto rule = feed_expired_rule(c.header, 5, sys_days{2027y / 2 / 11});
-    REQUIRE(rule);
-    CHECK(rule->id == "feed.expired");
-    CHECK(rule->severity == halo::rules::Severity::warning);
-    CHECK(rule->title == "The knowledge feed (feed 5) expired 10 days ago");
-    CHECK_THAT(rule->fix, Catch::Contains("halo-check update"));
-    halo::rules::Report report;
-    add_feed_finding(report, *rule, halo::rules::FailOn::warning);
-    CHECK(report.verdict == halo::rules::Verdict::warning);
-    CHECK(report.exit_code == halo::ExitCode::warning);
-    halo::rules::Report broken;
-    broken.verdict = halo::rules::Verdict::broken;
-    broken.exit_code = halo::ExitCode::broken;
-    add_feed_finding(broken, *rule, halo::rules::FailOn::warning);
-    CHECK(broken.verdict == halo::rules::Verdict::broken);
-    REQUIRE(broken.findings.size() == 1);
+    halo::test::TempDir state;
+    CHECK_FALSE(read_feed_validators(state.path));
+    REQUIRE(install_feed(state.path, 7, "feed 7", "sig"));
+    REQUIRE(write_feed_validators(state.path, {7, "https://x/feed.toml", "\"e7\"", "Thu, 01 Jan 2026 00:00:00 GMT"}));
+    auto v = read_feed_validators(state.path);
+    REQUIRE(v);
+    CHECK(v->version == 7);
+    CHECK(v->url == "https://x/feed.toml");
+    CHECK(v->etag == "\"e7\"");
+    CHECK(v->last_modified == "Thu, 01 Jan 2026 00:00:00 GMT");
+    // Only one of them is enough; a value that could split a header line is never stored.
+    REQUIRE(write_feed_validators(state.path, {8, "https://x/feed.toml", "", "Fri, 02 Jan 2026 00:00:00 GMT"}));
+    CHECK(read_feed_validators(state.path)->etag.empty());
+    REQUIRE(write_feed_validators(state.path, {9, "https://x/feed.toml", "\"a\"\r\nX-Evil: 1", ""}));
+    CHECK_FALSE(read_feed_validators(state.path));
+    REQUIRE(write_feed_validators(state.path, {9, "https://x/feed.toml", "", ""}));
+    CHECK_FALSE(read_feed_validators(state.path));
 }
