@@ -1,6 +1,7 @@
 # The sources of each layer, listed (not globbed) so a new file is a deliberate change to the
 # build graph. ARCHITECTURE.md says which layer a file belongs to.
 set(HALO_COMMON_SOURCES
+  common/bounded_read.cpp
   common/clock.cpp
   common/control_message.cpp
   common/printable.cpp
@@ -49,6 +50,7 @@ set(HALO_PROBES_SOURCES
   probes/program_lookup.cpp
   probes/recorded_env.cpp
   probes/registry.cpp
+  probes/root_path.cpp
   probes/rpm_library.cpp
   probes/runner.cpp
   probes/vulkan_probe.cpp)
@@ -57,7 +59,6 @@ set(HALO_FEED_SOURCES
 # daemon/: what both programs use.
 set(HALO_APP_SOURCES
   daemon/atomic_file.cpp
-  daemon/bounded_read.cpp
   daemon/config.cpp
   daemon/control_outcome.cpp
   daemon/engine_api_check.cpp

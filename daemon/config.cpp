@@ -1,5 +1,6 @@
 #include "daemon/config.hpp"
 
+#include "common/bounded_read.hpp"
 #include "common/printable.hpp"
 
 #include "daemon/state_store.hpp"
@@ -16,8 +17,6 @@
 #include <charconv>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace halo::app {
 
@@ -91,6 +90,9 @@ Endpoint endpoint_from_command(const std::vector<std::string>& argv)
 }
 
 namespace {
+
+// A configuration is a few KiB; a MiB is not one.
+constexpr std::size_t k_config_max_bytes = 1U << 20U;
 
 struct Parser {
     const std::string& origin;
@@ -343,19 +345,14 @@ Result<Config> parse_config(std::string_view text, const std::string& origin, Co
 
 Result<Config> load_config(const std::string& path, ConfigUse use)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        const int err = errno;
-        return Error{fmt::format("Failed to read config '{}': {}; create it (see docs/config.md) or pass --config FILE",
-                                 path, std::strerror(err)),
-                     err};
+    // An admin may keep it elsewhere and link it: followed; a FIFO or a device is not a config.
+    auto text = read_bounded_file(path, k_config_max_bytes, Links::follow, "config");
+    if (!text) {
+        if (text.error().errno_value == ENOENT)
+            return Error{text.error().message + "; create it (see docs/config.md) or pass --config FILE", ENOENT};
+        return text.error();
     }
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (text.str().size() > 1024 * 1024) {
-        return Error{fmt::format("Failed to read config '{}': larger than 1 MiB; this is not a config file", path)};
-    }
-    return parse_config(text.str(), path, use);
+    return parse_config(*text, path, use);
 }
 
 std::string default_config_path() { return probes::default_config_path(probes::Host("/")); }

@@ -1,5 +1,6 @@
 #include "daemon/feed_store.hpp"
 
+#include "common/bounded_read.hpp"
 #include "daemon/atomic_file.hpp"
 
 #include <fmt/core.h>
@@ -8,13 +9,14 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <system_error>
 
 namespace halo::app {
 
 namespace {
+
+// A feed is one rules file (docs/feed.md); the same cap as the rule loader's.
+constexpr std::size_t k_feed_file_max_bytes = 16U << 20U;
 
 namespace fs = std::filesystem;
 
@@ -22,13 +24,16 @@ constexpr std::size_t k_kept = 3;
 
 fs::path feed_path(const fs::path& dir, std::int64_t version) { return dir / fmt::format("feed-{}.toml", version); }
 
+// The state directory's feed files, written by halo-check update: a link, a FIFO or a device
+// there is not one of them. errno says why not.
 std::optional<std::string> read_small(const fs::path& path)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return std::nullopt;
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    return buffer.str();
+    auto text = read_bounded_file(path.string(), k_feed_file_max_bytes, Links::refuse);
+    if (!text) {
+        errno = text.error().errno_value;
+        return std::nullopt;
+    }
+    return std::move(*text);
 }
 
 std::int64_t read_number(const fs::path& path)

@@ -1,5 +1,6 @@
 #include "daemon/last_known_good.hpp"
 
+#include "common/bounded_read.hpp"
 #include "common/clock.hpp"
 #include "daemon/atomic_file.hpp"
 #include "daemon/environment.hpp"
@@ -12,14 +13,15 @@
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
-#include <fstream>
-#include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
 
 namespace halo::app {
 
 namespace {
+
+// A facts file with its header: tens of KiB.
+constexpr std::size_t k_max_bytes = 16U << 20U;
 
 constexpr std::string_view k_header = "# halo-check last known good, recorded ";
 
@@ -64,19 +66,18 @@ Result<void> store_last_known_good(const std::filesystem::path& state_dir, const
 Result<LastKnownGood> load_last_known_good(const std::filesystem::path& state_dir)
 {
     const std::filesystem::path path = last_known_good_path(state_dir);
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        const int err = errno;
+    // In the state directory, written by the daemon: a link there is not ours.
+    auto read = read_bounded_file(path.string(), k_max_bytes, Links::refuse, "last known good file");
+    if (!read) {
+        const int err = read.error().errno_value;
         if (err == ENOENT)
             return Error{fmt::format("No last known good facts recorded yet ('{}' does not exist); the daemon records "
                                      "them once the engine has been healthy for a while",
                                      path.string()),
                          ENOENT};
-        return os_error("read", path, err);
+        return read.error();
     }
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    const std::string text = buffer.str();
+    const std::string text = std::move(*read);
     auto facts = rules::parse_facts_toml(text, path.string());
     if (!facts)
         return Error{facts.error().message + "; the last known good file is damaged: delete it, the daemon "

@@ -1,7 +1,7 @@
 #include "daemon/state_store.hpp"
 
+#include "common/bounded_read.hpp"
 #include "daemon/atomic_file.hpp"
-#include "daemon/bounded_read.hpp"
 
 #include <fmt/core.h>
 

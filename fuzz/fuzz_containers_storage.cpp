@@ -1,5 +1,7 @@
 // libFuzzer entry point: podman storage metadata (containers.json / images.json / image config),
 // storage.conf, image references, RFC 3339 times and the libpod database scan.
+// -max_len: podman's images.json grows with every image.
+// fuzz-max-len: 1048576
 #include "probes/containers_storage.hpp"
 
 #include <cstddef>

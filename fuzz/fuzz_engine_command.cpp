@@ -1,4 +1,6 @@
 // libFuzzer entry point: the engine command parser. The input is split on NUL bytes into argv.
+// -max_len: a command line (ARG_MAX is larger, but no engine command is).
+// fuzz-max-len: 65536
 #include "probes/engine_command.hpp"
 
 #include <cstddef>

@@ -1,5 +1,7 @@
 // Facts files (TOML and JSON): parse, and when they parse, serialize and parse again: the round
 // trip must hold.
+// -max_len: facts files are tens of KiB.
+// fuzz-max-len: 262144
 #include "rules/facts_io.hpp"
 
 #include <cstdint>

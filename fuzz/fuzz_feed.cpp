@@ -1,6 +1,8 @@
 // libFuzzer entry point: the knowledge feed's parsers: a feed file ([feed] header and rules),
 // a minisign public key and signature, the trusted comment's fields, and verification of the
 // input as a message under a signature parsed from it.
+// -max_len: a feed is one rules file.
+// fuzz-max-len: 262144
 #include "feed/minisign.hpp"
 #include "rules/feed_file.hpp"
 

@@ -1,5 +1,7 @@
 // libFuzzer entry point: the GGUF header parser on arbitrary bytes, full read and early stop,
 // with a small header cap so hostile lengths hit the limits quickly.
+// -max_len: a GGUF header runs to megabytes (tokenizer arrays); the fuzzer caps it at 1 MiB.
+// fuzz-max-len: 1048576
 #include "probes/gguf.hpp"
 
 #include <cstddef>

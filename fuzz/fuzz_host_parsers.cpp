@@ -1,5 +1,7 @@
 // Every pure parser of the host and GPU probes on the same input: whatever a file under /proc,
 // /sys, /boot, /etc or a package database holds, the parsers answer, never crash.
+// -max_len: dpkg status and /proc/net/tcp run to megabytes.
+// fuzz-max-len: 1048576
 #include "probes/boot_probe.hpp"
 #include "probes/drm_probe.hpp"
 #include "probes/kernel_probe.hpp"

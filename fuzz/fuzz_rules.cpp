@@ -1,5 +1,7 @@
 // TOML inputs: rules files (parsed, and evaluated when they parse), and the configuration files
 // the probes read (config.toml's [engine], containers' storage.conf).
+// -max_len: a rules file or a feed is up to a few hundred KiB.
+// fuzz-max-len: 262144
 #include "probes/containers_storage.hpp"
 #include "probes/engine_config.hpp"
 #include "rules/evaluate.hpp"

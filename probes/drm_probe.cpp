@@ -114,7 +114,7 @@ std::map<std::string, std::string> debugfs_dirs(const Host& host)
         const std::string dir = "/sys/kernel/debug/dri/" + entry;
         if (!host.exists(dir + "/amdgpu_firmware_info")) continue;
         std::string slot;
-        if (auto name = host.read_file(dir + "/name")) {
+        if (auto name = host.read_value(dir + "/name")) {
             const auto at = name->find("dev=");
             if (at != std::string::npos) slot = name->substr(at + 4, name->find_first_of(" \n", at + 4) - at - 4);
         }
@@ -141,7 +141,7 @@ void read_hwmon(const Host& host, const Device& d, FactSink& sink)
         if (!entry.starts_with("hwmon")) continue;
         const std::string dir = d.sysfs + "/hwmon/" + entry;
         auto read_number = [&host](const std::string& path) -> std::optional<std::string> {
-            auto text = host.read_file(path);
+            auto text = host.read_value(path);
             if (!text || !to_number(trimmed(*text))) return std::nullopt;
             return trimmed(*text);
         };
@@ -162,7 +162,7 @@ void read_sysfs_memory(const Host& host, const Device& d, FactSink& sink)
     for (auto [file, key] :
          {std::pair{"mem_info_vram_total", "mem.vram_total"}, std::pair{"mem_info_gtt_total", "mem.gtt_total"}}) {
         const std::string path = d.sysfs + "/" + file;
-        if (auto text = host.read_file(path); text && to_number(trimmed(*text)))
+        if (auto text = host.read_value(path); text && to_number(trimmed(*text)))
             sink.set(d.prefix + key, trimmed(*text), path);
     }
     // Gauges that change by themselves (rules::volatile_key_patterns keeps them out of diffs); the
@@ -171,12 +171,12 @@ void read_sysfs_memory(const Host& host, const Device& d, FactSink& sink)
          {std::pair{"gpu_busy_percent", "sensor.busy_percent"}, std::pair{"mem_info_vram_used", "sensor.vram_used"},
           std::pair{"mem_info_gtt_used", "sensor.gtt_used"}}) {
         const std::string path = d.sysfs + "/" + file;
-        if (auto text = host.read_file(path); text && to_number(trimmed(*text)))
+        if (auto text = host.read_value(path); text && to_number(trimmed(*text)))
             sink.set(d.prefix + key, trimmed(*text), path);
     }
     read_hwmon(host, d, sink);
     const std::string vbios = d.sysfs + "/vbios_version";
-    if (auto text = host.read_file(vbios); text && !trimmed(*text).empty())
+    if (auto text = host.read_value(vbios); text && !trimmed(*text).empty())
         sink.set(d.prefix + "vbios", trimmed(*text), vbios);
 }
 
@@ -187,7 +187,7 @@ bool read_debugfs_firmware(const Host& host, const Device& d, const std::map<std
     auto it = dirs.find(d.slot);
     if (it == dirs.end()) return false;
     const std::string path = it->second + "/amdgpu_firmware_info";
-    auto text = host.read_file(path);
+    auto text = host.read_value(path);
     if (!text) return false;
     const auto info = parse_amdgpu_firmware_info(*text);
     if (info.versions.empty()) return false;
@@ -311,7 +311,7 @@ rules::ProbeStatus collect_sysfs(const Host& host, FactSink& sink, std::vector<s
         Device d;
         d.prefix = fmt::format("gpu.{}.", index);
         d.sysfs = "/sys/class/drm/" + card + "/device";
-        auto uevent_text = host.read_file(d.sysfs + "/uevent");
+        auto uevent_text = host.read_value(d.sysfs + "/uevent");
         if (!uevent_text) {
             problems.push_back(uevent_text.error().message);
             continue;
@@ -320,7 +320,7 @@ rules::ProbeStatus collect_sysfs(const Host& host, FactSink& sink, std::vector<s
         const auto uevent = parse_uevent(*uevent_text);
         for (auto [file, key] : {std::pair{"vendor", "pci.vendor"}, std::pair{"device", "pci.device"},
                                  std::pair{"revision", "pci.revision"}}) {
-            if (auto text = host.read_file(d.sysfs + "/" + file))
+            if (auto text = host.read_value(d.sysfs + "/" + file))
                 sink.set(d.prefix + key, trimmed(*text), d.sysfs + "/" + file);
         }
         if (auto it = uevent.find("PCI_SLOT_NAME"); it != uevent.end()) {
@@ -347,10 +347,10 @@ rules::ProbeStatus collect_sysfs(const Host& host, FactSink& sink, std::vector<s
 void collect_modules(const Host& host, FactSink& sink)
 {
     const char* pages = "/sys/module/ttm/parameters/pages_limit";
-    if (auto text = host.read_file(pages); text && to_number(trimmed(*text)))
+    if (auto text = host.read_value(pages); text && to_number(trimmed(*text)))
         sink.set("kernel.ttm.pages_limit", trimmed(*text), pages);
     if (host.exists("/sys/module/amdgpu")) {
-        if (auto version = host.read_file("/sys/module/amdgpu/version"); version && !trimmed(*version).empty()) {
+        if (auto version = host.read_value("/sys/module/amdgpu/version"); version && !trimmed(*version).empty()) {
             sink.set("gpu.amdgpu.module_version", trimmed(*version), "/sys/module/amdgpu/version");
             sink.set("gpu.amdgpu.in_tree", "false", "/sys/module/amdgpu/version");
         } else {
@@ -373,15 +373,15 @@ void collect_npu(const Host& host, FactSink& sink)
     if (!entries) return;
     for (const std::string& slot : *entries) {
         const std::string dir = root + "/" + slot;
-        auto vendor = host.read_file(dir + "/vendor");
-        auto pci_class = host.read_file(dir + "/class");
+        auto vendor = host.read_value(dir + "/vendor");
+        auto pci_class = host.read_value(dir + "/class");
         if (!vendor || !pci_class || trimmed(*vendor) != "0x1022" || !trimmed(*pci_class).starts_with("0x1180"))
             continue;
-        if (auto device = host.read_file(dir + "/device"))
+        if (auto device = host.read_value(dir + "/device"))
             sink.set("npu.pci.device", trimmed(*device), dir + "/device");
         sink.set("npu.pci.slot", slot, dir);
         std::string driver;
-        if (auto uevent = host.read_file(dir + "/uevent")) {
+        if (auto uevent = host.read_value(dir + "/uevent")) {
             const auto values = parse_uevent(*uevent);
             if (auto it = values.find("DRIVER"); it != values.end()) driver = it->second;
         }

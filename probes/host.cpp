@@ -1,6 +1,7 @@
 #include "probes/host.hpp"
 
 #include "common/fd.hpp"
+#include "probes/root_path.hpp"
 
 #include <fmt/core.h>
 
@@ -23,6 +24,12 @@ Error os_error(std::string_view verb, const std::filesystem::path& path, int err
     return Error{fmt::format("Failed to {} '{}': {}", verb, path.string(), std::strerror(err)), err};
 }
 
+std::filesystem::path lexical(const std::filesystem::path& root, std::string_view absolute)
+{
+    while (!absolute.empty() && absolute.front() == '/') absolute.remove_prefix(1);
+    return root / absolute;
+}
+
 } // namespace
 
 Host::Host(std::filesystem::path root) : m_root(std::move(root)), m_live(m_root == "/" || m_root.empty())
@@ -30,23 +37,41 @@ Host::Host(std::filesystem::path root) : m_root(std::move(root)), m_live(m_root 
     if (m_root.empty()) m_root = "/";
 }
 
-std::filesystem::path Host::path(std::string_view absolute) const
+Result<std::filesystem::path> Host::confined(std::string_view absolute, bool follow_last) const
 {
     if (m_live) return std::filesystem::path(absolute);
-    std::string_view relative = absolute;
-    while (!relative.empty() && relative.front() == '/') relative.remove_prefix(1);
-    return m_root / relative;
+    return resolve_in_root(m_root, absolute, follow_last);
+}
+
+std::filesystem::path Host::path(std::string_view absolute) const
+{
+    auto p = confined(absolute, true);
+    return p ? std::move(*p) : lexical(m_root, absolute);
 }
 
 Result<std::string> Host::read_file(std::string_view absolute, std::size_t max_bytes) const
 {
-    const auto p = path(absolute);
-    Fd f(::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+    const auto p = m_live ? std::filesystem::path(absolute) : lexical(m_root, absolute);
+    constexpr int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+    Fd f;
+    if (m_live) {
+        f.reset(::open(p.c_str(), flags));
+    } else if (auto opened = open_in_root(m_root, absolute, flags)) {
+        f = std::move(*opened);
+    } else {
+        return os_error("read", p, opened.error().errno_value);
+    }
     if (f.get() < 0) return os_error("read", p, errno);
     std::string data;
+    struct stat st {};
+    if (::fstat(f.get(), &st) != 0) return os_error("read", p, errno);
+    // /proc, /sys and debugfs files are regular files too; a FIFO or a device (a fixture's link to
+    // /dev/zero) is no file a probe reads, and would only fill the cap.
+    if (!S_ISREG(st.st_mode)) {
+        return Error{fmt::format("Failed to read '{}': not a regular file", p.string()), EINVAL};
+    }
     // Regular files say their size: one allocation. /proc and /sys files report 0 or a page.
-    if (struct stat st{}; ::fstat(f.get(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
-                          static_cast<std::uint64_t>(st.st_size) <= max_bytes) {
+    if (st.st_size > 0 && static_cast<std::uint64_t>(st.st_size) <= max_bytes) {
         data.reserve(static_cast<std::size_t>(st.st_size) + 1);
     }
     char buffer[65536];
@@ -67,7 +92,9 @@ Result<std::string> Host::read_file(std::string_view absolute, std::size_t max_b
 
 Result<std::vector<std::string>> Host::list_dir(std::string_view absolute) const
 {
-    const auto p = path(absolute);
+    auto confined_path = confined(absolute, true);
+    if (!confined_path) return os_error("list directory", lexical(m_root, absolute), confined_path.error().errno_value);
+    const auto& p = *confined_path;
     std::error_code ec;
     std::filesystem::directory_iterator it(p, ec);
     if (ec) return os_error("list directory", p, ec.value());
@@ -82,7 +109,9 @@ Result<std::vector<std::string>> Host::list_dir(std::string_view absolute) const
 
 Result<FileInfo> Host::stat(std::string_view absolute) const
 {
-    const auto p = path(absolute);
+    auto confined_path = confined(absolute, true);
+    if (!confined_path) return os_error("stat", lexical(m_root, absolute), confined_path.error().errno_value);
+    const auto& p = *confined_path;
     struct stat st {};
     if (::stat(p.c_str(), &st) != 0) return os_error("stat", p, errno);
     FileInfo info;
@@ -100,14 +129,21 @@ Result<FileInfo> Host::stat(std::string_view absolute) const
 bool Host::exists(std::string_view absolute) const
 {
     struct stat st {};
-    return ::lstat(path(absolute).c_str(), &st) == 0;
+    auto p = confined(absolute, false);
+    return p && ::lstat(p->c_str(), &st) == 0;
 }
 
-bool Host::executable(std::string_view absolute) const { return ::access(path(absolute).c_str(), X_OK) == 0; }
+bool Host::executable(std::string_view absolute) const
+{
+    auto p = confined(absolute, true);
+    return p && ::access(p->c_str(), X_OK) == 0;
+}
 
 Result<std::string> Host::read_link(std::string_view absolute) const
 {
-    const auto p = path(absolute);
+    auto confined_path = confined(absolute, false);
+    if (!confined_path) return os_error("read link", lexical(m_root, absolute), confined_path.error().errno_value);
+    const auto& p = *confined_path;
     std::error_code ec;
     auto target = std::filesystem::read_symlink(p, ec);
     if (ec) return os_error("read link", p, ec.value());

@@ -166,7 +166,7 @@ rules::ProbeStatus collect_kfd(const ProbeContext& context, FactSink& sink)
     int agent = 0;
     for (const std::string& node : numeric_sorted(*nodes)) {
         const std::string dir = fmt::format("{}/{}", k_nodes_dir, node);
-        auto text = host.read_file(dir + "/properties");
+        auto text = host.read_value(dir + "/properties");
         if (!text) {
             problems.push_back(text.error().message);
             continue;
@@ -188,7 +188,7 @@ rules::ProbeStatus collect_kfd(const ProbeContext& context, FactSink& sink)
         for (const char* key : {"vendor_id", "device_id"})
             if (auto it = props.find(key); it != props.end())
                 sink.set(prefix + key, fmt::format("0x{:04x}", it->second), origin);
-        if (auto name = host.read_file(dir + "/name"); name && !trimmed(*name).empty())
+        if (auto name = host.read_value(dir + "/name"); name && !trimmed(*name).empty())
             sink.set(prefix + "name", trimmed(*name), dir + "/name");
     }
     sink.set("rocm.agent_count", std::to_string(agent), std::string(k_nodes_dir));

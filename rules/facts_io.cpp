@@ -1,5 +1,6 @@
 #include "rules/facts_io.hpp"
 
+#include "common/bounded_read.hpp"
 #include "common/toml.hpp"
 #include "rules/fact_catalogue.hpp"
 
@@ -15,6 +16,9 @@
 namespace halo::rules {
 
 namespace {
+
+// A facts file is tens of KiB, a fleet node's no more.
+constexpr std::size_t k_facts_file_max_bytes = 16U << 20U;
 
 // A fact value from TOML: strings as they are, numbers and booleans as their text.
 Result<std::string> scalar_text(const toml::node& node, const std::string& where, std::string_view key)
@@ -269,13 +273,9 @@ Result<Facts> parse_facts(std::string_view text, const std::string& origin)
 
 Result<Facts> load_facts_file(const std::string& path)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        return Error{fmt::format("Failed to read facts file '{}': {}", path, std::strerror(errno)), errno};
-    }
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    auto facts = parse_facts(buffer.str(), path);
+    auto text = read_bounded_file(path, k_facts_file_max_bytes, Links::follow, "facts file");
+    if (!text) return text.error();
+    auto facts = parse_facts(*text, path);
     if (facts) mark_unreported_probes_unknown(*facts, path);
     return facts;
 }

@@ -1,5 +1,6 @@
 #include "rules/rule_loader.hpp"
 
+#include "common/bounded_read.hpp"
 #include "rules/embedded_rules.hpp"
 
 #include <fmt/core.h>
@@ -8,14 +9,15 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <unordered_map>
 
 namespace halo::rules {
 
 namespace {
+
+// The whole knowledge base is under 1 MiB; a rules file 16 times that is not one.
+constexpr std::size_t k_rules_file_max_bytes = 16U << 20U;
 
 namespace fs = std::filesystem;
 
@@ -96,14 +98,12 @@ void apply_disables(LoadedRules& loaded, const std::vector<PendingDisable>& disa
 
 std::optional<std::string> read_text(const fs::path& path, std::string& error)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        error = fmt::format("Failed to read rules file '{}': {}", path.string(), std::strerror(errno));
+    auto text = read_bounded_file(path.string(), k_rules_file_max_bytes, Links::follow, "rules file");
+    if (!text) {
+        error = text.error().message;
         return std::nullopt;
     }
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    return buffer.str();
+    return std::move(*text);
 }
 
 std::vector<fs::path> toml_files_in(const fs::path& dir)
@@ -111,7 +111,9 @@ std::vector<fs::path> toml_files_in(const fs::path& dir)
     std::vector<fs::path> files;
     std::error_code ec;
     for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-        if (it->path().extension() == ".toml" && it->is_regular_file(ec)) files.push_back(it->path());
+        // Not only regular files: a FIFO or a device named *.toml is an error naming it, not
+        // skipped in silence; directories are no rules file.
+        if (it->path().extension() == ".toml" && !it->is_directory(ec)) files.push_back(it->path());
     }
     std::sort(files.begin(), files.end());
     return files;

@@ -1,12 +1,10 @@
 #include "daemon/checkd/api_key.hpp"
 
+#include "common/bounded_read.hpp"
 #include "common/fd.hpp"
 #include "probes/engine_command.hpp"
 
 #include <fmt/core.h>
-
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -56,26 +54,8 @@ std::vector<std::string> keys_in_file(std::string_view text)
 
 Result<std::string> read_key_file(const std::string& path)
 {
-    const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-    if (!fd) {
-        const int err = errno;
-        return Error{fmt::format("Failed to read API key file '{}': {}", path, std::strerror(err)), err};
-    }
-    std::string text;
-    char buffer[4096];
-    for (;;) {
-        const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            const int err = errno;
-            return Error{fmt::format("Failed to read API key file '{}': {}", path, std::strerror(err)), err};
-        }
-        if (n == 0) return text;
-        text.append(buffer, static_cast<std::size_t>(n));
-        if (text.size() > k_max_key_file) {
-            return Error{fmt::format("Failed to read API key file '{}': larger than 64 KiB, not a key file", path)};
-        }
-    }
+    // Read on the event loop at every launch: a FIFO must not hang it, a device not flood it.
+    return read_bounded_file(path, k_max_key_file, Links::follow, "API key file");
 }
 
 ApiKeys find_api_keys(const std::vector<std::string>& command, const std::optional<std::string>& api_key_file,

@@ -1,13 +1,19 @@
 #include "daemon/checkd/engine_process.hpp"
 
+#include "probes/host.hpp"
+#include "probes/program_lookup.hpp"
+
 #include <fmt/core.h>
 
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string_view>
@@ -16,20 +22,33 @@ namespace halo::checkd {
 
 namespace {
 
-// The engine must not talk to our systemd: the notify socket, the watchdog and any sockets
-// passed to us are ours.
-bool belongs_to_our_unit(std::string_view name) noexcept
-{
-    return name == "NOTIFY_SOCKET" || name == "WATCHDOG_USEC" || name == "WATCHDOG_PID" || name == "LISTEN_FDS" ||
-           name == "LISTEN_PID";
-}
+// What the child executes, all of it made before the fork.
+struct ChildExec {
+    const char* path; // the program, resolved in the engine's PATH
+    char* const* argv;
+    char* const* sh_argv; // /bin/sh PATH ARGS…: a file without #! runs as a script, as execvp does it
+    char* const* envp;
+    int lookup_errno; // not found (ENOENT) or not executable (EACCES): the child only reports it
+    int max_fd;       // the descriptor limit, for the close loop's end
+};
 
 void write_text(int fd, const char* text) noexcept { (void)!::write(fd, text, std::strlen(text)); }
 
+// Every descriptor from `from` up, with the loop for kernels before 5.9 (ENOSYS) and a seccomp
+// filter that refuses the call (EPERM). `max_fd` was taken before the fork: sysconf() is not
+// async-signal-safe.
+void close_from(unsigned from, unsigned to, int max_fd) noexcept
+{
+    if (from > to) return;
+#ifdef SYS_close_range
+    if (::syscall(SYS_close_range, from, to, 0U) == 0) return;
+#endif
+    for (long fd = from; fd <= static_cast<long>(to) && fd < max_fd; ++fd) ::close(static_cast<int>(fd));
+}
+
 // The child between fork and exec: async-signal-safe calls only, everything else was built
 // before the fork.
-[[noreturn]] void exec_child(pid_t parent, int devnull, int output, int exec_status, char* const* argv,
-                             char* const* envp) noexcept
+[[noreturn]] void exec_child(pid_t parent, int devnull, int output, int exec_status, const ChildExec& exec) noexcept
 {
     ::setpgid(0, 0);
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -44,14 +63,41 @@ void write_text(int fd, const char* text) noexcept { (void)!::write(fd, text, st
     if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
     ::dup2(output, STDOUT_FILENO);
     ::dup2(output, STDERR_FILENO);
-    ::execvpe(argv[0], argv, envp);
-    const int err = errno;
+    // Only 0-2 reach the engine: a descriptor of ours without close-on-exec (a library's
+    // socketpair, one inherited from whoever started us) is not the engine's business. The
+    // status pipe stays until the exec closes it.
+    if (exec_status >= 3) {
+        close_from(3, static_cast<unsigned>(exec_status) - 1, exec.max_fd);
+        close_from(static_cast<unsigned>(exec_status) + 1, ~0U, exec.max_fd);
+    } else {
+        close_from(3, ~0U, exec.max_fd);
+    }
+    int err = exec.lookup_errno;
+    if (err == 0) {
+        ::execve(exec.path, exec.argv, exec.envp);
+        err = errno;
+        if (err == ENOEXEC) {
+            ::execve("/bin/sh", exec.sh_argv, exec.envp);
+            err = errno;
+        }
+    }
     // Close-on-exec: a successful exec closes it unwritten; the parent reads errno or nothing.
     (void)!::write(exec_status, &err, sizeof err);
     write_text(STDERR_FILENO, "halo-checkd: failed to execute the engine command: ");
     write_text(STDERR_FILENO, strerror(err));
     write_text(STDERR_FILENO, "\n");
     ::_exit(err == ENOENT ? 127 : 126);
+}
+
+// Found in PATH as execvp(3) would, but in the engine's PATH: glibc's execvpe searches the
+// caller's. Unset, glibc's default, as execvp uses.
+std::string engine_path_variable(const std::vector<std::string>& environment)
+{
+    std::string search = "/bin:/usr/bin";
+    for (const std::string& entry : environment) {
+        if (entry.starts_with("PATH=")) search = entry.substr(5);
+    }
+    return search;
 }
 
 std::vector<char*> pointers_to(std::vector<std::string>& strings)
@@ -72,11 +118,42 @@ std::vector<std::string> engine_environment(const char* const* environ_list,
     for (const char* const* e = environ_list; e && *e; ++e) {
         const std::string_view entry(*e);
         const std::string name(entry.substr(0, entry.find('=')));
-        if (belongs_to_our_unit(name) || overrides.count(name) != 0) continue;
+        if (is_unit_variable(name) || overrides.count(name) != 0) continue;
         out.emplace_back(entry);
     }
-    for (const auto& [name, value] : overrides) out.push_back(name + "=" + value);
+    for (const auto& [name, value] : overrides) {
+        if (!is_unit_variable(name)) out.push_back(name + "=" + value);
+    }
     return out;
+}
+
+bool is_unit_variable(std::string_view name) noexcept
+{
+    for (std::string_view ours : k_unit_variables) {
+        if (name == ours) return true;
+    }
+    return false;
+}
+
+std::vector<std::string> ignored_overrides(const std::map<std::string, std::string>& overrides)
+{
+    std::vector<std::string> out;
+    for (const auto& entry : overrides) {
+        if (is_unit_variable(entry.first)) out.push_back(entry.first);
+    }
+    return out;
+}
+
+Result<std::string> resolve_engine_program(const std::string& name, const std::vector<std::string>& environment)
+{
+    if (name.find('/') != std::string::npos) return name;
+    probes::Host host("/");
+    host.set_env("PATH", engine_path_variable(environment));
+    probes::ProgramLookup found = probes::find_program(host, name);
+    if (found.outcome == probes::ProgramLookup::Outcome::found) return found.detail;
+    // Not executable on PATH: what execvp reports then (EACCES); nowhere on it: ENOENT.
+    const int err = found.detail.find("not an executable") != std::string::npos ? EACCES : ENOENT;
+    return Error{found.detail, err};
 }
 
 Result<EngineProcess> spawn_engine(const std::vector<std::string>& command, const std::vector<std::string>& environment)
@@ -85,6 +162,21 @@ Result<EngineProcess> spawn_engine(const std::vector<std::string>& command, cons
     std::vector<std::string> args = command;
     const std::vector<char*> envp = pointers_to(env_strings);
     const std::vector<char*> argv = pointers_to(args);
+    auto program = resolve_engine_program(command.empty() ? std::string() : command.front(), environment);
+    const std::string program_path = program ? *program : std::string();
+    std::vector<std::string> sh_args = {"/bin/sh", program_path};
+    if (!args.empty()) sh_args.insert(sh_args.end(), args.begin() + 1, args.end());
+    const std::vector<char*> sh_argv = pointers_to(sh_args);
+    struct rlimit files {};
+    const int max_fd = ::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY
+                           ? static_cast<int>(std::min<rlim_t>(files.rlim_cur, 1U << 20))
+                           : 1 << 16;
+    const ChildExec exec{program_path.c_str(),
+                         argv.data(),
+                         sh_argv.data(),
+                         envp.data(),
+                         program ? 0 : program.error().errno_value,
+                         max_fd};
 
     int pipefd[2];
     if (::pipe2(pipefd, O_CLOEXEC) < 0) {
@@ -110,7 +202,7 @@ Result<EngineProcess> spawn_engine(const std::vector<std::string>& command, cons
     ::pthread_sigmask(SIG_SETMASK, &all, &old_mask);
     const pid_t pid = ::fork();
     const int fork_errno = errno;
-    if (pid == 0) exec_child(parent, devnull.get(), write_end.get(), status_write.get(), argv.data(), envp.data());
+    if (pid == 0) exec_child(parent, devnull.get(), write_end.get(), status_write.get(), exec);
     ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
     if (pid < 0) return Error{fmt::format("Failed to fork the engine: {}", std::strerror(fork_errno)), fork_errno};
     // Both sides set the group: whichever runs first wins the race; the other is a no-op.

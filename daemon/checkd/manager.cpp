@@ -6,6 +6,7 @@
 #include "common/clock.hpp"
 #include "common/fatal.hpp"
 #include "daemon/checkd/callback_guard.hpp"
+#include "daemon/checkd/engine_process.hpp"
 #include "daemon/checkd/export_files.hpp"
 #include "daemon/checkd/output_pacing.hpp"
 #include "daemon/checkd/state_lock.hpp"
@@ -138,6 +139,7 @@ Manager::Manager(ManagerOptions options, app::Config config)
       m_store(m_options.state_dir ? *m_options.state_dir : m_config.daemon.state_dir.value_or(app::default_state_dir()))
 {
     m_started_at = now_rfc3339();
+    warn_ignored_env();
     sd_event* e = nullptr;
     int r = sd_event_new(&e);
     if (r < 0) throw Fatal(fmt::format("Failed to create the event loop: {}", std::strerror(-r)));
@@ -235,6 +237,16 @@ bool Manager::load_rules_into(rules::RuleSet& out, std::string& error)
     return true;
 }
 
+void Manager::warn_ignored_env()
+{
+    for (const std::string& name : ignored_overrides(m_config.engine.env)) {
+        m_log.daemon(LOG_WARNING,
+                     fmt::format("{}: [engine.env] {} is ignored: it belongs to halo-checkd's own unit and "
+                                 "never reaches the engine; remove it from the configuration",
+                                 m_config.path, name));
+    }
+}
+
 void Manager::evaluate(const std::string& why, bool reload_files)
 {
     std::vector<std::string> problems;
@@ -243,6 +255,7 @@ void Manager::evaluate(const std::string& why, bool reload_files)
         if (config) {
             // The supervisor takes the engine's part once the verdict on it is known.
             m_config = std::move(*config);
+            warn_ignored_env();
             m_watch->configure(m_config);
         } else {
             problems.push_back(config.error().message + "; running on the last good config");

@@ -67,6 +67,8 @@ public:
     int run();
 
 private:
+    // One warning per load for each [engine.env] name that engine_environment() drops.
+    void warn_ignored_env();
     void evaluate(const std::string& why, bool reload_files);
     void act_on_decision(const std::string& why, bool facts_changed, bool new_process);
     void shutdown(const std::string& why);

@@ -23,10 +23,11 @@ big=$(make_test_model "$models" --size large --template plain --file-type 32) ||
 
 R="$T/root"
 mkdir -p "$R$(dirname "$server")" "$R$T/models" "$T/models"
-ln -s "$server" "$R$server"
+ln -f "$server" "$R$server" 2>/dev/null || cp "$server" "$R$server" || fail "copy the engine into the root"
 cp "$small" "$T/models/model.gguf" || fail "copy the model"
-# The judged machine's model is the engine's: one file, replaced under both.
-ln -s "$T/models/model.gguf" "$R$T/models/model.gguf"
+# The judged machine's model is the engine's: a hard link (or a copy) in the root, since a symbolic
+# link out of the root is not followed there; replaced in both places below.
+ln -f "$T/models/model.gguf" "$R$T/models/model.gguf" 2>/dev/null || cp "$T/models/model.gguf" "$R$T/models/model.gguf"
 cat > "$T/config.toml" <<EOC
 [engine]
 name = "llama-server"
@@ -69,7 +70,10 @@ fast=$(generation)
 pass "6 smoke runs of the same model: no regression event (last: $fast t/s)"
 
 # The model file at the same path replaced by one ~4x larger, then re-checked and restarted.
-cp "$big" "$T/models/model.gguf.new" && mv -f "$T/models/model.gguf.new" "$T/models/model.gguf" || fail "replace the model"
+cp "$big" "$T/models/model.gguf.new" || fail "copy the big model"
+{ ln -f "$T/models/model.gguf.new" "$R$T/models/model.gguf.new" 2>/dev/null || cp "$big" "$R$T/models/model.gguf.new"; } &&
+    mv -f "$R$T/models/model.gguf.new" "$R$T/models/model.gguf" || fail "replace the model in the root"
+mv -f "$T/models/model.gguf.new" "$T/models/model.gguf" || fail "replace the model"
 before=$(smoke_at)
 p1=$(engine_pid)
 "$CHECK" restart --state-dir "$STATE" > /dev/null || fail "halo-check restart"

@@ -27,11 +27,12 @@ touch "$T/model.gguf"
 # engine_files_in_root ROOT: the fake engine and a GGUF model also inside ROOT, at the paths the
 # configs name ($FAKE, $T/model.gguf). Under --root the engine probe reads the machine's files
 # there (a missing model or program is broken), while the engine itself starts from this
-# machine's paths.
+# machine's paths. A hard link or a copy, not a symbolic link: a link's target is resolved inside
+# the root too, where $FAKE is the link itself.
 engine_files_in_root() {
     local root="$1"
     mkdir -p "$root$(dirname "$FAKE")" "$root$T" || return 1
-    ln -sf "$FAKE" "$root$FAKE" || return 1
+    ln -f "$FAKE" "$root$FAKE" 2>/dev/null || cp "$FAKE" "$root$FAKE" || return 1
     cp "$DATA/hosts/strix-fedora43-good/mnt/ai-models/GLM-4.7-Flash-Q8/GLM-4.7-Flash-UD-Q8_K_XL.gguf" "$root$T/model.gguf"
 }
 

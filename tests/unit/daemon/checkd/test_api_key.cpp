@@ -159,5 +159,13 @@ TEST_CASE("api keys: a key file read from disk", "[daemon][api_key]")
     test::write_text(path, std::string(70 * 1024, 'k'));
     auto big = read_key_file(path);
     REQUIRE_FALSE(big.ok());
-    CHECK_THAT(big.error().message, Catch::Contains("larger than 64 KiB"));
+    CHECK_THAT(big.error().message, Catch::Contains("more than the 65536 this file may hold"));
+
+    // Read at every launch, on the event loop: a FIFO would hang a blocking open.
+    const std::string fifo = path + ".fifo";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    auto from_fifo = read_key_file(fifo);
+    REQUIRE_FALSE(from_fifo.ok());
+    CHECK_THAT(from_fifo.error().message,
+               Catch::StartsWith("Failed to read API key file '" + fifo + "': not a regular file"));
 }

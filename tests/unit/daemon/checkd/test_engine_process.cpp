@@ -1,13 +1,17 @@
 #include "daemon/checkd/engine_process.hpp"
 
 #include <catch2/catch.hpp>
+#include <fmt/core.h>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 using namespace halo;
@@ -46,6 +50,8 @@ TEST_CASE("engine process: our unit's variables are dropped, the rest kept in or
                                   "WATCHDOG_PID=42",
                                   "LISTEN_FDS=1",
                                   "LISTEN_PID=42",
+                                  "LISTEN_FDNAMES=control",
+                                  "SYSTEMD_EXEC_PID=42",
                                   "NOTIFY_SOCKET_COPY=kept",
                                   "NOEQUALS",
                                   nullptr};
@@ -60,9 +66,37 @@ TEST_CASE("engine process: overrides replace the daemon's value and come last", 
     CHECK(engine_environment(environ_list, overrides) == std::vector<std::string>{"HSA_OVERRIDE_GFX_VERSION=11.0.0",
                                                                                   "PATH=/usr/bin", "GGML_VK_DEVICE=0",
                                                                                   "RADV_PERFTEST=nogttspill"});
-    // An override may even bring a dropped name back, deliberately.
-    const char* with_socket[] = {"NOTIFY_SOCKET=/a", nullptr};
-    CHECK(engine_environment(with_socket, {{"NOTIFY_SOCKET", "/b"}}) == std::vector<std::string>{"NOTIFY_SOCKET=/b"});
+}
+
+TEST_CASE("engine process: an override cannot bring our unit's variables back", "[daemon][engine_process]")
+{
+    const char* with_socket[] = {"NOTIFY_SOCKET=/a", "HOME=/h", nullptr};
+    const std::map<std::string, std::string> overrides = {
+        {"NOTIFY_SOCKET", "/b"}, {"LISTEN_FDNAMES", "x"}, {"WATCHDOG_USEC", "1"}, {"A", "1"}};
+    CHECK(engine_environment(with_socket, overrides) == std::vector<std::string>{"HOME=/h", "A=1"});
+    CHECK(ignored_overrides(overrides) == std::vector<std::string>{"LISTEN_FDNAMES", "NOTIFY_SOCKET", "WATCHDOG_USEC"});
+    CHECK(ignored_overrides({{"PATH", "/bin"}}).empty());
+}
+
+TEST_CASE("engine process: the program is found in the engine's PATH, not the daemon's", "[daemon][engine_process]")
+{
+    const auto dir = std::filesystem::temp_directory_path() / fmt::format("halo-engine-path-{}", ::getpid());
+    std::filesystem::create_directories(dir);
+    const auto program = dir / "halo-test-engine";
+    std::ofstream(program) << "#!/bin/sh\nexit 0\n";
+    std::filesystem::permissions(program, std::filesystem::perms::owner_all);
+    const auto found = resolve_engine_program("halo-test-engine", {"HOME=/h", "PATH=/nonexistent:" + dir.string()});
+    REQUIRE(found);
+    CHECK(*found == program.string());
+    const auto missing = resolve_engine_program("halo-test-engine", {"PATH=/usr/bin:/bin"});
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().errno_value == ENOENT);
+    CHECK(*resolve_engine_program("./x/y", {}) == "./x/y");
+    std::filesystem::permissions(program, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    const auto denied = resolve_engine_program("halo-test-engine", {"PATH=" + dir.string()});
+    REQUIRE_FALSE(denied);
+    CHECK(denied.error().errno_value == EACCES);
+    std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("engine process: no environment at all gives only the overrides", "[daemon][engine_process]")
@@ -86,6 +120,30 @@ TEST_CASE("engine process: the child runs in its own group with our environment,
     CHECK(out == "yes " + pid + " " + pid + "\nstdin:[]\nerr\n");
     REQUIRE(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 3);
+}
+
+TEST_CASE("engine process: a bare name runs from the engine's PATH, a file without #! as a script, with fds 0-2 only",
+          "[daemon][engine_process]")
+{
+    const auto dir = std::filesystem::temp_directory_path() / fmt::format("halo-engine-run-{}", ::getpid());
+    std::filesystem::create_directories(dir);
+    // No #!: execve says ENOEXEC and, as execvp does, /bin/sh runs it.
+    // ls's own descriptors: 0-2 and 3, the directory it lists; the shell's script fd is close-on-exec.
+    std::ofstream(dir / "halo-test-engine") << "echo \"args:$*\"; /bin/ls /proc/self/fd\n";
+    std::filesystem::permissions(dir / "halo-test-engine", std::filesystem::perms::owner_all);
+    // Inheritable, as a careless parent leaves a descriptor: it must not reach the engine.
+    const int leaked = ::open("/dev/null", O_RDONLY);
+    REQUIRE(leaked > 2);
+    auto spawned = spawn_engine({"halo-test-engine", "--port", "1"}, {"PATH=/nonexistent:" + dir.string()});
+    ::close(leaked);
+    REQUIRE(spawned.ok());
+    CHECK(spawned->exec_errno == 0);
+    const std::string out = read_all(spawned->output);
+    const int status = wait_status(spawned->pid);
+    CHECK(out == "args:--port 1\n0\n1\n2\n3\n");
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("engine process: a command that cannot run says why and exits 127", "[daemon][engine_process]")

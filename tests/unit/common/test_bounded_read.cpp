@@ -1,4 +1,4 @@
-#include "daemon/bounded_read.hpp"
+#include "common/bounded_read.hpp"
 #include "tests/unit/support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -10,11 +10,11 @@
 #include <filesystem>
 #include <fstream>
 
-using namespace halo::app;
+using namespace halo;
 using halo::test::TempDir;
 
 TEST_CASE("bounded reads return a regular file whole and refuse FIFOs, devices, links and big files",
-          "[daemon][bounded_read]")
+          "[common][bounded_read]")
 {
     TempDir dir;
     const std::string file = (dir.path / "state.json").string();
@@ -49,4 +49,30 @@ TEST_CASE("bounded reads return a regular file whole and refuse FIFOs, devices, 
     REQUIRE_FALSE(l.ok());
     CHECK(l.error().errno_value == ELOOP);
     CHECK_THAT(l.error().message, Catch::Contains("symbolic link"));
+}
+
+TEST_CASE("bounded reads of a file an admin names follow its links, and still refuse FIFOs and devices",
+          "[common][bounded_read]")
+{
+    TempDir dir;
+    const std::string file = (dir.path / "config.toml").string();
+    std::ofstream(file) << "x = 1\n";
+    const std::string link = (dir.path / "link.toml").string();
+    std::filesystem::create_symlink(file, link);
+    auto followed = read_bounded_file(link, 100, Links::follow, "config");
+    REQUIRE(followed.ok());
+    CHECK(*followed == "x = 1\n");
+
+    const std::string zero = (dir.path / "zero.toml").string();
+    std::filesystem::create_symlink("/dev/zero", zero);
+    auto z = read_bounded_file(zero, 100, Links::follow, "config");
+    REQUIRE_FALSE(z.ok());
+    CHECK(z.error().message == "Failed to read config '" + zero +
+                                   "': not a regular file (a FIFO, a device or a directory); replace it with one");
+
+    const std::string fifo = (dir.path / "fifo.toml").string();
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    auto f = read_bounded_file(fifo, 100, Links::follow, "rules file");
+    REQUIRE_FALSE(f.ok());
+    CHECK_THAT(f.error().message, Catch::StartsWith("Failed to read rules file '" + fifo + "': not a regular file"));
 }
