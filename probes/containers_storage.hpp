@@ -9,6 +9,7 @@
 #include "common/result.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <span>
@@ -17,6 +18,18 @@
 #include <vector>
 
 namespace halo::probes {
+
+// The most halo-check reads of images.json or containers.json. podman writes about 1 KiB an image
+// or container, so real storages are kilobytes (hundreds of KiB for hundreds of images) and 8 MiB
+// is thousands of entries; a larger file is not podman's, and reading it would cost the probe
+// memory and time for nothing. The parse keeps only the fields the probe uses (probes/json_fields.hpp).
+inline constexpr std::size_t k_max_storage_json = 8u << 20;
+// More entries than this (tiny ones can pack hundreds of thousands into the cap) is not a storage
+// podman keeps either, and each would become facts.
+inline constexpr std::size_t k_max_storage_entries = 10'000;
+
+// Why a storage file is not read: its path, its size and the cap, and what to do.
+std::string storage_file_too_large(std::string_view path, std::uint64_t size);
 
 struct StorageImage {
     std::string id;
