@@ -1,7 +1,8 @@
 #!/bin/bash
 # halo-checkd while a watched podman images.json is replaced by 60 MiB: the largest gap between
 # its watchdog pings (WatchdogSec=2s, as in the report that found the stall) and its peak RSS
-# during each re-probe, for 60 MiB of '[' and 60 MiB of a valid-looking array. Medians of RUNS
+# during each re-probe, for 60 MiB of '[' and 60 MiB of a valid-looking array (both over the cap:
+# not read), and 1,000 images in 7.9 MiB, at both caps (read, parsed, facts). Medians of RUNS
 # re-probes each; the idle ping cadence first (sd-event pings at 1/2 to 3/4 of the period), so
 # "added" is what a re-probe adds to it. Goals: added gap < period / 4, peak RSS < 64 MiB.
 #   bench/reprobe_bench.sh [BUILD_DIR] [RUNS]      CHECKD=path measures another halo-checkd
@@ -36,6 +37,14 @@ while size < 60 << 20:
 out.append("]")
 open(sys.argv[1], "w").write("".join(out))
 PY
+# At both limits: 1,000 images (the entry cap) of podman's shape padded to 7.9 MiB (under the
+# 8 MiB cap): read, parsed, and each image six facts the daemon reads back and judges.
+python3 - "$T/cap" <<'PY'
+import sys
+entry = '{"id":"%064x","digest":"sha256:%064x","names":["docker.io/kyuz0/amd-strix-halo-toolboxes:rocm-%d"],"layer":"%064x","metadata":"{}","big-data-names":["manifest-sha256:%064x","sha256:%064x"],"big-data-digests":{"manifest-sha256:%064x":"sha256:%064x"},"created":"2026-01-20T09:15:00Z","pad":"%s"}'
+out = ",".join(entry % (i, i, i, i, i, i, i, i, "x" * 7450) for i in range(1000))
+open(sys.argv[1], "w").write("[" + out + "]")
+PY
 
 "$LISTENER" "$T/notify.sock" "$PERIOD_US" -- "$CHECKD" --root "$R" --config "$T/config.toml" \
     --state-dir "$T/state" --no-dropins --no-journal > "$T/notify.log" 2> "$T/daemon.log" &
@@ -53,7 +62,7 @@ sleep 8
 idle=$(pings_since 0 | tail -6 | max_gap)
 printf "watchdog period %d ms; idle: largest gap between pings %d ms (sd-event pings at 1/2 to 3/4 of it)\n" \
     $((PERIOD_US / 1000)) "$idle"
-for case in brackets array; do
+for case in ${CASES:-brackets array cap}; do
     : > "$T/gaps"; : > "$T/rss"; : > "$T/took"
     for _ in $(seq "$RUNS"); do
         before=$(evals); from=$(last_ping)
@@ -69,7 +78,7 @@ for case in brackets array; do
         until [ "$(evals)" -gt "$before" ]; do kill -0 "$D" || exit 1; sleep 0.02; done
     done
     gap=$(median < "$T/gaps"); rss=$(median < "$T/rss"); took=$(median < "$T/took")
-    printf "60 MiB %-8s re-probe %5d ms (change to verdict, watch_quiet 200 ms)  largest ping gap %5d ms (added %5d ms, goal < %d)  peak RSS %6.1f MiB (goal < 64)   medians of %d; gaps %s\n" \
-        "$case" "$took" "$gap" $((gap > idle ? gap - idle : 0)) $((PERIOD_US / 4000)) "$(echo "$rss / 1024" | bc -l)" "$RUNS" "$(tr '\n' ' ' < "$T/gaps")"
+    printf "%-4s MiB %-8s re-probe %5d ms (change to verdict, watch_quiet 200 ms)  largest ping gap %5d ms (added %5d ms, goal < %d)  peak RSS %6.1f MiB (goal < 64)   medians of %d; gaps %s\n" \
+        $(( $(stat -c %s "$T/$case") >> 20 )) "$case" "$took" "$gap" $((gap > idle ? gap - idle : 0)) $((PERIOD_US / 4000)) "$(echo "$rss / 1024" | bc -l)" "$RUNS" "$(tr '\n' ' ' < "$T/gaps")"
 done
 grep -o "containers probe[^;]*" "$T/daemon.log" | head -1 || true

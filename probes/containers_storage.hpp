@@ -20,13 +20,13 @@
 namespace halo::probes {
 
 // The most halo-check reads of images.json or containers.json. podman writes about 1 KiB an image
-// or container, so real storages are kilobytes (hundreds of KiB for hundreds of images) and 8 MiB
-// is thousands of entries; a larger file is not podman's, and reading it would cost the probe
-// memory and time for nothing. The parse keeps only the fields the probe uses (probes/json_fields.hpp).
+// or container, so real storages are kilobytes (hundreds of KiB for hundreds of images); a larger
+// file is not podman's, and reading it would cost the probe memory and time for nothing. The parse
+// keeps only the fields the probe uses (probes/json_fields.hpp).
 inline constexpr std::size_t k_max_storage_json = 8u << 20;
-// More entries than this (tiny ones can pack hundreds of thousands into the cap) is not a storage
-// podman keeps either, and each would become facts.
-inline constexpr std::size_t k_max_storage_entries = 10'000;
+// A workstation keeps tens of images, a busy one hundreds; each becomes about six facts that every
+// re-check judges and state.json carries. More than this is refused rather than judged slowly.
+inline constexpr std::size_t k_max_storage_entries = 1000;
 
 // Why a storage file is not read: its path, its size and the cap, and what to do.
 std::string storage_file_too_large(std::string_view path, std::uint64_t size);

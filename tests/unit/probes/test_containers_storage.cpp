@@ -128,7 +128,7 @@ TEST_CASE("storage metadata parsers bound nesting and entries", "[probes][contai
     for (std::size_t i = 0; i <= k_max_storage_entries; ++i) many += R"({"id":"a"},)";
     many.back() = ']';
     CHECK_THAT(parse_storage_containers(many).error().message,
-               Catch::Equals("containers.json holds more than 10000 entries"));
+               Catch::Equals("containers.json holds more than 1000 entries"));
     many.erase(many.rfind(','));
     many += ']';
     CHECK(parse_storage_images(many)->size() == k_max_storage_entries);
