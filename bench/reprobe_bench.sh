@@ -14,8 +14,10 @@ CHECKD=${CHECKD:-$B/halo-checkd}
 LISTENER="$B/tests/helpers/daemon/notify_listener"
 FAKE="$B/tests/helpers/daemon/fake_llama_server"
 [ -x "$LISTENER" ] || { echo "skip: $LISTENER not built (HALO_BUILD_TESTS=ON)"; exit 0; }
-T=$(mktemp -d); LPID=""
-trap '[ -n "$LPID" ] && kill "$LPID" 2>/dev/null; sleep 0.2; rm -rf "$T"' EXIT
+T=$(mktemp -d); LPID=""; D=""
+# The daemon first (it stops its engine), then the listener.
+trap '[ -n "$D" ] && kill -TERM "$D" 2>/dev/null; for _ in $(seq 100); do [ -n "$D" ] && kill -0 "$D" 2>/dev/null || break; sleep 0.05; done
+      [ -n "$LPID" ] && kill "$LPID" 2>/dev/null; sleep 0.2; rm -rf "$T"' EXIT
 PERIOD_US=2000000
 R="$T/root"; cp -r "$SRC/tests/data/hosts/strix-fedora43-good" "$R"
 IMAGES="$R/home/user/.local/share/containers/storage/overlay-images/images.json"

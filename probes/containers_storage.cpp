@@ -317,10 +317,11 @@ std::map<std::string, LibpodContainerInfo> scan_libpod_db(std::span<const std::b
 std::string storage_file_too_large(std::string_view path, std::uint64_t size)
 {
     constexpr double k_mib = 1024.0 * 1024.0;
-    return fmt::format("'{}' is {:.1f} MiB, more than the {} MiB halo-check reads of podman's storage metadata "
-                       "(podman writes about 1 KiB an image or container); its images and containers are unknown. "
-                       "Check the storage with `podman system check`, and move the file aside if podman did not write it",
-                       path, static_cast<double>(size) / k_mib, k_max_storage_json >> 20);
+    return fmt::format(
+        "'{}' is {:.1f} MiB, more than the {} MiB halo-check reads of podman's storage metadata "
+        "(podman writes about 1 KiB an image or container); its images and containers are unknown. "
+        "Check the storage with `podman system check`, and move the file aside if podman did not write it",
+        path, static_cast<double>(size) / k_mib, k_max_storage_json >> 20);
 }
 
 std::string image_config_name(std::string_view image_id) { return "=" + base64("sha256:" + std::string(image_id)); }

@@ -26,8 +26,7 @@ public:
               const JsonFieldsLimits& limits)
         : m_array(array_of_records), m_record_depth(array_of_records ? 2 : 1), m_what(what), m_wanted(wanted),
           m_limits(limits)
-    {
-    }
+    {}
 
     bool null() { return scalar(nullptr); }
     bool boolean(bool) { return scalar(nullptr); }

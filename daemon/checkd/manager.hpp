@@ -127,10 +127,10 @@ private:
     std::unique_ptr<HttpClient> m_http;
     std::unique_ptr<Supervisor> m_supervisor;
     std::unique_ptr<MachineWatch> m_watch;
-    std::unique_ptr<ProbeRun> m_probe_run;  // the check's probe child, while it runs
-    std::optional<Check> m_check;           // the check under way
+    std::unique_ptr<ProbeRun> m_probe_run;     // the check's probe child, while it runs
+    std::optional<Check> m_check;              // the check under way
     std::vector<std::string> m_check_problems; // what its reload could not read
-    std::optional<Check> m_next_check;      // asked for while one was under way
+    std::optional<Check> m_next_check;         // asked for while one was under way
 
     std::shared_ptr<const rules::RuleSet> m_rules;
     rules::Facts m_facts;

@@ -84,8 +84,8 @@ rules::Facts probe_run_failed(const std::string& reason)
 rules::Facts probe_child_facts(const ProbeChildOutcome& out, std::chrono::milliseconds deadline)
 {
     if (out.timed_out) {
-        std::string reason = fmt::format("the probe child gave no answer in {} and was killed",
-                                         probes::describe_duration(deadline));
+        std::string reason =
+            fmt::format("the probe child gave no answer in {} and was killed", probes::describe_duration(deadline));
         if (out.did_not_die) reason += "; it did not die when killed (stuck in the kernel)";
         return probe_run_failed(reason);
     }
@@ -128,8 +128,7 @@ Result<std::unique_ptr<ProbeRun>> ProbeRun::start(sd_event* event, const probes:
 
 ProbeRun::ProbeRun(sd_event* event, pid_t pid, Fd read_end, std::chrono::milliseconds deadline, Done done)
     : m_event(event), m_pid(pid), m_read(std::move(read_end)), m_deadline(deadline), m_done(std::move(done))
-{
-}
+{}
 
 Result<void> ProbeRun::attach()
 {

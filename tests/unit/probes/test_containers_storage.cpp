@@ -144,8 +144,8 @@ TEST_CASE("storage metadata parsers bound nesting and entries", "[probes][contai
 TEST_CASE("a storage file over the cap: the reason names it, its size, the cap and what to do",
           "[probes][containers_storage]")
 {
-    const std::string why = storage_file_too_large("/home/u/.local/share/containers/storage/overlay-images/images.json",
-                                                   60u << 20);
+    const std::string why =
+        storage_file_too_large("/home/u/.local/share/containers/storage/overlay-images/images.json", 60u << 20);
     CHECK_THAT(why, Catch::StartsWith("'/home/u/.local/share/containers/storage/overlay-images/images.json' is "
                                       "60.0 MiB, more than the 8 MiB halo-check reads"));
     CHECK_THAT(why, Catch::Contains("podman system check"));

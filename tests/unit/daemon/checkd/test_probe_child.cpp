@@ -119,7 +119,7 @@ TEST_CASE("probe child: a run destroyed before it answers kills the child, which
     probes::Host host(k_hosts + "strix-fedora43-good");
     probes::ProbeContext context{host, 5000ms, {}, {}, {}};
     bool called = false;
-    auto run = ProbeRun::start(loop.e, context, 30s, [&](rules::Facts) { called = true; });
+    auto run = ProbeRun::start(loop.e, context, 30s, [&](const rules::Facts&) { called = true; });
     REQUIRE(run.ok());
     const pid_t pid = (*run)->pid();
     run->reset();
