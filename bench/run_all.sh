@@ -23,7 +23,7 @@ echo "== GPU probes: isolation cost and vulkaninfo --summary"
 VK_ICD_FILENAMES=/usr/share/vulkan/icd.d/lvp_icd.x86_64.json build-bench/bench/bench_gpu_probes --runs "$runs" || true
 echo "== container storage: files vs podman CLI"
 bench/containers_bench.sh build-bench "$runs" || true
-for extra in bench/daemon_idle.sh bench/real_engine_bench.sh bench/regression_bench.sh bench/engine_check_bench.sh; do
+for extra in bench/daemon_idle.sh bench/reprobe_bench.sh bench/real_engine_bench.sh bench/regression_bench.sh bench/engine_check_bench.sh; do
     [ -x "$extra" ] && { echo "== $extra"; "$extra" build-bench || true; }
 done
 echo "== bench/watch_daemon_bench.sh"

@@ -40,6 +40,7 @@ set(HALO_PROBES_SOURCES
   probes/gguf.cpp
   probes/host.cpp
   probes/isolation.cpp
+  probes/json_fields.cpp
   probes/kernel_probe.cpp
   probes/kfd_probe.cpp
   probes/memory_probe.cpp
@@ -114,6 +115,7 @@ set(HALO_CHECKD_SOURCES
   daemon/checkd/notification.cpp
   daemon/checkd/notifier.cpp
   daemon/checkd/output_pacing.cpp
+  daemon/checkd/probe_child.cpp
   daemon/checkd/recheck_news.cpp
   daemon/checkd/speed_watch.cpp
   daemon/checkd/state_lock.cpp

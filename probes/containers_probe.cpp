@@ -108,9 +108,15 @@ std::optional<Result<Collected>> read_storage(const Host& host, const Storage& s
     }
     if (prefix.empty()) return std::nullopt;
 
-    constexpr std::size_t k_max_json = 64u << 20;
+    // Checked before reading: the file's size alone says it is not podman's.
+    auto too_large = [&host](const std::string& path) -> std::optional<std::string> {
+        auto info = host.stat(path);
+        if (info && info->size > k_max_storage_json) return storage_file_too_large(path, info->size);
+        return std::nullopt;
+    };
     if (const std::string path = prefix + "-images/images.json"; host.exists(path)) {
-        auto text = host.read_file(path, k_max_json);
+        if (auto why = too_large(path)) return Result<Collected>(Error{*why});
+        auto text = host.read_file(path, k_max_storage_json);
         if (!text) return Result<Collected>(text.error());
         auto images = parse_storage_images(*text);
         if (!images)
@@ -118,7 +124,8 @@ std::optional<Result<Collected>> read_storage(const Host& host, const Storage& s
         got.images = std::move(*images);
     }
     if (const std::string path = prefix + "-containers/containers.json"; host.exists(path)) {
-        auto text = host.read_file(path, k_max_json);
+        if (auto why = too_large(path)) return Result<Collected>(Error{*why});
+        auto text = host.read_file(path, k_max_storage_json);
         if (!text) return Result<Collected>(text.error());
         auto containers = parse_storage_containers(*text);
         if (!containers)
@@ -232,6 +239,7 @@ rules::ProbeStatus collect(const ProbeContext& context, FactSink& sink)
         if (!*got) {
             failures.push_back(got->error().message);
             sink.unknown("container.*", got->error().message);
+            sink.unknown("image.*", got->error().message);
             continue;
         }
         ++read_ok;

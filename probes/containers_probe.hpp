@@ -13,6 +13,9 @@
 //   <driver>-images/<id>/=<base64 "sha256:<id>"> (image config: creation time),
 //   <graphroot>/libpod/bolt_state.db or db.sql (scanned, not queried: labels and state)
 // Privileges: none for the user's storage; root's storage is skipped when unreadable.
+// Limits: images.json and containers.json over k_max_storage_json (8 MiB) are not read, and more
+// than k_max_storage_entries (1,000) entries are refused: that storage's container.* and image.*
+// keys are unknown, the status says which file and what to do.
 // Feeds the container/image rules and the engine probe (engine.image.*). Introduced in 0.1.0.
 // The parsers of those files are probes/containers_storage.hpp; this half finds and reads them.
 

@@ -1,5 +1,6 @@
 #include "probes/containers_storage.hpp"
 
+#include "probes/json_fields.hpp"
 #include "probes/recorded_env.hpp"
 
 #include "common/toml.hpp"
@@ -20,14 +21,8 @@ namespace {
 
 using nlohmann::json;
 
-Result<json> parse_json(std::string_view text, std::string_view what)
-{
-    try {
-        return json::parse(text);
-    } catch (const json::exception& e) {
-        return Error{fmt::format("{} is not valid JSON: {}", what, e.what())};
-    }
-}
+// podman's files nest 4 deep; a storage with more entries than this is not one podman keeps.
+constexpr JsonFieldsLimits k_storage_limits{32, k_max_storage_entries};
 
 std::string string_field(const json& object, const char* key)
 {
@@ -121,18 +116,19 @@ void for_each_document(std::string_view text, std::string_view opening, F&& visi
 
 Result<std::vector<StorageImage>> parse_storage_images(std::string_view text)
 {
-    auto doc = parse_json(text, "images.json");
-    if (!doc) return doc.error();
-    if (!doc->is_array()) return Error{"images.json is not a JSON array"};
+    static constexpr std::string_view k_strings[] = {"id", "digest", "created"};
+    static constexpr std::string_view k_lists[] = {"names"};
+    auto records = json_array_fields(text, "images.json", {k_strings, k_lists}, k_storage_limits);
+    if (!records) return records.error();
     std::vector<StorageImage> images;
-    for (const auto& item : *doc) {
-        if (!item.is_object()) return Error{"images.json holds an entry that is not an object"};
+    images.reserve(records->size());
+    for (JsonFields& item : *records) {
         StorageImage image;
-        image.id = string_field(item, "id");
+        image.id = item.string("id");
         if (image.id.empty()) return Error{"images.json holds an image without an id"};
-        image.names = string_list(item, "names");
-        image.digest = string_field(item, "digest");
-        image.created = string_field(item, "created");
+        image.names = std::move(item.lists["names"]);
+        image.digest = item.string("digest");
+        image.created = item.string("created");
         images.push_back(std::move(image));
     }
     return images;
@@ -140,22 +136,24 @@ Result<std::vector<StorageImage>> parse_storage_images(std::string_view text)
 
 Result<std::vector<StorageContainer>> parse_storage_containers(std::string_view text)
 {
-    auto doc = parse_json(text, "containers.json");
-    if (!doc) return doc.error();
-    if (!doc->is_array()) return Error{"containers.json is not a JSON array"};
+    static constexpr std::string_view k_strings[] = {"id", "image", "created", "metadata"};
+    static constexpr std::string_view k_lists[] = {"names"};
+    static constexpr std::string_view k_meta[] = {"image-name"};
+    auto records = json_array_fields(text, "containers.json", {k_strings, k_lists}, k_storage_limits);
+    if (!records) return records.error();
     std::vector<StorageContainer> containers;
-    for (const auto& item : *doc) {
-        if (!item.is_object()) return Error{"containers.json holds an entry that is not an object"};
+    containers.reserve(records->size());
+    for (JsonFields& item : *records) {
         StorageContainer c;
-        c.id = string_field(item, "id");
+        c.id = item.string("id");
         if (c.id.empty()) return Error{"containers.json holds a container without an id"};
-        c.names = string_list(item, "names");
-        c.image_id = string_field(item, "image");
-        c.created = string_field(item, "created");
+        c.names = std::move(item.lists["names"]);
+        c.image_id = item.string("image");
+        c.created = item.string("created");
         // libpod keeps its own view of the container as JSON inside the "metadata" string.
-        if (const std::string meta = string_field(item, "metadata"); !meta.empty()) {
-            const json m = json::parse(meta, nullptr, false);
-            if (m.is_object()) c.image_name = string_field(m, "image-name");
+        if (const std::string meta = item.string("metadata"); !meta.empty()) {
+            if (auto m = json_object_fields(meta, "container metadata", {k_meta, {}}, k_storage_limits))
+                c.image_name = m->string("image-name");
         }
         containers.push_back(std::move(c));
     }
@@ -164,10 +162,10 @@ Result<std::vector<StorageContainer>> parse_storage_containers(std::string_view 
 
 Result<std::string> parse_image_config_created(std::string_view text)
 {
-    auto doc = parse_json(text, "image config");
+    static constexpr std::string_view k_strings[] = {"created"};
+    auto doc = json_object_fields(text, "image config", {k_strings, {}}, k_storage_limits);
     if (!doc) return doc.error();
-    if (!doc->is_object()) return Error{"image config is not a JSON object"};
-    std::string created = string_field(*doc, "created");
+    std::string created = doc->string("created");
     if (created.empty()) return Error{"image config has no created time"};
     return created;
 }
@@ -314,6 +312,16 @@ std::map<std::string, LibpodContainerInfo> scan_libpod_db(std::span<const std::b
     });
     for (const auto& id : conflicting) out[id].state.reset();
     return out;
+}
+
+std::string storage_file_too_large(std::string_view path, std::uint64_t size)
+{
+    constexpr double k_mib = 1024.0 * 1024.0;
+    return fmt::format(
+        "'{}' is {:.1f} MiB, more than the {} MiB halo-check reads of podman's storage metadata "
+        "(podman writes about 1 KiB an image or container); its images and containers are unknown. "
+        "Check the storage with `podman system check`, and move the file aside if podman did not write it",
+        path, static_cast<double>(size) / k_mib, k_max_storage_json >> 20);
 }
 
 std::string image_config_name(std::string_view image_id) { return "=" + base64("sha256:" + std::string(image_id)); }

@@ -9,6 +9,7 @@
 #include "common/result.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <span>
@@ -17,6 +18,18 @@
 #include <vector>
 
 namespace halo::probes {
+
+// The most halo-check reads of images.json or containers.json. podman writes about 1 KiB an image
+// or container, so real storages are kilobytes (hundreds of KiB for hundreds of images); a larger
+// file is not podman's, and reading it would cost the probe memory and time for nothing. The parse
+// keeps only the fields the probe uses (probes/json_fields.hpp).
+inline constexpr std::size_t k_max_storage_json = 8u << 20;
+// A workstation keeps tens of images, a busy one hundreds; each becomes about six facts that every
+// re-check judges and state.json carries. More than this is refused rather than judged slowly.
+inline constexpr std::size_t k_max_storage_entries = 1000;
+
+// Why a storage file is not read: its path, its size and the cap, and what to do.
+std::string storage_file_too_large(std::string_view path, std::uint64_t size);
 
 struct StorageImage {
     std::string id;

@@ -307,14 +307,22 @@ std::string serialize_facts(const Facts& facts, FactsFormat format)
         root["snapshot"] = {{"taken", facts.snapshot.taken},
                             {"host", facts.snapshot.host},
                             {"halo_check_version", facts.snapshot.halo_check_version}};
-        root["facts"] = nlohmann::ordered_json::object();
-        root["sources"] = nlohmann::ordered_json::object();
+        // The keys come sorted and unique: appended, not looked up (an ordered_json object finds
+        // a key by a linear search, which made thousands of images' facts quadratic).
+        nlohmann::ordered_json values = nlohmann::ordered_json::object();
+        nlohmann::ordered_json sources = nlohmann::ordered_json::object();
+        nlohmann::ordered_json unknown = nlohmann::ordered_json::object();
+        auto& value_list = values.get_ref<nlohmann::ordered_json::object_t&>();
+        auto& source_list = sources.get_ref<nlohmann::ordered_json::object_t&>();
         for (const auto& [key, fact] : facts.all()) {
-            root["facts"][key] = fact.value;
-            if (!fact.source.empty()) root["sources"][key] = fact.source;
+            value_list.emplace_back(key, fact.value);
+            if (!fact.source.empty()) source_list.emplace_back(key, fact.source);
         }
-        root["unknown"] = nlohmann::ordered_json::object();
-        for (const auto& [pattern, reason] : facts.unknown()) root["unknown"][pattern] = reason;
+        auto& unknown_list = unknown.get_ref<nlohmann::ordered_json::object_t&>();
+        for (const auto& [pattern, reason] : facts.unknown()) unknown_list.emplace_back(pattern, reason);
+        root["facts"] = std::move(values);
+        root["sources"] = std::move(sources);
+        root["unknown"] = std::move(unknown);
         root["probes"] = nlohmann::ordered_json::object();
         for (const auto& [name, status] : facts.probes()) {
             root["probes"][name] = {{"status", std::string(to_string(status.state))},

@@ -247,10 +247,26 @@ void Manager::warn_ignored_env()
     }
 }
 
-void Manager::evaluate(const std::string& why, bool reload_files)
+void Manager::evaluate(const std::string& why, bool reload_files, std::function<void()> then)
+{
+    if (m_check) {
+        // One probe run at a time; what is asked for meanwhile is one more check after it.
+        if (!m_next_check) m_next_check = Check{};
+        Check& next = *m_next_check;
+        next.why += (next.why.empty() ? "" : "; ") + why;
+        next.reload = next.reload || reload_files;
+        if (then) next.then.push_back(std::move(then));
+        return;
+    }
+    Check check{why, reload_files, {}};
+    if (then) check.then.push_back(std::move(then));
+    begin_check(std::move(check));
+}
+
+void Manager::begin_check(Check check)
 {
     std::vector<std::string> problems;
-    if (reload_files) {
+    if (check.reload) {
         auto config = app::load_config(m_options.config_path);
         if (config) {
             // The supervisor takes the engine's part once the verdict on it is known.
@@ -265,24 +281,48 @@ void Manager::evaluate(const std::string& why, bool reload_files)
         if (load_rules_into(*set, error)) m_rules = set;
         else problems.push_back(error + "; running on the last good rules");
     }
+    m_check = std::move(check);
+    m_check_problems = std::move(problems);
 
-    rules::Facts facts;
     if (m_options.facts_path) {
+        rules::Facts facts;
         auto read = rules::load_facts_file(*m_options.facts_path);
         if (read) {
             facts = std::move(*read);
         } else {
-            problems.push_back(read.error().message + "; judging the last facts");
+            m_check_problems.push_back(read.error().message + "; judging the last facts");
             facts = m_facts;
         }
-    } else {
-        probes::Host host(m_options.root);
-        // The engine probe reads [engine] from the config itself: the container (and so the
-        // image and backend) is there, not in the command. The config is the one this daemon
-        // loaded, on this machine, also under --root.
-        probes::ProbeContext context{host, std::chrono::milliseconds(5000), {}, m_options.config_path, {}};
-        context.config_host = probes::Host("/");
-        facts = probes::run_probes(context);
+        finish_check(std::move(facts));
+        return;
+    }
+    probes::Host host(m_options.root);
+    // The engine probe reads [engine] from the config itself: the container (and so the
+    // image and backend) is there, not in the command. The config is the one this daemon
+    // loaded, on this machine, also under --root.
+    probes::ProbeContext context{host, std::chrono::milliseconds(5000), {}, m_options.config_path, {}};
+    context.config_host = probes::Host("/");
+    auto run = ProbeRun::start(m_event.get(), context, k_probe_run_deadline, [this](rules::Facts facts) {
+        // Destroyed after this call returns: the run touches nothing once it has answered.
+        auto finished = std::move(m_probe_run);
+        finish_check(std::move(facts));
+    });
+    if (!run) {
+        m_log.daemon(LOG_ERR, run.error().message + "; every probe counts as failed");
+        finish_check(probe_run_failed(run.error().message));
+        return;
+    }
+    m_probe_run = std::move(*run);
+}
+
+void Manager::finish_check(rules::Facts facts)
+{
+    Check check = std::move(*m_check);
+    m_check.reset(); // first: a throw below must not leave every later re-check queued behind it
+    const std::string& why = check.why;
+    const bool reload_files = check.reload;
+    std::vector<std::string> problems = std::move(m_check_problems);
+    if (!m_options.facts_path) {
         facts.snapshot.taken = now_rfc3339();
         facts.snapshot.halo_check_version = HALO_VERSION;
     }
@@ -319,6 +359,13 @@ void Manager::evaluate(const std::string& why, bool reload_files)
     publish();
     write_exports(true);
     arm_export_timer();
+    for (const auto& then : check.then) then();
+    if (!check.then.empty()) publish();
+    if (m_next_check && !m_check && !m_stopping) {
+        Check next = std::move(*m_next_check);
+        m_next_check.reset();
+        begin_check(std::move(next));
+    }
 }
 
 void Manager::write_exports(bool with_nfd)
@@ -424,9 +471,11 @@ int Manager::run()
 {
     const StoppingGuard stopping{m_stopping};
     m_watch->start_watching(); // before the first probe: a change during it is not lost
-    evaluate("start", false);
-    m_watch->follow_kernel_log(*m_rules);
-    sd_notify(0, "READY=1");
+    // Ready once the first verdict is in; the loop (and its watchdog pings) runs meanwhile.
+    evaluate("start", false, [this] {
+        m_watch->follow_kernel_log(*m_rules);
+        sd_notify(0, "READY=1");
+    });
     const int r = sd_event_loop(m_event.get());
     if (r < 0) {
         m_log.daemon(LOG_ERR, fmt::format("event loop failed: {}", std::strerror(-r)));
@@ -442,28 +491,37 @@ void Manager::shutdown(const std::string& why)
     sd_notify(0, "STOPPING=1");
     m_log.daemon(LOG_INFO, fmt::format("shutting down: {}", why));
     m_watch->stop();
+    // A probe run under way is killed: its verdict could only start what is stopping.
+    m_probe_run.reset();
+    m_next_check.reset();
+    m_check.reset();
     publish(); // keeps the journal cursor: a restart does not report the same lines again
     m_supervisor->stop("daemon shutting down: " + why, [this] { sd_event_exit(m_event.get(), 0); });
 }
 
-void Manager::run_request(ControlVerb verb)
+void Manager::run_request(ControlVerb verb, std::uint64_t id)
 {
     m_request_error.clear();
+    auto handled = [this, id] { request_handled(id); };
     switch (verb) {
     case ControlVerb::restart:
         m_user_stopped = false;
-        evaluate("halo-check restart", false);
-        if (m_decision.allowed) m_supervisor->restart("halo-check restart");
-        break;
+        evaluate("halo-check restart", false, [this, handled] {
+            if (m_decision.allowed) m_supervisor->restart("halo-check restart");
+            handled();
+        });
+        return;
     case ControlVerb::stop:
         m_user_stopped = true;
         m_supervisor->stop("stopped by halo-check stop");
         break;
     case ControlVerb::start:
         m_user_stopped = false;
-        evaluate("halo-check start", false);
-        if (m_decision.allowed && !m_supervisor->process_running()) m_supervisor->start("halo-check start");
-        break;
+        evaluate("halo-check start", false, [this, handled] {
+            if (m_decision.allowed && !m_supervisor->process_running()) m_supervisor->start("halo-check start");
+            handled();
+        });
+        return;
     case ControlVerb::smoke: {
         std::string why_not;
         if (!m_supervisor->smoke(why_not)) {
@@ -472,10 +530,18 @@ void Manager::run_request(ControlVerb verb)
         }
         break;
     }
-    case ControlVerb::reload: evaluate("reload", true); break;
+    case ControlVerb::reload: evaluate("reload", true, handled); return;
     case ControlVerb::status: break;
     }
+    handled();
+}
+
+void Manager::request_handled(std::uint64_t id)
+{
     ++m_requests_handled;
+    for (WaitingClient& w : m_waiting) {
+        if (w.id == id) w.handled = true;
+    }
 }
 
 void Manager::on_control(std::uint64_t id, ControlVerb verb, const ucred& peer)
@@ -487,13 +553,12 @@ void Manager::on_control(std::uint64_t id, ControlVerb verb, const ucred& peer)
     m_log.daemon(LOG_INFO,
                  fmt::format("control request '{}' from uid {} (pid {})", to_string(verb), peer.uid, peer.pid));
     nlohmann::json before = nlohmann::json::parse(state_json().dump(), nullptr, false);
-    run_request(verb);
-    if (!m_control->reply(id, {ControlReplyKind::taken, fmt::format("pid {}", ::getpid())}, false)) {
-        publish();
-        return;
-    }
-    m_waiting.push_back({id, std::string(to_string(verb)), std::move(before)});
-    publish();
+    // A client that hung up before hearing `taken` waits for nothing; its request still runs.
+    if (m_control->reply(id, {ControlReplyKind::taken, fmt::format("pid {}", ::getpid())}, false))
+        m_waiting.push_back({id, std::string(to_string(verb)), std::move(before)});
+    run_request(verb, id);
+    // Before the first verdict there is no state to publish; that evaluation's publish answers.
+    if (m_evaluated) publish();
 }
 
 void Manager::answer_waiting(const nlohmann::json& now)
@@ -501,6 +566,10 @@ void Manager::answer_waiting(const nlohmann::json& now)
     std::vector<WaitingClient> still;
     for (WaitingClient& w : m_waiting) {
         if (!m_control->connected(w.id)) continue; // hung up: it waits no more
+        if (!w.handled) {
+            still.push_back(std::move(w)); // its re-check is still under way
+            continue;
+        }
         const app::ControlOutcome outcome = app::control_outcome(w.verb, w.before, now);
         if (outcome.progress == app::Progress::waiting) {
             still.push_back(std::move(w));

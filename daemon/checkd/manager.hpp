@@ -22,6 +22,7 @@
 #include "daemon/checkd/log_sink.hpp"
 #include "daemon/checkd/machine_watch.hpp"
 #include "daemon/checkd/manager_options.hpp"
+#include "daemon/checkd/probe_child.hpp"
 #include "daemon/checkd/sd_handles.hpp"
 #include "daemon/checkd/supervisor.hpp"
 #include "daemon/config.hpp"
@@ -31,6 +32,7 @@
 #include "rules/rule.hpp"
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -69,12 +71,24 @@ public:
 private:
     // One warning per load for each [engine.env] name that engine_environment() drops.
     void warn_ignored_env();
-    void evaluate(const std::string& why, bool reload_files);
+    // A re-check: config and rules read again when `reload_files`, the machine probed in a child
+    // (probe_child.hpp) while the loop goes on, then judged and acted on; `then` runs after its
+    // evaluation. One runs at a time: those asked for meanwhile are merged into the next.
+    void evaluate(const std::string& why, bool reload_files, std::function<void()> then = {});
+    struct Check {
+        std::string why;
+        bool reload = false;
+        std::vector<std::function<void()>> then;
+    };
+    void begin_check(Check check);
+    // The facts of the check under way: judge them, act, and start the next check if one waits.
+    void finish_check(rules::Facts facts);
+    void request_handled(std::uint64_t id);
     void act_on_decision(const std::string& why, bool facts_changed, bool new_process);
     void shutdown(const std::string& why);
     // A verified client's request: acted on, answered `taken`, and its outcome awaited.
     void on_control(std::uint64_t id, ControlVerb verb, const ucred& peer);
-    void run_request(ControlVerb verb);
+    void run_request(ControlVerb verb, std::uint64_t id);
     // Answers the waiting clients whose outcome the state now shows.
     void answer_waiting(const nlohmann::json& now);
     void publish();
@@ -115,6 +129,10 @@ private:
     std::unique_ptr<HttpClient> m_http;
     std::unique_ptr<Supervisor> m_supervisor;
     std::unique_ptr<MachineWatch> m_watch;
+    std::unique_ptr<ProbeRun> m_probe_run;     // the check's probe child, while it runs
+    std::optional<Check> m_check;              // the check under way
+    std::vector<std::string> m_check_problems; // what its reload could not read
+    std::optional<Check> m_next_check;         // asked for while one was under way
 
     std::shared_ptr<const rules::RuleSet> m_rules;
     rules::Facts m_facts;
@@ -143,6 +161,7 @@ private:
         std::uint64_t id;
         std::string verb;
         nlohmann::json before; // the state when the request came
+        bool handled = false;  // its request is carried out (after the re-check it asked for)
     };
     std::vector<WaitingClient> m_waiting;
     std::unique_ptr<ControlServer> m_control; // last: it calls into everything above

@@ -132,3 +132,22 @@ TEST_CASE("root storage from /etc/containers/storage.conf", "[probes][containers
     CHECK(r.facts.get("container.llama-rocm-7.2.storage") == std::optional<std::string>("root"));
     CHECK(r.facts.get("image.0.storage") == std::optional<std::string>("root"));
 }
+
+TEST_CASE("an images.json over the cap is not read: failed, its images and containers unknown, the file named",
+          "[probes][containers]")
+{
+    TempDir dir;
+    fs::copy(k_hosts + "strix-fedora43-good/home", dir.path / "home", fs::copy_options::recursive);
+    const auto file = dir.path / "home/user/.local/share/containers/storage/overlay-images/images.json";
+    // Sparse: 60 MiB on paper, nothing on disk; the probe must not read a byte of it.
+    fs::resize_file(file, 60u << 20);
+    auto r = run(Host(dir.path));
+    CHECK(r.status.state == halo::rules::ProbeState::failed);
+    CHECK_THAT(r.status.reason, Catch::Contains("/home/user/.local/share/containers/storage/overlay-images/"
+                                                "images.json' is 60.0 MiB, more than the 8 MiB") &&
+                                    Catch::Contains("podman system check"));
+    CHECK(r.facts.keys_matching("container.*").empty());
+    CHECK(r.facts.keys_matching("image.*").empty());
+    CHECK(r.facts.unknown_reason("image.0.id"));
+    CHECK(r.facts.unknown_reason("container.llama-vulkan-radv.id"));
+}

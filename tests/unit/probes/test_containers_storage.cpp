@@ -117,3 +117,36 @@ TEST_CASE("image config file name: '=' and base64 of the digest", "[probes][cont
     CHECK(image_config_name("1711285e39ce67c6b42bb2fc53970027d7cb7fecf4ce767733932132884507ea") ==
           "=c2hhMjU2OjE3MTEyODVlMzljZTY3YzZiNDJiYjJmYzUzOTcwMDI3ZDdjYjdmZWNmNGNlNzY3NzMzOTMyMTMyODg0NTA3ZWE=");
 }
+
+TEST_CASE("storage metadata parsers bound nesting and entries", "[probes][containers_storage]")
+{
+    CHECK_THAT(parse_storage_images(std::string(1u << 20, '[')).error().message,
+               Catch::Equals("images.json holds an entry that is not an object"));
+    CHECK_THAT(parse_storage_images(R"([{"id":"a","names":)" + std::string(1u << 20, '[')).error().message,
+               Catch::Equals("images.json is nested deeper than 32 levels"));
+    std::string many = "[";
+    for (std::size_t i = 0; i <= k_max_storage_entries; ++i) many += R"({"id":"a"},)";
+    many.back() = ']';
+    CHECK_THAT(parse_storage_containers(many).error().message,
+               Catch::Equals("containers.json holds more than 1000 entries"));
+    many.erase(many.rfind(','));
+    many += ']';
+    CHECK(parse_storage_images(many)->size() == k_max_storage_entries);
+    // libpod's metadata string is parsed the same bounded way; broken, it only leaves the name out.
+    auto meta = parse_storage_containers(R"([{"id":"c","metadata":"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}])");
+    REQUIRE(meta.ok());
+    CHECK(meta->at(0).image_name.empty());
+    auto named = parse_storage_containers(R"([{"id":"c","metadata":"{\"image-name\":\"docker.io/x:1\"}"}])");
+    REQUIRE(named.ok());
+    CHECK(named->at(0).image_name == "docker.io/x:1");
+}
+
+TEST_CASE("a storage file over the cap: the reason names it, its size, the cap and what to do",
+          "[probes][containers_storage]")
+{
+    const std::string why =
+        storage_file_too_large("/home/u/.local/share/containers/storage/overlay-images/images.json", 60u << 20);
+    CHECK_THAT(why, Catch::StartsWith("'/home/u/.local/share/containers/storage/overlay-images/images.json' is "
+                                      "60.0 MiB, more than the 8 MiB halo-check reads"));
+    CHECK_THAT(why, Catch::Contains("podman system check"));
+}
