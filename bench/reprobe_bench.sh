@@ -3,8 +3,8 @@
 # its watchdog pings (WatchdogSec=2s, as in the report that found the stall) and its peak RSS
 # during each re-probe, for 60 MiB of '[' and 60 MiB of a valid-looking array (both over the cap:
 # not read), and 1,000 images in 7.9 MiB, at both caps (read, parsed, facts). Medians of RUNS
-# re-probes each; the idle ping cadence first (sd-event pings at 1/2 to 3/4 of the period), so
-# "added" is what a re-probe adds to it. Goals: added gap < period / 4, peak RSS < 64 MiB.
+# re-probes each; the idle ping cadence first (halo-checkd pings every eighth of the period), and
+# "added" is what a re-probe adds to it. Goals: largest gap < period / 4, peak RSS < 64 MiB.
 #   bench/reprobe_bench.sh [BUILD_DIR] [RUNS]      CHECKD=path measures another halo-checkd
 # (the "before" figure: main's binary, one or two runs: each costs ~25 s and gigabytes).
 set -eu
@@ -62,7 +62,7 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 
 sleep 8
 idle=$(pings_since 0 | tail -6 | max_gap)
-printf "watchdog period %d ms; idle: largest gap between pings %d ms (sd-event pings at 1/2 to 3/4 of it)\n" \
+printf "watchdog period %d ms; idle: largest gap between pings %d ms (pings every eighth of it)\n" \
     $((PERIOD_US / 1000)) "$idle"
 for case in ${CASES:-brackets array cap}; do
     : > "$T/gaps"; : > "$T/rss"; : > "$T/took"
@@ -80,7 +80,7 @@ for case in ${CASES:-brackets array cap}; do
         until [ "$(evals)" -gt "$before" ]; do kill -0 "$D" || exit 1; sleep 0.02; done
     done
     gap=$(median < "$T/gaps"); rss=$(median < "$T/rss"); took=$(median < "$T/took")
-    printf "%-4s MiB %-8s re-probe %5d ms (change to verdict, watch_quiet 200 ms)  largest ping gap %5d ms (added %5d ms, goal < %d)  peak RSS %6.1f MiB (goal < 64)   medians of %d; gaps %s\n" \
-        $(( $(stat -c %s "$T/$case") >> 20 )) "$case" "$took" "$gap" $((gap > idle ? gap - idle : 0)) $((PERIOD_US / 4000)) "$(echo "$rss / 1024" | bc -l)" "$RUNS" "$(tr '\n' ' ' < "$T/gaps")"
+    printf "%-4s MiB %-8s re-probe %5d ms (change to verdict, watch_quiet 200 ms)  largest ping gap %5d ms (goal < %d; added to idle %5d ms)  peak RSS %6.1f MiB (goal < 64)   medians of %d; gaps %s\n" \
+        $(( $(stat -c %s "$T/$case") >> 20 )) "$case" "$took" "$gap" $((PERIOD_US / 4000)) $((gap > idle ? gap - idle : 0)) "$(echo "$rss / 1024" | bc -l)" "$RUNS" "$(tr '\n' ' ' < "$T/gaps")"
 done
 grep -o "containers probe[^;]*" "$T/daemon.log" | head -1 || true

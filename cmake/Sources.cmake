@@ -122,4 +122,5 @@ set(HALO_CHECKD_SOURCES
   daemon/checkd/supervision.cpp
   daemon/checkd/supervisor.cpp
   daemon/checkd/supervisor_container.cpp
+  daemon/checkd/watchdog_pinger.cpp
   daemon/checkd/watchers.cpp)

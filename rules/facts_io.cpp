@@ -300,37 +300,42 @@ void mark_unreported_probes_unknown(Facts& facts, const std::string& origin)
     }
 }
 
+nlohmann::ordered_json facts_to_json(const Facts& facts)
+{
+    nlohmann::ordered_json root;
+    root["snapshot"] = {{"taken", facts.snapshot.taken},
+                        {"host", facts.snapshot.host},
+                        {"halo_check_version", facts.snapshot.halo_check_version}};
+    // The keys come sorted and unique: appended, not looked up (an ordered_json object finds
+    // a key by a linear search, which made thousands of images' facts quadratic).
+    nlohmann::ordered_json values = nlohmann::ordered_json::object();
+    nlohmann::ordered_json sources = nlohmann::ordered_json::object();
+    nlohmann::ordered_json unknown = nlohmann::ordered_json::object();
+    auto& value_list = values.get_ref<nlohmann::ordered_json::object_t&>();
+    auto& source_list = sources.get_ref<nlohmann::ordered_json::object_t&>();
+    for (const auto& [key, fact] : facts.all()) {
+        value_list.emplace_back(key, fact.value);
+        if (!fact.source.empty()) source_list.emplace_back(key, fact.source);
+    }
+    auto& unknown_list = unknown.get_ref<nlohmann::ordered_json::object_t&>();
+    for (const auto& [pattern, reason] : facts.unknown()) unknown_list.emplace_back(pattern, reason);
+    root["facts"] = std::move(values);
+    root["sources"] = std::move(sources);
+    root["unknown"] = std::move(unknown);
+    root["probes"] = nlohmann::ordered_json::object();
+    for (const auto& [name, status] : facts.probes()) {
+        root["probes"][name] = {{"status", std::string(to_string(status.state))},
+                                {"reason", status.reason},
+                                {"elapsed_ms", status.elapsed_ms}};
+    }
+    return root;
+}
+
 std::string serialize_facts(const Facts& facts, FactsFormat format)
 {
     if (format == FactsFormat::json) {
-        nlohmann::ordered_json root;
-        root["snapshot"] = {{"taken", facts.snapshot.taken},
-                            {"host", facts.snapshot.host},
-                            {"halo_check_version", facts.snapshot.halo_check_version}};
-        // The keys come sorted and unique: appended, not looked up (an ordered_json object finds
-        // a key by a linear search, which made thousands of images' facts quadratic).
-        nlohmann::ordered_json values = nlohmann::ordered_json::object();
-        nlohmann::ordered_json sources = nlohmann::ordered_json::object();
-        nlohmann::ordered_json unknown = nlohmann::ordered_json::object();
-        auto& value_list = values.get_ref<nlohmann::ordered_json::object_t&>();
-        auto& source_list = sources.get_ref<nlohmann::ordered_json::object_t&>();
-        for (const auto& [key, fact] : facts.all()) {
-            value_list.emplace_back(key, fact.value);
-            if (!fact.source.empty()) source_list.emplace_back(key, fact.source);
-        }
-        auto& unknown_list = unknown.get_ref<nlohmann::ordered_json::object_t&>();
-        for (const auto& [pattern, reason] : facts.unknown()) unknown_list.emplace_back(pattern, reason);
-        root["facts"] = std::move(values);
-        root["sources"] = std::move(sources);
-        root["unknown"] = std::move(unknown);
-        root["probes"] = nlohmann::ordered_json::object();
-        for (const auto& [name, status] : facts.probes()) {
-            root["probes"][name] = {{"status", std::string(to_string(status.state))},
-                                    {"reason", status.reason},
-                                    {"elapsed_ms", status.elapsed_ms}};
-        }
         // Invalid UTF-8 from a probe must not make the dump throw: replace it.
-        return root.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+        return facts_to_json(facts).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
     }
     toml::table snapshot;
     snapshot.insert("taken", facts.snapshot.taken);

@@ -12,6 +12,8 @@
 #include "common/result.hpp"
 #include "rules/facts.hpp"
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <string>
 #include <string_view>
 
@@ -32,5 +34,9 @@ Result<Facts> load_facts_file(const std::string& path);
 void mark_unreported_probes_unknown(Facts& facts, const std::string& origin);
 
 std::string serialize_facts(const Facts& facts, FactsFormat format);
+// The JSON form as a document, for a caller that embeds it (the daemon's state file) without
+// printing and parsing it again. Strings are as the probes gave them: dump with
+// error_handler_t::replace.
+nlohmann::ordered_json facts_to_json(const Facts& facts);
 
 } // namespace halo::rules

@@ -37,6 +37,10 @@ namespace halo::checkd {
 
 namespace {
 
+// What a probe or the engine printed may be invalid UTF-8: replaced, never a throw, wherever the
+// state is dumped.
+constexpr auto k_replace = nlohmann::ordered_json::error_handler_t::replace;
+
 std::string first_finding(const rules::Report& report, rules::Severity at_least)
 {
     for (const rules::Finding& f : report.findings) {
@@ -145,7 +149,9 @@ Manager::Manager(ManagerOptions options, app::Config config)
     if (r < 0) throw Fatal(fmt::format("Failed to create the event loop: {}", std::strerror(-r)));
     m_event.reset(e);
     // WATCHDOG=1 from the loop itself: if the loop wedges, systemd notices and restarts us.
-    sd_event_set_watchdog(e, 1);
+    auto pinger = WatchdogPinger::start(e);
+    if (!pinger) throw Fatal(pinger.error().message);
+    m_watchdog = std::move(*pinger);
     for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
         sd_event_source* s = nullptr;
         r = sd_event_add_signal(e, &s, sig, &Manager::on_signal, this);
@@ -552,7 +558,7 @@ void Manager::on_control(std::uint64_t id, ControlVerb verb, const ucred& peer)
     }
     m_log.daemon(LOG_INFO,
                  fmt::format("control request '{}' from uid {} (pid {})", to_string(verb), peer.uid, peer.pid));
-    nlohmann::json before = nlohmann::json::parse(state_json().dump(), nullptr, false);
+    nlohmann::json before = nlohmann::json::parse(state_json().dump(-1, ' ', false, k_replace), nullptr, false);
     // A client that hung up before hearing `taken` waits for nothing; its request still runs.
     if (m_control->reply(id, {ControlReplyKind::taken, fmt::format("pid {}", ::getpid())}, false))
         m_waiting.push_back({id, std::string(to_string(verb)), std::move(before)});
@@ -750,8 +756,7 @@ nlohmann::ordered_json Manager::state_json() const
     j["engine"] = engine;
     const nlohmann::ordered_json watch = m_watch->state_json();
     for (const auto& [k, v] : watch.items()) j[k] = v;
-    j["facts"] =
-        nlohmann::ordered_json::parse(rules::serialize_facts(m_facts, rules::FactsFormat::json), nullptr, false);
+    j["facts"] = rules::facts_to_json(m_facts);
     return j;
 }
 
@@ -764,7 +769,8 @@ void Manager::publish()
     }
     const nlohmann::ordered_json state = state_json();
     if (auto ok = m_store.write(state); !ok) m_log.daemon(LOG_WARNING, ok.error().message);
-    if (m_control && !m_waiting.empty()) answer_waiting(nlohmann::json::parse(state.dump(), nullptr, false));
+    if (m_control && !m_waiting.empty())
+        answer_waiting(nlohmann::json::parse(state.dump(-1, ' ', false, k_replace), nullptr, false));
     // Written or not, the lines so far have had their turn; the next line schedules the next.
     m_last_write = std::chrono::steady_clock::now();
     m_output_due = false;

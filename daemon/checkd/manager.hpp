@@ -25,6 +25,7 @@
 #include "daemon/checkd/probe_child.hpp"
 #include "daemon/checkd/sd_handles.hpp"
 #include "daemon/checkd/supervisor.hpp"
+#include "daemon/checkd/watchdog_pinger.hpp"
 #include "daemon/config.hpp"
 #include "daemon/state_store.hpp"
 #include "rules/evaluate.hpp"
@@ -122,6 +123,7 @@ private:
     app::Config m_config;
     SdEvent m_event;
     std::vector<SdEventSource> m_signal_sources;
+    std::unique_ptr<WatchdogPinger> m_watchdog;
     LogSink m_log;
     CallbackErrorsToLog m_callback_log; // before every part that owns a guarded callback
     app::StateStore m_store;
