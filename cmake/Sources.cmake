@@ -8,7 +8,8 @@ set(HALO_COMMON_SOURCES
   common/spelling.cpp
   common/text.cpp
   common/toml.cpp
-  common/toml_guard.cpp)
+  common/toml_guard.cpp
+  common/write_all.cpp)
 set(HALO_RULES_SOURCES
   rules/condition.cpp
   rules/condition_set.cpp

@@ -1,6 +1,7 @@
 #include "probes/isolation.hpp"
 
 #include "common/fd.hpp"
+#include "common/write_all.hpp"
 
 #include "probes/runner.hpp"
 #include "rules/facts_io.hpp"
@@ -23,19 +24,6 @@ namespace halo::probes {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-bool write_all(int fd, std::string_view data) noexcept
-{
-    while (!data.empty()) {
-        const ssize_t n = ::write(fd, data.data(), data.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return false;
-        }
-        data.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-}
 
 // The child's whole life. Never returns.
 [[noreturn]] void run_child(const ProbeInfo& probe, const ProbeContext& context, int write_fd) noexcept

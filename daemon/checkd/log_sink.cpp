@@ -1,6 +1,7 @@
 #include "daemon/checkd/log_sink.hpp"
 
 #include "common/clock.hpp"
+#include "common/write_all.hpp"
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 #include <systemd/sd-id128.h>
@@ -22,17 +23,8 @@ namespace halo::checkd {
 
 namespace {
 
-void write_all(int fd, std::string_view text) noexcept
-{
-    while (!text.empty()) {
-        const ssize_t n = ::write(fd, text.data(), text.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return; // a full or closed log is not worth dying for
-        }
-        text.remove_prefix(static_cast<std::size_t>(n));
-    }
-}
+// A full or closed log is not worth dying for: what could not be written is dropped.
+void write_log(int fd, std::string_view text) noexcept { (void)write_all(fd, text); }
 
 std::string one_line(std::string_view s)
 {
@@ -104,7 +96,7 @@ LogSink::LogSink(std::optional<std::string> export_path) : m_export_path(std::mo
     if (m_export_path) {
         m_export.reset(::open(m_export_path->c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
         if (!m_export) {
-            write_all(STDERR_FILENO, fmt::format("<4>halo-checkd: Failed to open journal export file '{}': {}; "
+            write_log(STDERR_FILENO, fmt::format("<4>halo-checkd: Failed to open journal export file '{}': {}; "
                                                  "entries go to stderr only\n",
                                                  *m_export_path, std::strerror(errno)));
         }
@@ -127,7 +119,7 @@ void LogSink::export_entry(std::string_view identifier, int priority, std::strin
                          one_line(message));
     for (const auto& [k, v] : fields) entry += fmt::format("{}={}\n", k, one_line(v));
     entry += "\n";
-    write_all(m_export.get(), entry);
+    write_log(m_export.get(), entry);
 }
 
 void LogSink::daemon(int priority, std::string_view message, const std::map<std::string, std::string>& fields)
@@ -144,7 +136,7 @@ void LogSink::daemon(int priority, std::string_view message, const std::map<std:
         for (std::string& s : strings) iov.push_back({s.data(), s.size()});
         if (sd_journal_sendv(iov.data(), static_cast<int>(iov.size())) >= 0) return;
     }
-    write_all(STDERR_FILENO, fmt::format("<{}>{}\n", priority, one_line(message)));
+    write_log(STDERR_FILENO, fmt::format("<{}>{}\n", priority, one_line(message)));
 }
 
 void LogSink::record(const JournalRecord& record)
@@ -171,7 +163,7 @@ void LogSink::record(const JournalRecord& record)
             entry += '\n';
         }
         entry += '\n';
-        write_all(m_export.get(), entry);
+        write_log(m_export.get(), entry);
     }
     if (m_journal_stderr) {
         std::vector<std::string> strings = fields;
@@ -180,7 +172,7 @@ void LogSink::record(const JournalRecord& record)
         for (std::string& f : strings) iov.push_back({f.data(), f.size()});
         if (sd_journal_sendv(iov.data(), static_cast<int>(iov.size())) >= 0) return;
     }
-    write_all(STDERR_FILENO, record_line(record));
+    write_log(STDERR_FILENO, record_line(record));
 }
 
 std::string record_line(const JournalRecord& record)
@@ -213,7 +205,7 @@ void LogSink::engine_line(std::string_view line)
         if (n >= 0 || errno == EAGAIN) return;
         m_stream.reset(); // journald went away: fall back to stderr
     }
-    write_all(STDERR_FILENO, fmt::format("<{}>{}: {}\n", priority, m_engine_identifier, one_line(line)));
+    write_log(STDERR_FILENO, fmt::format("<{}>{}: {}\n", priority, m_engine_identifier, one_line(line)));
 }
 
 } // namespace halo::checkd

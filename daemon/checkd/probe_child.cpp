@@ -1,5 +1,6 @@
 #include "daemon/checkd/probe_child.hpp"
 
+#include "common/write_all.hpp"
 #include "daemon/checkd/callback_guard.hpp"
 #include "probes/isolation.hpp"
 #include "probes/registry.hpp"
@@ -24,19 +25,6 @@ namespace halo::checkd {
 namespace {
 
 constexpr std::chrono::milliseconds k_kill_grace{1000};
-
-bool write_all(int fd, std::string_view data) noexcept
-{
-    while (!data.empty()) {
-        const ssize_t n = ::write(fd, data.data(), data.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return false;
-        }
-        data.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-}
 
 // The child's whole life. Never returns.
 [[noreturn]] void run_child(const probes::ProbeContext& context, int write_fd, pid_t parent) noexcept
