@@ -24,6 +24,7 @@ set(HALO_RULES_SOURCES
   rules/log_title.cpp
   rules/rule.cpp
   rules/rule_file.cpp
+  rules/rule_file_pieces.cpp
   rules/rule_loader.cpp
   rules/version.cpp
   rules/views.cpp)

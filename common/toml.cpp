@@ -6,19 +6,39 @@
 
 namespace halo {
 
-Result<toml::table> parse_toml(std::string_view text, std::string_view origin)
+namespace {
+
+Result<toml::table> parse_guarded(std::string_view guarded, std::string_view origin)
 {
-    auto guarded = prepare_toml_input(text, origin);
-    if (!guarded) return guarded.error();
     toml::table root;
     try {
-        root = toml::parse(*guarded, origin);
+        // No source path: every node would hold a counted reference to it, and messages name
+        // `origin` themselves.
+        root = toml::parse(guarded);
     } catch (const toml::parse_error& e) {
         return Error{fmt::format("{}: {}; fix the TOML syntax", toml_where(origin, e.source()), e.description())};
     }
     restore_toml_strings(root);
     return root;
 }
+
+} // namespace
+
+Result<toml::table> parse_toml(std::string_view text, std::string_view origin)
+{
+    auto guarded = prepare_toml_input(text, origin);
+    if (!guarded) return guarded.error();
+    return parse_guarded(*guarded, origin);
+}
+
+Result<GuardedToml> GuardedToml::guard(std::string_view text, std::string_view origin)
+{
+    auto guarded = prepare_toml_input(text, origin);
+    if (!guarded) return guarded.error();
+    return GuardedToml(std::move(*guarded), origin);
+}
+
+Result<toml::table> GuardedToml::parse(std::string_view piece) const { return parse_guarded(piece, m_origin); }
 
 std::string toml_where(std::string_view origin, const toml::source_region& region)
 {

@@ -1,6 +1,7 @@
 #include "rules/feed_file.hpp"
 
 #include "common/toml.hpp"
+#include "rules/rule_file_pieces.hpp"
 #include "rules/version.hpp"
 
 #include <fmt/core.h>
@@ -13,20 +14,27 @@ namespace {
 
 constexpr std::string_view k_feed_fields[] = {"name", "version", "published", "expires", "min_halo_check"};
 
-Error field_error(const std::string& origin, const toml::source_region& at, const std::string& what)
+// Where a node of the [feed] table begins: `origin:line:col`, the line counted in the whole
+// document though the table was parsed from a piece of it.
+struct FeedWhere {
+    std::string_view origin;
+    std::size_t first_line = 1; // of the piece the table was parsed from
+};
+
+Error field_error(const FeedWhere& where, const toml::source_region& at, const std::string& what)
 {
-    return Error{fmt::format("{}: [feed] {}", toml_where(origin, at), what)};
+    return Error{
+        fmt::format("{}:{}:{}: [feed] {}", where.origin, at.begin.line + where.first_line - 1, at.begin.column, what)};
 }
 
-Result<std::chrono::sys_seconds> date_time_field(const toml::table& feed, std::string_view key,
-                                                 const std::string& origin)
+Result<std::chrono::sys_seconds> date_time_field(const toml::table& feed, std::string_view key, const FeedWhere& where)
 {
     const toml::node* node = feed.get(key);
     if (!node)
-        return field_error(origin, feed.source(), fmt::format("lacks '{}' (a date-time: 2026-12-01T00:00:00Z)", key));
+        return field_error(where, feed.source(), fmt::format("lacks '{}' (a date-time: 2026-12-01T00:00:00Z)", key));
     const auto* value = node->as_date_time();
     if (!value || !value->get().offset)
-        return field_error(origin, node->source(),
+        return field_error(where, node->source(),
                            fmt::format("'{}' must be a date-time with a time zone (2026-12-01T00:00:00Z)", key));
     const toml::date_time& dt = value->get();
     using namespace std::chrono;
@@ -35,13 +43,36 @@ Result<std::chrono::sys_seconds> date_time_field(const toml::table& feed, std::s
     return local - minutes{dt.offset->minutes};
 }
 
+// The document's top level as far as its [feed] table: a feed's header comes before its
+// thousands of entries, and they need not be parsed to read it. The whole document when a piece
+// does not parse, so that the error names the right line.
+struct TopLevel {
+    toml::table root;
+    std::size_t first_line = 1;
+};
+
+Result<TopLevel> read_until_feed_table(std::string_view text, const std::string& origin)
+{
+    auto guarded = GuardedToml::guard(text, origin);
+    if (!guarded) return guarded.error();
+    for (const TextPiece& piece : split_at_entry_headers(guarded->text(), k_entry_kinds)) {
+        auto root = guarded->parse(piece.text);
+        if (!root) break;
+        if (root->contains("feed")) return TopLevel{std::move(*root), piece.first_line};
+    }
+    auto root = guarded->parse(guarded->text());
+    if (!root) return root.error();
+    return TopLevel{std::move(*root), 1};
+}
+
 } // namespace
 
 Result<FeedHeader> parse_feed_header(std::string_view text, const std::string& origin)
 {
-    auto root = parse_toml(text, origin);
-    if (!root) return root.error();
-    const toml::node* node = root->get("feed");
+    auto top = read_until_feed_table(text, origin);
+    if (!top) return top.error();
+    const FeedWhere where{origin, top->first_line};
+    const toml::node* node = top->root.get("feed");
     if (!node || !node->is_table())
         return Error{fmt::format("{}: not a feed: it has no [feed] table (name, version, published, expires, "
                                  "min_halo_check); see docs/feed.md",
@@ -49,26 +80,26 @@ Result<FeedHeader> parse_feed_header(std::string_view text, const std::string& o
     const toml::table& feed = *node->as_table();
     for (const auto& [key, value] : feed) {
         if (std::find(std::begin(k_feed_fields), std::end(k_feed_fields), key.str()) == std::end(k_feed_fields))
-            return field_error(origin, key.source(), fmt::format("unknown field '{}'", key.str()));
+            return field_error(where, key.source(), fmt::format("unknown field '{}'", key.str()));
     }
     FeedHeader header;
     const auto* name = feed.get_as<std::string>("name");
-    if (!name || name->get().empty()) return field_error(origin, feed.source(), "lacks 'name' (a string)");
+    if (!name || name->get().empty()) return field_error(where, feed.source(), "lacks 'name' (a string)");
     header.name = name->get();
     const auto* version = feed.get_as<std::int64_t>("version");
     if (!version || version->get() < 1)
-        return field_error(origin, feed.source(), "lacks 'version' (an integer from 1, one higher each release)");
+        return field_error(where, feed.source(), "lacks 'version' (an integer from 1, one higher each release)");
     header.version = version->get();
-    auto published = date_time_field(feed, "published", origin);
+    auto published = date_time_field(feed, "published", where);
     if (!published) return published.error();
-    auto expires = date_time_field(feed, "expires", origin);
+    auto expires = date_time_field(feed, "expires", where);
     if (!expires) return expires.error();
-    if (*expires <= *published) return field_error(origin, feed.source(), "'expires' is not after 'published'");
+    if (*expires <= *published) return field_error(where, feed.source(), "'expires' is not after 'published'");
     header.published = *published;
     header.expires = *expires;
     const auto* min = feed.get_as<std::string>("min_halo_check");
     if (!min || min->get().empty())
-        return field_error(origin, feed.source(), "lacks 'min_halo_check' (the oldest halo-check release it is for)");
+        return field_error(where, feed.source(), "lacks 'min_halo_check' (the oldest halo-check release it is for)");
     header.min_halo_check = min->get();
     return header;
 }

@@ -4,6 +4,7 @@
 #include "common/toml.hpp"
 #include "rules/fact_catalogue.hpp"
 #include "rules/log_title.hpp"
+#include "rules/rule_file_pieces.hpp"
 
 #include <fmt/core.h>
 
@@ -11,6 +12,7 @@
 #include <memory>
 #include <regex>
 #include <span>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace halo::rules {
@@ -22,12 +24,8 @@ constexpr std::string_view k_rule_fields[] = {"id",    "severity", "title", "exp
 constexpr std::string_view k_known_good_fields[] = {"id", "title", "explain", "links", "since", "when"};
 constexpr std::string_view k_log_pattern_fields[] = {"id",  "regex", "severity", "title", "explain",
                                                      "fix", "links", "since",    "when",  "source"};
-constexpr std::string_view k_top_level[] = {"rule", "known_good", "log_pattern", "disable"};
 
-SourceLocation location(const std::string& origin, const toml::source_region& region)
-{
-    return {origin, static_cast<int>(region.begin.line), static_cast<int>(region.begin.column)};
-}
+constexpr auto& k_top_level = k_entry_kinds;
 
 // Collects diagnostics for one file; each message starts with file:line:col.
 class FileParser {
@@ -39,17 +37,23 @@ public:
     void error(const toml::source_region& at, const std::string& what)
     {
         ++m_errors;
-        m_out.diagnostics.push_back(
-            {Diagnostic::Level::error, fmt::format("{}: {}", location(m_origin, at).str(), what)});
+        m_out.diagnostics.push_back({Diagnostic::Level::error, fmt::format("{}: {}", location(at).str(), what)});
     }
     void warning(const toml::source_region& at, const std::string& what)
     {
-        m_out.diagnostics.push_back(
-            {Diagnostic::Level::warning, fmt::format("{}: {}", location(m_origin, at).str(), what)});
+        m_out.diagnostics.push_back({Diagnostic::Level::warning, fmt::format("{}: {}", location(at).str(), what)});
     }
 
-    void parse(const toml::table& root)
+    void reserve(std::size_t entries)
     {
+        m_out.entries.rules.reserve(entries);
+        m_ids.reserve(entries);
+    }
+
+    // `first_line`: the line of the whole file that the parsed piece starts at.
+    void parse(const toml::table& root, std::size_t first_line = 1)
+    {
+        m_line_offset = static_cast<int>(first_line) - 1;
         for (const auto& [key, node] : root) {
             const std::string_view name = key.str();
             if (!m_own_table.empty() && name == m_own_table) continue;
@@ -65,7 +69,7 @@ public:
                 error(node.source(), fmt::format("'{}' must be an array of tables: write [[{}]]", name, name));
                 continue;
             }
-            if (name == "rule") {
+            if (name == "rule" && entries->size() > 1) {
                 m_out.entries.rules.reserve(m_out.entries.rules.size() + entries->size());
                 m_ids.reserve(m_ids.size() + entries->size());
             }
@@ -80,6 +84,11 @@ public:
     }
 
 private:
+    SourceLocation location(const toml::source_region& region) const
+    {
+        return {m_origin, static_cast<int>(region.begin.line) + m_line_offset, static_cast<int>(region.begin.column)};
+    }
+
     std::optional<std::string> string_field(const toml::table& t, std::string_view key, const std::string& what,
                                             bool required)
     {
@@ -309,7 +318,7 @@ private:
         rule.severity = *severity;
         rule.title = std::move(*title);
         rule.fix = fix.value_or("");
-        rule.where = location(m_origin, t.source());
+        rule.where = location(t.source());
         m_out.entries.rules.push_back(std::move(rule));
     }
 
@@ -328,7 +337,7 @@ private:
         if (!id || !title || error_count() != errors_before) return;
         good.id = std::move(*id);
         good.title = std::move(*title);
-        good.where = location(m_origin, t.source());
+        good.where = location(t.source());
         m_out.entries.known_good.push_back(std::move(good));
     }
 
@@ -377,7 +386,7 @@ private:
         p.regex_text = std::move(*regex);
         p.severity = *severity;
         p.title = std::move(*title);
-        p.where = location(m_origin, t.source());
+        p.where = location(t.source());
         m_out.entries.log_patterns.push_back(std::move(p));
     }
 
@@ -400,7 +409,44 @@ private:
     std::string_view m_own_table;
     std::unordered_set<std::string> m_ids; // hashed: a feed has thousands of ids
     std::size_t m_errors = 0;
+    int m_line_offset = 0;
 };
+
+// Whether a parsed piece's top-level names are new, or arrays of tables (from [[name]] headers)
+// that extend the same arrays of the pieces before: anything else (a table defined in two
+// pieces, an inline array that a header extends) is for the whole document's parse to judge.
+bool extends_cleanly(const toml::table& root, std::unordered_map<std::string, bool>& defined)
+{
+    for (const auto& [key, node] : root) {
+        const toml::array* array = node.as_array();
+        const bool from_headers =
+            array && array->is_array_of_tables() &&
+            std::none_of(array->begin(), array->end(), [](const toml::node& n) { return n.as_table()->is_inline(); });
+        auto [it, added] = defined.try_emplace(std::string(key.str()), from_headers);
+        if (!added && !(it->second && from_headers)) return false;
+    }
+    return true;
+}
+
+// The file read one entry at a time (rules/rule_file_pieces.hpp), or nothing when a piece does
+// not parse or does not extend the others cleanly: then the whole document's parse decides, and
+// its messages name the right place.
+std::optional<RulesFile> parse_in_pieces(const GuardedToml& guarded, const std::string& origin, bool lint,
+                                         std::string_view own_table)
+{
+    const std::vector<TextPiece> pieces = split_at_entry_headers(guarded.text(), k_entry_kinds);
+    if (pieces.size() < 2) return std::nullopt;
+    RulesFile out;
+    FileParser parser(origin, out, lint, own_table);
+    parser.reserve(pieces.size());
+    std::unordered_map<std::string, bool> defined;
+    for (const TextPiece& piece : pieces) {
+        auto root = guarded.parse(piece.text);
+        if (!root || !extends_cleanly(*root, defined)) return std::nullopt;
+        parser.parse(*root, piece.first_line);
+    }
+    return out;
+}
 
 } // namespace
 
@@ -413,12 +459,21 @@ bool RulesFile::has_errors() const
 RulesFile parse_rules_file(std::string_view text, const std::string& origin, bool lint, std::string_view own_table)
 {
     RulesFile out;
-    auto root = parse_toml(text, origin);
-    if (!root) {
-        out.diagnostics.push_back({Diagnostic::Level::error, root.error().message});
+    auto guarded = GuardedToml::guard(text, origin);
+    if (!guarded) {
+        out.diagnostics.push_back({Diagnostic::Level::error, guarded.error().message});
         return out;
     }
-    FileParser(origin, out, lint, own_table).parse(*root);
+    if (auto pieces = parse_in_pieces(*guarded, origin, lint, own_table)) {
+        out = std::move(*pieces);
+    } else {
+        auto root = guarded->parse(guarded->text());
+        if (!root) {
+            out.diagnostics.push_back({Diagnostic::Level::error, root.error().message});
+            return out;
+        }
+        FileParser(origin, out, lint, own_table).parse(*root);
+    }
     // A file with errors is rejected whole: half a file could disable a rule by omission.
     if (out.has_errors()) {
         out.entries = {};

@@ -41,6 +41,22 @@ TEST_CASE("a bad [feed] table is an error with the place and the fix", "[rules][
     CHECK_THAT(parse_feed_header(local, "f.toml").error().message, Catch::Contains("with a time zone"));
 }
 
+TEST_CASE("a [feed] table after the entries is read, its errors at their lines", "[rules][feed]")
+{
+    const std::string rule =
+        "[[rule]]\nid = \"r\"\nseverity = \"info\"\ntitle = \"t\"\nwhen = { \"host.os.id\" = \"*\" }\n";
+    const std::string header = "[feed]\nname = \"t\"\nversion = 4\npublished = 2026-11-01T00:00:00Z\n"
+                               "expires = 2027-02-01T00:00:00Z\nmin_halo_check = \"0.1.0\"\n";
+    auto feed = parse_feed(rule + rule + header, "f.toml");
+    REQUIRE(feed);
+    CHECK(feed->header.version == 4);
+    CHECK(feed->rules.has_errors()); // the duplicate id: the entries were read too
+    auto late = parse_feed_header(rule + header + "colour = 1\n", "f.toml");
+    CHECK_THAT(late.error().message, Catch::Contains("f.toml:12:1: [feed] unknown field 'colour'"));
+    CHECK_THAT(parse_feed_header(rule + "[[rule]]\nid = \n" + header, "f.toml").error().message,
+               Catch::StartsWith("f.toml:7:6:"));
+}
+
 TEST_CASE("min_halo_check orders as versions do", "[rules][feed]")
 {
     FeedHeader h;

@@ -151,3 +151,68 @@ TEST_CASE("rules files: toml++ defects are parse errors", "[rules][rule_file]")
     RulesFile uni = parse_rules_file("[[rule]]\ni =0\"\"\"\"\"e\xEF\xBB\xAA\"\"\"\"\"\"\"\"\"veriti", "u.toml");
     CHECK(uni.has_errors());
 }
+
+// A file is read one entry at a time (rules/rule_file_pieces.hpp) and, whenever that cannot be
+// trusted, whole: each case here must read as the whole document does.
+TEST_CASE("rules files read entry by entry mean what the whole document means", "[rules][rule_file]")
+{
+    const std::string entry = "severity = \"info\"\ntitle = \"t\"\nwhen = { \"kernel.release\" = \"1\" }\n";
+    SECTION("a header line inside a multi-line string is text")
+    {
+        RulesFile file = parse_rules_file(
+            "[[rule]]\nid = \"a\"\n" + entry + "explain = \"\"\"\n[[rule]]\nid = \"b\"\n\"\"\"\n", "s.toml", false);
+        INFO(messages(file.diagnostics));
+        REQUIRE_FALSE(file.has_errors());
+        REQUIRE(file.entries.rules.size() == 1);
+        CHECK(file.entries.rules[0].explain == "[[rule]]\nid = \"b\"\n");
+    }
+    SECTION("a sub-table after another kind's entry belongs to the last rule")
+    {
+        RulesFile file = parse_rules_file("[[rule]]\nid = \"a\"\nseverity = \"info\"\ntitle = \"t\"\n"
+                                          "[[known_good]]\nid = \"g\"\ntitle = \"t\"\nwhen = { \"x.y\" = \"1\" }\n"
+                                          "[rule.when]\n\"kernel.release\" = \"1\"\n",
+                                          "s.toml", false);
+        INFO(messages(file.diagnostics));
+        REQUIRE_FALSE(file.has_errors());
+        REQUIRE(file.entries.rules.size() == 1);
+        CHECK(file.entries.rules[0].when.size() == 1);
+        CHECK(file.entries.known_good.size() == 1);
+    }
+    SECTION("a table defined twice, in two entries' pieces, is an error at the second")
+    {
+        RulesFile file =
+            parse_rules_file("[own]\nx = 1\n[[rule]]\nid = \"a\"\n" + entry + "[own]\ny = 2\n", "s.toml", false, "own");
+        REQUIRE(file.has_errors());
+        CHECK_THAT(messages(file.diagnostics), Catch::StartsWith("s.toml:8:"));
+    }
+    SECTION("an inline array of rules that a header extends is an error")
+    {
+        const std::string inline_rule =
+            "rule = [{ id = \"a\", severity = \"info\", title = \"t\", when = { \"kernel.release\" = \"1\" } }]\n";
+        REQUIRE_FALSE(parse_rules_file(inline_rule, "s.toml", false).has_errors());
+        RulesFile file = parse_rules_file(inline_rule + "[[rule]]\nid = \"b\"\n" + entry, "s.toml", false);
+        REQUIRE(file.has_errors());
+        CHECK_THAT(messages(file.diagnostics), Catch::StartsWith("s.toml:2:"));
+        CHECK(file.entries.rules.empty());
+    }
+    SECTION("an error in the tenth entry names its line in the file")
+    {
+        std::string text;
+        for (int i = 0; i < 10; ++i) text += "[[rule]]\nid = \"r" + std::to_string(i) + "\"\n" + entry;
+        text += "[[rule]]\nid = \"bad\"\nseverity = \"fatal\"\n";
+        RulesFile file = parse_rules_file(text, "s.toml", false);
+        REQUIRE(file.has_errors());
+        CHECK_THAT(messages(file.diagnostics), Catch::Contains("s.toml:53:12: rule 'bad': unknown severity 'fatal'"));
+        RulesFile syntax = parse_rules_file(text + "[[rule]]\nid = \n", "s.toml", false);
+        REQUIRE(syntax.has_errors());
+        CHECK_THAT(messages(syntax.diagnostics), Catch::StartsWith("s.toml:55:6:"));
+    }
+    SECTION("entries keep their places in the file")
+    {
+        RulesFile file = parse_rules_file(
+            "# a comment\n\n[[rule]]\nid = \"a\"\n" + entry + "\n[[rule]]\nid = \"b\"\n" + entry, "s.toml", false);
+        REQUIRE(file.entries.rules.size() == 2);
+        CHECK(file.entries.rules[0].where.str() == "s.toml:3:1");
+        CHECK(file.entries.rules[1].where.str() == "s.toml:9:1");
+    }
+}
