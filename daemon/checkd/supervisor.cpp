@@ -238,6 +238,12 @@ bool Supervisor::mark_unhealthy(const std::string& reason)
     return true;
 }
 
+void Supervisor::set_api_checks(bool enabled, std::string model)
+{
+    m_api_wanted = enabled;
+    m_api_model = std::move(model);
+}
+
 bool Supervisor::smoke(std::string& why_not)
 {
     if (auto refusal = smoke_refusal(m_status.state, m_smoke_request.has_value())) {
@@ -696,6 +702,8 @@ void Supervisor::cancel_checks()
     m_health_request.reset();
     m_smoke_request.reset();
     m_slots_request.reset();
+    m_api_run.reset(); // cancels its request; no results from an engine that is going
+    m_api_due = false;
     disarm(m_health_timer);
     disarm(m_idle_smoke_timer);
 }
@@ -769,7 +777,11 @@ void Supervisor::on_health(const HttpResponse& r)
     }
     if (d.event) apply(*d.event, std::move(d.reason));
     else if (d.liveness_failures != failures_before) publish();
-    if (d.outcome == HealthOutcome::ready) run_smoke();
+    if (d.outcome == HealthOutcome::ready) {
+        // The API checks wait for the smoke test, so neither's timing includes the other.
+        m_api_due = true;
+        run_smoke();
+    }
     if (d.next_poll) arm_timer(m_health_timer, duration_cast<microseconds>(*d.next_poll), &Supervisor::on_health_timer);
 }
 
@@ -803,7 +815,8 @@ int Supervisor::on_idle_smoke_timer(sd_event_source*, uint64_t, void* userdata) 
 
 void Supervisor::idle_smoke_due()
 {
-    if (m_status.state != app::EngineState::ready || m_smoke_request || m_slots_request) return arm_idle_smoke();
+    if (m_status.state != app::EngineState::ready || m_smoke_request || m_slots_request || m_api_run)
+        return arm_idle_smoke();
     auto id = m_http.request(m_config.base_url + "/slots", {}, smoke_request_headers(m_keys.send),
                              std::chrono::milliseconds(5000), [this](const HttpResponse& r) {
                                  (void)guard_callback(
@@ -845,6 +858,7 @@ void Supervisor::on_smoke(const HttpResponse& r)
             {{"HALO_SMOKE_LATENCY_MS", fmt::format("{:.1f}", f.latency_ms)},
              {"HALO_SMOKE_PREDICTED_PER_SECOND", fmt::format("{:.2f}", f.predicted_per_second)}});
         publish();
+        run_api_checks();
         return;
     }
     if (auto refused = smoke_refused_reason(r.status, m_status.state, process_running(), m_keys.source)) {
@@ -853,7 +867,36 @@ void Supervisor::on_smoke(const HttpResponse& r)
         kill_for_restart(*reason);
     } else {
         publish();
+        run_api_checks();
     }
+}
+
+// ---- engine API checks ------------------------------------------------------------------------
+
+void Supervisor::run_api_checks()
+{
+    if (!m_api_due || m_status.state != app::EngineState::ready) return;
+    m_api_due = false;
+    if (!m_api_wanted || m_api_run) return;
+    ApiRunTarget target{m_config.base_url, m_api_model, m_keys.send, m_config.smoke_timeout};
+    m_api_run = std::make_unique<ApiCheckRun>(m_http, std::move(target), [this](app::ApiResults results) {
+        // A throw stops here: the run that calls back is gone by then. The engine serves on;
+        // the next ready runs the checks again.
+        guard_callback("supervisor.on_api_checks", 0, [&] { on_api_checks(std::move(results)); });
+    });
+    m_api_run->start();
+}
+
+void Supervisor::on_api_checks(app::ApiResults results)
+{
+    // Destroyed after this returns: the run touches nothing once it has called back.
+    auto finished = std::move(m_api_run);
+    results.at = now_rfc3339(TimePrecision::milliseconds);
+    const std::string line = app::api_status_line(results);
+    m_status.api = std::move(results);
+    m_log.daemon(LOG_INFO, fmt::format("engine {} API checks: {}", m_config.name, line),
+                 {{"HALO_API_CHECKS", line}});
+    publish();
 }
 
 } // namespace halo::checkd
