@@ -1,6 +1,7 @@
 #!/bin/bash
-# halo-checkd runs the engine API checks after each ready of the real llama-server, when
-# [client] kind = "claude-code": the state file holds the five results (models, messages,
+# halo-checkd runs the engine API checks after each ready of the real llama-server: never with
+# [client] kind = "none", with no [client] table when the client probe found Claude Code's
+# settings pointing at the engine, always with kind = "claude-code". The state file holds the five results (models, messages,
 # messages-stream, count-tokens, auth), the facts judged hold engine.api.* and engine.build from
 # /props, and `halo-check status` says "api: …". A proxy in front of the engine (the daemon's
 # health_url, and so its requests, go through it) then cuts every stream short: after the next
@@ -45,6 +46,34 @@ events() { grep -c "^MESSAGE_ID=$MID$" "$T/daemon.export" 2>/dev/null; }
 start_proxy pass
 real_config ", \"--api-key\", \"$KEY\"" "health_url = \"http://127.0.0.1:$PROXY_PORT/health\""
 sed -i 's/^smoke_timeout = .*/smoke_timeout = "5s"/' "$T/config.toml"
+cp "$T/config.toml" "$T/config.auto"
+# The client probe's finding, as a facts file gives it: Claude Code's settings point at the engine.
+sed 's/^\[facts\]$/[facts]\n"client.kind" = "claude-code"\n"client.claude_code.points_at_engine" = "true"/' \
+    "$DATA/facts/ok-vulkan-radv.toml" > "$T/facts-client.toml"
+grep -q '^"client.claude_code.points_at_engine" = "true"$' "$T/facts-client.toml" || fail "test setup: client facts"
+smoke_done() { wait_file_has "$STATE/state.json" '"smoke_last_good": {' 120; }
+
+# 0. [client] kind = "none": no checks, whatever the client probe found; no [client] (auto):
+#    the checks run because the facts say Claude Code points at the engine.
+printf '\n[client]\nkind = "none"\n' >> "$T/config.toml"
+start_daemon "$T/facts-client.toml"
+wait_for ready 300
+smoke_done
+sleep 1 # the checks would have run within this
+[ -z "$(api_at)" ] || fail "kind = none ran the API checks: $(sj 'j["engine"]["api"]')"
+stop_daemon || fail "daemon exit code"
+pass "[client] kind = none: no API checks"
+rm -f "$STATE/state.json"
+cp "$T/config.auto" "$T/config.toml"
+start_daemon "$T/facts-client.toml"
+wait_for ready 300
+wait_api ""
+[ "$(status_of messages)" = pass ] || fail "auto: messages is '$(status_of messages)'"
+stop_daemon || fail "daemon exit code"
+pass "no [client] table: the checks run when Claude Code's settings point at the engine"
+rm -f "$STATE/state.json"
+
+cp "$T/config.auto" "$T/config.toml"
 printf '\n[client]\nkind = "claude-code"\n' >> "$T/config.toml"
 "$HELPERS/notify_listener" "$T/notify.sock" "$WATCHDOG_US" -- \
     "$CHECKD" --config "$T/config.toml" --facts "$DATA/facts/ok-vulkan-radv.toml" --state-dir "$STATE" \
