@@ -300,7 +300,8 @@ void parse_feed(Parser& p, const toml::table& t, FeedConfig& f)
 
 void parse_client(Parser& p, const toml::table& t, ClientConfig& c)
 {
-    p.unknown_keys(t, "client", {"kind"});
+    p.unknown_keys(t, "client", {"kind", "cache_check_interval"});
+    p.duration(t, "cache_check_interval", "client", c.cache_check_interval, true);
     if (auto s = p.string(t, "kind", "client")) {
         if (*s == "auto") c.kind = ClientKind::auto_detect;
         else if (*s == "claude-code") c.kind = ClientKind::claude_code;

@@ -97,6 +97,8 @@ std::string_view to_string(ClientKind kind) noexcept;
 
 struct ClientConfig {
     ClientKind kind = ClientKind::auto_detect;
+    // cache-reuse (prompt-sized) this often while the checks are wanted; zero: never (default).
+    Duration cache_check_interval{0};
 };
 
 struct Config {

@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <charconv>
 #include <map>
 
@@ -101,6 +102,58 @@ ApiCheck transport_failure(const std::string& id, const std::string& what, const
 {
     return ApiCheck{id, ApiCheckStatus::fail, what + ": " + error,
                     "Claude Code needs a complete answer within its timeout; see the engine's log", 0};
+}
+
+std::optional<ApiCheck> cache_reuse_context_too_small(long n_ctx)
+{
+    if (n_ctx <= 0 || n_ctx >= 1536) return std::nullopt;
+    return ApiCheck{"cache-reuse", ApiCheckStatus::skip,
+                    fmt::format("the engine's context ({} tokens) is too small for a ~1K-token prefix", n_ctx), "", 0};
+}
+
+long cache_prefix_tokens(long n_ctx)
+{
+    // Half the context, 1K to 8K tokens: enough to time, cheap to repeat.
+    return std::min(std::clamp(n_ctx > 0 ? n_ctx / 2 : 1024L, 1024L, 8192L), n_ctx > 0 ? n_ctx - 128 : 8192L);
+}
+
+json cache_sample_request(const std::string& model)
+{
+    json counted = billing_request(model, k_cache_nonce_first, k_cache_sample_words);
+    counted.erase("max_tokens");
+    return counted;
+}
+
+int cache_prefix_words(long target_tokens, const ApiAnswer& counted)
+{
+    // Words per token differ by tokenizer: the sample's count says how many this one makes.
+    double tokens_per_word = 1.0;
+    const json j = json::parse(counted.body, nullptr, false);
+    if (counted.status == 200 && j.is_object() && j.contains("input_tokens") && j["input_tokens"].is_number_integer() &&
+        j["input_tokens"].get<long>() > 0)
+        tokens_per_word = static_cast<double>(j["input_tokens"].get<long>()) / k_cache_sample_words;
+    return std::max(64, static_cast<int>(static_cast<double>(target_tokens) / tokens_per_word));
+}
+
+ApiCheck judge_cache_answers(const ApiAnswer& first, const ApiAnswer& second, double wall_ms, long n_ctx)
+{
+    if (first.status != 200 || second.status != 200) {
+        const ApiAnswer& bad = first.status != 200 ? first : second;
+        return ApiCheck{"cache-reuse", ApiCheckStatus::fail,
+                        fmt::format("HTTP {}: {}", bad.status, answer_error_text(bad)), "See the engine's log", 0};
+    }
+    const json j = json::parse(second.body, nullptr, false);
+    if (!j.is_object() || !j.contains("usage") || !j["usage"].is_object())
+        return ApiCheck{"cache-reuse", ApiCheckStatus::skip, "the answer carries no usage figures", "", 0};
+    const json& u = j["usage"];
+    const auto count = [&u](const char* key) {
+        return u.contains(key) && u[key].is_number_integer() ? u[key].get<long>() : 0L;
+    };
+    double prompt_ms = wall_ms;
+    if (j.contains("timings") && j["timings"].is_object() && j["timings"].contains("prompt_ms") &&
+        j["timings"]["prompt_ms"].is_number())
+        prompt_ms = j["timings"]["prompt_ms"].get<double>();
+    return judge_cache_reuse(count("input_tokens"), count("cache_read_input_tokens"), prompt_ms, n_ctx);
 }
 
 const std::vector<std::string>& daemon_api_check_ids()

@@ -47,6 +47,20 @@ std::vector<std::string> sse_data_lines(std::string_view body);
 // and why nothing came back.
 ApiCheck transport_failure(const std::string& id, const std::string& what, const std::string& error);
 
+// cache-reuse, in steps both programs send: a skip when the context cannot hold a ~1K-token
+// prefix; the prefix's size (half the context, 1K to 8K tokens); the sample whose count gives the
+// tokenizer's tokens per word; the words of each call; the judgement of the second answer.
+std::optional<ApiCheck> cache_reuse_context_too_small(long n_ctx);
+long cache_prefix_tokens(long n_ctx);
+inline constexpr int k_cache_sample_words = 256;
+nlohmann::json cache_sample_request(const std::string& model);
+// From the sample's count_tokens answer (one token a word when it has none).
+int cache_prefix_words(long target_tokens, const ApiAnswer& counted);
+// The two calls' answers; `wall_ms`: the second's time, when its answer has no timings.
+ApiCheck judge_cache_answers(const ApiAnswer& first, const ApiAnswer& second, double wall_ms, long n_ctx);
+inline constexpr const char* k_cache_nonce_first = "a1b2c";
+inline constexpr const char* k_cache_nonce_second = "f9e8d";
+
 // The checks halo-checkd runs after each ready: the cheap ones, in this order. cache-reuse
 // (prompt-sized) and the generation-heavy ones stay with `halo-check engine-check`.
 const std::vector<std::string>& daemon_api_check_ids();

@@ -121,42 +121,17 @@ ApiCheck run_tools(const Engine& e, const std::string& model, const std::string&
 
 ApiCheck run_cache_reuse(const Engine& e, const std::string& model, long n_ctx)
 {
-    if (n_ctx > 0 && n_ctx < 1536)
-        return ApiCheck{"cache-reuse", ApiCheckStatus::skip,
-                        fmt::format("the engine's context ({} tokens) is too small for a ~1K-token prefix", n_ctx), "",
-                        0};
-    // Half the context, 1K to 8K tokens: enough to time, cheap to repeat. Words per token differ
-    // by tokenizer, so a short sample is counted first (count_tokens, else one token a word).
-    const long target =
-        std::min(std::clamp(n_ctx > 0 ? n_ctx / 2 : 1024L, 1024L, 8192L), n_ctx > 0 ? n_ctx - 128 : 8192L);
-    const int sample = 256;
-    double tokens_per_word = 1.0;
-    json counted = app::billing_request(model, "a1b2c", sample);
-    counted.erase("max_tokens");
-    if (auto c = send(e, "/v1/messages/count_tokens", counted); c && c->status == 200) {
-        const json j = json::parse(c->body, nullptr, false);
-        if (j.is_object() && j.value("input_tokens", 0L) > 0)
-            tokens_per_word = static_cast<double>(j["input_tokens"].get<long>()) / sample;
-    }
-    const int words = std::max(64, static_cast<int>(static_cast<double>(target) / tokens_per_word));
-    auto a = send(e, "/v1/messages", app::billing_request(model, "a1b2c", words));
+    if (auto small = app::cache_reuse_context_too_small(n_ctx)) return *small;
+    ApiAnswer counted;
+    if (auto c = send(e, "/v1/messages/count_tokens", app::cache_sample_request(model))) counted = *c;
+    const int words = app::cache_prefix_words(app::cache_prefix_tokens(n_ctx), counted);
+    auto a = send(e, "/v1/messages", app::billing_request(model, app::k_cache_nonce_first, words));
     if (!a) return transport_fail("cache-reuse", "the first call", a.error().message);
     const auto t0 = std::chrono::steady_clock::now();
-    auto b = send(e, "/v1/messages", app::billing_request(model, "f9e8d", words));
+    auto b = send(e, "/v1/messages", app::billing_request(model, app::k_cache_nonce_second, words));
     const double wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (!b) return transport_fail("cache-reuse", "the second call", b.error().message);
-    if (a->status != 200 || b->status != 200)
-        return ApiCheck{"cache-reuse", ApiCheckStatus::fail,
-                        fmt::format("HTTP {}: {}", b->status, app::answer_error_text(*b)), "See the engine's log", 0};
-    const json j = json::parse(b->body, nullptr, false);
-    if (!j.is_object() || !j.contains("usage") || !j["usage"].is_object())
-        return ApiCheck{"cache-reuse", ApiCheckStatus::skip, "the answer carries no usage figures", "", 0};
-    const json& u = j["usage"];
-    const long cached = u.value("cache_read_input_tokens", 0L);
-    const long fresh = u.value("input_tokens", 0L);
-    double prompt_ms = wall_ms;
-    if (j.contains("timings") && j["timings"].is_object()) prompt_ms = j["timings"].value("prompt_ms", wall_ms);
-    return app::judge_cache_reuse(fresh, cached, prompt_ms, n_ctx);
+    return app::judge_cache_answers(*a, *b, wall_ms, n_ctx);
 }
 
 ApiCheck run_auth(const Engine& e, const std::string& model, bool have_key)

@@ -27,15 +27,18 @@ const char* what_of(int step)
                                        "POST /v1/messages stream, sent again",
                                        "POST /v1/messages/count_tokens",
                                        "a request without the key",
-                                       "a request with the key"};
+                                       "a request with the key",
+                                       "POST /v1/messages/count_tokens of the cache sample",
+                                       "the first call of the cache-reuse pair",
+                                       "the second call of the cache-reuse pair"};
     return what[step];
 }
 
 // The check a step's answer goes to (props: the first check, which it precedes).
 const char* check_of(int step)
 {
-    static const char* const id[] = {"models",          "models",       "messages", "messages-stream",
-                                     "messages-stream", "count-tokens", "auth",     "auth"};
+    static const char* const id[] = {"models", "models", "messages",    "messages-stream", "messages-stream", "count-tokens",
+                                     "auth",   "auth",   "cache-reuse", "cache-reuse",     "cache-reuse"};
     return id[step];
 }
 
@@ -74,6 +77,16 @@ void ApiCheckRun::send(Step step)
         path = "/v1/messages/count_tokens";
         body = app::count_tokens_request(m_model).dump();
         break;
+    case Step::cache_sample:
+        path = "/v1/messages/count_tokens";
+        body = app::cache_sample_request(m_model).dump();
+        break;
+    case Step::cache_first:
+        body = app::billing_request(m_model, app::k_cache_nonce_first, m_cache_words).dump();
+        break;
+    case Step::cache_second:
+        body = app::billing_request(m_model, app::k_cache_nonce_second, m_cache_words).dump();
+        break;
     case Step::done: break;
     }
     auto id = m_http.request(m_target.base_url + path, body, headers, m_target.timeout, [this, step](const HttpResponse& r) {
@@ -106,7 +119,12 @@ void ApiCheckRun::answered(Step step, const HttpResponse& r)
     const std::string what = what_of(static_cast<int>(step));
     const bool answered = r.status != 0;
     switch (step) {
-    case Step::props: m_results.props = app::props_from_answer(answer_of(r)); break;
+    case Step::props:
+        m_results.props = app::props_from_answer(answer_of(r));
+        if (m_target.cache_reuse) {
+            if (auto small = app::cache_reuse_context_too_small(m_results.props.n_ctx)) add(*small, r.elapsed);
+        }
+        break;
     case Step::models:
         if (m_model.empty()) m_model = app::first_served_model(answer_of(r));
         add(answered ? app::judge_models(answer_of(r), m_target.model) : app::transport_failure("models", what, r.error),
@@ -148,6 +166,21 @@ void ApiCheckRun::answered(Step step, const HttpResponse& r)
         else
             add(app::judge_auth(answer_of(*m_auth_without), answer_of(r)), m_auth_without->elapsed + r.elapsed);
         break;
+    case Step::cache_sample:
+        m_cache_words = app::cache_prefix_words(app::cache_prefix_tokens(m_results.props.n_ctx), answer_of(r));
+        break;
+    case Step::cache_first:
+        if (!answered) add(app::transport_failure("cache-reuse", what, r.error), r.elapsed);
+        else m_cache_first = r;
+        break;
+    case Step::cache_second:
+        if (!answered)
+            add(app::transport_failure("cache-reuse", what, r.error), r.elapsed);
+        else if (m_cache_first)
+            add(app::judge_cache_answers(answer_of(*m_cache_first), answer_of(r),
+                                         static_cast<double>(r.elapsed.count()) / 1000.0, m_results.props.n_ctx),
+                m_cache_first->elapsed + r.elapsed);
+        break;
     case Step::done: break;
     }
     send(after(step));
@@ -156,7 +189,12 @@ void ApiCheckRun::answered(Step step, const HttpResponse& r)
 ApiCheckRun::Step ApiCheckRun::after(Step step) const
 {
     switch (step) {
-    case Step::props: return Step::models;
+    case Step::props:
+        if (!m_target.cache_reuse) return Step::models;
+        return m_results.checks.empty() ? Step::cache_sample : Step::done; // a skip: too small
+    case Step::cache_sample: return Step::cache_first;
+    case Step::cache_first: return m_cache_first ? Step::cache_second : Step::done;
+    case Step::cache_second: return Step::done;
     case Step::models: return Step::messages;
     case Step::messages: return Step::stream;
     case Step::stream:
@@ -177,7 +215,7 @@ void ApiCheckRun::finish()
 {
     bool has_auth = false;
     for (const ApiCheck& c : m_results.checks) has_auth = has_auth || c.id == "auth";
-    if (!has_auth && !m_target.api_key)
+    if (!has_auth && !m_target.api_key && !m_target.cache_reuse)
         m_results.checks.push_back(ApiCheck{"auth", ApiCheckStatus::skip,
                                             "the engine takes no API key (no --api-key, --api-key-file or [engine] "
                                             "api_key_file)",

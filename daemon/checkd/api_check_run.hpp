@@ -4,7 +4,8 @@
 // the HttpClient, so the event loop never waits on the engine; each request is bounded by a
 // timeout. The answers are judged by daemon/engine_api_check.hpp, as `halo-check engine-check`
 // judges them, and messages-stream is sent once more after a fail (pass then: warn
-// "intermittent").
+// "intermittent"). Or, on its own slow timer, cache-reuse alone: a counted sample and two
+// prompt-sized calls.
 
 #include "daemon/checkd/http_client.hpp"
 #include "daemon/engine_api_results.hpp"
@@ -23,6 +24,8 @@ struct ApiRunTarget {
     std::string model;                  // the name the client sends; empty: the first id served
     std::optional<std::string> api_key; // the engine's key (never in a result); none: auth skipped
     std::chrono::milliseconds timeout{60'000};
+    // cache-reuse alone (prompt-sized, on its own slow timer), instead of the cheap checks.
+    bool cache_reuse = false;
 };
 
 class ApiCheckRun {
@@ -40,7 +43,20 @@ public:
     void start();
 
 private:
-    enum class Step { props, models, messages, stream, stream_repeat, count_tokens, auth_without, auth_with, done };
+    enum class Step {
+        props,
+        models,
+        messages,
+        stream,
+        stream_repeat,
+        count_tokens,
+        auth_without,
+        auth_with,
+        cache_sample,
+        cache_first,
+        cache_second,
+        done
+    };
 
     void send(Step step);
     void answered(Step step, const HttpResponse& r);
@@ -57,6 +73,8 @@ private:
     app::ApiResults m_results;
     std::optional<app::ApiCheck> m_first_stream; // a failed first stream, waiting for its repeat
     std::optional<HttpResponse> m_auth_without;
+    int m_cache_words = 0;
+    std::optional<HttpResponse> m_cache_first;
 };
 
 } // namespace halo::checkd

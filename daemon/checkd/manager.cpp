@@ -355,7 +355,8 @@ void Manager::finish_check(rules::Facts facts)
     m_supervisor->set_log_patterns(m_rules->log_patterns, m_facts);
     m_supervisor->set_api_checks(
         app::api_checks_wanted(m_config.client.kind, m_facts.get("client.claude_code.points_at_engine")),
-        m_facts.get("client.claude_code.model").value_or(m_config.engine.alias.value_or("")));
+        m_facts.get("client.claude_code.model").value_or(m_config.engine.alias.value_or("")),
+        m_config.client.cache_check_interval);
 
     m_reload_error.clear();
     for (const std::string& p : problems) {

@@ -238,10 +238,12 @@ bool Supervisor::mark_unhealthy(const std::string& reason)
     return true;
 }
 
-void Supervisor::set_api_checks(bool enabled, std::string model)
+void Supervisor::set_api_checks(bool enabled, std::string model, std::chrono::milliseconds cache_interval)
 {
     m_api_wanted = enabled;
     m_api_model = std::move(model);
+    m_cache_interval = cache_interval;
+    if (!m_api_wanted || m_cache_interval.count() <= 0) disarm(m_cache_timer);
 }
 
 bool Supervisor::smoke(std::string& why_not)
@@ -704,6 +706,7 @@ void Supervisor::cancel_checks()
     m_slots_request.reset();
     m_api_run.reset(); // cancels its request; no results from an engine that is going
     m_api_due = false;
+    disarm(m_cache_timer);
     disarm(m_health_timer);
     disarm(m_idle_smoke_timer);
 }
@@ -879,6 +882,7 @@ void Supervisor::run_api_checks()
     m_api_due = false;
     if (!m_api_wanted || m_api_run) return;
     ApiRunTarget target{m_config.base_url, m_api_model, m_keys.send, m_config.smoke_timeout};
+    m_cache_run = false;
     m_api_run = std::make_unique<ApiCheckRun>(m_http, std::move(target), [this](app::ApiResults results) {
         // A throw stops here: the run that calls back is gone by then. The engine serves on;
         // the next ready runs the checks again.
@@ -892,11 +896,50 @@ void Supervisor::on_api_checks(app::ApiResults results)
     // Destroyed after this returns: the run touches nothing once it has called back.
     auto finished = std::move(m_api_run);
     results.at = now_rfc3339(TimePrecision::milliseconds);
+    if (m_cache_run && m_status.api) {
+        // cache-reuse joins the last run's checks, replacing its earlier result.
+        app::ApiResults merged = *m_status.api;
+        std::erase_if(merged.checks, [](const app::ApiCheck& c) { return c.id == "cache-reuse"; });
+        for (app::ApiCheck& c : results.checks) merged.checks.push_back(std::move(c));
+        merged.at = results.at;
+        merged.props = results.props;
+        results = std::move(merged);
+    }
+    m_cache_run = false;
+    arm_cache_check();
     const std::string line = app::api_status_line(results);
     m_status.api = std::move(results);
     m_log.daemon(LOG_INFO, fmt::format("engine {} API checks: {}", m_config.name, line),
                  {{"HALO_API_CHECKS", line}});
     publish();
+}
+
+void Supervisor::arm_cache_check()
+{
+    if (!m_api_wanted || m_cache_interval.count() <= 0 || m_status.state != app::EngineState::ready) return;
+    arm_timer(m_cache_timer, duration_cast<microseconds>(m_cache_interval), &Supervisor::on_cache_timer);
+}
+
+int Supervisor::on_cache_timer(sd_event_source*, uint64_t, void* userdata) noexcept
+{
+    auto* self = static_cast<Supervisor*>(userdata);
+    // A throw leaves the engine alone: the next run of the checks arms the timer again.
+    return guard_callback("supervisor.on_cache_timer", 0, [self] { self->cache_check_due(); });
+}
+
+void Supervisor::cache_check_due()
+{
+    if (m_status.state != app::EngineState::ready || !m_api_wanted) return;
+    // Another run or a smoke test under way: try again after another interval.
+    if (m_api_run || m_smoke_request) return arm_cache_check();
+    // Prompt-sized: 8K tokens at a 30B model's ~130 t/s is a minute; a short smoke_timeout would cut it.
+    const auto timeout = std::max<std::chrono::milliseconds>(m_config.smoke_timeout, std::chrono::minutes(5));
+    ApiRunTarget target{m_config.base_url, m_api_model, m_keys.send, timeout, true};
+    m_cache_run = true;
+    m_api_run = std::make_unique<ApiCheckRun>(m_http, std::move(target), [this](app::ApiResults results) {
+        guard_callback("supervisor.on_api_checks", 0, [&] { on_api_checks(std::move(results)); });
+    });
+    m_api_run->start();
 }
 
 } // namespace halo::checkd

@@ -83,8 +83,9 @@ public:
     // False when the engine is not ready.
     bool mark_unhealthy(const std::string& reason);
     // The engine API checks after each ready (api_check_run.hpp), sending `model` (empty: the
-    // first id served); off: none (a run under way finishes).
-    void set_api_checks(bool enabled, std::string model);
+    // first id served), and cache-reuse every `cache_interval` while ready (zero: never); off:
+    // none (a run under way finishes).
+    void set_api_checks(bool enabled, std::string model, std::chrono::milliseconds cache_interval = {});
     // On-demand smoke test; false (with reason) when the engine is not ready.
     bool smoke(std::string& why_not);
 
@@ -124,6 +125,11 @@ private:
     // After the smoke test that follows a ready: the API checks, when wanted.
     void run_api_checks();
     void on_api_checks(app::ApiResults results);
+    // [client] cache_check_interval: armed after each run of the checks; cache-reuse alone,
+    // its result merged into the last run's.
+    void arm_cache_check();
+    void cache_check_due();
+    static int on_cache_timer(sd_event_source* s, uint64_t usec, void* userdata) noexcept;
     // The periodic smoke test while idle: armed after each smoke test when configured; asks
     // /slots first and runs only when no slot is processing a request.
     void arm_idle_smoke();
@@ -189,6 +195,9 @@ private:
     std::string m_api_model;
     bool m_api_due = false; // ready: the API checks run after the smoke test
     std::unique_ptr<ApiCheckRun> m_api_run;
+    std::chrono::milliseconds m_cache_interval{0};
+    bool m_cache_run = false; // m_api_run is cache-reuse alone
+    SdEventSource m_cache_timer;
     std::optional<app::CrashReason> m_run_match; // the first crash line seen in this run
     int m_exec_errno = 0;                        // this run's command could not be executed
     std::string m_program;                       // this run's argv[0]

@@ -8,7 +8,7 @@
 # ready messages-stream is a fail, one journal entry names it with its detail and fix, and a
 # third ready with the same fail makes no second entry; a stream that hangs is a fail after the
 # request timeout. The event loop kept pinging the watchdog all along (2 s period, as the unit
-# sets), through the 5 s hang too. The API key is written nowhere.
+# sets), through the 5 s hang too. [client] cache_check_interval adds cache-reuse on its timer. The API key is written nowhere.
 . "$HALO_SOURCE_DIR/tests/helpers/daemon/real_engine.sh"
 WATCHDOG_US=2000000
 KEY=sk-halo-api-5551R2D2
@@ -158,3 +158,25 @@ pings=$(grep -c ' WATCHDOG=1$' "$T/notify.log")
 [ "$pings" -gt 4 ] || fail "only $pings watchdog pings"
 [ "$gap" -lt $((WATCHDOG_US / 1000)) ] || fail "watchdog gap ${gap} ms ≥ WATCHDOG_USEC"
 pass "the watchdog pinged every ${gap} ms at most ($pings pings) through four runs of the checks; the key written nowhere"
+
+# 5. [client] cache_check_interval: cache-reuse alone on its timer (a context that holds a ~1K
+#    prefix), its result joining the others in the state file and the facts.
+rm -f "$STATE/state.json"
+stop_proxy
+start_proxy pass
+sed -i 's/"-c", "512"/"-c", "4096"/' "$T/config.toml"
+grep -q '"-c", "4096"' "$T/config.toml" || fail "test setup: context not raised"
+printf 'cache_check_interval = "1s"\n' >> "$T/config.toml" # [client] is the last table
+start_daemon "$DATA/facts/ok-vulkan-radv.toml"
+wait_for ready 300
+wait_api ""
+for _ in $(seq 600); do [ -n "$(sj "[c for c in j['engine']['api']['checks'] if c['id'] == 'cache-reuse']")" ] &&
+    [ "$(sj "[c for c in j['engine']['api']['checks'] if c['id'] == 'cache-reuse']")" != "[]" ] && break; sleep 0.05; done
+[ "$(status_of cache-reuse)" = pass ] || fail "cache-reuse: $(sj 'j["engine"]["api"]')"
+[ "$(sj 'len(j["engine"]["api"]["checks"])')" = 6 ] || fail "not six checks: $(sj 'j["engine"]["api"]')"
+for _ in $(seq 200); do [ "$(fact engine.api.cache-reuse)" = pass ] && break; sleep 0.05; done
+[ "$(fact engine.api.cache-reuse)" = pass ] || fail "no fact engine.api.cache-reuse = pass"
+stop_daemon || fail "daemon exit code"
+stop_proxy
+pass "cache_check_interval: cache-reuse $(sj '[c["detail"] for c in j["engine"]["api"]["checks"] if c["id"] == "cache-reuse"][0]'), beside the five"
+

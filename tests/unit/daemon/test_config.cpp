@@ -104,6 +104,10 @@ TEST_CASE("[client] kind: auto by default, claude-code and none when written", "
         CHECK(c->client.kind == kind);
         CHECK(to_string(kind) == text);
     }
+    CHECK(none->client.cache_check_interval == 0ms);
+    auto timer = parse_config("[engine]\ncommand = [\"x\"]\n[client]\ncache_check_interval = \"6h\"\n", "c.toml");
+    REQUIRE(timer.ok());
+    CHECK(timer->client.cache_check_interval == 6h);
 }
 
 TEST_CASE("config errors name file:line:col and the fix", "[daemon][config]")
@@ -141,6 +145,7 @@ TEST_CASE("config errors name file:line:col and the fix", "[daemon][config]")
         {"[engine]\ncommand = [\"x\"]\n[client]\nkinds = \"none\"\n", "c.toml:4:9: unknown key 'kinds' in [client]"},
         {"client = 1\n[engine]\ncommand = [\"x\"]\n", "c.toml:1:10: client must be a table ([client])"},
         {"[engine]\ncommand = [\"x\"]\n[client]\nkind = 1\n", "[client] kind must be a string"},
+        {"[engine]\ncommand = [\"x\"]\n[client]\ncache_check_interval = \"daily\"\n", "[client] cache_check_interval"},
     };
     for (const Case& c : cases) {
         INFO(c.text);

@@ -110,6 +110,47 @@ TEST_CASE("a request without an answer is a fail naming it", "[daemon][engine_ap
     CHECK_FALSE(c.fix.empty());
 }
 
+TEST_CASE("cache-reuse: the prefix sized to the context, counted words, the second answer judged",
+          "[daemon][engine_api]")
+{
+    CHECK_FALSE(cache_reuse_context_too_small(0)); // unknown: tried
+    CHECK_FALSE(cache_reuse_context_too_small(1536));
+    const auto small = cache_reuse_context_too_small(512);
+    REQUIRE(small);
+    CHECK(small->status == ApiCheckStatus::skip);
+    CHECK(small->detail == "the engine's context (512 tokens) is too small for a ~1K-token prefix");
+
+    CHECK(cache_prefix_tokens(0) == 1024);
+    CHECK(cache_prefix_tokens(1536) == 1024);
+    CHECK(cache_prefix_tokens(4096) == 2048);
+    CHECK(cache_prefix_tokens(65536) == 8192);
+
+    const auto sample = cache_sample_request("m");
+    CHECK_FALSE(sample.contains("max_tokens"));
+    CHECK(sample["system"][0]["text"].get<std::string>().find(std::string("cch=") + k_cache_nonce_first) !=
+          std::string::npos);
+
+    CHECK(cache_prefix_words(2048, {200, R"({"input_tokens":512})"}) == 1024); // 2 tokens a word
+    CHECK(cache_prefix_words(2048, {404, "no"}) == 2048);                      // one a word
+    CHECK(cache_prefix_words(2048, {200, R"({"input_tokens":"x"})"}) == 2048);
+    CHECK(cache_prefix_words(10, {200, R"({"input_tokens":256})"}) == 64); // at least 64
+
+    const ApiAnswer ok{200, "{}"};
+    const ApiAnswer reused{200, R"({"usage":{"input_tokens":10,"cache_read_input_tokens":1990},"timings":{"prompt_ms":5}})"};
+    CHECK(judge_cache_answers(ok, reused, 100, 4096).status == ApiCheckStatus::pass);
+    const ApiAnswer missed{200, R"({"usage":{"input_tokens":2000,"cache_read_input_tokens":0},"timings":{"prompt_ms":4000}})"};
+    const ApiCheck warn = judge_cache_answers(ok, missed, 9999, 65536);
+    CHECK(warn.status == ApiCheckStatus::warn);
+    CHECK_THAT(warn.detail, Catch::Contains("4.00 s of re-prefill per turn"));
+    CHECK_THAT(warn.fix, Catch::Contains("CLAUDE_CODE_ATTRIBUTION_HEADER=0"));
+    const ApiAnswer no_timings{200, R"({"usage":{"input_tokens":2000,"cache_read_input_tokens":"x"}})"};
+    CHECK_THAT(judge_cache_answers(ok, no_timings, 1500, 4096).detail, Catch::Contains("1.50 s of re-prefill"));
+    CHECK(judge_cache_answers(ok, {200, R"({"content":[]})"}, 1, 4096).status == ApiCheckStatus::skip);
+    const ApiCheck refused = judge_cache_answers({500, R"({"error":{"message":"boom"}})"}, ok, 1, 4096);
+    CHECK(refused.status == ApiCheckStatus::fail);
+    CHECK(refused.detail == "HTTP 500: boom");
+}
+
 TEST_CASE("the daemon runs the cheap checks, none of the prompt-sized or generating ones", "[daemon][engine_api]")
 {
     const auto& ids = daemon_api_check_ids();
