@@ -37,8 +37,9 @@ const char* what_of(int step)
 // The check a step's answer goes to (props: the first check, which it precedes).
 const char* check_of(int step)
 {
-    static const char* const id[] = {"models", "models", "messages",    "messages-stream", "messages-stream", "count-tokens",
-                                     "auth",   "auth",   "cache-reuse", "cache-reuse",     "cache-reuse"};
+    static const char* const id[] = {"models",          "models",       "messages",   "messages-stream",
+                                     "messages-stream", "count-tokens", "auth",       "auth",
+                                     "cache-reuse",     "cache-reuse",  "cache-reuse"};
     return id[step];
 }
 
@@ -46,8 +47,7 @@ const char* check_of(int step)
 
 ApiCheckRun::ApiCheckRun(HttpClient& http, ApiRunTarget target, Done done)
     : m_http(http), m_target(std::move(target)), m_done(std::move(done)), m_model(m_target.model)
-{
-}
+{}
 
 ApiCheckRun::~ApiCheckRun()
 {
@@ -81,24 +81,24 @@ void ApiCheckRun::send(Step step)
         path = "/v1/messages/count_tokens";
         body = app::cache_sample_request(m_model).dump();
         break;
-    case Step::cache_first:
-        body = app::billing_request(m_model, app::k_cache_nonce_first, m_cache_words).dump();
-        break;
+    case Step::cache_first: body = app::billing_request(m_model, app::k_cache_nonce_first, m_cache_words).dump(); break;
     case Step::cache_second:
         body = app::billing_request(m_model, app::k_cache_nonce_second, m_cache_words).dump();
         break;
     case Step::done: break;
     }
-    auto id = m_http.request(m_target.base_url + path, body, headers, m_target.timeout, [this, step](const HttpResponse& r) {
-        // A throw here must still end the run: the results so far, with the error said.
-        guard_callback(
-            "api_check_run.answered", 0, [&] { answered(step, r); },
-            [&](std::string_view what) {
-                m_results.checks.push_back(app::transport_failure(check_of(static_cast<int>(step)), what_of(static_cast<int>(step)),
-                                                                  fmt::format("internal error: {}", what)));
-                finish();
-            });
-    });
+    auto id =
+        m_http.request(m_target.base_url + path, body, headers, m_target.timeout, [this, step](const HttpResponse& r) {
+            // A throw here must still end the run: the results so far, with the error said.
+            guard_callback(
+                "api_check_run.answered", 0, [&] { answered(step, r); },
+                [&](std::string_view what) {
+                    m_results.checks.push_back(app::transport_failure(check_of(static_cast<int>(step)),
+                                                                      what_of(static_cast<int>(step)),
+                                                                      fmt::format("internal error: {}", what)));
+                    finish();
+                });
+        });
     if (!id) {
         HttpResponse failed;
         failed.error = id.error().message;
@@ -127,7 +127,8 @@ void ApiCheckRun::answered(Step step, const HttpResponse& r)
         break;
     case Step::models:
         if (m_model.empty()) m_model = app::first_served_model(answer_of(r));
-        add(answered ? app::judge_models(answer_of(r), m_target.model) : app::transport_failure("models", what, r.error),
+        add(answered ? app::judge_models(answer_of(r), m_target.model)
+                     : app::transport_failure("models", what, r.error),
             r.elapsed);
         break;
     case Step::messages:
@@ -161,10 +162,8 @@ void ApiCheckRun::answered(Step step, const HttpResponse& r)
             add(app::transport_failure("auth", what_of(static_cast<int>(Step::auth_without)),
                                        m_auth_without ? m_auth_without->error : std::string("not sent")),
                 r.elapsed);
-        else if (!answered)
-            add(app::transport_failure("auth", what, r.error), r.elapsed);
-        else
-            add(app::judge_auth(answer_of(*m_auth_without), answer_of(r)), m_auth_without->elapsed + r.elapsed);
+        else if (!answered) add(app::transport_failure("auth", what, r.error), r.elapsed);
+        else add(app::judge_auth(answer_of(*m_auth_without), answer_of(r)), m_auth_without->elapsed + r.elapsed);
         break;
     case Step::cache_sample:
         m_cache_words = app::cache_prefix_words(app::cache_prefix_tokens(m_results.props.n_ctx), answer_of(r));
@@ -174,8 +173,7 @@ void ApiCheckRun::answered(Step step, const HttpResponse& r)
         else m_cache_first = r;
         break;
     case Step::cache_second:
-        if (!answered)
-            add(app::transport_failure("cache-reuse", what, r.error), r.elapsed);
+        if (!answered) add(app::transport_failure("cache-reuse", what, r.error), r.elapsed);
         else if (m_cache_first)
             add(app::judge_cache_answers(answer_of(*m_cache_first), answer_of(r),
                                          static_cast<double>(r.elapsed.count()) / 1000.0, m_results.props.n_ctx),

@@ -909,8 +909,7 @@ void Supervisor::on_api_checks(app::ApiResults results)
     arm_cache_check();
     const std::string line = app::api_status_line(results);
     m_status.api = std::move(results);
-    m_log.daemon(LOG_INFO, fmt::format("engine {} API checks: {}", m_config.name, line),
-                 {{"HALO_API_CHECKS", line}});
+    m_log.daemon(LOG_INFO, fmt::format("engine {} API checks: {}", m_config.name, line), {{"HALO_API_CHECKS", line}});
     publish();
 }
 

@@ -123,6 +123,7 @@ grep -q '^PRIORITY=3$' "$T/daemon.export" || fail "no entry at priority err"
 [ "$(fact engine.api.messages-stream)" = fail ] || for _ in $(seq 200); do [ "$(fact engine.api.messages-stream)" = fail ] && break; sleep 0.05; done
 [ "$(fact engine.api.messages-stream)" = fail ] || fail "fact engine.api.messages-stream is not fail"
 out=$("$CHECK" status --state-dir "$STATE" 2>&1)
+echo "$out" | grep "^api:"
 echo "$out" | grep -qE '^api: +fail messages-stream \(4 pass\)' || fail "status does not name the fail: $out"
 pass "a stream cut short: messages-stream fail, one journal entry naming it with detail and fix, status says so"
 

@@ -92,7 +92,8 @@ TEST_CASE("SSE data lines: LF or CRLF, other lines dropped, a cut-off last line 
     CHECK(sse_data("data:  x") == std::optional<std::string>(" x"));
     CHECK_FALSE(sse_data("event: message_start"));
     CHECK_FALSE(sse_data(": ping"));
-    const auto lines = sse_data_lines("event: a\r\ndata: {\"type\":\"a\"}\r\n\r\nevent: b\ndata: {\"type\":\"b\"}\n\ndata: {\"ty");
+    const auto lines =
+        sse_data_lines("event: a\r\ndata: {\"type\":\"a\"}\r\n\r\nevent: b\ndata: {\"type\":\"b\"}\n\ndata: {\"ty");
     REQUIRE(lines.size() == 3);
     CHECK(lines[0] == "{\"type\":\"a\"}");
     CHECK(lines[1] == "{\"type\":\"b\"}");
@@ -136,9 +137,11 @@ TEST_CASE("cache-reuse: the prefix sized to the context, counted words, the seco
     CHECK(cache_prefix_words(10, {200, R"({"input_tokens":256})"}) == 64); // at least 64
 
     const ApiAnswer ok{200, "{}"};
-    const ApiAnswer reused{200, R"({"usage":{"input_tokens":10,"cache_read_input_tokens":1990},"timings":{"prompt_ms":5}})"};
+    const ApiAnswer reused{200,
+                           R"({"usage":{"input_tokens":10,"cache_read_input_tokens":1990},"timings":{"prompt_ms":5}})"};
     CHECK(judge_cache_answers(ok, reused, 100, 4096).status == ApiCheckStatus::pass);
-    const ApiAnswer missed{200, R"({"usage":{"input_tokens":2000,"cache_read_input_tokens":0},"timings":{"prompt_ms":4000}})"};
+    const ApiAnswer missed{
+        200, R"({"usage":{"input_tokens":2000,"cache_read_input_tokens":0},"timings":{"prompt_ms":4000}})"};
     const ApiCheck warn = judge_cache_answers(ok, missed, 9999, 65536);
     CHECK(warn.status == ApiCheckStatus::warn);
     CHECK_THAT(warn.detail, Catch::Contains("4.00 s of re-prefill per turn"));
@@ -190,8 +193,8 @@ TEST_CASE("API results go through the state file and back", "[daemon][engine_api
 
     CHECK_FALSE(api_results_from_json(nlohmann::json()));
     CHECK_FALSE(api_results_from_json(nlohmann::json::parse(R"({"checks":"none"})")));
-    const auto odd = api_results_from_json(
-        nlohmann::json::parse(R"({"checks":[{"id":"models","status":"maybe"},{"status":"pass"},7,
+    const auto odd =
+        api_results_from_json(nlohmann::json::parse(R"({"checks":[{"id":"models","status":"maybe"},{"status":"pass"},7,
                                             {"id":"auth","status":"fail","ms":"x"}]})"));
     REQUIRE(odd);
     REQUIRE(odd->checks.size() == 1);

@@ -16,8 +16,9 @@ TEST_CASE("an API check turned fail: one err entry naming the check, its detail 
     CHECK(rec.kind == JournalEventKind::engine_api_failed);
     CHECK(rec.priority == 3);
     CHECK(rec.verdict == "broken");
-    CHECK(rec.message == "Engine API check messages-stream failed on llama-server: the stream ended after 2 events "
-                         "without message_stop. Fix: use a llama.cpp build whose /v1/messages streams Anthropic events");
+    CHECK(rec.message ==
+          "Engine API check messages-stream failed on llama-server: the stream ended after 2 events "
+          "without message_stop. Fix: use a llama.cpp build whose /v1/messages streams Anthropic events");
     const auto fields = journal_fields(rec);
     for (const char* f : {"HALO_API_CHECK=messages-stream", "HALO_EVENT=engine-api-failed", "HALO_ENGINE=llama-server",
                           "HALO_FIX=use a llama.cpp build whose /v1/messages streams Anthropic events",

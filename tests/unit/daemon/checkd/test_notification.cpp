@@ -239,10 +239,9 @@ TEST_CASE("an API check turned fail: Claude Code will not work, which check, why
 
 TEST_CASE("compose copes with empty input: no engine, no causes, no kernels", "[daemon][notification]")
 {
-    for (auto kind :
-         {NotificationKind::verdict_changed, NotificationKind::broken_after_reboot, NotificationKind::engine_given_up,
-          NotificationKind::gpu_reset, NotificationKind::log_event, NotificationKind::engine_ready_again,
-          NotificationKind::api_check_failed}) {
+    for (auto kind : {NotificationKind::verdict_changed, NotificationKind::broken_after_reboot,
+                      NotificationKind::engine_given_up, NotificationKind::gpu_reset, NotificationKind::log_event,
+                      NotificationKind::engine_ready_again, NotificationKind::api_check_failed}) {
         for (auto verdict : {Verdict::ok, Verdict::warning, Verdict::broken, Verdict::unknown}) {
             NotificationInput in;
             in.kind = kind;
