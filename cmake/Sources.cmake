@@ -65,6 +65,7 @@ set(HALO_APP_SOURCES
   daemon/config.cpp
   daemon/control_outcome.cpp
   daemon/engine_api_check.cpp
+  daemon/engine_api_results.cpp
   daemon/engine_status.cpp
   daemon/environment.cpp
   daemon/export_input.cpp
@@ -97,7 +98,9 @@ set(HALO_CHECK_SOURCES
   daemon/check/completion_tree.cpp)
 # daemon/checkd/: halo-checkd alone (the only code that links libsystemd and libcurl).
 set(HALO_CHECKD_SOURCES
+  daemon/checkd/api_check_run.cpp
   daemon/checkd/api_key.cpp
+  daemon/checkd/api_news.cpp
   daemon/checkd/callback_guard.cpp
   daemon/checkd/callback_log.cpp
   daemon/checkd/control_server.cpp

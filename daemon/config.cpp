@@ -298,7 +298,34 @@ void parse_feed(Parser& p, const toml::table& t, FeedConfig& f)
     }
 }
 
+void parse_client(Parser& p, const toml::table& t, ClientConfig& c)
+{
+    p.unknown_keys(t, "client", {"kind", "cache_check_interval"});
+    p.duration(t, "cache_check_interval", "client", c.cache_check_interval, true);
+    if (auto s = p.string(t, "kind", "client")) {
+        if (*s == "auto") c.kind = ClientKind::auto_detect;
+        else if (*s == "claude-code") c.kind = ClientKind::claude_code;
+        else if (*s == "none") c.kind = ClientKind::none;
+        else
+            p.fail(*t.get("kind"),
+                   fmt::format("[client] kind \"{}\" is unknown; write \"claude-code\" (check the engine's API "
+                               "after each ready), \"none\" (never) or \"auto\" (when Claude Code's settings "
+                               "point at the engine)",
+                               printable(*s)));
+    }
+}
+
 } // namespace
+
+std::string_view to_string(ClientKind kind) noexcept
+{
+    switch (kind) {
+    case ClientKind::claude_code: return "claude-code";
+    case ClientKind::none: return "none";
+    case ClientKind::auto_detect: break;
+    }
+    return "auto";
+}
 
 Result<Config> parse_config(std::string_view text, const std::string& origin, ConfigUse use)
 {
@@ -310,9 +337,9 @@ Result<Config> parse_config(std::string_view text, const std::string& origin, Co
     Parser p{origin, {}};
     for (const auto& [k, v] : root) {
         if (k.str() != "engine" && k.str() != "daemon" && k.str() != "notify" && k.str() != "export" &&
-            k.str() != "feed") {
+            k.str() != "feed" && k.str() != "client") {
             p.fail(v, fmt::format("unknown table or key '{}'; the config holds [engine], [daemon], [notify], "
-                                  "[export] and [feed]",
+                                  "[export], [feed] and [client]",
                                   k.str()));
         }
     }
@@ -338,6 +365,10 @@ Result<Config> parse_config(std::string_view text, const std::string& origin, Co
     if (const toml::node* f = root.get("feed")) {
         if (!f->is_table()) p.fail(*f, "feed must be a table ([feed])");
         else parse_feed(p, *f->as_table(), config.feed);
+    }
+    if (const toml::node* c = root.get("client")) {
+        if (!c->is_table()) p.fail(*c, "client must be a table ([client])");
+        else parse_client(p, *c->as_table(), config.client);
     }
     if (!p.error.empty()) return Error{p.error};
     return config;

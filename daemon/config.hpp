@@ -1,5 +1,6 @@
 #pragma once
-// The daemon's configuration: config.toml with [engine], [engine.restart], [daemon] and [notify].
+// The daemon's configuration: config.toml with [engine], [engine.restart], [daemon], [notify],
+// [export], [feed] and [client].
 // Every key is documented in docs/config.md. Durations are integers (seconds) or strings with a
 // unit ("500ms", "90s", "10m", "1h"). Errors read `file:line:col: what is wrong, how to fix it`.
 
@@ -88,6 +89,18 @@ struct FeedConfig {
     std::vector<std::string> trusted_keys; // minisign .pub files trusted besides the built-in keys
 };
 
+// [client]: the client that talks to the engine, whose API halo-checkd checks after each ready
+// (docs/engine-check.md). auto: when the client probe finds Claude Code's settings pointing at the
+// engine; claude_code: always; none: never.
+enum class ClientKind { auto_detect, claude_code, none };
+std::string_view to_string(ClientKind kind) noexcept;
+
+struct ClientConfig {
+    ClientKind kind = ClientKind::auto_detect;
+    // cache-reuse (prompt-sized) this often while the checks are wanted; zero: never (default).
+    Duration cache_check_interval{0};
+};
+
 struct Config {
     std::string path; // where it was read from, for messages
     EngineConfig engine;
@@ -95,6 +108,7 @@ struct Config {
     NotifyConfig notify;
     ExportConfig exporting; // [export]
     FeedConfig feed;        // [feed]
+    ClientConfig client;    // [client]
 };
 
 // Parses "90s", "10m", "1h", "500ms" or a bare number of seconds.

@@ -3,6 +3,8 @@
 // `halo-check status` prints. Kept apart from the supervisor so the CLI can read the state file
 // without linking the supervisor (and libcurl behind it).
 
+#include "daemon/engine_api_results.hpp"
+
 #include <sys/types.h>
 
 #include <cstdint>
@@ -57,6 +59,7 @@ struct EngineStatus {
     std::optional<CrashReason> last_crash;
     std::optional<SmokeFigures> smoke;
     std::optional<SmokeFigures> smoke_good; // last successful one
+    std::optional<ApiResults> api;          // the last run of the engine API checks
     std::deque<std::string> output;         // the last lines the engine printed (bounded)
 };
 

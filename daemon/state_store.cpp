@@ -151,6 +151,7 @@ std::optional<EngineStatus> engine_status_from_json(const nlohmann::json& j)
     }
     s.smoke = smoke_from_json(j.value("smoke", nlohmann::json()));
     s.smoke_good = smoke_from_json(j.value("smoke_last_good", nlohmann::json()));
+    s.api = api_results_from_json(j.value("api", nlohmann::json()));
     return s;
 }
 
@@ -179,6 +180,7 @@ nlohmann::ordered_json to_json(const EngineStatus& s, std::size_t output_lines)
     }
     j["smoke"] = s.smoke ? to_json(*s.smoke) : nlohmann::ordered_json(nullptr);
     j["smoke_last_good"] = s.smoke_good ? to_json(*s.smoke_good) : nlohmann::ordered_json(nullptr);
+    j["api"] = s.api ? to_json(*s.api) : nlohmann::ordered_json(nullptr);
     nlohmann::ordered_json out = nlohmann::ordered_json::array();
     const std::size_t skip = s.output.size() > output_lines ? s.output.size() - output_lines : 0;
     for (std::size_t i = skip; i < s.output.size(); ++i) out.push_back(s.output[i]);

@@ -205,11 +205,11 @@ constexpr std::array k_catalogue = std::to_array<CatalogueEntry>({
     {"engine.model.chat_template.tools", "engine", "true",
      "whether the model's chat template renders the request's tools (reads the tools variable)"},
     {"engine.build", "engine", "b8763-ff5ef8278",
-     "the running engine's build (/props build_info); no probe sets it yet, a facts file may"},
+     "the running engine's build (/props build_info), from halo-checkd's engine API checks after each ready"},
     {"engine.build_number", "engine", "8763", "the number in that build (b8763), when it has one"},
     {"engine.api.*", "engine", "pass",
-     "an engine-check result against the running engine (engine.api.cache-reuse): pass, warn, fail or skip; no probe "
-     "sets it yet, a facts file may"},
+     "a result of halo-checkd's engine API checks after each ready (engine.api.messages-stream): pass, warn, fail "
+     "or skip; the others (engine.api.cache-reuse) only from a facts file"},
     // the client (Claude Code)
     {"client.kind", "client", "claude-code", "the client whose settings were found"},
     {"client.claude_code.settings", "client", "/home/user/.claude/settings.json", "Claude Code's settings file read"},

@@ -11,6 +11,7 @@
 #include "common/printable.hpp"
 #include "daemon/check/cli_commands.hpp"
 #include "daemon/config.hpp"
+#include "daemon/engine_api_results.hpp"
 #include "daemon/report_output.hpp"
 #include "daemon/state_store.hpp"
 #include "daemon/version_info.hpp"
@@ -130,6 +131,9 @@ int print_status(const app::StateStore& store, const nlohmann::json& j, bool ali
     out += fmt::format("restarts:    {}\n", restarts);
     out += fmt::format("smoke test:  {}\n", smoke_text(e.value("smoke", nlohmann::json())));
     out += fmt::format("last good:   {}\n", smoke_text(e.value("smoke_last_good", nlohmann::json())));
+    if (auto api = app::api_results_from_json(e.value("api", nlohmann::json()))) {
+        out += fmt::format("api:         {} ({})\n", app::api_status_line(*api).substr(5), api->at);
+    }
     if (j.contains("speed") && j["speed"].is_object()) {
         const auto r = j["speed"].value("regression", nlohmann::json());
         if (r.is_object()) {

@@ -5,6 +5,7 @@
 #include "daemon/check/cli_commands.hpp"
 #include "daemon/config.hpp"
 #include "daemon/engine_api_check.hpp"
+#include "daemon/engine_api_results.hpp"
 #include "daemon/http_fetch.hpp"
 #include "probes/client_probe.hpp"
 #include "probes/config_path.hpp"
@@ -82,13 +83,7 @@ Result<ApiAnswer> send(const Engine& e, const std::string& path, const json& bod
 
 ApiCheck transport_fail(const std::string& id, const std::string& what, const std::string& error)
 {
-    return ApiCheck{id, ApiCheckStatus::fail, what + ": " + error,
-                    "Claude Code needs a complete answer within its timeout; see the engine's log", 0};
-}
-
-std::string text_or_empty(const json& j, const char* key)
-{
-    return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
+    return app::transport_failure(id, what, error);
 }
 
 // `finished`: the answer came to its end (not cut off, not timed out), so a repeat costs one
@@ -98,11 +93,7 @@ ApiCheck run_stream(const Engine& e, const std::string& model, bool* finished = 
     std::vector<std::string> data;
     auto r = request(e, "/v1/messages", app::messages_request(model, true), e.headers);
     auto a = app::http_fetch_lines(r, [&](std::string_view line) {
-        if (line.rfind("data:", 0) == 0) {
-            line.remove_prefix(5);
-            while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
-            data.emplace_back(line);
-        }
+        if (auto payload = app::sse_data(line)) data.push_back(std::move(*payload));
         return true;
     });
     if (finished) *finished = static_cast<bool>(a);
@@ -130,42 +121,17 @@ ApiCheck run_tools(const Engine& e, const std::string& model, const std::string&
 
 ApiCheck run_cache_reuse(const Engine& e, const std::string& model, long n_ctx)
 {
-    if (n_ctx > 0 && n_ctx < 1536)
-        return ApiCheck{"cache-reuse", ApiCheckStatus::skip,
-                        fmt::format("the engine's context ({} tokens) is too small for a ~1K-token prefix", n_ctx), "",
-                        0};
-    // Half the context, 1K to 8K tokens: enough to time, cheap to repeat. Words per token differ
-    // by tokenizer, so a short sample is counted first (count_tokens, else one token a word).
-    const long target =
-        std::min(std::clamp(n_ctx > 0 ? n_ctx / 2 : 1024L, 1024L, 8192L), n_ctx > 0 ? n_ctx - 128 : 8192L);
-    const int sample = 256;
-    double tokens_per_word = 1.0;
-    json counted = app::billing_request(model, "a1b2c", sample);
-    counted.erase("max_tokens");
-    if (auto c = send(e, "/v1/messages/count_tokens", counted); c && c->status == 200) {
-        const json j = json::parse(c->body, nullptr, false);
-        if (j.is_object() && j.value("input_tokens", 0L) > 0)
-            tokens_per_word = static_cast<double>(j["input_tokens"].get<long>()) / sample;
-    }
-    const int words = std::max(64, static_cast<int>(static_cast<double>(target) / tokens_per_word));
-    auto a = send(e, "/v1/messages", app::billing_request(model, "a1b2c", words));
+    if (auto small = app::cache_reuse_context_too_small(n_ctx)) return *small;
+    ApiAnswer counted;
+    if (auto c = send(e, "/v1/messages/count_tokens", app::cache_sample_request(model))) counted = *c;
+    const int words = app::cache_prefix_words(app::cache_prefix_tokens(n_ctx), counted);
+    auto a = send(e, "/v1/messages", app::billing_request(model, app::k_cache_nonce_first, words));
     if (!a) return transport_fail("cache-reuse", "the first call", a.error().message);
     const auto t0 = std::chrono::steady_clock::now();
-    auto b = send(e, "/v1/messages", app::billing_request(model, "f9e8d", words));
+    auto b = send(e, "/v1/messages", app::billing_request(model, app::k_cache_nonce_second, words));
     const double wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (!b) return transport_fail("cache-reuse", "the second call", b.error().message);
-    if (a->status != 200 || b->status != 200)
-        return ApiCheck{"cache-reuse", ApiCheckStatus::fail,
-                        fmt::format("HTTP {}: {}", b->status, app::answer_error_text(*b)), "See the engine's log", 0};
-    const json j = json::parse(b->body, nullptr, false);
-    if (!j.is_object() || !j.contains("usage") || !j["usage"].is_object())
-        return ApiCheck{"cache-reuse", ApiCheckStatus::skip, "the answer carries no usage figures", "", 0};
-    const json& u = j["usage"];
-    const long cached = u.value("cache_read_input_tokens", 0L);
-    const long fresh = u.value("input_tokens", 0L);
-    double prompt_ms = wall_ms;
-    if (j.contains("timings") && j["timings"].is_object()) prompt_ms = j["timings"].value("prompt_ms", wall_ms);
-    return app::judge_cache_reuse(fresh, cached, prompt_ms, n_ctx);
+    return app::judge_cache_answers(*a, *b, wall_ms, n_ctx);
 }
 
 ApiCheck run_auth(const Engine& e, const std::string& model, bool have_key)
@@ -264,26 +230,14 @@ int command_engine_check(const EngineCheckOptions& o)
             fmt::format("engine-check: the engine at '{}' cannot be reached: {}; start it, or name it with --url",
                         e.url, props.error().message),
             ExitCode::unknown);
-    std::string template_name;
-    bool renders_tools = true;
-    const json p = json::parse(props->body, nullptr, false);
-    if (props->status == 200 && p.is_object()) {
-        report.build = text_or_empty(p, "build_info");
-        // The template has no name in /props: its first line says which it is.
-        template_name = text_or_empty(p, "chat_template").substr(0, 48);
-        if (auto nl = template_name.find('\n'); nl != std::string::npos) template_name.resize(nl);
-        if (p.contains("chat_template_caps") && p["chat_template_caps"].is_object())
-            renders_tools = p["chat_template_caps"].value("supports_tools", true);
-        if (p.contains("default_generation_settings") && p["default_generation_settings"].is_object())
-            report.n_ctx = p["default_generation_settings"].value("n_ctx", 0L);
-    }
+    const app::EngineProps engine = app::props_from_answer(*props);
+    report.build = engine.build;
+    report.n_ctx = engine.n_ctx;
+    const std::string& template_name = engine.template_name;
+    const bool renders_tools = engine.renders_tools;
     std::string model = o.model ? *o.model : client_model.value_or("");
     std::string served;
-    if (auto m = send(e, "/v1/models"); m && m->status == 200) {
-        const json j = json::parse(m->body, nullptr, false);
-        if (j.is_object() && j.contains("data") && j["data"].is_array() && !j["data"].empty())
-            served = text_or_empty(j["data"][0], "id");
-    }
+    if (auto m = send(e, "/v1/models")) served = app::first_served_model(*m);
     report.model = model.empty() ? served : model;
 
     const std::vector<std::pair<std::string, std::function<ApiCheck()>>> checks{
@@ -321,9 +275,7 @@ int command_engine_check(const EngineCheckOptions& o)
          }},
         {"count-tokens",
          [&] {
-             json body = app::messages_request(report.model, false);
-             body.erase("max_tokens");
-             auto a = send(e, "/v1/messages/count_tokens", body);
+             auto a = send(e, "/v1/messages/count_tokens", app::count_tokens_request(report.model));
              return a ? app::judge_count_tokens(*a)
                       : transport_fail("count-tokens", "POST /v1/messages/count_tokens", a.error().message);
          }},

@@ -25,6 +25,7 @@ std::string_view message_id(JournalEventKind kind) noexcept
     case JournalEventKind::engine_state: return "ea955e63b7c14e0eb9847d359b401870";
     case JournalEventKind::system_changed: return "8d7f0de94732404ea751a3aa476f7d44";
     case JournalEventKind::speed_regression: return "203254bef19a44048a5ced44496de556";
+    case JournalEventKind::engine_api_failed: return "723bf6c3ed0f41b1a1c236c9db84d72d";
     }
     return "00000000000000000000000000000000";
 }
@@ -41,6 +42,7 @@ std::string_view to_string(JournalEventKind kind) noexcept
     case JournalEventKind::engine_state: return "engine-state";
     case JournalEventKind::system_changed: return "system-changed";
     case JournalEventKind::speed_regression: return "speed-regression";
+    case JournalEventKind::engine_api_failed: return "engine-api-failed";
     }
     return "unknown";
 }

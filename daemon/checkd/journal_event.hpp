@@ -25,6 +25,7 @@ enum class JournalEventKind {
     engine_state,      // the supervisor's engine state changed
     system_changed,    // the watchers saw packages/boot/containers/devices change
     speed_regression,  // the smoke tests' median speed fell below the regression threshold
+    engine_api_failed, // an engine API check (Claude Code's requests) turned fail
 };
 
 // "3f4a…" (32 lowercase hex digits, no dashes), as journalctl MESSAGE_ID= matches it.

@@ -2,6 +2,7 @@
 
 #include "common/clock.hpp"
 #include "daemon/atomic_file.hpp"
+#include "daemon/checkd/api_news.hpp"
 #include "daemon/checkd/callback_guard.hpp"
 #include "daemon/checkd/journal_event.hpp"
 #include "daemon/environment.hpp"
@@ -40,6 +41,7 @@ MachineWatch::MachineWatch(sd_event* event, const ManagerOptions& options, const
     m_notifier.set_event(event);
     m_notifier.on_action([this](const ActionEvent& action) { open_notification_details(action); });
     m_speed.set_threshold(config.engine.regression_threshold);
+    m_engine_name = config.engine.name;
 }
 
 MachineWatch::~MachineWatch() = default;
@@ -51,6 +53,9 @@ void MachineWatch::restore(const nlohmann::json& state)
         m_journal_cursor = state["log_monitor"].value("cursor", "");
     }
     if (state.contains("speed")) m_speed.restore(state["speed"]);
+    // A fail the last run of the daemon reported is no news after a restart either.
+    if (state.contains("engine") && state["engine"].is_object())
+        m_api_last = app::api_results_from_json(state["engine"].value("api", nlohmann::json()));
 }
 
 void MachineWatch::configure(const app::Config& config)
@@ -59,6 +64,7 @@ void MachineWatch::configure(const app::Config& config)
     m_notify_enabled = config.notify.enabled;
     m_notifier.set_policy(notify_policy(config.notify));
     m_speed.set_threshold(config.engine.regression_threshold);
+    m_engine_name = config.engine.name;
 }
 
 // ---- watchers ---------------------------------------------------------------------------------
@@ -297,6 +303,21 @@ void MachineWatch::engine_changed(const app::EngineStatus& status)
         notify(*kind, m_events.current_report());
     }
     if (status.smoke) speed_measured(*status.smoke);
+    if (status.api) api_checked(*status.api);
+}
+
+void MachineWatch::api_checked(const app::ApiResults& results)
+{
+    if (m_api_last && m_api_last->at == results.at) return; // this run was seen
+    const std::vector<app::ApiCheck> failed = app::api_new_failures(m_api_last ? &*m_api_last : nullptr, results);
+    m_api_last = results;
+    for (const app::ApiCheck& c : failed) {
+        m_log.record(api_failure_record(c, m_engine_name));
+        notify(NotificationKind::api_check_failed, m_events.current_report(), [&c](NotificationInput& in) {
+            in.detail = fmt::format("The {} check failed: {}", c.id, c.detail);
+            in.fix = c.fix;
+        });
+    }
 }
 
 void MachineWatch::speed_measured(const app::SmokeFigures& figures)

@@ -30,6 +30,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -101,6 +102,9 @@ private:
     static int on_opener_exit(sd_event_source* source, const siginfo_t* info, void* userdata) noexcept;
     // A smoke test's figures into the regression alarm (each run once).
     void speed_measured(const app::SmokeFigures& figures);
+    // An API check run's results: each check that turned fail is a journal entry and a
+    // notification (each run once).
+    void api_checked(const app::ApiResults& results);
     // "knowledge feed: N (…)" when `why` (the batch) includes a new feed; else empty.
     std::string new_knowledge(const std::string& why) const;
     void notify(NotificationKind kind, const rules::Report& report,
@@ -123,6 +127,8 @@ private:
     EngineAlerts m_engine_alerts;
     LastKnownGoodRecorder m_known_good;
     SpeedWatch m_speed;
+    std::optional<app::ApiResults> m_api_last; // the last API check run seen
+    std::string m_engine_name;
 
     rules::Report m_next_report; // the "after reboot" view
     ReportedVerdicts m_reported;

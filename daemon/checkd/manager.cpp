@@ -11,6 +11,7 @@
 #include "daemon/checkd/output_pacing.hpp"
 #include "daemon/checkd/state_lock.hpp"
 #include "daemon/control_outcome.hpp"
+#include "daemon/engine_api_results.hpp"
 #include "daemon/environment.hpp"
 #include "daemon/redacted_command.hpp"
 #include "probes/host.hpp"
@@ -332,6 +333,12 @@ void Manager::finish_check(rules::Facts facts)
         facts.snapshot.taken = now_rfc3339();
         facts.snapshot.halo_check_version = HALO_VERSION;
     }
+    // What the engine's API answered is a fact of the running engine (engine.api.*, engine.build),
+    // judged with the rest; the probes cannot see it.
+    if (const auto& api = m_supervisor->status().api) {
+        for (const auto& [key, value] : app::api_facts(*api)) facts.set(key, value, "engine API checks");
+        m_api_judged = api->at;
+    }
     const bool changed = m_evaluated && fingerprint(facts) != fingerprint(m_facts);
     std::optional<rules::Facts> previous;
     if (m_evaluated) previous = std::move(m_facts);
@@ -346,6 +353,10 @@ void Manager::finish_check(rules::Facts facts)
         m_engine_facts = m_facts;
     }
     m_supervisor->set_log_patterns(m_rules->log_patterns, m_facts);
+    m_supervisor->set_api_checks(
+        app::api_checks_wanted(m_config.client.kind, m_facts.get("client.claude_code.points_at_engine")),
+        m_facts.get("client.claude_code.model").value_or(m_config.engine.alias.value_or("")),
+        m_config.client.cache_check_interval);
 
     m_reload_error.clear();
     for (const std::string& p : problems) {
@@ -628,6 +639,11 @@ void Manager::engine_changed(const app::EngineStatus& status)
     if (m_evaluated) {
         publish();
         write_exports(false);
+    }
+    // New API results: the rules judge them (engine.build for the prefill rule, engine.api.*).
+    if (status.api && status.api->at != m_api_judged && m_evaluated && !m_stopping) {
+        m_api_judged = status.api->at;
+        evaluate("engine API checks", false);
     }
 }
 

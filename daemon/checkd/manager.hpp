@@ -153,6 +153,7 @@ private:
     bool m_stopping = false;
     std::string m_last_status;
     std::optional<app::EngineState> m_logged_state;
+    std::string m_api_judged; // `at` of the API check run whose facts the last evaluation judged
     std::string m_started_at;
     std::optional<std::chrono::steady_clock::time_point> m_last_write; // of the state file
     bool m_output_due = false;                                         // m_output_timer will write it

@@ -281,6 +281,14 @@ Notification compose_notification(const NotificationInput& input)
         n.body += "\nMeasure it: halo-check bench; compare with a saved run: halo-check bench --compare FILE";
         n.body += diff_section(in);
         break;
+    case NotificationKind::api_check_failed:
+        n.topic = k_topic_api;
+        set_level(n, rules::Severity::broken);
+        n.summary = fmt::format("Claude Code will not work with {}", engine_name(in));
+        n.body = in.detail;
+        if (!in.fix.empty()) n.body += "\nFix: " + in.fix;
+        n.body += "\nCheck it again: halo-check engine-check";
+        break;
     }
     return n;
 }

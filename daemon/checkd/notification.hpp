@@ -43,6 +43,7 @@ inline constexpr std::string_view k_topic_verdict_next_boot = "verdict.next_boot
 inline constexpr std::string_view k_topic_engine = "engine";      // given up, ready again
 inline constexpr std::string_view k_topic_gpu = "gpu";            // GPU reset and other log events
 inline constexpr std::string_view k_topic_speed = "engine.speed"; // the engine got slower
+inline constexpr std::string_view k_topic_api = "engine.api";     // an engine API check failed
 
 // `& < >` as entities: servers that announce body-markup (dunst, GNOME, KDE) parse the body as
 // a subset of HTML, and a bare `<` makes dunst drop the markup parse or swallow text.
@@ -65,6 +66,7 @@ enum class NotificationKind {
     log_event,           // another known failure in the kernel log or the engine's output
     engine_ready_again,  // the engine is ready after a failure
     speed_regression,    // the smoke tests' speed fell below the regression threshold
+    api_check_failed,    // an engine API check turned fail (detail: which and why; fix: the judge's)
 };
 
 // One finding, as a person reads it.

@@ -238,6 +238,14 @@ bool Supervisor::mark_unhealthy(const std::string& reason)
     return true;
 }
 
+void Supervisor::set_api_checks(bool enabled, std::string model, std::chrono::milliseconds cache_interval)
+{
+    m_api_wanted = enabled;
+    m_api_model = std::move(model);
+    m_cache_interval = cache_interval;
+    if (!m_api_wanted || m_cache_interval.count() <= 0) disarm(m_cache_timer);
+}
+
 bool Supervisor::smoke(std::string& why_not)
 {
     if (auto refusal = smoke_refusal(m_status.state, m_smoke_request.has_value())) {
@@ -696,6 +704,9 @@ void Supervisor::cancel_checks()
     m_health_request.reset();
     m_smoke_request.reset();
     m_slots_request.reset();
+    m_api_run.reset(); // cancels its request; no results from an engine that is going
+    m_api_due = false;
+    disarm(m_cache_timer);
     disarm(m_health_timer);
     disarm(m_idle_smoke_timer);
 }
@@ -769,7 +780,11 @@ void Supervisor::on_health(const HttpResponse& r)
     }
     if (d.event) apply(*d.event, std::move(d.reason));
     else if (d.liveness_failures != failures_before) publish();
-    if (d.outcome == HealthOutcome::ready) run_smoke();
+    if (d.outcome == HealthOutcome::ready) {
+        // The API checks wait for the smoke test, so neither's timing includes the other.
+        m_api_due = true;
+        run_smoke();
+    }
     if (d.next_poll) arm_timer(m_health_timer, duration_cast<microseconds>(*d.next_poll), &Supervisor::on_health_timer);
 }
 
@@ -803,7 +818,8 @@ int Supervisor::on_idle_smoke_timer(sd_event_source*, uint64_t, void* userdata) 
 
 void Supervisor::idle_smoke_due()
 {
-    if (m_status.state != app::EngineState::ready || m_smoke_request || m_slots_request) return arm_idle_smoke();
+    if (m_status.state != app::EngineState::ready || m_smoke_request || m_slots_request || m_api_run)
+        return arm_idle_smoke();
     auto id = m_http.request(m_config.base_url + "/slots", {}, smoke_request_headers(m_keys.send),
                              std::chrono::milliseconds(5000), [this](const HttpResponse& r) {
                                  (void)guard_callback(
@@ -845,6 +861,7 @@ void Supervisor::on_smoke(const HttpResponse& r)
             {{"HALO_SMOKE_LATENCY_MS", fmt::format("{:.1f}", f.latency_ms)},
              {"HALO_SMOKE_PREDICTED_PER_SECOND", fmt::format("{:.2f}", f.predicted_per_second)}});
         publish();
+        run_api_checks();
         return;
     }
     if (auto refused = smoke_refused_reason(r.status, m_status.state, process_running(), m_keys.source)) {
@@ -853,7 +870,75 @@ void Supervisor::on_smoke(const HttpResponse& r)
         kill_for_restart(*reason);
     } else {
         publish();
+        run_api_checks();
     }
+}
+
+// ---- engine API checks ------------------------------------------------------------------------
+
+void Supervisor::run_api_checks()
+{
+    if (!m_api_due || m_status.state != app::EngineState::ready) return;
+    m_api_due = false;
+    if (!m_api_wanted || m_api_run) return;
+    ApiRunTarget target{m_config.base_url, m_api_model, m_keys.send, m_config.smoke_timeout};
+    m_cache_run = false;
+    m_api_run = std::make_unique<ApiCheckRun>(m_http, std::move(target), [this](app::ApiResults results) {
+        // A throw stops here: the run that calls back is gone by then. The engine serves on;
+        // the next ready runs the checks again.
+        guard_callback("supervisor.on_api_checks", 0, [&] { on_api_checks(std::move(results)); });
+    });
+    m_api_run->start();
+}
+
+void Supervisor::on_api_checks(app::ApiResults results)
+{
+    // Destroyed after this returns: the run touches nothing once it has called back.
+    auto finished = std::move(m_api_run);
+    results.at = now_rfc3339(TimePrecision::milliseconds);
+    if (m_cache_run && m_status.api) {
+        // cache-reuse joins the last run's checks, replacing its earlier result.
+        app::ApiResults merged = *m_status.api;
+        std::erase_if(merged.checks, [](const app::ApiCheck& c) { return c.id == "cache-reuse"; });
+        for (app::ApiCheck& c : results.checks) merged.checks.push_back(std::move(c));
+        merged.at = results.at;
+        merged.props = results.props;
+        results = std::move(merged);
+    }
+    m_cache_run = false;
+    arm_cache_check();
+    const std::string line = app::api_status_line(results);
+    m_status.api = std::move(results);
+    m_log.daemon(LOG_INFO, fmt::format("engine {} API checks: {}", m_config.name, line), {{"HALO_API_CHECKS", line}});
+    publish();
+}
+
+void Supervisor::arm_cache_check()
+{
+    if (!m_api_wanted || m_cache_interval.count() <= 0 || m_status.state != app::EngineState::ready) return;
+    arm_timer(m_cache_timer, duration_cast<microseconds>(m_cache_interval), &Supervisor::on_cache_timer);
+}
+
+int Supervisor::on_cache_timer(sd_event_source*, uint64_t, void* userdata) noexcept
+{
+    auto* self = static_cast<Supervisor*>(userdata);
+    // A throw leaves the engine alone: the next run of the checks arms the timer again.
+    return guard_callback("supervisor.on_cache_timer", 0, [self] { self->cache_check_due(); });
+}
+
+void Supervisor::cache_check_due()
+{
+    if (m_status.state != app::EngineState::ready || !m_api_wanted) return;
+    // Another run or a smoke test under way: try again after another interval.
+    if (m_api_run || m_smoke_request) return arm_cache_check();
+    // Prompt-sized: 8K tokens at a 30B model's ~130 t/s is a minute; a short smoke_timeout would cut it.
+    const auto timeout = std::max<std::chrono::milliseconds>(m_config.smoke_timeout, std::chrono::minutes(5));
+    ApiRunTarget target{m_config.base_url, m_api_model, m_keys.send, timeout, true};
+    m_cache_run = true;
+    m_api_run = std::make_unique<ApiCheckRun>(m_http, std::move(target), [this](app::ApiResults results) {
+        guard_callback("supervisor.on_api_checks", 0, [&] { on_api_checks(std::move(results)); });
+    });
+    m_api_run->start();
 }
 
 } // namespace halo::checkd

@@ -16,6 +16,7 @@
 // STATUS=). An exception inside one of its loop callbacks kills the engine's group and leaves it
 // failed with "internal error in <callback>: …".
 
+#include "daemon/checkd/api_check_run.hpp"
 #include "daemon/checkd/api_key.hpp"
 #include "daemon/checkd/http_client.hpp"
 #include "daemon/checkd/log_sink.hpp"
@@ -31,6 +32,7 @@
 #include <chrono>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -80,6 +82,10 @@ public:
     // check now decides: it answers → ready again; it fails liveness_failures times → restart.
     // False when the engine is not ready.
     bool mark_unhealthy(const std::string& reason);
+    // The engine API checks after each ready (api_check_run.hpp), sending `model` (empty: the
+    // first id served), and cache-reuse every `cache_interval` while ready (zero: never); off:
+    // none (a run under way finishes).
+    void set_api_checks(bool enabled, std::string model, std::chrono::milliseconds cache_interval = {});
     // On-demand smoke test; false (with reason) when the engine is not ready.
     bool smoke(std::string& why_not);
 
@@ -116,6 +122,14 @@ private:
     void on_health(const HttpResponse& r);
     void run_smoke();
     void on_smoke(const HttpResponse& r);
+    // After the smoke test that follows a ready: the API checks, when wanted.
+    void run_api_checks();
+    void on_api_checks(app::ApiResults results);
+    // [client] cache_check_interval: armed after each run of the checks; cache-reuse alone,
+    // its result merged into the last run's.
+    void arm_cache_check();
+    void cache_check_due();
+    static int on_cache_timer(sd_event_source* s, uint64_t usec, void* userdata) noexcept;
     // The periodic smoke test while idle: armed after each smoke test when configured; asks
     // /slots first and runs only when no slot is processing a request.
     void arm_idle_smoke();
@@ -177,6 +191,13 @@ private:
     std::optional<std::uint64_t> m_slots_request;
     std::optional<std::uint64_t> m_health_request;
     std::optional<std::uint64_t> m_smoke_request;
+    bool m_api_wanted = false;
+    std::string m_api_model;
+    bool m_api_due = false; // ready: the API checks run after the smoke test
+    std::unique_ptr<ApiCheckRun> m_api_run;
+    std::chrono::milliseconds m_cache_interval{0};
+    bool m_cache_run = false; // m_api_run is cache-reuse alone
+    SdEventSource m_cache_timer;
     std::optional<app::CrashReason> m_run_match; // the first crash line seen in this run
     int m_exec_errno = 0;                        // this run's command could not be executed
     std::string m_program;                       // this run's argv[0]

@@ -92,6 +92,24 @@ TEST_CASE("health_url overrides the default and sets the chat base", "[daemon][c
     CHECK(c->engine.name == "x");
 }
 
+TEST_CASE("[client] kind: auto by default, claude-code and none when written", "[daemon][config]")
+{
+    auto none = parse_config("[engine]\ncommand = [\"x\"]\n", "c.toml");
+    REQUIRE(none.ok());
+    CHECK(none->client.kind == ClientKind::auto_detect);
+    for (auto [text, kind] : {std::pair{"claude-code", ClientKind::claude_code}, std::pair{"none", ClientKind::none},
+                              std::pair{"auto", ClientKind::auto_detect}}) {
+        auto c = parse_config(fmt::format("[engine]\ncommand = [\"x\"]\n[client]\nkind = \"{}\"\n", text), "c.toml");
+        REQUIRE(c.ok());
+        CHECK(c->client.kind == kind);
+        CHECK(to_string(kind) == text);
+    }
+    CHECK(none->client.cache_check_interval == 0ms);
+    auto timer = parse_config("[engine]\ncommand = [\"x\"]\n[client]\ncache_check_interval = \"6h\"\n", "c.toml");
+    REQUIRE(timer.ok());
+    CHECK(timer->client.cache_check_interval == 6h);
+}
+
 TEST_CASE("config errors name file:line:col and the fix", "[daemon][config]")
 {
     struct Case {
@@ -122,6 +140,12 @@ TEST_CASE("config errors name file:line:col and the fix", "[daemon][config]")
          "and in status); got 'x?SYSLOG_IDENTIFIER=sshd'"},
         {"[engine]\ncommand = [\"x\"]\nname = \"\\u001b]0;t\\u0007\"\n", "got '?]0;t?'"},
         {"[engine]\ncommand = [\"/opt/my server\"]\n", "got 'my server'; set [engine] name"},
+        {"[engine]\ncommand = [\"x\"]\n[client]\nkind = \"cursor\"\n",
+         "c.toml:4:8: [client] kind \"cursor\" is unknown; write \"claude-code\""},
+        {"[engine]\ncommand = [\"x\"]\n[client]\nkinds = \"none\"\n", "c.toml:4:9: unknown key 'kinds' in [client]"},
+        {"client = 1\n[engine]\ncommand = [\"x\"]\n", "c.toml:1:10: client must be a table ([client])"},
+        {"[engine]\ncommand = [\"x\"]\n[client]\nkind = 1\n", "[client] kind must be a string"},
+        {"[engine]\ncommand = [\"x\"]\n[client]\ncache_check_interval = \"daily\"\n", "[client] cache_check_interval"},
     };
     for (const Case& c : cases) {
         INFO(c.text);

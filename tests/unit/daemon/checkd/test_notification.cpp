@@ -218,11 +218,30 @@ TEST_CASE("engine given up, GPU reset and ready again share topics so updates re
     CHECK_THAT(fault.summary, !Catch::Contains("reset"));
 }
 
+TEST_CASE("an API check turned fail: Claude Code will not work, which check, why and the fix", "[daemon][notification]")
+{
+    NotificationInput in;
+    in.engine = "llama-vulkan-radv";
+    in.kind = NotificationKind::api_check_failed;
+    in.detail = "The prefill check failed: HTTP 400: Assistant response prefill is incompatible with enable_thinking";
+    in.fix = "Turn thinking off (--reasoning-budget 0)";
+    const Notification n = compose_notification(in);
+    CHECK(n.topic == k_topic_api);
+    CHECK(n.urgency == Urgency::critical);
+    CHECK(n.severity == halo::rules::Severity::broken);
+    CHECK(n.summary == "Claude Code will not work with llama-vulkan-radv");
+    CHECK(n.body == "The prefill check failed: HTTP 400: Assistant response prefill is incompatible with "
+                    "enable_thinking\nFix: Turn thinking off (--reasoning-budget 0)\n"
+                    "Check it again: halo-check engine-check");
+    in.fix.clear();
+    CHECK(compose_notification(in).body.find("Fix:") == std::string::npos);
+}
+
 TEST_CASE("compose copes with empty input: no engine, no causes, no kernels", "[daemon][notification]")
 {
-    for (auto kind :
-         {NotificationKind::verdict_changed, NotificationKind::broken_after_reboot, NotificationKind::engine_given_up,
-          NotificationKind::gpu_reset, NotificationKind::log_event, NotificationKind::engine_ready_again}) {
+    for (auto kind : {NotificationKind::verdict_changed, NotificationKind::broken_after_reboot,
+                      NotificationKind::engine_given_up, NotificationKind::gpu_reset, NotificationKind::log_event,
+                      NotificationKind::engine_ready_again, NotificationKind::api_check_failed}) {
         for (auto verdict : {Verdict::ok, Verdict::warning, Verdict::broken, Verdict::unknown}) {
             NotificationInput in;
             in.kind = kind;
