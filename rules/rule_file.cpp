@@ -25,8 +25,6 @@ constexpr std::string_view k_known_good_fields[] = {"id", "title", "explain", "l
 constexpr std::string_view k_log_pattern_fields[] = {"id",  "regex", "severity", "title", "explain",
                                                      "fix", "links", "since",    "when",  "source"};
 
-constexpr auto& k_top_level = k_entry_kinds;
-
 // Collects diagnostics for one file; each message starts with file:line:col.
 class FileParser {
 public:
@@ -57,7 +55,7 @@ public:
         for (const auto& [key, node] : root) {
             const std::string_view name = key.str();
             if (!m_own_table.empty() && name == m_own_table) continue;
-            if (std::find(std::begin(k_top_level), std::end(k_top_level), name) == std::end(k_top_level)) {
+            if (std::find(std::begin(k_entry_kinds), std::end(k_entry_kinds), name) == std::end(k_entry_kinds)) {
                 std::string message = fmt::format("unknown entry '{}' (expected [[rule]], [[known_good]], "
                                                   "[[log_pattern]] or [[disable]])",
                                                   name);
