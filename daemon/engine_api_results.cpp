@@ -171,13 +171,42 @@ nlohmann::ordered_json to_json(const ApiResults& r)
                           {"detail", c.detail},
                           {"fix", c.fix},
                           {"ms", c.ms},
-                          {"at", r.at}});
+                          {"at", r.measured_at(c.id)}});
     }
     return {{"at", r.at},
             {"build", r.props.build.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.props.build)},
             {"build_number",
              r.props.build_number ? nlohmann::ordered_json(*r.props.build_number) : nlohmann::ordered_json(nullptr)},
             {"checks", checks}};
+}
+
+const std::string& ApiResults::measured_at(const std::string& id) const
+{
+    const auto it = kept_at.find(id);
+    return it == kept_at.end() ? at : it->second;
+}
+
+ApiResults merge_api_run(const ApiResults* last, ApiResults run, bool cache_reuse_run)
+{
+    if (!last) return run;
+    auto keep = [last, &run](const ApiCheck& c) {
+        run.kept_at[c.id] = last->measured_at(c.id);
+        return c;
+    };
+    auto is_cache = [](const ApiCheck& c) { return c.id == "cache-reuse"; };
+    if (cache_reuse_run) {
+        std::vector<ApiCheck> checks;
+        for (const ApiCheck& c : last->checks)
+            if (!is_cache(c)) checks.push_back(keep(c));
+        for (ApiCheck& c : run.checks) checks.push_back(std::move(c));
+        run.checks = std::move(checks);
+        return run;
+    }
+    if (std::none_of(run.checks.begin(), run.checks.end(), is_cache)) {
+        for (const ApiCheck& c : last->checks)
+            if (is_cache(c)) run.checks.push_back(keep(c));
+    }
+    return run;
 }
 
 std::optional<ApiResults> api_results_from_json(const json& j)
@@ -194,6 +223,8 @@ std::optional<ApiResults> api_results_from_json(const json& j)
         if (!status || id.empty()) continue;
         ApiCheck check{id, *status, text_or_empty(c, "detail"), text_or_empty(c, "fix"), 0};
         if (c.contains("ms") && c["ms"].is_number_integer()) check.ms = c["ms"].get<long>();
+        // Only a result kept from an earlier run has a time of its own.
+        if (std::string at = text_or_empty(c, "at"); !at.empty() && at != r.at) r.kept_at[id] = std::move(at);
         r.checks.push_back(std::move(check));
     }
     return r;

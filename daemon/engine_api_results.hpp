@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -70,7 +71,16 @@ struct ApiResults {
     std::string at; // RFC 3339, when the run ended
     EngineProps props;
     std::vector<ApiCheck> checks;
+    // When a check kept from an earlier run was measured (see merge_api_run), by id; the others
+    // were measured at `at`.
+    std::map<std::string, std::string> kept_at;
+    const std::string& measured_at(const std::string& id) const;
 };
+
+// What the state keeps after a run: a cheap run keeps the last cache-reuse result, which only
+// the slow timer measures; a cache-reuse run joins the last run's checks, replacing its earlier
+// result. A kept check carries the time it was measured. Without an earlier run, `run` as it is.
+ApiResults merge_api_run(const ApiResults* last, ApiResults run, bool cache_reuse_run);
 
 // state.json's engine.api: {"at", "build", "build_number", "checks": [{"id", "status", "detail",
 // "fix", "ms", "at"}]}.

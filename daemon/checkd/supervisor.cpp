@@ -896,15 +896,7 @@ void Supervisor::on_api_checks(app::ApiResults results)
     // Destroyed after this returns: the run touches nothing once it has called back.
     auto finished = std::move(m_api_run);
     results.at = now_rfc3339(TimePrecision::milliseconds);
-    if (m_cache_run && m_status.api) {
-        // cache-reuse joins the last run's checks, replacing its earlier result.
-        app::ApiResults merged = *m_status.api;
-        std::erase_if(merged.checks, [](const app::ApiCheck& c) { return c.id == "cache-reuse"; });
-        for (app::ApiCheck& c : results.checks) merged.checks.push_back(std::move(c));
-        merged.at = results.at;
-        merged.props = results.props;
-        results = std::move(merged);
-    }
+    results = app::merge_api_run(m_status.api ? &*m_status.api : nullptr, std::move(results), m_cache_run);
     m_cache_run = false;
     arm_cache_check();
     const std::string line = app::api_status_line(results);

@@ -23,6 +23,7 @@ namespace {
 constexpr std::size_t k_max_errors = 16;
 constexpr std::size_t k_max_paths = 32;
 constexpr std::uint32_t k_self = IN_DELETE_SELF | IN_MOVE_SELF;
+constexpr int k_arm_attempts = 8;
 
 enum class Mode { none, directory, parent, ancestor };
 
@@ -217,8 +218,18 @@ void Watchers::arm(Armed& a)
     const std::string base = base_of(target);
     a.glob = has_glob(base);
 
+    // Whether a watch through `dir` is too shallow already: the directory it waits for is there.
+    auto deeper_exists = [&](const std::string& dir) {
+        std::string next;
+        if (a.mode == Mode::ancestor) next = join(dir, a.filter);
+        else if (a.mode == Mode::parent && !a.glob) next = target;
+        else return false;
+        auto info = m_host.stat(next);
+        return info.ok() && info->is_directory;
+    };
     // A directory may vanish between the check and the watch: retry from the top a few times.
-    for (int attempt = 0; attempt < 8; ++attempt) {
+    for (int attempt = 0; attempt < k_arm_attempts; ++attempt) {
+        a.source.reset();
         std::string dir;
         std::uint32_t mask = IN_ONLYDIR | k_self;
         auto info = a.glob ? Result<probes::FileInfo>(Error{}) : m_host.stat(target);
@@ -250,6 +261,7 @@ void Watchers::arm(Armed& a)
                 mask |= IN_CREATE | IN_MOVED_TO;
             }
         }
+        if (m_arm_hook) m_arm_hook(dir);
         sd_event_source* s = nullptr;
         const std::string real = m_host.path(dir).string();
         const int r = sd_event_add_inotify(m_event, &s, real.c_str(), mask, on_inotify, &a);
@@ -263,6 +275,9 @@ void Watchers::arm(Armed& a)
         a.source.reset(s);
         a.watched = dir;
         sd_event_source_set_description(s, "watch");
+        // The next directory down may have been made between the walk and the watch: its
+        // creation event came before the watch and is lost, so walk again from the top.
+        if (attempt + 1 < k_arm_attempts && deeper_exists(dir)) continue;
         break;
     }
     if (!a.source) {

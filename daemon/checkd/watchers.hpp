@@ -106,6 +106,11 @@ public:
     // Errors met while arming or inside callbacks, latest last, at most 16.
     const std::vector<std::string>& errors() const noexcept { return m_errors; }
 
+    // For tests: called with the Host-absolute directory about to be watched, after the walk
+    // that chose it. What it makes there is what another process can make in that gap.
+    using ArmHook = std::function<void(const std::string& dir)>;
+    void set_arm_hook(ArmHook hook) { m_arm_hook = std::move(hook); }
+
 private:
     struct Armed;
 
@@ -136,6 +141,7 @@ private:
     bool m_batch_open = false;
     std::uint64_t m_batches = 0;
     std::vector<std::string> m_errors;
+    ArmHook m_arm_hook;
 };
 
 } // namespace halo::checkd

@@ -269,6 +269,71 @@ TEST_CASE("a check turning fail is news once", "[daemon][engine_api]")
     }
 }
 
+TEST_CASE("a cache-reuse result lasts until the slow timer measures it again", "[daemon][engine_api]")
+{
+    const std::string cheap_at = "2026-12-02T05:00:00.000Z";
+    const std::string cache_at = "2026-12-02T06:00:00.000Z";
+    const std::string next_at = "2026-12-02T07:00:00.000Z";
+    ApiResults cache_run = run({check("cache-reuse", ApiCheckStatus::fail, "1 of 1965 tokens reused")}, cache_at);
+    const ApiResults cheap = all_pass();
+
+    SECTION("without an earlier run, a run is kept as it came")
+    {
+        const ApiResults kept = merge_api_run(nullptr, cheap, false);
+        CHECK(kept.checks.size() == 5);
+        CHECK(merge_api_run(nullptr, cache_run, true).checks.size() == 1);
+    }
+    SECTION("a cache-reuse run joins the cheap checks, which keep their own time")
+    {
+        const ApiResults merged = merge_api_run(&cheap, cache_run, true);
+        REQUIRE(merged.checks.size() == 6);
+        CHECK(merged.at == cache_at);
+        CHECK(merged.checks[0].id == "models");
+        CHECK(merged.measured_at("models") == cheap_at);
+        CHECK(merged.checks[5].id == "cache-reuse");
+        CHECK(merged.measured_at("cache-reuse") == cache_at);
+        // A second cache-reuse run replaces the first one's result.
+        cache_run.checks[0].status = ApiCheckStatus::pass;
+        const ApiResults again = merge_api_run(&merged, cache_run, true);
+        CHECK(again.checks.size() == 6);
+        CHECK(again.checks.back().status == ApiCheckStatus::pass);
+    }
+    SECTION("the next ready's cheap run keeps the cache-reuse fail: not news again")
+    {
+        const ApiResults after_cache = merge_api_run(&cheap, cache_run, true);
+        const ApiResults next = merge_api_run(&after_cache, run(all_pass().checks, next_at), false);
+        REQUIRE(next.checks.size() == 6);
+        CHECK(next.at == next_at);
+        CHECK(next.checks.back().id == "cache-reuse");
+        CHECK(next.checks.back().status == ApiCheckStatus::fail);
+        CHECK(next.measured_at("cache-reuse") == cache_at);
+        CHECK(next.measured_at("models") == next_at);
+        CHECK(api_new_failures(&after_cache, next).empty());
+        CHECK(api_status_line(next) == "api: fail cache-reuse (5 pass)");
+
+        // Through the state file: each check's time as measured.
+        const auto j = to_json(next);
+        CHECK(j["checks"][0]["at"] == next_at);
+        CHECK(j["checks"][5]["at"] == cache_at);
+        const auto back = api_results_from_json(nlohmann::json::parse(j.dump()));
+        REQUIRE(back);
+        CHECK(back->measured_at("models") == next_at);
+        CHECK(back->kept_at.size() == 1);
+        CHECK(back->measured_at("cache-reuse") == cache_at);
+        // A cache-reuse fail measured again by the timer is still no news.
+        const ApiResults timer = merge_api_run(&*back, run(cache_run.checks, "2026-12-02T08:00:00.000Z"), true);
+        CHECK(api_new_failures(&*back, timer).empty());
+    }
+    SECTION("a run that measured cache-reuse itself keeps its own result, once")
+    {
+        ApiResults both = all_pass();
+        both.checks.push_back(check("cache-reuse", ApiCheckStatus::pass));
+        const ApiResults merged = merge_api_run(&cache_run, both, false);
+        REQUIRE(merged.checks.size() == 6);
+        CHECK(merged.checks.back().status == ApiCheckStatus::pass);
+    }
+}
+
 TEST_CASE("whether the daemon checks the API: the config, else the client probe", "[daemon][engine_api]")
 {
     const std::optional<std::string> yes("true");

@@ -255,3 +255,47 @@ TEST_CASE("watchers: default paths and bad roots", "[daemon][watchers]")
     loop.run_for(100'000);
     CHECK(batches.empty());
 }
+
+TEST_CASE("watchers: a directory made while its watch is being armed is watched inside", "[daemon][watchers]")
+{
+    // `halo-check update` makes <state>/feed with its parents in microseconds. A directory made
+    // between the walk that chose what to watch and the watch itself sends its creation event
+    // to nobody; the files written in it later must still be noticed. The arm hook makes it in
+    // exactly that gap.
+    test::TempDir dir;
+    const fs::path target = dir.path() / "state" / "feed";
+    std::vector<WatchBatch> batches;
+    test::EventLoop loop;
+    Watchers w(probes::Host("/"),
+               {{target.string(), WatchCategory::knowledge, checkd::WatchTrigger::content, "current"}},
+               [&](const WatchBatch& b) { batches.push_back(b); }, {1'000, 100'000});
+    std::vector<std::string> armed;
+    std::string made_in; // the directory whose watch the hook races
+    SECTION("the target made while its parent's watch is added")
+    {
+        fs::create_directories(target.parent_path());
+        made_in = target.parent_path().string();
+    }
+    SECTION("the target and its parent made while the grandparent's watch is added") { made_in = dir.str(); }
+    w.set_arm_hook([&](const std::string& d) {
+        armed.push_back(d);
+        if (armed.size() == 1) {
+            REQUIRE(d == made_in);
+            fs::create_directories(target);
+        }
+    });
+    REQUIRE(w.attach(loop.e).ok());
+    CHECK(w.watched_dirs() == std::vector<std::string>{target.string()});
+    CHECK(armed == std::vector<std::string>{made_in, target.string()});
+    // Its appearance is a change.
+    REQUIRE(loop.run_until([&] { return !batches.empty(); }, 2'000'000));
+    CHECK(batches[0].paths == std::vector<std::string>{target.string()});
+
+    batches.clear();
+    test::write_text(target / "current.tmp", "6\n");
+    fs::rename(target / "current.tmp", target / "current");
+    REQUIRE(loop.run_until([&] { return !batches.empty(); }, 2'000'000));
+    CHECK(batches[0].categories == only(WatchCategory::knowledge));
+    CHECK(batches[0].paths == std::vector<std::string>{(target / "current").string()});
+    CHECK(w.errors().empty());
+}
