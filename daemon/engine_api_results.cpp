@@ -186,26 +186,22 @@ const std::string& ApiResults::measured_at(const std::string& id) const
     return it == kept_at.end() ? at : it->second;
 }
 
-ApiResults merge_api_run(const ApiResults* last, ApiResults run, bool cache_reuse_run)
+ApiResults merge_api_run(const ApiResults* last, ApiResults run)
 {
     if (!last) return run;
-    auto keep = [last, &run](const ApiCheck& c) {
-        run.kept_at[c.id] = last->measured_at(c.id);
-        return c;
-    };
-    auto is_cache = [](const ApiCheck& c) { return c.id == "cache-reuse"; };
-    if (cache_reuse_run) {
-        std::vector<ApiCheck> checks;
-        for (const ApiCheck& c : last->checks)
-            if (!is_cache(c)) checks.push_back(keep(c));
-        for (ApiCheck& c : run.checks) checks.push_back(std::move(c));
-        run.checks = std::move(checks);
-        return run;
+    // The last run's checks in their order, each one this run measured replaced by its result;
+    // what this run measured anew goes after them.
+    std::vector<ApiCheck> checks = last->checks;
+    std::map<std::string, std::string> kept_at;
+    for (const ApiCheck& c : checks) kept_at[c.id] = last->measured_at(c.id);
+    for (ApiCheck& c : run.checks) {
+        kept_at.erase(c.id);
+        const auto same = std::find_if(checks.begin(), checks.end(), [&c](const ApiCheck& k) { return k.id == c.id; });
+        if (same == checks.end()) checks.push_back(std::move(c));
+        else *same = std::move(c);
     }
-    if (std::none_of(run.checks.begin(), run.checks.end(), is_cache)) {
-        for (const ApiCheck& c : last->checks)
-            if (is_cache(c)) run.checks.push_back(keep(c));
-    }
+    run.checks = std::move(checks);
+    run.kept_at = std::move(kept_at);
     return run;
 }
 

@@ -77,10 +77,11 @@ struct ApiResults {
     const std::string& measured_at(const std::string& id) const;
 };
 
-// What the state keeps after a run: a cheap run keeps the last cache-reuse result, which only
-// the slow timer measures; a cache-reuse run joins the last run's checks, replacing its earlier
-// result. A kept check carries the time it was measured. Without an earlier run, `run` as it is.
-ApiResults merge_api_run(const ApiResults* last, ApiResults run, bool cache_reuse_run);
+// What the state keeps after a run: its results, and the last run's results of the checks it
+// did not measure, with the time they were measured. So a cheap run keeps the last cache-reuse
+// result, which only the slow timer measures, and a cache-reuse run joins the last cheap checks.
+// Without an earlier run, `run` as it is.
+ApiResults merge_api_run(const ApiResults* last, ApiResults run);
 
 // state.json's engine.api: {"at", "build", "build_number", "checks": [{"id", "status", "detail",
 // "fix", "ms", "at"}]}.

@@ -882,7 +882,6 @@ void Supervisor::run_api_checks()
     m_api_due = false;
     if (!m_api_wanted || m_api_run) return;
     ApiRunTarget target{m_config.base_url, m_api_model, m_keys.send, m_config.smoke_timeout};
-    m_cache_run = false;
     m_api_run = std::make_unique<ApiCheckRun>(m_http, std::move(target), [this](app::ApiResults results) {
         // A throw stops here: the run that calls back is gone by then. The engine serves on;
         // the next ready runs the checks again.
@@ -896,8 +895,7 @@ void Supervisor::on_api_checks(app::ApiResults results)
     // Destroyed after this returns: the run touches nothing once it has called back.
     auto finished = std::move(m_api_run);
     results.at = now_rfc3339(TimePrecision::milliseconds);
-    results = app::merge_api_run(m_status.api ? &*m_status.api : nullptr, std::move(results), m_cache_run);
-    m_cache_run = false;
+    results = app::merge_api_run(m_status.api ? &*m_status.api : nullptr, std::move(results));
     arm_cache_check();
     const std::string line = app::api_status_line(results);
     m_status.api = std::move(results);
@@ -926,7 +924,6 @@ void Supervisor::cache_check_due()
     // Prompt-sized: 8K tokens at a 30B model's ~130 t/s is a minute; a short smoke_timeout would cut it.
     const auto timeout = std::max<std::chrono::milliseconds>(m_config.smoke_timeout, std::chrono::minutes(5));
     ApiRunTarget target{m_config.base_url, m_api_model, m_keys.send, timeout, true};
-    m_cache_run = true;
     m_api_run = std::make_unique<ApiCheckRun>(m_http, std::move(target), [this](app::ApiResults results) {
         guard_callback("supervisor.on_api_checks", 0, [&] { on_api_checks(std::move(results)); });
     });

@@ -196,7 +196,6 @@ private:
     bool m_api_due = false; // ready: the API checks run after the smoke test
     std::unique_ptr<ApiCheckRun> m_api_run;
     std::chrono::milliseconds m_cache_interval{0};
-    bool m_cache_run = false; // m_api_run is cache-reuse alone
     SdEventSource m_cache_timer;
     std::optional<app::CrashReason> m_run_match; // the first crash line seen in this run
     int m_exec_errno = 0;                        // this run's command could not be executed

@@ -279,13 +279,13 @@ TEST_CASE("a cache-reuse result lasts until the slow timer measures it again", "
 
     SECTION("without an earlier run, a run is kept as it came")
     {
-        const ApiResults kept = merge_api_run(nullptr, cheap, false);
+        const ApiResults kept = merge_api_run(nullptr, cheap);
         CHECK(kept.checks.size() == 5);
-        CHECK(merge_api_run(nullptr, cache_run, true).checks.size() == 1);
+        CHECK(merge_api_run(nullptr, cache_run).checks.size() == 1);
     }
     SECTION("a cache-reuse run joins the cheap checks, which keep their own time")
     {
-        const ApiResults merged = merge_api_run(&cheap, cache_run, true);
+        const ApiResults merged = merge_api_run(&cheap, cache_run);
         REQUIRE(merged.checks.size() == 6);
         CHECK(merged.at == cache_at);
         CHECK(merged.checks[0].id == "models");
@@ -294,14 +294,14 @@ TEST_CASE("a cache-reuse result lasts until the slow timer measures it again", "
         CHECK(merged.measured_at("cache-reuse") == cache_at);
         // A second cache-reuse run replaces the first one's result.
         cache_run.checks[0].status = ApiCheckStatus::pass;
-        const ApiResults again = merge_api_run(&merged, cache_run, true);
+        const ApiResults again = merge_api_run(&merged, cache_run);
         CHECK(again.checks.size() == 6);
         CHECK(again.checks.back().status == ApiCheckStatus::pass);
     }
     SECTION("the next ready's cheap run keeps the cache-reuse fail: not news again")
     {
-        const ApiResults after_cache = merge_api_run(&cheap, cache_run, true);
-        const ApiResults next = merge_api_run(&after_cache, run(all_pass().checks, next_at), false);
+        const ApiResults after_cache = merge_api_run(&cheap, cache_run);
+        const ApiResults next = merge_api_run(&after_cache, run(all_pass().checks, next_at));
         REQUIRE(next.checks.size() == 6);
         CHECK(next.at == next_at);
         CHECK(next.checks.back().id == "cache-reuse");
@@ -321,16 +321,18 @@ TEST_CASE("a cache-reuse result lasts until the slow timer measures it again", "
         CHECK(back->kept_at.size() == 1);
         CHECK(back->measured_at("cache-reuse") == cache_at);
         // A cache-reuse fail measured again by the timer is still no news.
-        const ApiResults timer = merge_api_run(&*back, run(cache_run.checks, "2026-12-02T08:00:00.000Z"), true);
+        const ApiResults timer = merge_api_run(&*back, run(cache_run.checks, "2026-12-02T08:00:00.000Z"));
         CHECK(api_new_failures(&*back, timer).empty());
     }
     SECTION("a run that measured cache-reuse itself keeps its own result, once")
     {
         ApiResults both = all_pass();
         both.checks.push_back(check("cache-reuse", ApiCheckStatus::pass));
-        const ApiResults merged = merge_api_run(&cache_run, both, false);
+        const ApiResults merged = merge_api_run(&cache_run, both);
         REQUIRE(merged.checks.size() == 6);
-        CHECK(merged.checks.back().status == ApiCheckStatus::pass);
+        CHECK(merged.checks[0].id == "cache-reuse");
+        CHECK(merged.checks[0].status == ApiCheckStatus::pass);
+        CHECK(merged.kept_at.empty());
     }
 }
 
